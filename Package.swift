@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+// Orrery: a distributed training system. Targets are layered so that dependencies point
+// one way (see ARCHITECTURE.md): C libraries → Messaging/Wire → Workloads → Coordinator |
+// Worker → the `orrery` command-line tool.
+import PackageDescription
+
+let package = Package(
+    name: "Orrery",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "orrery", targets: ["orrery"]),
+        .library(name: "Messaging", targets: ["Messaging"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Workloads", targets: ["Workloads"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries, reached through module maps and pkg-config.
+        .systemLibrary(
+            name: "CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // ZeroMQ in Swift terms: the only target that calls zmq_*.
+        .target(name: "Messaging", dependencies: ["CZeroMQ", "Runtime"]),
+        // Generated protobuf messages plus the frame codec and protocol version.
+        .target(
+            name: "Wire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Process-level plumbing shared by the daemons: signals, clocks, backoff, logging.
+        .target(name: "CRuntimeShims"),
+        .target(
+            name: "Runtime",
+            dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")]),
+        // Job kinds: a planner (coordinator side) and an executor (worker side) per kind.
+        .target(
+            name: "Workloads",
+            dependencies: [
+                "Wire", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "Messaging", "Wire", "Workloads", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Messaging", "Wire", "Workloads", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        // Talks to a coordinator as a client: submit, watch, status, cancel.
+        .target(name: "Client", dependencies: ["Messaging", "Wire", "Runtime"]),
+        .executableTarget(
+            name: "orrery",
+            dependencies: [
+                "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Helpers for tests that start real `orrery` processes.
+        .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire"]),
+
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire"]),
+    ]
+)

@@ -1,0 +1,3 @@
+// libzmq, as one C module for Swift. Only the Messaging target imports it.
+#include <zmq.h>
+#include <errno.h>

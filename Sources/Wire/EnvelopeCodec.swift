@@ -1,0 +1,44 @@
+import Foundation
+import SwiftProtobuf
+
+/// Turns control-plane messages into frames and back, checking the protocol version.
+public enum EnvelopeCodec {
+    /// One frame holding `body` at the current protocol version.
+    public static func encode(_ body: EnvelopeBody) -> [UInt8] {
+        var envelope = Envelope()
+        envelope.protocolVersion = WireProtocol.version
+        envelope.body = body
+        // Serializing a message built in memory only fails for required fields proto3 lacks.
+        return (try? envelope.serializedBytes()) ?? []
+    }
+
+    /// The body of an envelope frame.
+    /// - Throws: `WireError` for bytes that do not parse, another protocol version, or no body.
+    public static func decode(_ frame: [UInt8]) throws(WireError) -> EnvelopeBody {
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(serializedBytes: frame)
+        } catch {
+            throw WireError(.malformed("\(frame.count) bytes: \(error)"))
+        }
+        guard envelope.protocolVersion == WireProtocol.version else {
+            throw WireError(.wrongVersion(envelope.protocolVersion))
+        }
+        guard let body = envelope.body else { throw WireError(.emptyBody) }
+        return body
+    }
+
+    /// Decodes a workload payload as `M`, naming `M` in the error.
+    public static func decodePayload<M: SwiftProtobuf.Message>(_ type: M.Type, from bytes: Data) throws(WireError) -> M {
+        do {
+            return try M(serializedBytes: bytes)
+        } catch {
+            throw WireError(.badPayload(message: String(describing: M.protoMessageName), detail: "\(error)"))
+        }
+    }
+
+    /// Serializes a workload payload.
+    public static func encodePayload(_ message: some SwiftProtobuf.Message) -> Data {
+        (try? message.serializedData()) ?? Data()
+    }
+}

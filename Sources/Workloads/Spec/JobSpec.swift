@@ -1,0 +1,80 @@
+import Yams
+
+/// A validated job: the fields every job has, plus the workload's own section.
+///
+/// ```yaml
+/// name: branin-grid       # required
+/// workload: sweep         # required: a kind from the registry
+/// max_attempts: 3         # leases per task before it fails (default 3)
+/// task_timeout: 60s       # lease deadline per attempt (default 10m; 0 = none)
+/// max_in_flight: 0        # tasks of this job leased at once, cluster-wide (0 = no limit)
+/// sweep:                  # the section named after the workload
+///   function: branin
+/// ```
+public struct JobSpec {
+    public let name: String
+    public let workload: any Workload
+    public let maxAttempts: Int
+    public let taskTimeoutMilliseconds: Int
+    public let maxInFlight: Int
+    /// The original text, kept so that the job can be shown and resubmitted as written.
+    public let yaml: String
+    public let source: String
+}
+
+/// A spec together with the planner made from it: what `parse` hands back once everything,
+/// including the workload's own section, has been checked.
+public struct ValidatedJob {
+    public let spec: JobSpec
+    public let planner: any Planner
+}
+
+extension JobSpec {
+    /// Parses and validates `yaml`, building the workload's planner (which validates its
+    /// section). Nothing runs; an invalid spec throws before any process is started.
+    public static func parse(yaml: String, source: String, registry: WorkloadRegistry) throws(SpecError) -> ValidatedJob {
+        let root = try rootNode(yaml: yaml, source: source)
+        let fields = try root.mapping()
+        let name = try fields.required("name").string()
+        let kindNode = try fields.required("workload")
+        let workload = try registry.workload(kindNode.choice(registry.kinds))
+        let maxAttempts = try fields.optional("max_attempts")?.int(in: 1...100) ?? 3
+        let timeout = try fields.optional("task_timeout")?.milliseconds() ?? 600_000
+        guard timeout <= Int(UInt32.max) else { throw fields.optional("task_timeout")!.error("is too long") }
+        let maxInFlight = try fields.optional("max_in_flight")?.int(in: 0...Int(Int32.max)) ?? 0
+        let sectionNode = fields.optional(workload.kind)
+            ?? SpecNode(node: .mapping(Node.Mapping([])), path: workload.kind, source: source)
+        let section = try sectionNode.mapping()
+        try fields.finish()
+        let spec = JobSpec(
+            name: name, workload: workload, maxAttempts: maxAttempts, taskTimeoutMilliseconds: timeout,
+            maxInFlight: maxInFlight, yaml: yaml, source: source)
+        let planner = try workload.makePlanner(section)
+        try section.finish()
+        return ValidatedJob(spec: spec, planner: planner)
+    }
+
+    static func rootNode(yaml: String, source: String) throws(SpecError) -> SpecNode {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw Self.syntaxError(error, source: source)
+        } catch {
+            throw SpecError(source: source, line: nil, column: nil, field: "", message: "not valid YAML: \(error)")
+        }
+        guard let node else {
+            throw SpecError(source: source, line: nil, column: nil, field: "", message: "the spec is empty")
+        }
+        return SpecNode(node: node, path: "", source: source)
+    }
+
+    static func syntaxError(_ error: YamlError, source: String) -> SpecError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            SpecError(source: source, line: mark.line, column: mark.column, field: "", message: "not valid YAML: \(problem)")
+        default:
+            SpecError(source: source, line: nil, column: nil, field: "", message: "not valid YAML: \(error)")
+        }
+    }
+}

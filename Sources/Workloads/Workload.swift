@@ -1,0 +1,93 @@
+import Foundation
+
+/// A job kind: how the coordinator plans it and how a worker executes its tasks.
+///
+/// The coordinator and the worker only ever see this protocol, so a new job kind is one
+/// new conforming type added to `WorkloadRegistry.builtIn`, and neither daemon changes.
+public protocol Workload: Sendable {
+    /// The name used in job specs (`workload: sweep`), on the wire and in capabilities.
+    var kind: String { get }
+    /// One line for `--help` and `orrery workloads`.
+    var summary: String { get }
+    /// Reads this workload's section of a job spec and returns a planner for it. Every
+    /// field is checked here, so that a bad spec fails before anything starts.
+    func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner
+    /// Makes the executor a worker keeps for its whole life (loading models once, say).
+    func makeExecutor() throws -> any Executor
+}
+
+/// The coordinator-side half of a workload: spec → tasks, results → more tasks, done.
+///
+/// A planner lives on the coordinator's event loop thread and is never shared, so it is a
+/// plain class with no locking.
+public protocol Planner: AnyObject {
+    /// The tasks to run first.
+    func start() -> [PlannedTask]
+    /// Takes the final outcome of one task (each task's outcome arrives exactly once) and
+    /// returns any tasks to add.
+    func consume(_ outcome: TaskOutcome) -> [PlannedTask]
+    /// True once the planner wants no more tasks and every task it planned has an outcome.
+    var isComplete: Bool { get }
+    /// Why the job failed, if the planner judges that it did.
+    var failureReason: String? { get }
+    /// How many tasks the job will have in all, when the planner knows (for progress bars).
+    var expectedTaskCount: Int? { get }
+    /// The job's result so far: the final one once `isComplete`.
+    func report() -> JobReport
+}
+
+/// A task as a planner describes it: a key unique within its job, and the payload its
+/// executor reads.
+public struct PlannedTask: Sendable, Equatable {
+    public let key: String
+    public let payload: Data
+
+    public init(key: String, payload: Data) {
+        self.key = key
+        self.payload = payload
+    }
+}
+
+/// The final word on one task, as the planner receives it.
+public struct TaskOutcome: Sendable {
+    public enum Result: Sendable {
+        case success(TaskOutput)
+        /// Every attempt failed (or a failure that no retry can fix); the message says why.
+        case failure(String)
+    }
+
+    public let key: String
+    public let result: Result
+    /// Leases given out for this task, the successful one included.
+    public let attempts: Int
+    public let workerID: String
+
+    public init(key: String, result: Result, attempts: Int, workerID: String) {
+        self.key = key
+        self.result = result
+        self.attempts = attempts
+        self.workerID = workerID
+    }
+}
+
+/// What an executor returns: named numbers for leaderboards and a workload-specific payload.
+public struct TaskOutput: Sendable, Equatable {
+    public var metrics: [String: Double]
+    public var payload: Data
+
+    public init(metrics: [String: Double] = [:], payload: Data = Data()) {
+        self.metrics = metrics
+        self.payload = payload
+    }
+}
+
+/// A job's result, for people (`text`) and for programs (`json`).
+public struct JobReport: Sendable, Equatable {
+    public var text: String
+    public var json: String
+
+    public init(text: String, json: String) {
+        self.text = text
+        self.json = json
+    }
+}
