@@ -1,0 +1,21 @@
+/// How a coordinator runs. Every field has the default an operator would expect.
+public struct CoordinatorConfig: Sendable {
+    /// ZeroMQ endpoints to bind, e.g. `tcp://0.0.0.0:7100`; `tcp://127.0.0.1:*` picks a port.
+    public var endpoints: [String] = ["tcp://127.0.0.1:7100"]
+    /// Heartbeat interval and misses: the same contract is handed to every worker.
+    public var liveness = LivenessPolicy()
+    /// After SIGTERM, how long running leases may take to finish before the process exits.
+    public var drainTimeoutMilliseconds = 30_000
+    /// Where to write the bound endpoints once the socket is up (for launchers and tests).
+    public var readyFile: String?
+    /// Milliseconds of queued work to keep ahead of each worker slot (see `WorkerRegistry`).
+    public var targetQueueMilliseconds = 5.0
+    /// Most leases sent ahead per slot, however short the tasks.
+    public var maxPrefetchPerSlot = 512
+    /// Finished jobs kept for `status` and late watchers.
+    public var finishedJobsKept = 100
+    /// How often watchers get progress updates.
+    public var updateIntervalMilliseconds = 250
+
+    public init() {}
+}

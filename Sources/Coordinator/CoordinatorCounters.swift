@@ -1,0 +1,42 @@
+import Metrics
+import Wire
+
+/// The coordinator's counters, kept for `orrery status` and exported through swift-metrics
+/// (to whatever backend the process bootstraps, e.g. Prometheus).
+struct CoordinatorCounters {
+    enum Name: String, CaseIterable {
+        case framesReceived = "orrery_coordinator_frames_received_total"
+        case framesMalformed = "orrery_coordinator_frames_malformed_total"
+        case framesWrongVersion = "orrery_coordinator_frames_wrong_version_total"
+        case framesUnknownSender = "orrery_coordinator_frames_unknown_sender_total"
+        case workersRegistered = "orrery_coordinator_workers_registered_total"
+        case workersDeclaredDead = "orrery_coordinator_workers_declared_dead_total"
+        case tasksCompleted = "orrery_coordinator_tasks_completed_total"
+        case duplicateResults = "orrery_coordinator_duplicate_results_total"
+        case sendFailures = "orrery_coordinator_send_failures_total"
+    }
+
+    private var values: [Name: UInt64] = [:]
+    private let exported: [Name: Counter] = Dictionary(
+        uniqueKeysWithValues: Name.allCases.map { ($0, Counter(label: $0.rawValue)) })
+
+    subscript(name: Name) -> UInt64 { values[name, default: 0] }
+
+    mutating func increment(_ name: Name, by amount: Int = 1) {
+        values[name, default: 0] += UInt64(amount)
+        exported[name]?.increment(by: amount)
+    }
+
+    var wire: Orrery_V1_CoordinatorCounters {
+        var counters = Orrery_V1_CoordinatorCounters()
+        counters.framesReceived = self[.framesReceived]
+        counters.framesMalformed = self[.framesMalformed]
+        counters.framesWrongVersion = self[.framesWrongVersion]
+        counters.framesUnknownSender = self[.framesUnknownSender]
+        counters.workersRegistered = self[.workersRegistered]
+        counters.workersDeclaredDead = self[.workersDeclaredDead]
+        counters.tasksCompleted = self[.tasksCompleted]
+        counters.duplicateResults = self[.duplicateResults]
+        return counters
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Runtime
+import Wire
+import Workloads
+
+extension CoordinatorService {
+    func handleSubmit(_ message: Orrery_V1_SubmitJob, from client: [UInt8]) {
+        guard !draining else {
+            reject(client, .rejectDraining, "coordinator \(coordinatorID) is shutting down and takes no new jobs")
+            return
+        }
+        let source = message.sourceName.isEmpty ? "<spec>" : message.sourceName
+        let validated: ValidatedJob
+        do {
+            validated = try JobSpec.parse(yaml: message.specYaml, source: source, registry: registry)
+        } catch {
+            logger.info("job spec rejected", metadata: ["why": "\(error)"])
+            reject(client, .rejectInvalidSpec, error.description)
+            return
+        }
+        let now = MonotonicClock.milliseconds
+        let id = "\(coordinatorID.dropFirst(6))-\(nextJobNumber)"
+        nextJobNumber += 1
+        let job = Job(id: id, validated: validated, now: now)
+        jobs[id] = job
+        jobOrder.append(id)
+        let spec = validated.spec
+        leases.addJob(
+            id,
+            limits: .init(
+                workload: spec.workload.kind, maxAttempts: spec.maxAttempts,
+                timeoutMilliseconds: spec.taskTimeoutMilliseconds, maxInFlight: spec.maxInFlight))
+        if message.watch { job.watchers.append(client) }
+        var accepted = Orrery_V1_JobAccepted()
+        accepted.jobID = id
+        send(.jobAccepted(accepted), to: client)
+        logger.info("job accepted", metadata: ["job": "\(id)", "name": "\(spec.name)", "workload": "\(spec.workload.kind)"])
+        enqueue(validated.planner.start(), for: job)
+        checkCompletion(job)
+        if leases.counts(jobID: id).queued > 0 && !workers.workers.values.contains(where: { $0.capabilities.contains(spec.workload.kind) }) {
+            logger.warning("no registered worker can run this job's workload yet", metadata: ["job": "\(id)", "workload": "\(spec.workload.kind)"])
+        }
+    }
+
+    func handleWatch(_ message: Orrery_V1_WatchJob, from client: [UInt8]) {
+        guard let job = jobs[message.jobID] else {
+            reject(client, .rejectUnknownJob, "no job '\(message.jobID)' on coordinator \(coordinatorID)")
+            return
+        }
+        if job.isRunning { job.watchers.append(client) }
+        sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
+    }
+
+    func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {
+        guard let job = jobs[message.jobID] else {
+            reject(client, .rejectUnknownJob, "no job '\(message.jobID)' on coordinator \(coordinatorID)")
+            return
+        }
+        if job.isRunning {
+            if !job.watchers.contains(client) { job.watchers.append(client) }
+            end(job, .cancelled, error: "cancelled by a client")
+        } else {
+            sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
+        }
+    }
+
+    func handleStatus(from client: [UInt8]) {
+        let now = MonotonicClock.milliseconds
+        var status = Orrery_V1_ClusterStatus()
+        status.coordinatorID = coordinatorID
+        status.draining = draining
+        status.counters = counters.wire
+        status.workers = workers.order.compactMap { id in
+            guard let worker = workers[id] else { return nil }
+            var info = Orrery_V1_WorkerInfo()
+            info.workerID = id
+            info.hostname = worker.registration.hostname
+            info.pid = worker.registration.pid
+            info.cores = worker.registration.cores
+            info.slots = worker.registration.slots
+            info.runningTasks = UInt32(leases.leaseCount(worker: id))
+            info.tasksCompleted = worker.tasksCompleted
+            info.msSinceHeard = UInt64(max(0, now - worker.lastHeard))
+            info.capabilities = worker.registration.capabilities
+            info.agent = worker.registration.agent
+            return info
+        }
+        status.jobs = jobOrder.compactMap { jobs[$0] }.map { jobInfo($0, now: now) }
+        send(.clusterStatus(status), to: client)
+    }
+
+    func jobInfo(_ job: Job, now: Int64) -> Orrery_V1_JobInfo {
+        let (queued, leased) = leases.counts(jobID: job.id)
+        return job.info(queued: queued, running: leased, now: now)
+    }
+
+    /// Progress for watchers, at most every `updateIntervalMilliseconds`, and at least every
+    /// heartbeat interval even when nothing changed, so a client can tell a silent
+    /// coordinator from a slow job.
+    func sendWatcherUpdates(now: Int64) {
+        for job in jobs.values where job.isRunning && !job.watchers.isEmpty {
+            let due = job.changedSinceUpdate
+                ? now - job.lastUpdateSent >= Int64(config.updateIntervalMilliseconds)
+                : now - job.lastUpdateSent >= Int64(config.liveness.intervalMilliseconds)
+            if due { sendUpdate(job, now: now) }
+        }
+    }
+
+    func sendUpdate(_ job: Job, to peers: [[UInt8]]? = nil, now: Int64) {
+        let targets = peers ?? job.watchers
+        guard !targets.isEmpty else { return }
+        var update = Orrery_V1_JobUpdate()
+        update.job = jobInfo(job, now: now)
+        var gone: [[UInt8]] = []
+        for peer in targets where !send(.jobUpdate(update), to: peer) {
+            gone.append(peer)
+        }
+        if peers == nil {
+            job.watchers.removeAll { gone.contains($0) }
+            job.lastUpdateSent = now
+            job.changedSinceUpdate = false
+            if !job.isRunning { job.watchers = [] }
+        }
+    }
+}

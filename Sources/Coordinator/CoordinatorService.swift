@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import Messaging
+import Runtime
+import Wire
+import Workloads
+
+/// The coordinator daemon: one ROUTER socket, one thread, one event loop.
+///
+/// Workers and clients connect DEALER sockets. Each turn of the loop reads what has
+/// arrived, lets planners turn results into new tasks, leases queued tasks to workers with
+/// room, and runs the timers (heartbeats, dead workers, lease deadlines, watcher updates).
+/// All state lives on this one thread, so none of it is locked; a frame that does not
+/// decode is counted, logged with its sender and dropped.
+///
+/// The service never names a job kind: everything kind-specific goes through `Workload`.
+public final class CoordinatorService {
+    let config: CoordinatorConfig
+    let registry: WorkloadRegistry
+    var logger: Logger
+    let coordinatorID: String
+
+    var socket: Socket!
+    var leases = LeaseTable()
+    var workers = WorkerRegistry()
+    var jobs: [String: Job] = [:]
+    var jobOrder: [String] = []
+    var counters = CoordinatorCounters()
+    var nextJobNumber = 1
+    var heartbeatSequence: UInt64 = 0
+    var needsDispatch = false
+
+    var draining = false
+    var drainDeadline: Int64 = 0
+    var stopRequested = false
+
+    /// Endpoints actually bound (ports resolved), available once `run` has started.
+    public private(set) var boundEndpoints: [String] = []
+
+    public init(config: CoordinatorConfig, registry: WorkloadRegistry = .builtIn, logger: Logger) {
+        self.config = config
+        self.registry = registry
+        self.logger = logger
+        self.coordinatorID = "coord-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        self.logger[metadataKey: "coordinator"] = "\(coordinatorID)"
+    }
+
+    /// Binds, serves until SIGINT/SIGTERM (then drains) or `requestStop`, and returns.
+    /// - Throws: `ZMQError` if a socket cannot be bound; nothing that arrives from the
+    ///   network makes it throw.
+    public func run(context: ZMQContext) throws {
+        socket = try Socket(context: context, kind: .router, policy: .control)
+        try socket.setRouterMandatory(true)
+        try socket.setRouterHandover(true)
+        for endpoint in config.endpoints {
+            try socket.bind(endpoint)
+            let bound = try socket.lastEndpoint()
+            boundEndpoints.append(bound)
+            logger.info("listening", metadata: ["endpoint": "\(bound)"])
+        }
+        try writeReadyFile()
+        defer { socket.close() }
+
+        let poller = Poller([socket])
+        var nextHeartbeat = MonotonicClock.milliseconds
+        var nextSweep = MonotonicClock.milliseconds
+        while !stopRequested {
+            let now = MonotonicClock.milliseconds
+            let wait = max(0, min(nextHeartbeat, nextSweep) - now)
+            let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
+            if !ready.isEmpty { try drainInbox() }
+            if needsDispatch { dispatch() }
+
+            let after = MonotonicClock.milliseconds
+            if after >= nextHeartbeat {
+                sendHeartbeats()
+                nextHeartbeat = after + Int64(config.liveness.intervalMilliseconds)
+            }
+            if after >= nextSweep {
+                declareSilentWorkersDead(now: after)
+                expireLeases(now: after)
+                sendWatcherUpdates(now: after)
+                nextSweep = after + Int64(min(config.updateIntervalMilliseconds, config.liveness.intervalMilliseconds / 2))
+            }
+            handleSignals(now: after)
+            if draining { checkDrain(now: after) }
+        }
+        logger.info("stopped")
+    }
+
+    /// Ends the loop after its current turn (for embedding; daemons use signals).
+    public func requestStop() { stopRequested = true }
+
+    /// Reads every frame that is waiting, up to a bound so timers still run under load.
+    private func drainInbox() throws {
+        for _ in 0..<4096 {
+            guard let frames = try socket.receive(wait: false) else { return }
+            handle(frames)
+        }
+    }
+
+    private func writeReadyFile() throws {
+        guard let path = config.readyFile else { return }
+        let temporary = path + ".tmp"
+        try boundEndpoints.joined(separator: "\n").appending("\n").write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    // MARK: Signals and drain
+
+    private func handleSignals(now: Int64) {
+        guard let signal = SignalTrap.take() else { return }
+        if draining {
+            logger.warning("second \(SignalTrap.name(of: signal)): stopping without waiting for running tasks")
+            finishDrain()
+            return
+        }
+        draining = true
+        drainDeadline = now + Int64(config.drainTimeoutMilliseconds)
+        logger.notice(
+            "\(SignalTrap.name(of: signal)): draining; no new work, waiting up to \(config.drainTimeoutMilliseconds) ms for \(leases.leasedCount) running task(s)")
+    }
+
+    private func checkDrain(now: Int64) {
+        if leases.leasedCount == 0 || now >= drainDeadline { finishDrain() }
+    }
+
+    private func finishDrain() {
+        for job in jobs.values where job.isRunning {
+            for watcher in job.watchers {
+                var reject = Orrery_V1_Reject()
+                reject.code = .rejectDraining
+                reject.reason = "coordinator \(coordinatorID) shut down before job \(job.id) finished"
+                send(.reject(reject), to: watcher)
+            }
+        }
+        stopRequested = true
+    }
+
+    // MARK: Sending
+
+    /// Sends one message to a peer. Returns false when the peer is unknown to the socket
+    /// or its queue is full; the caller decides what that means for its message.
+    @discardableResult
+    func send(_ body: EnvelopeBody, to routingID: [UInt8]) -> Bool {
+        do {
+            try socket.send([routingID, EnvelopeCodec.encode(body)])
+            return true
+        } catch {
+            counters.increment(.sendFailures)
+            logger.debug("send failed", metadata: ["peer": "\(PeerName.describe(routingID))", "error": "\(error)"])
+            return false
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Wire
+import Workloads
+
+/// One submitted job: its spec, its planner, and what has happened to it so far.
+final class Job {
+    let id: String
+    let spec: JobSpec
+    /// Dropped once the job ends and its report is taken, to free what it planned.
+    private(set) var planner: (any Planner)?
+    var state: Orrery_V1_JobState = .running
+    let startedAt: Int64
+    var finishedAt: Int64?
+    var tasksPlanned: UInt64 = 0
+    var tasksDone: UInt64 = 0
+    var tasksFailed: UInt64 = 0
+    var retries: UInt64 = 0
+    var duplicatesIgnored: UInt64 = 0
+    var error = ""
+    var report = JobReport(text: "", json: "")
+    /// Lease-to-result times of tasks that finished on their first holder, microseconds.
+    var roundTrips: [UInt32] = []
+    /// Clients that asked for updates (routing ids), and when they last got one.
+    var watchers: [[UInt8]] = []
+    var lastUpdateSent: Int64 = 0
+    var changedSinceUpdate = true
+
+    init(id: String, validated: ValidatedJob, now: Int64) {
+        self.id = id
+        self.spec = validated.spec
+        self.planner = validated.planner
+        self.startedAt = now
+    }
+
+    var isRunning: Bool { state == .running }
+
+    /// Ends the job with its planner's final report.
+    func finish(_ state: Orrery_V1_JobState, error: String = "", now: Int64) {
+        guard isRunning else { return }
+        self.state = state
+        self.error = error
+        if let planner { report = planner.report() }
+        planner = nil
+        finishedAt = now
+        changedSinceUpdate = true
+    }
+
+    func recordRoundTrip(_ micros: Int64) {
+        guard roundTrips.count < 4_000_000 else { return }
+        roundTrips.append(UInt32(clamping: micros))
+    }
+
+    /// The job as clients see it; `queued` and `running` come from the lease table.
+    func info(queued: Int, running: Int, now: Int64) -> Orrery_V1_JobInfo {
+        var info = Orrery_V1_JobInfo()
+        info.jobID = id
+        info.name = spec.name
+        info.workload = spec.workload.kind
+        info.state = state
+        let expected = UInt64(planner?.expectedTaskCount ?? 0)
+        info.tasksTotal = max(tasksPlanned, expected)
+        info.tasksDone = tasksDone
+        info.tasksFailed = tasksFailed
+        info.tasksQueued = UInt64(queued)
+        info.tasksRunning = UInt64(running)
+        info.retries = retries
+        info.duplicatesIgnored = duplicatesIgnored
+        info.elapsedS = Double((finishedAt ?? now) - startedAt) / 1000
+        info.error = error
+        if let planner, isRunning {
+            info.reportText = planner.report().text
+        } else {
+            info.reportText = report.text
+            info.reportJson = report.json
+        }
+        if !roundTrips.isEmpty {
+            let sorted = roundTrips.sorted()
+            info.roundTripP50Us = Double(sorted[sorted.count / 2])
+            info.roundTripP99Us = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+        }
+        return info
+    }
+}

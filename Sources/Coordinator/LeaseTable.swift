@@ -1,0 +1,287 @@
+import Foundation
+import Workloads
+
+/// Every task the coordinator knows, and who holds a lease on it: the heart of "nothing is
+/// lost and nothing is counted twice".
+///
+/// A pure state machine over time values it is given, with no sockets or clocks of its
+/// own, so that each rule is tested alone:
+/// - a task is queued, leased to one worker for one attempt, or finished;
+/// - the first result for a task finishes it; any later one is a duplicate and is ignored;
+/// - a lease whose worker dies or whose deadline passes goes back to the queue, until the
+///   job's maximum number of attempts, and then the task fails with the reason;
+/// - jobs take turns: leases are drawn round-robin over jobs with queued work.
+struct LeaseTable {
+    /// What a job allows its tasks.
+    struct JobLimits {
+        let workload: String
+        let maxAttempts: Int
+        /// 0: no deadline.
+        let timeoutMilliseconds: Int
+        /// 0: no limit.
+        let maxInFlight: Int
+    }
+
+    enum TaskState: Equatable {
+        case queued
+        case leased(worker: String, deadline: Int64, sentAtMicros: Int64)
+        case finished
+    }
+
+    struct Task {
+        let id: String
+        let jobID: String
+        let key: String
+        let payload: Data
+        var attempts = 0
+        var state = TaskState.queued
+        /// Why the last attempt ended without a result, for the final failure message.
+        var lastFailure: String?
+    }
+
+    /// A lease to send: the task's wire id, its job and payload, and the attempt number.
+    struct Lease: Equatable {
+        let taskID: String
+        let jobID: String
+        let workload: String
+        let payload: Data
+        let attempt: Int
+        let deadlineMilliseconds: Int
+    }
+
+    /// The final word on a task, for its job's planner.
+    struct Final: Equatable {
+        let jobID: String
+        let key: String
+        let attempts: Int
+        /// nil for success (the caller has the output); the reason for a failure.
+        let failure: String?
+        let worker: String
+    }
+
+    enum Completion: Equatable {
+        /// The first result: pass it on. `supersededHolder` holds the task under a newer lease
+        /// and should be told to cancel it.
+        case accepted(Final, roundTripMicros: Int64?, supersededHolder: String?)
+        case duplicate
+        case unknown
+    }
+
+    enum Release: Equatable {
+        case requeued(taskID: String)
+        case failed(Final)
+    }
+
+    private(set) var tasks: [String: Task] = [:]
+    private var queues: [String: FIFO<String>] = [:]
+    private var limits: [String: JobLimits] = [:]
+    private var jobOrder: [String] = []
+    private var cursor = 0
+    private(set) var inFlightByJob: [String: Int] = [:]
+    private(set) var leasesByWorker: [String: Set<String>] = [:]
+    private(set) var queuedCount = 0
+
+    // MARK: Jobs and tasks
+
+    mutating func addJob(_ jobID: String, limits: JobLimits) {
+        self.limits[jobID] = limits
+        queues[jobID] = FIFO()
+        inFlightByJob[jobID] = 0
+        jobOrder.append(jobID)
+    }
+
+    /// Queues a job's new tasks. A key the job already used is returned, not queued.
+    @discardableResult
+    mutating func enqueue(jobID: String, _ planned: [PlannedTask]) -> [String] {
+        var rejected: [String] = []
+        for task in planned {
+            let id = "\(jobID)/\(task.key)"
+            guard tasks[id] == nil else {
+                rejected.append(task.key)
+                continue
+            }
+            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload)
+            queues[jobID, default: FIFO()].push(id)
+            queuedCount += 1
+        }
+        return rejected
+    }
+
+    /// Forgets a job; returns the leases still out, by worker, so they can be cancelled.
+    mutating func removeJob(_ jobID: String) -> [String: [String]] {
+        var outstanding: [String: [String]] = [:]
+        let prefix = "\(jobID)/"
+        for (id, task) in tasks where task.jobID == jobID {
+            switch task.state {
+            case .leased(let worker, _, _):
+                outstanding[worker, default: []].append(id)
+                leasesByWorker[worker]?.remove(id)
+            case .queued: queuedCount -= 1
+            case .finished: break
+            }
+        }
+        tasks = tasks.filter { !$0.key.hasPrefix(prefix) }
+        queues[jobID] = nil
+        limits[jobID] = nil
+        inFlightByJob[jobID] = nil
+        if let index = jobOrder.firstIndex(of: jobID) {
+            jobOrder.remove(at: index)
+            if cursor > index { cursor -= 1 }
+            if cursor >= jobOrder.count { cursor = 0 }
+        }
+        return outstanding
+    }
+
+    func counts(jobID: String) -> (queued: Int, leased: Int) {
+        (queues[jobID]?.count ?? 0, inFlightByJob[jobID] ?? 0)
+    }
+
+    func leaseCount(worker: String) -> Int { leasesByWorker[worker]?.count ?? 0 }
+
+    var leasedCount: Int { inFlightByJob.values.reduce(0, +) }
+
+    // MARK: Leasing
+
+    /// Leases up to `limit` queued tasks that `worker` can run, taking jobs in turn.
+    mutating func lease(
+        to worker: String, capabilities: Set<String>, limit: Int, now: Int64, nowMicros: Int64
+    ) -> [Lease] {
+        guard limit > 0, queuedCount > 0, !jobOrder.isEmpty else { return [] }
+        var leases: [Lease] = []
+        var idleJobs = 0
+        while leases.count < limit && idleJobs < jobOrder.count {
+            let jobID = jobOrder[cursor]
+            cursor = (cursor + 1) % jobOrder.count
+            guard let lease = leaseOne(jobID: jobID, to: worker, capabilities: capabilities, now: now, nowMicros: nowMicros)
+            else {
+                idleJobs += 1
+                continue
+            }
+            idleJobs = 0
+            leases.append(lease)
+            // Drain a job in runs rather than one task per turn: fewer passes, same fairness.
+            var run = 1
+            while leases.count < limit, run < 64,
+                let next = leaseOne(jobID: jobID, to: worker, capabilities: capabilities, now: now, nowMicros: nowMicros)
+            {
+                leases.append(next)
+                run += 1
+            }
+        }
+        return leases
+    }
+
+    private mutating func leaseOne(
+        jobID: String, to worker: String, capabilities: Set<String>, now: Int64, nowMicros: Int64
+    ) -> Lease? {
+        guard let limits = limits[jobID], capabilities.contains(limits.workload) else { return nil }
+        if limits.maxInFlight > 0 && inFlightByJob[jobID, default: 0] >= limits.maxInFlight { return nil }
+        while let id = queues[jobID]?.pop() {
+            guard var task = tasks[id], task.state == .queued else { continue }
+            queuedCount -= 1
+            task.attempts += 1
+            let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
+            task.state = .leased(worker: worker, deadline: deadline, sentAtMicros: nowMicros)
+            tasks[id] = task
+            inFlightByJob[jobID, default: 0] += 1
+            leasesByWorker[worker, default: []].insert(id)
+            return Lease(
+                taskID: id, jobID: jobID, workload: limits.workload, payload: task.payload, attempt: task.attempts,
+                deadlineMilliseconds: limits.timeoutMilliseconds)
+        }
+        return nil
+    }
+
+    /// Takes back leases that never reached their worker (the send failed): they return to
+    /// the front of their queues and the attempt does not count.
+    mutating func unlease(_ taskIDs: [String]) {
+        for id in taskIDs.reversed() {
+            guard var task = tasks[id], case .leased(let worker, _, _) = task.state else { continue }
+            task.attempts -= 1
+            task.state = .queued
+            tasks[id] = task
+            leasesByWorker[worker]?.remove(id)
+            inFlightByJob[task.jobID, default: 1] -= 1
+            queues[task.jobID]?.pushFront(id)
+            queuedCount += 1
+        }
+    }
+
+    // MARK: Outcomes
+
+    /// A success reported by `worker`.
+    mutating func complete(_ taskID: String, worker: String, nowMicros: Int64) -> Completion {
+        guard var task = tasks[taskID] else { return .unknown }
+        var roundTrip: Int64?
+        var superseded: String?
+        switch task.state {
+        case .finished:
+            return .duplicate
+        case .queued:
+            queuedCount -= 1  // its stale FIFO entry is skipped when popped
+        case .leased(let holder, _, let sentAt):
+            dropLease(task, holder: holder)
+            if holder == worker { roundTrip = nowMicros - sentAt } else { superseded = holder }
+        }
+        task.state = .finished
+        tasks[taskID] = task
+        let final = Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: nil, worker: worker)
+        return .accepted(final, roundTripMicros: roundTrip, supersededHolder: superseded)
+    }
+
+    /// A failure reported by `worker` for its current lease. Retryable failures go back to
+    /// the queue while attempts remain.
+    mutating func fail(_ taskID: String, worker: String, message: String, retryable: Bool) -> Release? {
+        guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state, holder == worker else {
+            return nil  // a failure from an old lease says nothing about the current one
+        }
+        return release(taskID, reason: message, retryable: retryable)
+    }
+
+    /// Returns every lease `worker` holds, except those in `keeping`, to the queue.
+    mutating func releaseWorker(_ worker: String, reason: String, keeping: Set<String> = []) -> [Release] {
+        let held = leasesByWorker[worker] ?? []
+        return held.subtracting(keeping).sorted().compactMap { release($0, reason: reason, retryable: true) }
+    }
+
+    /// Leases whose deadline has passed, released; each with the worker that held it.
+    mutating func expireDeadlines(now: Int64) -> [(worker: String, release: Release)] {
+        var expired: [(String, String)] = []
+        for (worker, ids) in leasesByWorker {
+            for id in ids {
+                if case .leased(_, let deadline, _) = tasks[id]?.state, deadline > 0, deadline <= now {
+                    expired.append((worker, id))
+                }
+            }
+        }
+        return expired.sorted { $0.1 < $1.1 }.compactMap { worker, id in
+            let timeout = limits[tasks[id]!.jobID]?.timeoutMilliseconds ?? 0
+            return release(id, reason: "lease deadline of \(timeout) ms passed on worker \(worker)", retryable: true)
+                .map { (worker, $0) }
+        }
+    }
+
+    private mutating func release(_ taskID: String, reason: String, retryable: Bool) -> Release? {
+        guard var task = tasks[taskID], case .leased(let holder, _, _) = task.state else { return nil }
+        dropLease(task, holder: holder)
+        task.lastFailure = reason
+        let maxAttempts = limits[task.jobID]?.maxAttempts ?? 1
+        if retryable && task.attempts < maxAttempts {
+            task.state = .queued
+            tasks[taskID] = task
+            queues[task.jobID]?.push(taskID)
+            queuedCount += 1
+            return .requeued(taskID: taskID)
+        }
+        task.state = .finished
+        tasks[taskID] = task
+        let message = retryable ? "gave up after \(task.attempts) attempt(s); last: \(reason)" : reason
+        return .failed(Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: message, worker: holder))
+    }
+
+    private mutating func dropLease(_ task: Task, holder: String) {
+        leasesByWorker[holder]?.remove(task.id)
+        if leasesByWorker[holder]?.isEmpty == true { leasesByWorker[holder] = nil }
+        inFlightByJob[task.jobID, default: 1] -= 1
+    }
+}
