@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", .product(name: "Yams", package: "Yams"),
+                "Wire", "Runtime", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

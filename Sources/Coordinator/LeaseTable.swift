@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Workloads
 
 /// Every task the coordinator knows, and who holds a lease on it: the heart of "nothing is

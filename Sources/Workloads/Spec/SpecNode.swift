@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Yams
 
 /// One value in a job spec, with its place in the file, read through typed accessors that
@@ -67,15 +68,10 @@ public struct SpecNode {
 
     /// A duration such as `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds.
     public func milliseconds() throws(SpecError) -> Int {
-        let text = try string().trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite {
-                return Int((value * scale).rounded())
-            }
+        guard let value = DurationText.milliseconds(try string()) else {
+            throw error("expected a duration such as 500ms, 30s or 5m, got \(shown)")
         }
-        if let seconds = Double(text), seconds >= 0, seconds.isFinite { return Int((seconds * 1000).rounded()) }
-        throw error("expected a duration such as 500ms, 30s or 5m, got \(shown)")
+        return value
     }
 
     /// One of `choices`; the error lists them.

@@ -2,7 +2,8 @@ import Foundation
 import Wire
 
 /// Plans a sweep round by round: round 0 covers the domain (grid or random), each later
-/// round samples boxes around the best points found so far, shrinking by half each round.
+/// round samples boxes around the best points found so far: ±5% of the domain in round 1
+/// (about one grid step of a 20-point axis), shrinking to 30% of that each round after.
 final class SweepPlanner: Planner {
     private let plan: SweepPlan
     private let domain: [ClosedRange<Double>]
@@ -101,7 +102,7 @@ final class SweepPlanner: Planner {
     /// Uniform over the domain in round 0; later, uniform in boxes around the best points.
     private func samplePoints() -> [[Double]] {
         let centers = round == 0 ? [] : Array(best.prefix(plan.top)).map(\.point)
-        let scale = round == 0 ? 1.0 : 0.2 * pow(0.5, Double(round - 1))
+        let scale = round == 0 ? 1.0 : 0.05 * pow(0.3, Double(round - 1))
         return (0..<plan.points).map { index in
             domain.indices.map { axis in
                 let range = domain[axis]

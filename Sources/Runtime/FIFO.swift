@@ -1,14 +1,16 @@
 /// A first-in first-out queue with O(1) amortized push and pop, for task ids.
-struct FIFO<Element> {
+public struct FIFO<Element> {
     private var items: [Element] = []
     private var head = 0
 
-    var isEmpty: Bool { head == items.count }
-    var count: Int { items.count - head }
+    public init() {}
 
-    mutating func push(_ element: Element) { items.append(element) }
+    public var isEmpty: Bool { head == items.count }
+    public var count: Int { items.count - head }
 
-    mutating func pushFront(_ element: Element) {
+    public mutating func push(_ element: Element) { items.append(element) }
+
+    public mutating func pushFront(_ element: Element) {
         if head > 0 {
             head -= 1
             items[head] = element
@@ -17,7 +19,7 @@ struct FIFO<Element> {
         }
     }
 
-    mutating func pop() -> Element? {
+    public mutating func pop() -> Element? {
         guard head < items.count else { return nil }
         let element = items[head]
         head += 1

@@ -1,0 +1,123 @@
+import Foundation
+import Messaging
+import Runtime
+import Wire
+
+/// Talks to a coordinator as a client: submit a job and follow it, ask for status, cancel.
+///
+/// One DEALER socket, used from one thread. Every wait has a limit: a coordinator that
+/// stops answering is an error naming its endpoint, never a hang.
+public final class CoordinatorClient {
+    public let endpoint: String
+    private let socket: Socket
+    /// How long to wait for a direct answer, and for the next update while following a job
+    /// (the coordinator sends one at least every heartbeat interval).
+    public var replyTimeoutMilliseconds = 5_000
+    public var silenceTimeoutMilliseconds = 15_000
+
+    public init(endpoint: String, context: ZMQContext) throws {
+        self.endpoint = endpoint
+        socket = try Socket(context: context, kind: .dealer, policy: .client)
+        try socket.connect(endpoint)
+    }
+
+    deinit { socket.close() }
+
+    /// Sends a job spec; returns the job id the coordinator gave it.
+    /// - Throws: `ClientError` with `.rejected(.rejectInvalidSpec)` and the field and line
+    ///   when the coordinator finds the spec invalid.
+    public func submit(specYAML: String, sourceName: String, watch: Bool) throws -> String {
+        var submit = Orrery_V1_SubmitJob()
+        submit.specYaml = specYAML
+        submit.sourceName = sourceName
+        submit.watch = watch
+        try send(.submitJob(submit))
+        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "an answer to the job submission")
+        guard case .jobAccepted(let accepted) = reply else { throw unexpected(reply) }
+        return accepted.jobID
+    }
+
+    /// Waits for the job's updates until it ends, passing each to `onUpdate`.
+    /// - Parameter shouldStop: checked between updates; returning true stops with `.interrupted`.
+    public func follow(
+        jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, shouldStop: () -> Bool = { false }
+    ) throws -> Orrery_V1_JobInfo {
+        var lastHeard = MonotonicClock.milliseconds
+        while true {
+            if shouldStop() { throw ClientError(.interrupted, "interrupted while following job \(jobID)") }
+            guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
+                if MonotonicClock.milliseconds - lastHeard > Int64(silenceTimeoutMilliseconds) {
+                    throw ClientError(.timeout, "coordinator at \(endpoint) went silent while running job \(jobID)")
+                }
+                continue
+            }
+            lastHeard = MonotonicClock.milliseconds
+            let body = try decode(frames)
+            guard case .jobUpdate(let update) = body, update.job.jobID == jobID else {
+                if case .reject = body { throw unexpected(body) }
+                continue
+            }
+            onUpdate(update.job)
+            if update.job.state != .running { return update.job }
+        }
+    }
+
+    /// Follows a job submitted earlier (possibly by another client).
+    public func watch(jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, shouldStop: () -> Bool = { false }) throws -> Orrery_V1_JobInfo {
+        var watch = Orrery_V1_WatchJob()
+        watch.jobID = jobID
+        try send(.watchJob(watch))
+        return try follow(jobID: jobID, onUpdate: onUpdate, shouldStop: shouldStop)
+    }
+
+    public func status() throws -> Orrery_V1_ClusterStatus {
+        try send(.statusRequest(Orrery_V1_StatusRequest()))
+        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "cluster status")
+        guard case .clusterStatus(let status) = reply else { throw unexpected(reply) }
+        return status
+    }
+
+    /// Cancels a job; returns its final state.
+    public func cancel(jobID: String) throws -> Orrery_V1_JobInfo {
+        var cancel = Orrery_V1_CancelJob()
+        cancel.jobID = jobID
+        try send(.cancelJob(cancel))
+        while true {
+            let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "the cancellation")
+            guard case .jobUpdate(let update) = reply else { throw unexpected(reply) }
+            if update.job.jobID == jobID && update.job.state != .running { return update.job }
+        }
+    }
+
+    // MARK: Frames
+
+    private func send(_ body: EnvelopeBody) throws {
+        do {
+            try socket.send([EnvelopeCodec.encode(body)], wait: false)
+        } catch {
+            throw ClientError(.timeout, "cannot send to coordinator at \(endpoint): \(error)")
+        }
+    }
+
+    private func receive(timeoutMilliseconds: Int, waitingFor what: String) throws -> EnvelopeBody {
+        guard let frames = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) else {
+            throw ClientError(
+                .timeout, "no answer from coordinator at \(endpoint) within \(timeoutMilliseconds) ms (waiting for \(what)); is it running?")
+        }
+        return try decode(frames)
+    }
+
+    private func decode(_ frames: [Frame]) throws -> EnvelopeBody {
+        guard frames.count == 1 else { throw ClientError(.badReply, "coordinator sent \(frames.count) frames; expected 1") }
+        do {
+            return try EnvelopeCodec.decode(frames[0])
+        } catch {
+            throw ClientError(.badReply, "unreadable reply from coordinator at \(endpoint): \(error)")
+        }
+    }
+
+    private func unexpected(_ body: EnvelopeBody) -> ClientError {
+        if case .reject(let reject) = body { return ClientError(.rejected(reject.code), reject.reason) }
+        return ClientError(.badReply, "unexpected reply from coordinator: \(body)")
+    }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import Logging
+import Messaging
+import Runtime
+import Wire
+import Workloads
+
+/// Why a worker stopped.
+public enum WorkerExit: Equatable, Sendable {
+    /// SIGINT or SIGTERM, after running tasks finished or the grace period ran out.
+    case signalled(Int32)
+    /// The coordinator sent Shutdown.
+    case shutdownRequested(String)
+    /// The coordinator refused this worker for good (protocol version, bad registration).
+    case refused(String)
+}
+
+/// The worker daemon: a DEALER connection to the coordinator and a pool of task threads.
+///
+/// One service thread owns the socket. It registers, heartbeats, receives leases and hands
+/// them to the pool, and batches the pool's results back. When the coordinator goes quiet
+/// it reopens the connection with exponential backoff and registers again, reporting the
+/// tasks it is still running so their leases are kept; results finished while disconnected
+/// are held and sent once registered. It never names a job kind: executors come from the
+/// workload registry by the lease's `workload` field.
+public final class WorkerService {
+    let config: WorkerConfig
+    let registry: WorkloadRegistry
+    var logger: Logger
+
+    private var context: ZMQContext!
+    private var control: Socket?
+    private var results: Socket!
+    private var pool: TaskPool!
+    private var connection: ControlConnectionStateMachine
+    /// Leased tasks not yet reported, by task id.
+    private var running: [String: Int] = [:]
+    /// Results finished while not registered, sent once registered again.
+    private var pending: [Orrery_V1_TaskResult] = []
+    private var heartbeatSequence: UInt64 = 0
+    private var exitReason: WorkerExit?
+    private var stopping: (signal: Int32, deadline: Int64)?
+
+    public init(config: WorkerConfig, registry: WorkloadRegistry = .builtIn, logger: Logger) {
+        self.config = config
+        self.registry = registry
+        self.logger = logger
+        self.logger[metadataKey: "worker"] = "\(config.workerID)"
+        self.connection = ControlConnectionStateMachine(
+            intervalMilliseconds: config.heartbeatIntervalMilliseconds, misses: config.heartbeatMisses,
+            backoff: ExponentialBackoff(
+                initialMilliseconds: config.backoffInitialMilliseconds,
+                maximumMilliseconds: config.backoffMaximumMilliseconds))
+    }
+
+    /// Runs until a signal, a Shutdown from the coordinator, or a final refusal.
+    /// - Throws: `ZMQError` for local socket failures only, and any executor that fails to load.
+    public func run(context: ZMQContext) throws -> WorkerExit {
+        self.context = context
+        var executors: [String: any Executor] = [:]
+        for workload in registry.all { executors[workload.kind] = try workload.makeExecutor() }
+
+        let resultsEndpoint = "inproc://orrery-task-results-\(UInt64.random(in: 0...UInt64.max))"
+        results = try Socket(context: context, kind: .pull, policy: .inproc)
+        try results.bind(resultsEndpoint)
+        pool = TaskPool(threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint)
+        pool.start(context: context)
+        defer { shutDownPool() }
+
+        logger.info("starting", metadata: ["coordinator": "\(config.coordinatorEndpoint)", "slots": "\(config.slots)"])
+        try perform(connection.start(now: MonotonicClock.milliseconds))
+        while exitReason == nil {
+            let sockets = [results!] + (control.map { [$0] } ?? [])
+            let ready = try Poller(sockets).poll(timeoutMilliseconds: 50)
+            if ready.contains(0) { try drainResults() }
+            if ready.contains(1) { try drainControl() }
+            let now = MonotonicClock.milliseconds
+            try perform(connection.tick(now: now))
+            sendProgress()
+            handleSignals(now: now)
+            if let stopping, running.isEmpty || now >= stopping.deadline {
+                exitReason = .signalled(stopping.signal)
+            }
+        }
+        if !pending.isEmpty { logger.warning("exiting with \(pending.count) unsent result(s)") }
+        control?.close()
+        logger.info("stopped", metadata: ["reason": "\(exitReason!)"])
+        return exitReason!
+    }
+
+    // MARK: Control connection
+
+    private func perform(_ actions: [ControlConnectionStateMachine.Action]) throws {
+        for action in actions {
+            switch action {
+            case .openConnection: try openConnection()
+            case .closeConnection:
+                logger.warning("coordinator silent; reconnecting with backoff")
+                control?.close()
+                control = nil
+            case .sendRegister: sendRegister()
+            case .sendHeartbeat: sendHeartbeat()
+            case .flushPending:
+                logger.info("registered", metadata: ["reconnects": "\(connection.reconnects)", "held_results": "\(pending.count)"])
+                flushPending()
+            case .fail(let reason):
+                logger.error("coordinator refused this worker: \(reason)")
+                exitReason = .refused(reason)
+            }
+        }
+    }
+
+    private func openConnection() throws {
+        control?.close()
+        let socket = try Socket(context: context, kind: .dealer, policy: .control)
+        try socket.setRoutingID(config.workerID)
+        try socket.setReconnectInterval(milliseconds: 100, maximumMilliseconds: Int32(config.backoffMaximumMilliseconds))
+        try socket.connect(config.coordinatorEndpoint)
+        control = socket
+    }
+
+    @discardableResult
+    private func send(_ body: EnvelopeBody) -> Bool {
+        guard let control else { return false }
+        do {
+            try control.send([EnvelopeCodec.encode(body)])
+            return true
+        } catch {
+            logger.debug("send to coordinator failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func sendRegister() {
+        var message = Orrery_V1_Register()
+        message.workerID = config.workerID
+        message.cores = UInt32(ProcessInfo.processInfo.activeProcessorCount)
+        message.memoryBytes = ProcessInfo.processInfo.physicalMemory
+        message.dataEndpoint = config.dataEndpoint
+        message.capabilities = registry.kinds
+        message.slots = UInt32(config.slots)
+        message.hostname = ProcessInfo.processInfo.hostName
+        message.pid = UInt32(getpid())
+        message.runningTaskIds = running.keys.sorted()
+        message.agent = "orrery-swift/\(WireProtocol.version)"
+        send(.register(message))
+    }
+
+    private func sendHeartbeat() {
+        heartbeatSequence += 1
+        var heartbeat = Orrery_V1_Heartbeat()
+        heartbeat.sequence = heartbeatSequence
+        heartbeat.runningTasks = UInt32(running.count)
+        send(.heartbeat(heartbeat))
+    }
+
+    private func drainControl() throws {
+        guard let control else { return }
+        for _ in 0..<1024 {
+            guard let frames = try control.receive(wait: false) else { return }
+            guard frames.count == 1 else {
+                logger.warning("dropped control message of \(frames.count) frames")
+                continue
+            }
+            let body: EnvelopeBody
+            do {
+                body = try EnvelopeCodec.decode(frames[0])
+            } catch {
+                logger.warning("dropped control frame: \(error)")
+                continue
+            }
+            try perform(connection.received(body, now: MonotonicClock.milliseconds))
+            handle(body)
+            if self.control !== control { return }
+        }
+    }
+
+    private func handle(_ body: EnvelopeBody) {
+        switch body {
+        case .leases(let batch): accept(batch.leases)
+        case .cancel(let cancel):
+            pool.cancel(cancel.taskIds)
+            for id in cancel.taskIds { running[id] = nil }
+            logger.debug("cancelled \(cancel.taskIds.count) task(s): \(cancel.reason)")
+        case .shutdown(let shutdown):
+            logger.notice("coordinator asked this worker to shut down: \(shutdown.reason)")
+            exitReason = .shutdownRequested(shutdown.reason)
+        case .reject(let reject) where reject.code != .rejectUnknownWorker:
+            logger.warning("coordinator rejected a message: \(reject.reason)")
+        default:
+            break
+        }
+    }
+
+    private func accept(_ leases: [Orrery_V1_TaskLease]) {
+        for lease in leases {
+            if stopping != nil {
+                report(Self.refusal(lease, "worker \(config.workerID) is shutting down"))
+                continue
+            }
+            pool.forgetCancellation(lease.taskID)
+            running[lease.taskID] = Int(lease.attempt)
+            pool.submit(.init(taskID: lease.taskID, attempt: Int(lease.attempt), workload: lease.workload, payload: lease.payload))
+        }
+    }
+
+    private static func refusal(_ lease: Orrery_V1_TaskLease, _ message: String) -> Orrery_V1_TaskResult {
+        var result = Orrery_V1_TaskResult()
+        result.taskID = lease.taskID
+        result.attempt = lease.attempt
+        var failure = Orrery_V1_TaskFailure()
+        failure.message = message
+        failure.retryable = true
+        result.failure = failure
+        return result
+    }
+
+    // MARK: Results
+
+    /// Collects whatever the pool has finished and sends it as one batch.
+    private func drainResults() throws {
+        var batch: [Orrery_V1_TaskResult] = []
+        for _ in 0..<4096 {
+            guard let frames = try results.receive(wait: false), let frame = frames.first, let first = frame.first else { break }
+            switch TaskPool.FrameTag(rawValue: first) {
+            case .result:
+                guard let result = try? Orrery_V1_TaskResult(serializedBytes: Array(frame.dropFirst())) else { continue }
+                if running.removeValue(forKey: result.taskID) == nil && pool.isCancelled(result.taskID) {
+                    pool.forgetCancellation(result.taskID)
+                    continue  // cancelled while running: the coordinator has moved on
+                }
+                batch.append(result)
+            case .cancelled:
+                let id = String(decoding: frame.dropFirst(), as: UTF8.self)
+                running[id] = nil
+                pool.forgetCancellation(id)
+            case .exited, nil:
+                continue
+            }
+        }
+        report(batch)
+    }
+
+    private func report(_ result: Orrery_V1_TaskResult) { report([result]) }
+
+    private func report(_ batch: [Orrery_V1_TaskResult]) {
+        guard !batch.isEmpty else { return }
+        guard connection.isRegistered else {
+            pending.append(contentsOf: batch)
+            return
+        }
+        var message = Orrery_V1_ResultBatch()
+        message.results = batch
+        if !send(.results(message)) { pending.append(contentsOf: batch) }
+    }
+
+    private func flushPending() {
+        let held = pending
+        pending = []
+        report(held)
+    }
+
+    private func sendProgress() {
+        let items = pool.takeProgress()
+        guard !items.isEmpty, connection.isRegistered else { return }
+        var batch = Orrery_V1_ProgressBatch()
+        batch.items = items
+        send(.progress(batch))
+    }
+
+    // MARK: Shutdown
+
+    private func handleSignals(now: Int64) {
+        guard let signal = SignalTrap.take() else { return }
+        if stopping != nil {
+            exitReason = .signalled(signal)
+            return
+        }
+        stopping = (signal, now + config.gracePeriodMilliseconds)
+        logger.notice(
+            "\(SignalTrap.name(of: signal)): finishing \(running.count) running task(s) (up to \(config.gracePeriodMilliseconds) ms), then exiting")
+    }
+
+    /// Stops the pool threads and waits (briefly) for each to close its socket, so that the
+    /// ZeroMQ context can terminate.
+    private func shutDownPool() {
+        pool.stop()
+        var exited = 0
+        let deadline = MonotonicClock.milliseconds + 2000
+        while exited < pool.threadCount && MonotonicClock.milliseconds < deadline {
+            guard let frames = try? results.receive(timeoutMilliseconds: 100), let first = frames.first?.first else { continue }
+            if first == TaskPool.FrameTag.exited.rawValue { exited += 1 }
+        }
+        results.close()
+    }
+}

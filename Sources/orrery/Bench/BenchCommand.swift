@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks of Orrery's own machinery; peers are measured by scripts/bench/peers/.",
+        subcommands: [DispatchBenchCommand.self])
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Coordinator
+import Glibc
+import Logging
+import Messaging
+import Runtime
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the coordinator daemon: plans jobs and leases their tasks to workers.",
+        discussion: """
+            Workers and clients connect to the bound endpoint. On SIGTERM or SIGINT the
+            coordinator drains: it takes no new jobs and leases no new tasks, waits up to
+            --drain-timeout for running tasks to report, then exits 0. A second signal exits at once.
+            """)
+
+    @Option(name: .long, help: "Endpoint to bind (repeatable), e.g. tcp://0.0.0.0:7100; tcp://127.0.0.1:* picks a free port.")
+    var bind: [String] = ["tcp://127.0.0.1:7100"]
+
+    @OptionGroup var heartbeat: HeartbeatOptions
+
+    @Option(name: .long, help: "After SIGTERM, how long running tasks may take to report.")
+    var drainTimeout = DurationArgument(milliseconds: 30_000)
+
+    @Option(name: .long, help: "Write the bound endpoints to this file once listening (for launchers).")
+    var readyFile: String?
+
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var child: ChildOptions
+
+    func run() throws {
+        logging.bootstrap()
+        if let parent = child.parentPid { ParentWatch.exitWithParent(parent) }
+        SignalTrap.install()
+        var config = CoordinatorConfig()
+        config.endpoints = bind
+        config.liveness = LivenessPolicy(
+            intervalMilliseconds: heartbeat.heartbeatInterval.milliseconds, misses: heartbeat.heartbeatMisses)
+        config.drainTimeoutMilliseconds = drainTimeout.milliseconds
+        config.readyFile = readyFile
+        let logger = Logger(label: "orrery.coordinator")
+        let context = try ZMQContext()
+        do {
+            try CoordinatorService(config: config, logger: logger).run(context: context)
+        } catch {
+            logger.critical("coordinator failed: \(error)")
+            Glibc.exit(3)
+        }
+        Glibc.exit(0)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Messaging
+import Runtime
+import Wire
+
+struct LaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Run a job on this machine: start a coordinator and N workers, run it, stop them.",
+        discussion: """
+            The daemons are separate processes on loopback, as in a cluster. They are stopped
+            by pid when the job ends, on Ctrl-C, and (through the kernel's parent-death
+            signal) even if this process is killed. Their logs go to --log-dir, kept when the
+            job fails.
+            """)
+
+    @Argument(help: "The job spec (YAML).")
+    var spec: String
+
+    @Option(name: .long, help: "Worker processes to start.")
+    var workers = 2
+
+    @Option(name: .long, help: "Task slots per worker.")
+    var slots = 1
+
+    @Option(name: .long, help: "Directory for the daemons' logs (default: a new temporary directory).")
+    var logDir: String?
+
+    @Option(name: .long, help: "Log level of the daemons.")
+    var daemonLogLevel = "warning"
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1...256") }
+        guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024") }
+    }
+
+    func run() throws {
+        logging.bootstrap()
+        let (yaml, _) = try JobSpecFile.load(spec)
+        SignalTrap.install()
+        let logDirectory = logDir ?? LocalCluster.makeLogDirectory()
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let cluster = try LocalCluster(
+            .init(workers: workers, slots: slots, logLevel: daemonLogLevel), logDirectory: logDirectory)
+        let context = try ZMQContext()
+        let job: Orrery_V1_JobInfo
+        do {
+            job = try JobRunner.run(yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json)
+        } catch {
+            cluster.stop()
+            FileHandle.standardError.write(Data("orrery: daemon logs are in \(logDirectory)\n".utf8))
+            throw error
+        }
+        cluster.stop()
+        JobResultPrinter.print(job, json: output.json)
+        let code = JobResultPrinter.exitCode(for: job)
+        if code == 0 && logDir == nil {
+            try? FileManager.default.removeItem(atPath: logDirectory)
+        } else if code != 0 {
+            FileHandle.standardError.write(Data("orrery: daemon logs are in \(logDirectory)\n".utf8))
+        }
+        throw ExitCode(code)
+    }
+}

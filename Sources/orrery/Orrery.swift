@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `orrery` command-line tool: daemons, job submission and benchmarks in one binary.
+@main
+struct Orrery: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orrery",
+        abstract: "A distributed training and search system: a coordinator plans work, workers run it.",
+        discussion: """
+            Run a job on this machine:        orrery launch --workers 2 jobs/branin-sweep.yaml
+            Run a cluster by hand:            orrery coordinator --bind tcp://0.0.0.0:7100
+                                              orrery worker --coordinator tcp://HEAD:7100
+                                              orrery submit jobs/branin-sweep.yaml --coordinator tcp://HEAD:7100
+
+            Exit status: 0 success; 1 the job failed or was cancelled; 2 invalid job spec or
+            arguments; 3 the cluster could not be reached or a daemon failed; 130 interrupted.
+            """,
+        version: "0.1.0 (wire protocol \(1))",
+        subcommands: [
+            LaunchCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
+            StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, BenchCommand.self,
+        ])
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Client
+import Foundation
+import Messaging
+import SwiftProtobuf
+import Wire
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show a coordinator's workers, jobs and counters.")
+
+    @OptionGroup var endpoint: EndpointOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let context = try ZMQContext()
+        let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+        let status: Orrery_V1_ClusterStatus
+        do {
+            status = try client.status()
+        } catch let error as ClientError {
+            throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+        }
+        if output.json {
+            print((try? status.jsonString()) ?? "{}")
+            return
+        }
+        print("coordinator \(status.coordinatorID)\(status.draining ? " (draining)" : "")")
+        print("\nworkers: \(status.workers.count)")
+        print(Self.row("id", "host", "pid", "slots", "running", "done", "heard", "runs"))
+        for worker in status.workers {
+            print(
+                Self.row(
+                    worker.workerID, worker.hostname, "\(worker.pid)", "\(worker.slots)", "\(worker.runningTasks)",
+                    "\(worker.tasksCompleted)", "\(worker.msSinceHeard) ms ago", worker.capabilities.joined(separator: ",")))
+        }
+        print("\njobs: \(status.jobs.count)")
+        print(Self.row("id", "name", "workload", "state", "done", "failed", "running", "queued", "retries", "elapsed"))
+        for job in status.jobs {
+            print(
+                Self.row(
+                    job.jobID, job.name, job.workload, "\(job.state)", "\(job.tasksDone)/\(job.tasksTotal)", "\(job.tasksFailed)",
+                    "\(job.tasksRunning)", "\(job.tasksQueued)", "\(job.retries)", String(format: "%.1fs", job.elapsedS)))
+        }
+        let counters = status.counters
+        print(
+            "\nframes: \(counters.framesReceived) received, \(counters.framesMalformed) malformed, "
+                + "\(counters.framesWrongVersion) wrong version, \(counters.framesUnknownSender) from unknown senders; "
+                + "workers declared dead: \(counters.workersDeclaredDead); duplicate results ignored: \(counters.duplicateResults)")
+    }
+
+    static func row(_ cells: String...) -> String {
+        cells.map { $0.count >= 14 ? $0 + " " : $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined()
+    }
+}

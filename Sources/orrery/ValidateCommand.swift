@@ -1,0 +1,18 @@
+import ArgumentParser
+import Workloads
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check job specs without running them; exit status 2 names the first error.")
+
+    @Argument(help: "Job spec files (YAML).")
+    var specs: [String]
+
+    func run() throws {
+        for path in specs {
+            let (_, job) = try JobSpecFile.load(path)
+            let tasks = job.planner.expectedTaskCount.map { ", \($0) tasks" } ?? ""
+            print("ok: \(path) (\(job.spec.name): \(job.spec.workload.kind)\(tasks))")
+        }
+    }
+}

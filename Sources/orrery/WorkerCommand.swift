@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+import Messaging
+import Runtime
+import Worker
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker daemon: registers with a coordinator and runs the tasks it leases.",
+        discussion: """
+            When the coordinator goes silent the worker reconnects with exponential backoff
+            and registers again, keeping the tasks it is running. On SIGTERM or SIGINT it
+            finishes running tasks (up to --grace-period), reports them, and exits 0.
+            Exit status 3: the coordinator refused this worker (e.g. protocol version).
+            """)
+
+    @OptionGroup var endpoint: EndpointOptions
+
+    @Option(name: .long, help: "Worker name, unique in the cluster (default: host-pid).")
+    var id: String?
+
+    @Option(name: .long, help: "Tasks run at once (default: the number of cores).")
+    var slots: Int?
+
+    @OptionGroup var heartbeat: HeartbeatOptions
+
+    @Option(name: .long, help: "After SIGTERM, how long running tasks may take to finish.")
+    var gracePeriod = DurationArgument(milliseconds: 10_000)
+
+    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var child: ChildOptions
+
+    func validate() throws {
+        if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
+        if let id, id.isEmpty || id.utf8.count > 255 { throw ValidationError("--id must be 1 to 255 bytes") }
+    }
+
+    func run() throws {
+        logging.bootstrap()
+        if let parent = child.parentPid { ParentWatch.exitWithParent(parent) }
+        SignalTrap.install()
+        var config = WorkerConfig(
+            coordinatorEndpoint: endpoint.coordinator, workerID: id ?? WorkerConfig.defaultWorkerID(),
+            slots: slots ?? ProcessInfo.processInfo.activeProcessorCount)
+        config.heartbeatIntervalMilliseconds = Int64(heartbeat.heartbeatInterval.milliseconds)
+        config.heartbeatMisses = Int64(heartbeat.heartbeatMisses)
+        config.gracePeriodMilliseconds = Int64(gracePeriod.milliseconds)
+        let logger = Logger(label: "orrery.worker")
+        let context = try ZMQContext()
+        let outcome: WorkerExit
+        do {
+            outcome = try WorkerService(config: config, logger: logger).run(context: context)
+        } catch {
+            logger.critical("worker failed: \(error)")
+            Glibc.exit(3)
+        }
+        // exit() directly: a task thread still busy past the grace period must not hold the
+        // process open through ZeroMQ's context termination.
+        switch outcome {
+        case .signalled, .shutdownRequested: Glibc.exit(0)
+        case .refused: Glibc.exit(3)
+        }
+    }
+}
