@@ -71,6 +71,10 @@ extension JobSpec {
 
     static func syntaxError(_ error: YamlError, source: String) -> SpecError {
         switch error {
+        case .duplicatedKeysInMapping(let keys, let context):
+            SpecError(
+                source: source, line: context.mark.line, column: context.mark.column,
+                field: keys.joined(separator: ", "), message: "appears more than once in the same mapping")
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             SpecError(source: source, line: mark.line, column: mark.column, field: "", message: "not valid YAML: \(problem)")
         default:

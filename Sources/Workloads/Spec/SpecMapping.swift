@@ -11,14 +11,10 @@ public final class SpecMapping {
     init(_ mapping: Node.Mapping, node: SpecNode) throws(SpecError) {
         self.node = node
         var fields: [(key: String, keyNode: Node, value: Node)] = []
-        var seen: Set<String> = []
+        // Duplicate keys never get here: the YAML parser refuses them (see JobSpec.syntaxError).
         for (key, value) in mapping {
             let keyNode = SpecNode(node: key, path: node.path, source: node.source)
             guard case .scalar(let scalar) = key else { throw keyNode.error("field names must be plain text") }
-            guard seen.insert(scalar.string).inserted else {
-                throw SpecNode(node: key, path: Self.join(node.path, scalar.string), source: node.source)
-                    .error("appears twice")
-            }
             fields.append((scalar.string, key, value))
         }
         self.fields = fields

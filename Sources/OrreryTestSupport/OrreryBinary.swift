@@ -1,0 +1,28 @@
+import Foundation
+import Runtime
+
+/// Finds the `orrery` executable that the tests start as real processes: the one beside
+/// the test bundle (`.build/<config>/orrery`), or `$ORRERY_BIN`.
+public enum OrreryBinary {
+    public static var path: String {
+        if let explicit = ProcessInfo.processInfo.environment["ORRERY_BIN"] { return explicit }
+        let testBinary = URL(fileURLWithPath: ChildProcess.currentExecutable)
+        var directory = testBinary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("orrery").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/orrery").path
+    }
+
+    /// The package root (where `Package.swift` is), for job specs and scripts.
+    public static var packageRoot: URL {
+        var directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for _ in 0..<6 {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) { return directory }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import Workloads
+
+@testable import Coordinator
+
+@Suite("Lease table")
+struct LeaseTableTests {
+    static let limits = LeaseTable.JobLimits(workload: "noop", maxAttempts: 2, timeoutMilliseconds: 1_000, maxInFlight: 0)
+    let all: Set<String> = ["noop", "sweep"]
+
+    func table(tasks: Int, job: String = "j", limits: LeaseTable.JobLimits = limits) -> LeaseTable {
+        var table = LeaseTable()
+        table.addJob(job, limits: limits)
+        table.enqueue(jobID: job, (0..<tasks).map { PlannedTask(key: "\($0)", payload: Data([UInt8($0)])) })
+        return table
+    }
+
+    @Test("leases go out in order, each task once, up to the limit")
+    func leasing() {
+        var table = table(tasks: 5)
+        let first = table.lease(to: "a", capabilities: all, limit: 3, now: 0, nowMicros: 0)
+        #expect(first.map(\.taskID) == ["j/0", "j/1", "j/2"])
+        #expect(first.allSatisfy { $0.attempt == 1 && $0.deadlineMilliseconds == 1_000 })
+        let second = table.lease(to: "b", capabilities: all, limit: 10, now: 0, nowMicros: 0)
+        #expect(second.map(\.taskID) == ["j/3", "j/4"])
+        #expect(table.queuedCount == 0)
+        #expect(table.leaseCount(worker: "a") == 3)
+    }
+
+    @Test("the first result finishes a task; a later one is a duplicate")
+    func exactlyOnce() {
+        var table = table(tasks: 1)
+        _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 100)
+        guard case .accepted(let final, let roundTrip, nil) = table.complete("j/0", worker: "a", nowMicros: 350) else {
+            Issue.record("first result not accepted")
+            return
+        }
+        #expect(final.key == "0" && final.attempts == 1 && final.failure == nil)
+        #expect(roundTrip == 250)
+        #expect(table.complete("j/0", worker: "a", nowMicros: 400) == .duplicate)
+        #expect(table.complete("j/9", worker: "a", nowMicros: 400) == .unknown)
+    }
+
+    @Test("a dead worker's leases return to the queue, and the old holder's late result still counts once")
+    func workerDeath() {
+        var table = table(tasks: 2)
+        _ = table.lease(to: "a", capabilities: all, limit: 2, now: 0, nowMicros: 0)
+        let released = table.releaseWorker("a", reason: "died")
+        #expect(released == [.requeued(taskID: "j/0"), .requeued(taskID: "j/1")])
+        #expect(table.queuedCount == 2)
+        let again = table.lease(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        #expect(again.map(\.attempt) == [2])
+        // "a" was not dead after all: its result arrives first and wins; "b" must cancel.
+        guard case .accepted(_, _, let superseded) = table.complete("j/0", worker: "a", nowMicros: 0) else {
+            Issue.record("late result from the first holder was not accepted")
+            return
+        }
+        #expect(superseded == "b")
+        #expect(table.complete("j/0", worker: "b", nowMicros: 0) == .duplicate)
+        // j/1 is queued again; a late result for it finishes it and it is never leased.
+        guard case .accepted = table.complete("j/1", worker: "a", nowMicros: 0) else {
+            Issue.record("result for a requeued task not accepted")
+            return
+        }
+        #expect(table.queuedCount == 0)
+        #expect(table.lease(to: "b", capabilities: all, limit: 5, now: 0, nowMicros: 0).isEmpty)
+    }
+
+    @Test("after the last attempt the task fails with the reason")
+    func maxAttempts() {
+        var table = table(tasks: 1)
+        _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        #expect(table.releaseWorker("a", reason: "died") == [.requeued(taskID: "j/0")])
+        _ = table.lease(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        let released = table.releaseWorker("b", reason: "died too")
+        guard case .failed(let final) = released.first else {
+            Issue.record("expected a final failure, got \(released)")
+            return
+        }
+        #expect(final.attempts == 2)
+        #expect(final.failure?.contains("died too") == true)
+    }
+
+    @Test("non-retryable failures end the task at once; failures from a stale lease are ignored")
+    func failures() {
+        var table = table(tasks: 1)
+        _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        #expect(table.fail("j/0", worker: "other", message: "x", retryable: true) == nil)
+        guard case .failed(let final) = table.fail("j/0", worker: "a", message: "bad payload", retryable: false) else {
+            Issue.record("non-retryable failure did not end the task")
+            return
+        }
+        #expect(final.failure == "bad payload" && final.attempts == 1)
+    }
+
+    @Test("a passed deadline releases the lease and names the worker")
+    func deadlines() {
+        var table = table(tasks: 2)
+        _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        _ = table.lease(to: "b", capabilities: all, limit: 1, now: 500, nowMicros: 0)
+        #expect(table.expireDeadlines(now: 999).isEmpty)
+        let expired = table.expireDeadlines(now: 1_001)
+        #expect(expired.count == 1)
+        #expect(expired.first?.worker == "a")
+        #expect(expired.first?.release == .requeued(taskID: "j/0"))
+    }
+
+    @Test("a lease that never left is taken back without using an attempt, at the front of the queue")
+    func unlease() {
+        var table = table(tasks: 3)
+        let leases = table.lease(to: "a", capabilities: all, limit: 2, now: 0, nowMicros: 0)
+        table.unlease(leases.map(\.taskID))
+        let again = table.lease(to: "a", capabilities: all, limit: 3, now: 0, nowMicros: 0)
+        #expect(again.map(\.taskID) == ["j/0", "j/1", "j/2"])
+        #expect(again.allSatisfy { $0.attempt == 1 })
+    }
+
+    @Test("jobs take turns, max_in_flight caps a job, and workers get only workloads they run")
+    func fairnessAndLimits() {
+        var table = LeaseTable()
+        table.addJob("x", limits: .init(workload: "noop", maxAttempts: 1, timeoutMilliseconds: 0, maxInFlight: 0))
+        table.addJob("y", limits: .init(workload: "sweep", maxAttempts: 1, timeoutMilliseconds: 0, maxInFlight: 1))
+        table.enqueue(jobID: "x", (0..<100).map { PlannedTask(key: "\($0)", payload: Data()) })
+        table.enqueue(jobID: "y", (0..<3).map { PlannedTask(key: "\($0)", payload: Data()) })
+        let sweepOnly = table.lease(to: "s", capabilities: ["sweep"], limit: 10, now: 0, nowMicros: 0)
+        #expect(sweepOnly.map(\.taskID) == ["y/0"])
+        let both = table.lease(to: "b", capabilities: all, limit: 10, now: 0, nowMicros: 0)
+        #expect(both.allSatisfy { $0.jobID == "x" })
+        #expect(both.count == 10)
+        #expect(table.lease(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0).first?.deadlineMilliseconds == 0)
+    }
+
+    @Test("a duplicate task key is refused; removing a job hands back its outstanding leases")
+    func keysAndRemoval() {
+        var table = table(tasks: 3)
+        #expect(table.enqueue(jobID: "j", [PlannedTask(key: "1", payload: Data())]) == ["1"])
+        _ = table.lease(to: "a", capabilities: all, limit: 2, now: 0, nowMicros: 0)
+        let outstanding = table.removeJob("j")
+        #expect(outstanding["a"]?.sorted() == ["j/0", "j/1"])
+        #expect(table.queuedCount == 0 && table.leasedCount == 0 && table.tasks.isEmpty)
+        #expect(table.complete("j/0", worker: "a", nowMicros: 0) == .unknown)
+    }
+
+    @Test("liveness: dead only after the allowed silence")
+    func liveness() {
+        let policy = LivenessPolicy(intervalMilliseconds: 1000, misses: 3)
+        #expect(!policy.isDead(lastHeard: 0, now: 3000))
+        #expect(policy.isDead(lastHeard: 0, now: 3001))
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+import Wire
+
+@testable import Worker
+
+@Suite("Worker control connection")
+struct ControlConnectionStateMachineTests {
+    func registered(interval: UInt32 = 100, misses: UInt32 = 3) -> EnvelopeBody {
+        var message = Orrery_V1_Registered()
+        message.heartbeatIntervalMs = interval
+        message.heartbeatMisses = misses
+        return .registered(message)
+    }
+
+    func reject(_ code: Orrery_V1_RejectCode) -> EnvelopeBody {
+        var message = Orrery_V1_Reject()
+        message.code = code
+        message.reason = "because"
+        return .reject(message)
+    }
+
+    @Test("registers, then heartbeats on the coordinator's interval")
+    func registration() {
+        var machine = ControlConnectionStateMachine(intervalMilliseconds: 1000, misses: 3)
+        #expect(machine.start(now: 0) == [.openConnection, .sendRegister])
+        #expect(machine.received(registered(interval: 100), now: 10) == [.flushPending])
+        #expect(machine.isRegistered)
+        #expect(machine.tick(now: 50, backoffDelay: { 0 }).isEmpty)
+        #expect(machine.tick(now: 110, backoffDelay: { 0 }) == [.sendHeartbeat])
+        #expect(machine.tick(now: 150, backoffDelay: { 0 }).isEmpty)
+    }
+
+    @Test("a silent coordinator means close, back off, reopen and register again")
+    func reconnect() {
+        var machine = ControlConnectionStateMachine(intervalMilliseconds: 1000, misses: 3)
+        _ = machine.start(now: 0)
+        _ = machine.received(registered(interval: 100, misses: 3), now: 0)
+        _ = machine.received(.heartbeat(Orrery_V1_Heartbeat()), now: 250)
+        #expect(machine.tick(now: 540, backoffDelay: { 400 }) != [.closeConnection])
+        #expect(machine.tick(now: 551, backoffDelay: { 400 }) == [.closeConnection])
+        #expect(machine.tick(now: 900, backoffDelay: { 400 }).isEmpty)
+        #expect(machine.tick(now: 951, backoffDelay: { 400 }) == [.openConnection, .sendRegister])
+        #expect(machine.reconnects == 1)
+        #expect(!machine.isRegistered)
+    }
+
+    @Test("a registration with no answer is repeated each interval, then the socket is reopened")
+    func unansweredRegistration() {
+        var machine = ControlConnectionStateMachine(intervalMilliseconds: 100, misses: 3)
+        _ = machine.start(now: 0)
+        #expect(machine.tick(now: 100, backoffDelay: { 50 }) == [.sendRegister])
+        #expect(machine.tick(now: 301, backoffDelay: { 50 }) == [.closeConnection])
+        #expect(machine.tick(now: 351, backoffDelay: { 50 }) == [.openConnection, .sendRegister])
+    }
+
+    @Test("'unknown worker' means register again at once; a protocol refusal is final")
+    func rejections() {
+        var machine = ControlConnectionStateMachine(intervalMilliseconds: 100, misses: 3)
+        _ = machine.start(now: 0)
+        _ = machine.received(registered(), now: 0)
+        #expect(machine.received(reject(.rejectUnknownWorker), now: 10) == [.sendRegister])
+        #expect(!machine.isRegistered)
+        #expect(machine.received(reject(.rejectProtocolVersion), now: 20) == [.closeConnection, .fail("because")])
+        #expect(machine.tick(now: 10_000, backoffDelay: { 1 }).isEmpty)
+    }
+}
