@@ -1,5 +1,6 @@
 #include "CRuntimeShims.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -19,7 +20,12 @@ int orrery_trap_signal(int signal) {
     sigemptyset(&action.sa_mask);
     // No SA_RESTART: blocking calls (zmq_poll, waitpid) return EINTR so loops notice at once.
     action.sa_flags = 0;
-    return sigaction(signal, &action, NULL);
+    if (sigaction(signal, &action, NULL) != 0) return -1;
+    // A parent may have started this process with the signal blocked; unblock it.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int orrery_take_trapped_signal(void) {

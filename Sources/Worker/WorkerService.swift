@@ -181,7 +181,7 @@ public final class WorkerService {
         case .cancel(let cancel):
             pool.cancel(cancel.taskIds)
             for id in cancel.taskIds { running[id] = nil }
-            logger.debug("cancelled \(cancel.taskIds.count) task(s): \(cancel.reason)")
+            logger.info("cancelled \(cancel.taskIds.count) task(s): \(cancel.reason)")
         case .shutdown(let shutdown):
             logger.notice("coordinator asked this worker to shut down: \(shutdown.reason)")
             exitReason = .shutdownRequested(shutdown.reason)

@@ -29,9 +29,15 @@ public final class SpecMapping {
         return SpecNode(node: field.value, path: Self.join(node.path, key), source: node.source)
     }
 
-    /// The field; its absence is an error naming it.
+    /// The field; its absence is an error naming it, or, when a field not yet read is
+    /// spelt almost like it, an error at that misspelling.
     public func required(_ key: String) throws(SpecError) -> SpecNode {
         guard let value = optional(key) else {
+            let unread = fields.filter { !read.contains($0.key) }
+            if let near = unread.first(where: { !suggestion($0.key, [key]).isEmpty }) {
+                let node = SpecNode(node: near.keyNode, path: Self.join(self.node.path, near.key), source: self.node.source)
+                throw node.error("unknown field" + suggestion(near.key, [key]))
+            }
             let field = Self.join(node.path, key)
             throw SpecError(
                 source: node.source, line: node.node.mark?.line, column: node.node.mark?.column,
