@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Messaging", targets: ["Messaging"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Workloads", targets: ["Workloads"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,11 +41,13 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")]),
+        // Float32 tensors, reverse-mode autodiff and kernels (OpenBLAS for matrix products).
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
         // Job kinds: a planner (coordinator side) and an executor (worker side) per kind.
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", "Runtime", .product(name: "Yams", package: "Yams"),
+                "Wire", "Runtime", "Tensor", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -72,9 +75,10 @@ let package = Package(
             ]),
 
         // Helpers for tests that start real `orrery` processes.
-        .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire"]),
+        .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire", "Tensor"]),
 
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),

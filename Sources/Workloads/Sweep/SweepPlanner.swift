@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Wire
 
 /// Plans a sweep round by round: round 0 covers the domain (grid or random), each later

@@ -1,0 +1,52 @@
+import Tensor
+
+/// Checks autodiff against central finite differences.
+///
+/// The function's output is reduced to a scalar with fixed random weights, L = Σ w ⊙ f(x),
+/// so one backward pass checks the whole Jacobian against the weights; then each input
+/// element is nudged by ±ε and L recomputed. Float32 arithmetic bounds the agreement, so
+/// tolerances are relative plus absolute.
+public enum GradientCheck {
+    public struct Mismatch: CustomStringConvertible, Sendable {
+        public let input: Int
+        public let index: Int
+        public let analytic: Float
+        public let numeric: Float
+        public var description: String { "input \(input)[\(index)]: autodiff \(analytic), finite difference \(numeric)" }
+    }
+
+    /// - Returns: every element whose gradients disagree (empty when they agree).
+    public static func mismatches(
+        _ inputs: [Tensor], epsilon: Float = 1e-2, tolerance: Float = 2e-2, seed: UInt64 = 7,
+        _ function: ([Tensor]) throws -> Tensor
+    ) throws -> [Mismatch] {
+        let leaves = inputs.map { $0.requiringGrad() }
+        let output = try function(leaves)
+        var generator = SplitMix64(seed: seed)
+        let weights = Tensor.normal(output.shape, using: &generator)
+        try (output * weights).sum().backward()
+
+        var mismatches: [Mismatch] = []
+        for (inputIndex, leaf) in leaves.enumerated() {
+            let analytic = leaf.grad?.scalars ?? Array(repeating: 0, count: leaf.count)
+            for index in 0..<leaf.count {
+                let original = leaf.storage.withUnsafeBufferPointer { $0[index] }
+                func loss(_ value: Float) throws -> Float {
+                    leaf.storage.withUnsafeMutableBufferPointer { $0[index] = value }
+                    return try withNoGrad { try (function(leaves.map { $0.detached() }) * weights).sum().item }
+                }
+                let numeric = (try loss(original + epsilon) - loss(original - epsilon)) / (2 * epsilon)
+                leaf.storage.withUnsafeMutableBufferPointer { $0[index] = original }
+                if abs(analytic[index] - numeric) > tolerance * (1 + abs(numeric)) {
+                    mismatches.append(Mismatch(input: inputIndex, index: index, analytic: analytic[index], numeric: numeric))
+                }
+            }
+        }
+        return mismatches
+    }
+}
+
+/// Whether two float arrays agree elementwise within `tolerance` (relative plus absolute).
+public func allClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * (1 + abs($1)) }
+}

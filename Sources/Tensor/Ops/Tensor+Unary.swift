@@ -1,0 +1,83 @@
+import Foundation
+
+/// Elementwise functions of one tensor. Each case knows its value and its derivative,
+/// written in terms of the input x and the output y, whichever is cheaper: the one table
+/// of unary gradient rules.
+enum UnaryOperation {
+    case negate, exp, log, sqrt, tanh, sigmoid, relu, geluTanh, geluErf, square
+    case power(Float)
+
+    @inline(__always)
+    func value(_ x: Float) -> Float {
+        switch self {
+        case .negate: -x
+        case .exp: Foundation.exp(x)
+        case .log: Foundation.log(x)
+        case .sqrt: x.squareRoot()
+        case .tanh: Foundation.tanh(x)
+        case .sigmoid: 1 / (1 + Foundation.exp(-x))
+        case .relu: x > 0 ? x : 0
+        case .geluTanh: 0.5 * x * (1 + Foundation.tanh(Self.geluScale * (x + 0.044715 * x * x * x)))
+        case .geluErf: 0.5 * x * (1 + erf(x * Float(0.5).squareRoot()))
+        case .square: x * x
+        case .power(let p): pow(x, p)
+        }
+    }
+
+    /// dy/dx at input x with output y.
+    @inline(__always)
+    func derivative(_ x: Float, _ y: Float) -> Float {
+        return switch self {
+        case .negate: -1
+        case .exp: y
+        case .log: 1 / x
+        case .sqrt: 0.5 / y
+        case .tanh: 1 - y * y
+        case .sigmoid: y * (1 - y)
+        case .relu: x > 0 ? 1 : 0
+        case .geluTanh: Self.geluTanhDerivative(x)
+        case .geluErf: 0.5 * (1 + erf(x * Float(0.5).squareRoot())) + x * Foundation.exp(-0.5 * x * x) / Float(2 * Double.pi).squareRoot()
+        case .square: 2 * x
+        case .power(let p): p * pow(x, p - 1)
+        }
+    }
+
+    @inline(__always)
+    static func geluTanhDerivative(_ x: Float) -> Float {
+        let t = Foundation.tanh(geluScale * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluScale * (1 + 3 * 0.044715 * x * x)
+    }
+
+    static let geluScale = Float(2 / Double.pi).squareRoot()
+}
+
+extension Tensor {
+    static func unary(_ x: Tensor, _ operation: UnaryOperation) -> Tensor {
+        let out = Storage(uninitializedCount: x.count)
+        let input = x.storage.base, output = out.base
+        Parallel.forEachChunk(x.count, grain: 8) { range in
+            for i in range { output[i] = operation.value(input[i]) }
+        }
+        return recording(x.shape, out, inputs: [x]) { (g, _) throws(TensorError) in
+            let gradient = Storage(uninitializedCount: x.count)
+            let gIn = g.storage.base, gOut = gradient.base
+            Parallel.forEachChunk(x.count, grain: 8) { range in
+                for i in range { gOut[i] = gIn[i] * operation.derivative(input[i], output[i]) }
+            }
+            return [Tensor(shape: x.shape, storage: gradient)]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor { unary(x, .negate) }
+    public func exp() -> Tensor { Self.unary(self, .exp) }
+    public func log() -> Tensor { Self.unary(self, .log) }
+    public func sqrt() -> Tensor { Self.unary(self, .sqrt) }
+    public func tanh() -> Tensor { Self.unary(self, .tanh) }
+    public func sigmoid() -> Tensor { Self.unary(self, .sigmoid) }
+    public func relu() -> Tensor { Self.unary(self, .relu) }
+    public func squared() -> Tensor { Self.unary(self, .square) }
+    public func pow(_ exponent: Float) -> Tensor { Self.unary(self, .power(exponent)) }
+
+    /// GELU; `approximate: true` is the tanh form (GPT-2, BERT's `gelu_new`), false the erf form.
+    public func gelu(approximate: Bool = false) -> Tensor { Self.unary(self, approximate ? .geluTanh : .geluErf) }
+}

@@ -1,0 +1,45 @@
+/// The one owner of a tensor's float32 memory. Every other type reaches the bytes only
+/// inside `withUnsafe…` closures, so unsafe pointer code stays in the kernels.
+///
+/// Storage is shared by tensors that are views of the same values (reshape, detach) and
+/// mutated in place only by optimizers updating parameters.
+public final class Storage: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    /// Zero-filled storage.
+    public init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// Storage holding `values`.
+    public convenience init(_ values: some Collection<Float>) {
+        self.init(count: values.count)
+        _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: values)
+    }
+
+    /// Uninitialized storage for kernels that write every element.
+    init(uninitializedCount count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: base, count: count))
+    }
+
+    /// A copy with storage of its own.
+    public func copy() -> Storage {
+        let copy = Storage(uninitializedCount: count)
+        copy.base.initialize(from: base, count: count)
+        return copy
+    }
+}

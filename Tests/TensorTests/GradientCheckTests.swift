@@ -1,0 +1,104 @@
+import OrreryTestSupport
+import Tensor
+import Testing
+
+/// Every differentiable op against finite differences.
+@Suite("Gradients match finite differences")
+struct GradientCheckTests {
+    static func random(_ shape: Shape, seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
+        var generator = SplitMix64(seed: seed)
+        return .uniform(shape, low: low, high: high, using: &generator)
+    }
+
+    func expectGradientsMatch(
+        _ inputs: [Tensor], tolerance: Float = 2e-2, _ function: @escaping ([Tensor]) throws -> Tensor,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let mismatches = try GradientCheck.mismatches(inputs, tolerance: tolerance, function)
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))", sourceLocation: sourceLocation)
+    }
+
+    static let binaryShapes: [(Shape, Shape)] = [
+        ([3, 4], [3, 4]), ([3, 4], [4]), ([3, 4], [3, 1]), ([2, 1, 4], [3, 1]), ([], [2, 3]), ([3, 4], []),
+    ]
+
+    @Test("add, subtract, multiply, divide, with broadcasting", arguments: binaryShapes)
+    func binary(shapes: (Shape, Shape)) throws {
+        let a = Self.random(shapes.0, seed: 1), b = Self.random(shapes.1, seed: 2, low: 0.5, high: 2)
+        try expectGradientsMatch([a, b]) { try $0[0] + $0[1] }
+        try expectGradientsMatch([a, b]) { try $0[0] - $0[1] }
+        try expectGradientsMatch([a, b]) { try $0[0] * $0[1] }
+        try expectGradientsMatch([a, b]) { try $0[0] / $0[1] }
+    }
+
+    @Test("unary functions")
+    func unary() throws {
+        let x = Self.random([3, 5], seed: 3, low: -2, high: 2)
+        let positive = Self.random([3, 5], seed: 4, low: 0.5, high: 3)
+        try expectGradientsMatch([x]) { -$0[0] }
+        try expectGradientsMatch([x]) { $0[0].exp() }
+        try expectGradientsMatch([positive]) { $0[0].log() }
+        try expectGradientsMatch([positive]) { $0[0].sqrt() }
+        try expectGradientsMatch([x]) { $0[0].tanh() }
+        try expectGradientsMatch([x]) { $0[0].sigmoid() }
+        try expectGradientsMatch([x]) { $0[0].gelu(approximate: true) }
+        try expectGradientsMatch([x]) { $0[0].gelu(approximate: false) }
+        try expectGradientsMatch([x]) { $0[0].squared() }
+        try expectGradientsMatch([positive]) { $0[0].pow(1.7) }
+        try expectGradientsMatch([x]) { $0[0] * 3 + 1 }
+        try expectGradientsMatch([positive]) { 2 - $0[0] / 4 }
+        // relu has a kink at 0: keep inputs away from it.
+        let awayFromZero = try x + Tensor.full(0.05, [3, 5]) * x.detached().squared().sqrt() / x.detached()
+        try expectGradientsMatch([awayFromZero]) { $0[0].relu() }
+    }
+
+    @Test("sum, mean and max over axes")
+    func reductions() throws {
+        let x = Self.random([2, 3, 4], seed: 5)
+        try expectGradientsMatch([x]) { try $0[0].sum() }
+        try expectGradientsMatch([x]) { try $0[0].sum(axis: 1) }
+        try expectGradientsMatch([x]) { try $0[0].sum(axes: [0, 2], keepDimensions: true) }
+        try expectGradientsMatch([x]) { try $0[0].mean(axis: -1) }
+        try expectGradientsMatch([x]) { try $0[0].mean() }
+        try expectGradientsMatch([x]) { try $0[0].max(axis: 1) }
+        try expectGradientsMatch([x]) { try $0[0].max(axis: -1, keepDimensions: true) }
+    }
+
+    @Test("matmul with every transpose, batched, and with a shared weight")
+    func matmul() throws {
+        for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+            let a = Self.random(transposeA ? [4, 3] : [3, 4], seed: 6)
+            let b = Self.random(transposeB ? [5, 4] : [4, 5], seed: 7)
+            try expectGradientsMatch([a, b]) { try $0[0].matmul($0[1], transposeA: transposeA, transposeB: transposeB) }
+            let batchedA = Self.random(transposeA ? [2, 4, 3] : [2, 3, 4], seed: 8)
+            let batchedB = Self.random(transposeB ? [2, 5, 4] : [2, 4, 5], seed: 9)
+            try expectGradientsMatch([batchedA, batchedB]) {
+                try $0[0].matmul($0[1], transposeA: transposeA, transposeB: transposeB)
+            }
+            try expectGradientsMatch([batchedA, b]) { try $0[0].matmul($0[1], transposeA: transposeA, transposeB: transposeB) }
+        }
+    }
+
+    @Test("reshape, permute, transpose, concatenate, split, slice")
+    func shapes() throws {
+        let x = Self.random([2, 3, 4], seed: 10), y = Self.random([2, 2, 4], seed: 11)
+        try expectGradientsMatch([x]) { try $0[0].reshaped(to: [6, -1]) }
+        try expectGradientsMatch([x]) { try $0[0].permuted([2, 0, 1]) }
+        try expectGradientsMatch([x]) { try $0[0].transposed() }
+        try expectGradientsMatch([x, y]) { try Tensor.concatenate([$0[0], $0[1]], axis: 1) }
+        try expectGradientsMatch([x]) { try Tensor.concatenate($0[0].split([1, 2], axis: 1).reversed(), axis: 1) }
+        try expectGradientsMatch([x]) { try $0[0].sliced(axis: 2, 1..<3) }
+    }
+
+    @Test("softmax, log-softmax, cross-entropy, MSE and temperature KL")
+    func losses() throws {
+        let logits = Self.random([4, 5], seed: 12, low: -3, high: 3)
+        let other = Self.random([4, 5], seed: 13, low: -3, high: 3)
+        try expectGradientsMatch([logits]) { try $0[0].softmax() }
+        try expectGradientsMatch([logits]) { try $0[0].logSoftmax() }
+        try expectGradientsMatch([logits]) { try Tensor.crossEntropy(logits: $0[0], targets: [0, 4, 2, 2]) }
+        try expectGradientsMatch([logits, other]) { try Tensor.meanSquaredError($0[0], $0[1]) }
+        // The teacher is a constant: only the student gets a gradient.
+        try expectGradientsMatch([logits]) { try Tensor.klDivergence(student: $0[0], teacher: other, temperature: 2.5) }
+    }
+}
