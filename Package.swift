@@ -4,6 +4,10 @@
 // Worker → the `orrery` command-line tool.
 import PackageDescription
 
+/// The numeric kernels are optimized even in debug builds: unoptimized Swift loops run
+/// 10-50× slower, which would make real-data training tests too slow for CI.
+let optimizedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Orrery",
     platforms: [.macOS(.v15)],
@@ -13,6 +17,8 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Workloads", targets: ["Workloads"]),
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,12 +48,18 @@ let package = Package(
             name: "Runtime",
             dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")]),
         // Float32 tensors, reverse-mode autodiff and kernels (OpenBLAS for matrix products).
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: optimizedKernels),
+        // Modules, layers, optimizers and schedules over Tensor.
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimizedKernels),
+        // Real data sets: readers, batching, sharding. zlib reads the gzipped originals.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: optimizedKernels),
         // Job kinds: a planner (coordinator side) and an executor (worker side) per kind.
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", "Runtime", "Tensor", .product(name: "Yams", package: "Yams"),
+                "Wire", "Runtime", "Tensor", "NN", "Datasets", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -79,6 +91,7 @@ let package = Package(
 
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),

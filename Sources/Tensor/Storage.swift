@@ -1,3 +1,5 @@
+import CMalloc
+
 /// The one owner of a tensor's float32 memory. Every other type reaches the bytes only
 /// inside `withUnsafe…` closures, so unsafe pointer code stays in the kernels.
 ///
@@ -7,8 +9,19 @@ public final class Storage: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
     public let count: Int
 
+    /// Keeps glibc from serving tensor-sized blocks with fresh mmap calls: every training
+    /// step frees and reallocates the same sizes, and new mappings cost a page fault and a
+    /// zeroed page per 4 KiB. With a 32 MiB threshold (glibc's maximum) they are reused
+    /// from the heap instead, as PyTorch's caching allocator does.
+    private static let allocatorTuned: Bool = {
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        return true
+    }()
+
     /// Zero-filled storage.
     public init(count: Int) {
+        _ = Self.allocatorTuned
         self.count = count
         base = .allocate(capacity: max(count, 1))
         base.initialize(repeating: 0, count: max(count, 1))
@@ -22,6 +35,7 @@ public final class Storage: @unchecked Sendable {
 
     /// Uninitialized storage for kernels that write every element.
     init(uninitializedCount count: Int) {
+        _ = Self.allocatorTuned
         self.count = count
         base = .allocate(capacity: max(count, 1))
     }

@@ -17,7 +17,7 @@ struct Orrery: ParsableCommand {
             """,
         version: "0.1.0 (wire protocol \(1))",
         subcommands: [
-            LaunchCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
+            LaunchCommand.self, TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
             StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, BenchCommand.self,
         ])
 }

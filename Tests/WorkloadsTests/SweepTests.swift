@@ -17,21 +17,9 @@ struct SweepTests {
         #expect(function.evaluate(point.map { $0 + 0.1 }) > function.minimum)
     }
 
-    /// Runs a planner to the end with the executor in this process: planning logic alone,
-    /// with no daemons.
     func runLocally(_ yaml: String) throws -> (ValidatedJob, Int) {
         let job = try JobSpec.parse(yaml: yaml, source: "t", registry: .builtIn)
-        let executor = try job.spec.workload.makeExecutor()
-        var queue = job.planner.start()
-        var executed = 0
-        while !queue.isEmpty {
-            let task = queue.removeFirst()
-            let context = TaskContext(taskID: task.key, attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
-            let output = try executor.execute(task.payload, context: context)
-            executed += 1
-            queue += job.planner.consume(TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "local"))
-        }
-        return (job, executed)
+        return (job, try LocalJobRunner.run(job).tasks)
     }
 
     @Test("zooming rounds bring a Branin sweep near the true minimum, reproducibly")

@@ -1,0 +1,2 @@
+// glibc allocator tuning (mallopt). Only Tensor/Storage.swift imports it.
+#include <malloc.h>

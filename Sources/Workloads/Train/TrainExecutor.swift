@@ -1,0 +1,16 @@
+import Datasets
+import Foundation
+import NN
+import Tensor
+import Wire
+
+/// Trains the task's classifier in this process and returns its test metrics.
+struct TrainExecutor: Executor {
+    func execute(_ payload: Data, context: TaskContext) throws -> TaskOutput {
+        let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_TrainTask.self, from: payload)
+        let train = try FashionMNIST.load(.train)
+        let test = try FashionMNIST.load(.test)
+        var trainer = ClassifierTrainer(task: task, features: train.images.shape[1], classes: train.classes)
+        return try trainer.run(train: train, test: test, context: context)
+    }
+}
