@@ -102,3 +102,61 @@ struct GradientCheckTests {
         try expectGradientsMatch([logits]) { try Tensor.klDivergence(student: $0[0], teacher: other, temperature: 2.5) }
     }
 }
+
+@Suite("Convolution and pooling")
+struct ConvolutionTests {
+    @Test("conv2d gradients (input, weight, bias) match finite differences, with stride and padding",
+          arguments: [(1, 0), (1, 1), (2, 1)])
+    func convolutionGradients(geometry: (Int, Int)) throws {
+        let (stride, padding) = geometry
+        let x = GradientCheckTests.random([2, 3, 5, 4], seed: 20)
+        let w = GradientCheckTests.random([4, 3, 3, 2], seed: 21)
+        let b = GradientCheckTests.random([4], seed: 22)
+        let mismatches = try GradientCheck.mismatches([x, w, b]) {
+            try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(4))")
+    }
+
+    @Test("conv2d equals a direct sliding-window sum")
+    func convolutionReference() throws {
+        let x = GradientCheckTests.random([1, 2, 4, 4], seed: 23), w = GradientCheckTests.random([3, 2, 3, 3], seed: 24)
+        let y = try x.conv2d(weight: w, padding: 1)
+        #expect(y.shape == [1, 3, 4, 4])
+        let xs = x.scalars, ws = w.scalars
+        var expected: [Float] = []
+        for o in 0..<3 {
+            for oy in 0..<4 {
+                for ox in 0..<4 {
+                    var total: Float = 0
+                    for c in 0..<2 {
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let (iy, ix) = (oy - 1 + ky, ox - 1 + kx)
+                                guard (0..<4).contains(iy), (0..<4).contains(ix) else { continue }
+                                total += xs[(c * 4 + iy) * 4 + ix] * ws[((o * 2 + c) * 3 + ky) * 3 + kx]
+                            }
+                        }
+                    }
+                    expected.append(total)
+                }
+            }
+        }
+        #expect(allClose(y.scalars, expected, tolerance: 1e-5))
+        #expect(throws: TensorError.self) { try x.conv2d(weight: GradientCheckTests.random([3, 5, 3, 3], seed: 1)) }
+    }
+
+    @Test("max and average pooling: values and gradients")
+    func pooling() throws {
+        let x = try Tensor((0..<16).map { Float(($0 * 7) % 16) }, shape: [1, 1, 4, 4])
+        // 0 7 14 5 / 12 3 10 1 / 8 15 6 13 / 4 11 2 9
+        #expect(try x.maxPool2d(kernel: 2).scalars == [12, 14, 15, 13])
+        #expect(try x.avgPool2d(kernel: 2).scalars == [5.5, 7.5, 9.5, 7.5])
+        // Distinct values 0.1 apart, so a ±ε nudge never changes which element is the maximum.
+        var generator = SplitMix64(seed: 25)
+        let spaced = try Tensor((0..<96).map { Float($0) * 0.1 }.shuffled(using: &generator), shape: [2, 2, 4, 6])
+        #expect(try GradientCheck.mismatches([spaced]) { try $0[0].maxPool2d(kernel: 2) }.isEmpty)
+        let random = GradientCheckTests.random([2, 2, 4, 6], seed: 25)
+        #expect(try GradientCheck.mismatches([random]) { try $0[0].avgPool2d(kernel: 3, stride: 1) }.isEmpty)
+    }
+}

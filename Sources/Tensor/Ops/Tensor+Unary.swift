@@ -56,13 +56,29 @@ extension Tensor {
         let out = Storage(uninitializedCount: x.count)
         let input = x.storage.base, output = out.base
         Parallel.forEachChunk(x.count, grain: 8) { range in
-            for i in range { output[i] = operation.value(input[i]) }
+            let (source, target, n) = (input + range.lowerBound, output + range.lowerBound, range.count)
+            // One loop per case, so that each compiles to straight (vectorizable) code.
+            switch operation {
+            case .relu: for i in 0..<n { target[i] = Swift.max(source[i], 0) }
+            case .negate: for i in 0..<n { target[i] = -source[i] }
+            case .square: for i in 0..<n { target[i] = source[i] * source[i] }
+            default: for i in 0..<n { target[i] = operation.value(source[i]) }
+            }
         }
         return recording(x.shape, out, inputs: [x]) { (g, _) throws(TensorError) in
             let gradient = Storage(uninitializedCount: x.count)
             let gIn = g.storage.base, gOut = gradient.base
             Parallel.forEachChunk(x.count, grain: 8) { range in
-                for i in range { gOut[i] = gIn[i] * operation.derivative(input[i], output[i]) }
+                let offset = range.lowerBound, n = range.count
+                let (gi, go, xi, yi) = (gIn + offset, gOut + offset, input + offset, output + offset)
+                switch operation {
+                case .relu: for i in 0..<n { go[i] = xi[i] > 0 ? gi[i] : 0 }
+                case .negate: for i in 0..<n { go[i] = -gi[i] }
+                case .square: for i in 0..<n { go[i] = 2 * xi[i] * gi[i] }
+                case .tanh: for i in 0..<n { go[i] = gi[i] * (1 - yi[i] * yi[i]) }
+                case .sigmoid: for i in 0..<n { go[i] = gi[i] * yi[i] * (1 - yi[i]) }
+                default: for i in 0..<n { go[i] = gi[i] * operation.derivative(xi[i], yi[i]) }
+                }
             }
             return [Tensor(shape: x.shape, storage: gradient)]
         }

@@ -33,7 +33,7 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
     set {_uniqueStorage()._dataset = newValue}
   }
 
-  /// mlp
+  /// mlp, cnn
   public var model: String {
     get {_storage._model}
     set {_uniqueStorage()._model = newValue}
@@ -120,6 +120,12 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
     set {_uniqueStorage()._trainLimit = newValue}
   }
 
+  /// cnn: convolution widths
+  public var channels: [UInt32] {
+    get {_storage._channels}
+    set {_uniqueStorage()._channels = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -133,7 +139,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0")
 
   fileprivate class _StorageClass {
     var _dataset: String = String()
@@ -153,6 +159,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
     var _savePath: String = String()
     var _clipNorm: Float = 0
     var _trainLimit: UInt32 = 0
+    var _channels: [UInt32] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -180,6 +187,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       _savePath = source._savePath
       _clipNorm = source._clipNorm
       _trainLimit = source._trainLimit
+      _channels = source._channels
     }
   }
 
@@ -215,6 +223,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._savePath) }()
         case 16: try { try decoder.decodeSingularFloatField(value: &_storage._clipNorm) }()
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._trainLimit) }()
+        case 18: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._channels) }()
         default: break
         }
       }
@@ -274,6 +283,9 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       if _storage._trainLimit != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._trainLimit, fieldNumber: 17)
       }
+      if !_storage._channels.isEmpty {
+        try visitor.visitPackedUInt32Field(value: _storage._channels, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -300,6 +312,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         if _storage._savePath != rhs_storage._savePath {return false}
         if _storage._clipNorm != rhs_storage._clipNorm {return false}
         if _storage._trainLimit != rhs_storage._trainLimit {return false}
+        if _storage._channels != rhs_storage._channels {return false}
         return true
       }
       if !storagesAreEqual {return false}

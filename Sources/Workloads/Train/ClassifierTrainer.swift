@@ -13,11 +13,17 @@ struct ClassifierTrainer {
     let optimizer: any Optimizer
     let schedule: LearningRateSchedule
 
-    init(task: Orrery_V1_Workloads_TrainTask, features: Int, classes: Int) {
+    init(task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int) {
         self.task = task
         var generator = SplitMix64(seed: task.seed)
         let activation = Activation.Kind(rawValue: task.activation) ?? .relu
-        model = MLP.make([features] + task.hidden.map(Int.init) + [classes], activation: activation, using: &generator)
+        let hidden = task.hidden.map(Int.init)
+        if task.model == "cnn" {
+            model = CNN.make(
+                imageShape: imageShape, channels: task.channels.map(Int.init), hidden: hidden, classes: classes, using: &generator)
+        } else {
+            model = MLP.make([imageShape.reduce(1, *)] + hidden + [classes], activation: activation, using: &generator)
+        }
         switch task.optimizer {
         case "sgd":
             optimizer = SGD(
@@ -72,7 +78,7 @@ struct ClassifierTrainer {
         }
         let seconds = Date().timeIntervalSince(started)
         if !task.savePath.isEmpty {
-            try Safetensors.save(model.namedParameters(), to: task.savePath, metadata: ["orrery.model": "mlp", "orrery.dataset": task.dataset])
+            try Safetensors.save(model.namedParameters(), to: task.savePath, metadata: ["orrery.model": task.model, "orrery.dataset": task.dataset])
         }
         return TaskOutput(metrics: [
             "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss, "train_loss": trainLoss,

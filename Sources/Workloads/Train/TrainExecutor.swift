@@ -10,7 +10,7 @@ struct TrainExecutor: Executor {
         let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_TrainTask.self, from: payload)
         let train = try FashionMNIST.load(.train)
         let test = try FashionMNIST.load(.test)
-        var trainer = ClassifierTrainer(task: task, features: train.images.shape[1], classes: train.classes)
+        var trainer = ClassifierTrainer(task: task, imageShape: train.imageShape, classes: train.classes)
         return try trainer.run(train: train, test: test, context: context)
     }
 }

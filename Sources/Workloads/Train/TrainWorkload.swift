@@ -5,8 +5,9 @@ import Wire
 /// ```yaml
 /// train:
 ///   dataset: fashion-mnist
-///   model: mlp
-///   hidden: [256, 256]        # hidden layer widths
+///   model: mlp               # mlp | cnn
+///   hidden: [256, 256]        # fully connected hidden widths
+///   channels: [16, 32]        # cnn: 3×3 convolution widths, each followed by 2×2 max pooling
 ///   activation: relu
 ///   optimizer: adam           # sgd | adam | adamw
 ///   learning_rate: 0.001
@@ -31,7 +32,8 @@ public struct TrainWorkload: Workload {
     public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
         var task = Orrery_V1_Workloads_TrainTask()
         task.dataset = try section.required("dataset").choice(["fashion-mnist"])
-        task.model = try section.optional("model")?.choice(["mlp"]) ?? "mlp"
+        task.model = try section.optional("model")?.choice(["mlp", "cnn"]) ?? "mlp"
+        task.channels = try section.optional("channels")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...4096)) } ?? [16, 32]
         task.hidden = try section.optional("hidden")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...65536)) } ?? [256, 256]
         task.activation = try section.optional("activation")?.choice(["relu", "gelu", "gelu_tanh", "tanh", "sigmoid"]) ?? "relu"
         task.optimizer = try section.optional("optimizer")?.choice(["sgd", "adam", "adamw"]) ?? "adam"
