@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "orrery",
             dependencies: [
-                "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire",
+                "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -66,6 +66,8 @@ extension Tensor {
             }
         }
         return recording(x.shape, out, inputs: [x]) { (g, _) throws(TensorError) in
+            // Read through the captured storages, which keeps them alive until backward.
+            let input = x.storage.base, output = out.base
             let gradient = Storage(uninitializedCount: x.count)
             let gIn = g.storage.base, gOut = gradient.base
             Parallel.forEachChunk(x.count, grain: 8) { range in

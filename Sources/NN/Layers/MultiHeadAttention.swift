@@ -1,0 +1,51 @@
+import Foundation
+import Tensor
+
+/// Scaled dot-product attention over `heads` heads (Vaswani et al. 2017), on [B, T, width]:
+/// softmax(Q·Kᵀ/√d + mask)·V per head, then an output projection.
+public final class MultiHeadAttention: Layer {
+    public let query: Linear
+    public let key: Linear
+    public let value: Linear
+    public let output: Linear
+    public let heads: Int
+    public let width: Int
+
+    public init(width: Int, heads: Int, using generator: inout SplitMix64) {
+        precondition(width % heads == 0, "width \(width) must divide into \(heads) heads")
+        self.width = width
+        self.heads = heads
+        query = Linear(width, width, using: &generator)
+        key = Linear(width, width, using: &generator)
+        value = Linear(width, width, using: &generator)
+        output = Linear(width, width, using: &generator)
+    }
+
+    public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor { try callAsFunction(input, mask: nil) }
+
+    /// - Parameter mask: added to the attention scores [B·heads or 1, T, T]-broadcastable,
+    ///   e.g. `Tensor.causalMask(T)` or `Tensor.paddingMask(...)` ([B, 1, 1, T]).
+    public func callAsFunction(_ input: Tensor, mask: Tensor?) throws(TensorError) -> Tensor {
+        guard input.rank == 3, input.shape[2] == width else {
+            throw TensorError(.shapeMismatch(operation: "attention input [B, T, \(width)]", input.shape, [0, 0, width]))
+        }
+        let (batch, length, headWidth) = (input.shape[0], input.shape[1], width / heads)
+        // [B, T, width] → [B·heads, T, d]
+        func split(_ x: Tensor) throws(TensorError) -> Tensor {
+            try x.reshaped(to: [batch, length, heads, headWidth]).permuted([0, 2, 1, 3]).reshaped(to: [batch * heads, length, headWidth])
+        }
+        let q = try split(query(input)), k = try split(key(input)), v = try split(value(input))
+        var scores = try q.matmul(k, transposeB: true) * (1 / Float(headWidth).squareRoot())
+        if let mask {
+            scores = try (scores.reshaped(to: [batch, heads, length, length]) + mask).reshaped(to: [batch * heads, length, length])
+        }
+        let context = try scores.softmax().matmul(v)
+        let merged = try context.reshaped(to: [batch, heads, length, headWidth]).permuted([0, 2, 1, 3]).reshaped(to: [batch, length, width])
+        return try output(merged)
+    }
+
+    public func namedParameters() -> [(name: String, tensor: Tensor)] {
+        Self.prefixed("query", query.namedParameters()) + Self.prefixed("key", key.namedParameters())
+            + Self.prefixed("value", value.namedParameters()) + Self.prefixed("output", output.namedParameters())
+    }
+}

@@ -1,0 +1,82 @@
+extension Tensor {
+    /// Layer normalization over the last axis: (x − mean) / √(var + ε) · γ + β, fused, with
+    /// the closed-form backward (one pass for dx, sums for dγ and dβ).
+    public func layerNorm(weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) throws(TensorError) -> Tensor {
+        try normalized(weight: weight, bias: bias, epsilon: epsilon, centered: true)
+    }
+
+    /// RMS normalization over the last axis (Llama): x / √(mean(x²) + ε) · γ.
+    public func rmsNorm(weight: Tensor, epsilon: Float = 1e-6) throws(TensorError) -> Tensor {
+        try normalized(weight: weight, bias: nil, epsilon: epsilon, centered: false)
+    }
+
+    private func normalized(weight: Tensor, bias: Tensor?, epsilon: Float, centered: Bool) throws(TensorError) -> Tensor {
+        guard rank >= 1 else { throw TensorError(.invalidArgument("normalization needs at least one axis")) }
+        let n = shape[rank - 1]
+        guard weight.shape == [n], bias.map({ $0.shape == [n] }) ?? true else {
+            throw TensorError(.shapeMismatch(operation: centered ? "layer norm weight" : "RMS norm weight", weight.shape, [n]))
+        }
+        let rows = count / Swift.max(n, 1)
+        let out = Storage(uninitializedCount: count)
+        let normalizedValues = Storage(uninitializedCount: count)  // x̂, kept for backward
+        var inverseScale = [Float](repeating: 0, count: rows)
+        let x = storage.base, y = out.base, xhat = normalizedValues.base, gamma = weight.storage.base
+        let beta = bias?.storage.base
+        for row in 0..<rows {
+            let source = x + row * n
+            var mean: Float = 0
+            if centered { mean = Tensor.sumContiguous(source, n) / Float(n) }
+            var squares: Float = 0
+            for i in 0..<n {
+                let d = source[i] - mean
+                squares += d * d
+            }
+            let r = 1 / (squares / Float(n) + epsilon).squareRoot()
+            inverseScale[row] = r
+            for i in 0..<n {
+                let h = (source[i] - mean) * r
+                xhat[row * n + i] = h
+                y[row * n + i] = h * gamma[i] + (beta?[i] ?? 0)
+            }
+        }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        let shape = self.shape
+        // The closure keeps the storages it reads alive: pointers alone would not.
+        let keptNormalized = normalizedValues, keptWeight = weight.storage
+        return Self.recording(shape, out, inputs: inputs) { (g, needs) throws(TensorError) in
+            let dy = g.storage.base, xhat = keptNormalized.base, gamma = keptWeight.base
+            var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
+            if needs[1] {
+                let dgamma = Storage(count: n)
+                for row in 0..<rows { for i in 0..<n { dgamma.base[i] += dy[row * n + i] * xhat[row * n + i] } }
+                grads[1] = Tensor(shape: [n], storage: dgamma)
+            }
+            if needs.count > 2 && needs[2] {
+                let dbeta = Storage(count: n)
+                for row in 0..<rows { for i in 0..<n { dbeta.base[i] += dy[row * n + i] } }
+                grads[2] = Tensor(shape: [n], storage: dbeta)
+            }
+            if needs[0] {
+                // dx = r · (d − mean(d) − x̂ · mean(d ⊙ x̂)) with d = dy ⊙ γ; no mean(d) term for RMS.
+                let dx = Storage(uninitializedCount: rows * n)
+                for row in 0..<rows {
+                    var meanD: Float = 0, meanDX: Float = 0
+                    for i in 0..<n {
+                        let d = dy[row * n + i] * gamma[i]
+                        meanD += d
+                        meanDX += d * xhat[row * n + i]
+                    }
+                    meanD = centered ? meanD / Float(n) : 0
+                    meanDX /= Float(n)
+                    let r = inverseScale[row]
+                    for i in 0..<n {
+                        let d = dy[row * n + i] * gamma[i]
+                        dx.base[row * n + i] = r * (d - meanD - xhat[row * n + i] * meanDX)
+                    }
+                }
+                grads[0] = Tensor(shape: shape, storage: dx)
+            }
+            return grads
+        }
+    }
+}

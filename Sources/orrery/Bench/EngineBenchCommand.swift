@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import NN
+import Runtime
+import Tensor
+
+/// `orrery bench engine`: the tensor engine's speed on the rows PyTorch is compared on
+/// (scripts/bench/engine runs both, at 1 and 2 threads, side by side).
+struct EngineBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "sgemm GFLOP/s and MLP training steps per second (threads: ORRERY_THREADS, OPENBLAS_NUM_THREADS).")
+
+    @Option(name: .long, help: "Timed runs of each measurement; the median is reported.")
+    var repeats = 5
+
+    @OptionGroup var output: OutputOptions
+
+    struct Row: Encodable {
+        let name: String
+        let unit: String
+        let median: Double
+        let runs: [Double]
+    }
+
+    func run() throws {
+        var rows: [Row] = []
+        for n in [256, 512, 1024, 2048] {
+            rows.append(try measure("sgemm \(n)", unit: "GFLOP/s") { try sgemm(n) })
+        }
+        for batch in [64, 256] {
+            rows.append(try measure("mlp train step, batch \(batch)", unit: "samples/s") { try mlpSteps(batch: batch) })
+        }
+        if output.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            for row in rows { print(String(format: "%-32@ %10.1f %@", row.name as NSString, row.median, row.unit)) }
+        }
+    }
+
+    private func measure(_ name: String, unit: String, _ body: () throws -> Double) throws -> Row {
+        _ = try body()  // warm-up
+        let runs = try (0..<repeats).map { _ in try body() }
+        return Row(name: name, unit: unit, median: runs.sorted()[runs.count / 2], runs: runs)
+    }
+
+    /// GFLOP/s of n×n·n×n products.
+    private func sgemm(_ n: Int) throws -> Double {
+        var generator = SplitMix64(seed: 1)
+        let a = Tensor.uniform([n, n], using: &generator), b = Tensor.uniform([n, n], using: &generator)
+        let iterations = max(1, 4_000_000_000 / (2 * n * n * n))
+        let start = MonotonicClock.microseconds
+        for _ in 0..<iterations { _ = try a.matmul(b) }
+        let seconds = Double(MonotonicClock.microseconds - start) / 1e6
+        return Double(iterations) * 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    /// Samples per second through forward, cross-entropy, backward and an SGD-with-momentum
+    /// step of an MLP 784-256-256-10, on a fixed random batch.
+    private func mlpSteps(batch: Int) throws -> Double {
+        var generator = SplitMix64(seed: 2)
+        let model = MLP.make([784, 256, 256, 10], using: &generator)
+        let optimizer = SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
+        let images = Tensor.uniform([batch, 784], using: &generator)
+        let labels = (0..<batch).map { $0 % 10 }
+        let steps = max(20, 40_000 / batch)
+        let start = MonotonicClock.microseconds
+        for _ in 0..<steps {
+            let loss = try Tensor.crossEntropy(logits: model(images), targets: labels)
+            model.zeroGrad()
+            try loss.backward()
+            optimizer.step()
+        }
+        let seconds = Double(MonotonicClock.microseconds - start) / 1e6
+        return Double(steps * batch) / seconds
+    }
+}

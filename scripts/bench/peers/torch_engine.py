@@ -1,0 +1,67 @@
+"""PyTorch CPU on the rows `orrery bench engine` measures, the same way.
+
+sgemm: torch.mm of n×n float32 matrices, GFLOP/s. MLP train step: forward, cross-entropy,
+backward and SGD (momentum 0.9) of 784-256-256-10 on a fixed random batch, samples/s.
+Threads: torch.set_num_threads(--threads). Medians of --repeats timed runs after a warm-up.
+
+    .venv-peers/bin/python scripts/bench/peers/torch_engine.py --threads 1 --json
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+
+def sgemm(n):
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    iterations = max(1, 4_000_000_000 // (2 * n ** 3))
+    start = time.perf_counter()
+    for _ in range(iterations):
+        torch.mm(a, b)
+    return iterations * 2 * n ** 3 / (time.perf_counter() - start) / 1e9
+
+
+def mlp_steps(batch):
+    torch.manual_seed(2)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    images = torch.rand(batch, 784)
+    labels = torch.arange(batch) % 10
+    loss_fn = torch.nn.CrossEntropyLoss()
+    steps = max(20, 40_000 // batch)
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = loss_fn(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return steps * batch / (time.perf_counter() - start)
+
+
+def measure(name, unit, body, repeats):
+    body()
+    runs = [body() for _ in range(repeats)]
+    return {"name": name, "unit": unit, "median": statistics.median(runs), "runs": runs}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = [measure(f"sgemm {n}", "GFLOP/s", lambda n=n: sgemm(n), args.repeats) for n in (256, 512, 1024, 2048)]
+    rows += [measure(f"mlp train step, batch {b}", "samples/s", lambda b=b: mlp_steps(b), args.repeats) for b in (64, 256)]
+    if args.json:
+        print(json.dumps(rows, sort_keys=True))
+    else:
+        for row in rows:
+            print(f"{row['name']:32} {row['median']:10.1f} {row['unit']}")
+
+
+if __name__ == "__main__":
+    main()
