@@ -69,6 +69,13 @@ public struct Tensor {
 
     /// Forgets this leaf's accumulated gradient.
     public func zeroGrad() { node?.grad = nil }
+
+    /// Replaces this leaf's gradient (e.g. with the average over data-parallel ranks).
+    public func setGrad(_ gradient: Tensor?) throws(TensorError) {
+        guard let node else { throw TensorError(.noGradient("setGrad on a tensor that does not require a gradient")) }
+        if let gradient, gradient.shape != shape { throw TensorError(.shapeMismatch(operation: "setGrad", gradient.shape, shape)) }
+        node.grad = gradient
+    }
 }
 
 extension Tensor: CustomStringConvertible {

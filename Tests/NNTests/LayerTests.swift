@@ -70,3 +70,43 @@ struct LayerTests {
         #expect(missing?.description.hasPrefix("/nonexistent/w.safetensors") == true)
     }
 }
+
+@Suite("Flat parameter buffer")
+struct FlatParametersTests {
+    @Test("gradients gather into one buffer and scatter back unchanged; buckets cover it on parameter boundaries")
+    func roundTrip() throws {
+        var generator = SplitMix64(seed: 4)
+        let model = MLP.make([5, 4, 3], using: &generator)
+        let x = Tensor.uniform([2, 5], using: &generator)
+        try Tensor.crossEntropy(logits: model(x), targets: [0, 2]).backward()
+        let flat = FlatParameters(model)
+        #expect(flat.count == model.parameterCount)
+        let gathered = flat.gatherGradients()
+        #expect(gathered == model.parameters.flatMap { $0.grad!.scalars })
+        try flat.scatterGradients(gathered.map { $0 * 0.5 })
+        #expect(model.parameters.flatMap { $0.grad!.scalars } == gathered.map { $0 * 0.5 })
+        let buckets = flat.buckets(maxElements: 20)
+        #expect(buckets.first?.lowerBound == 0 && buckets.last?.upperBound == flat.count)
+        #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(buckets.allSatisfy { bucket in flat.ranges.contains { $0.upperBound == bucket.upperBound } })
+        #expect(throws: TensorError.self) { try flat.scatterGradients([1, 2]) }
+    }
+
+    @Test("values scatter into the parameters in place")
+    func values() throws {
+        var generator = SplitMix64(seed: 5)
+        let model = MLP.make([3, 2], using: &generator)
+        let flat = FlatParameters(model)
+        try flat.scatterValues((0..<flat.count).map(Float.init))
+        #expect(model.parameters[0].scalars == [0, 1, 2, 3, 4, 5])
+        #expect(flat.gatherValues() == (0..<flat.count).map(Float.init))
+    }
+
+    @Test("two leaves fed by one add get gradients of their own")
+    func noSharedGradients() throws {
+        let a = Tensor.full(1, [3]).requiringGrad(), b = Tensor.full(2, [3]).requiringGrad()
+        try (a + b).sum().backward()
+        a.grad!.storage.withUnsafeMutableBufferPointer { $0[0] = 100 }
+        #expect(b.grad!.scalars == [1, 1, 1])
+    }
+}

@@ -36,7 +36,13 @@ extension Tensor {
             for node in nodes {
                 guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let backward = node.backward else {
-                    if let existing = node.grad { node.grad = try existing + gradient } else { node.grad = gradient }
+                    // A leaf keeps a gradient of its own: the incoming one may share storage with
+                    // another leaf's (both sides of an add), and optimizers may scale it in place.
+                    if let existing = node.grad {
+                        node.grad = try existing + gradient
+                    } else {
+                        node.grad = Tensor(shape: gradient.shape, storage: gradient.storage.copy())
+                    }
                     continue
                 }
                 let inputGradients = try backward(gradient, node.inputs.map { $0 != nil })

@@ -41,6 +41,23 @@ def mlp_steps(batch):
     return steps * batch / (time.perf_counter() - start)
 
 
+def encoder(backward):
+    torch.manual_seed(3)
+    layer = torch.nn.TransformerEncoderLayer(
+        d_model=384, nhead=12, dim_feedforward=1536, dropout=0.0, activation="gelu", batch_first=True)
+    x = torch.rand(16, 32, 384) * 2 - 1
+    iterations = 6 if backward else 15
+    start = time.perf_counter()
+    for _ in range(iterations):
+        if backward:
+            layer.zero_grad()
+            layer(x).sum().backward()
+        else:
+            with torch.no_grad():
+                layer(x)
+    return iterations * 16 / (time.perf_counter() - start)
+
+
 def measure(name, unit, body, repeats):
     body()
     runs = [body() for _ in range(repeats)]
@@ -56,6 +73,8 @@ def main():
     torch.set_num_threads(args.threads)
     rows = [measure(f"sgemm {n}", "GFLOP/s", lambda n=n: sgemm(n), args.repeats) for n in (256, 512, 1024, 2048)]
     rows += [measure(f"mlp train step, batch {b}", "samples/s", lambda b=b: mlp_steps(b), args.repeats) for b in (64, 256)]
+    rows.append(measure("encoder layer forward", "sequences/s", lambda: encoder(False), args.repeats))
+    rows.append(measure("encoder layer forward+backward", "sequences/s", lambda: encoder(True), args.repeats))
     if args.json:
         print(json.dumps(rows, sort_keys=True))
     else:
