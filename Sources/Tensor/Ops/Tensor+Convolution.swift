@@ -19,46 +19,45 @@ struct Window2D {
         return low..<max(low, high)
     }
 
-    /// Fills `columns` [patchSize, positions] (zeroed by the caller, so padding stays 0)
-    /// from one image [channels, height, width].
-    func im2col(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    /// Visits every (patch row, output row) pair that reads inside the image, handing
+    /// `body` the offset of that output row in the columns matrix, the offset of the
+    /// matching image row (shifted so that output column ox reads `ox·stride`), and the
+    /// valid output columns. im2col and its adjoint col2im are both this walk.
+    @inline(__always)
+    func forEachSegment(_ body: (_ column: Int, _ image: Int, _ valid: Range<Int>) -> Void) {
         for c in 0..<channels {
             for ky in 0..<kernelHeight {
                 for kx in 0..<kernelWidth {
-                    let row = columns + ((c * kernelHeight + ky) * kernelWidth + kx) * positions
+                    let row = ((c * kernelHeight + ky) * kernelWidth + kx) * positions
                     let valid = validColumns(kx: kx)
                     for oy in 0..<outputHeight {
                         let y = oy * stride - padding + ky
                         guard y >= 0 && y < height else { continue }
-                        let source = image + (c * height + y) * width - padding + kx
-                        let target = row + oy * outputWidth
-                        if stride == 1 {
-                            for ox in valid { target[ox] = source[ox] }
-                        } else {
-                            for ox in valid { target[ox] = source[ox * stride] }
-                        }
+                        body(row + oy * outputWidth, (c * height + y) * width - padding + kx, valid)
                     }
                 }
             }
         }
     }
 
+    /// Fills `columns` [patchSize, positions] (zeroed by the caller, so padding stays 0)
+    /// from one image [channels, height, width].
+    func im2col(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        forEachSegment { column, source, valid in
+            let (target, from) = (columns + column, image + source)
+            if stride == 1 {
+                for ox in valid { target[ox] = from[ox] }
+            } else {
+                for ox in valid { target[ox] = from[ox * stride] }
+            }
+        }
+    }
+
     /// Adds `columns` [patchSize, positions] back into one image's gradient: im2col's adjoint.
     func col2im(_ columns: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
-        for c in 0..<channels {
-            for ky in 0..<kernelHeight {
-                for kx in 0..<kernelWidth {
-                    let row = columns + ((c * kernelHeight + ky) * kernelWidth + kx) * positions
-                    let valid = validColumns(kx: kx)
-                    for oy in 0..<outputHeight {
-                        let y = oy * stride - padding + ky
-                        guard y >= 0 && y < height else { continue }
-                        let target = image + (c * height + y) * width - padding + kx
-                        let source = row + oy * outputWidth
-                        for ox in valid { target[ox * stride] += source[ox] }
-                    }
-                }
-            }
+        forEachSegment { column, target, valid in
+            let (from, to) = (columns + column, image + target)
+            for ox in valid { to[ox * stride] += from[ox] }
         }
     }
 }

@@ -70,9 +70,7 @@ struct DispatchBenchCommand: ParsableCommand {
             workers: workers, tasks: tasks, tasksPerSecond: throughput, roundTripP50Micros: p50, roundTripP99Micros: p99,
             medianTasksPerSecond: median(throughput), medianP50Micros: median(p50), medianP99Micros: median(p99))
         if output.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(row), as: UTF8.self))
+            try BenchmarkOutput.printJSON(row)
         } else {
             print(
                 String(
@@ -100,8 +98,5 @@ struct DispatchBenchCommand: ParsableCommand {
         return job
     }
 
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
+    private func median(_ values: [Double]) -> Double { BenchmarkOutput.median(values) }
 }

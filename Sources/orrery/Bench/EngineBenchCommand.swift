@@ -9,7 +9,7 @@ import Tensor
 struct EngineBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "sgemm GFLOP/s and MLP training steps per second (threads: ORRERY_THREADS, OPENBLAS_NUM_THREADS).")
+        abstract: "sgemm GFLOP/s, MLP training steps/s, encoder-layer sequences/s (threads: ORRERY_THREADS, OPENBLAS_NUM_THREADS).")
 
     @Option(name: .long, help: "Timed runs of each measurement; the median is reported.")
     var repeats = 5
@@ -34,9 +34,7 @@ struct EngineBenchCommand: ParsableCommand {
         rows.append(try measure("encoder layer forward", unit: "sequences/s") { try encoder(backward: false) })
         rows.append(try measure("encoder layer forward+backward", unit: "sequences/s") { try encoder(backward: true) })
         if output.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            try BenchmarkOutput.printJSON(rows)
         } else {
             for row in rows { print(String(format: "%-32@ %10.1f %@", row.name as NSString, row.median, row.unit)) }
         }
@@ -45,7 +43,7 @@ struct EngineBenchCommand: ParsableCommand {
     private func measure(_ name: String, unit: String, _ body: () throws -> Double) throws -> Row {
         _ = try body()  // warm-up
         let runs = try (0..<repeats).map { _ in try body() }
-        return Row(name: name, unit: unit, median: runs.sorted()[runs.count / 2], runs: runs)
+        return Row(name: name, unit: unit, median: BenchmarkOutput.median(runs), runs: runs)
     }
 
     /// GFLOP/s of n×n·n×n products.
