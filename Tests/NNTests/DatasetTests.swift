@@ -51,3 +51,39 @@ struct DatasetTests {
         #expect((shards[0] + shards[1] + shards[2]).sorted() == Array(0..<103))
     }
 }
+
+@Suite("CSV data sets")
+struct CSVDatasetTests {
+    @Test("MNIST-5k and digits load with their sizes, and split the same way for the same seed")
+    func catalog() throws {
+        let (train, test) = try DatasetCatalog.load("mnist-5k")
+        #expect(train.count == 4_000 && test.count == 1_000)
+        #expect(train.images.shape == [4_000, 784] && train.imageShape == [1, 28, 28])
+        let pixels = test.images.scalars
+        #expect(pixels.min() == 0 && pixels.max() == 1)
+        let (digitsTrain, digitsTest) = try DatasetCatalog.load("digits")
+        #expect(digitsTrain.count + digitsTest.count == 1_797)
+        #expect(Set(digitsTest.labels) == Set(0..<10))
+        let again = try DatasetCatalog.load("digits")
+        #expect(again.test.labels == digitsTest.labels)
+        #expect(throws: DatasetError.self) { try DatasetCatalog.load("cifar") }
+    }
+
+    @Test("a bad row is reported with its line")
+    func badRow() throws {
+        let path = "\(NSTemporaryDirectory())/orrery-\(UInt32.random(in: 0...UInt32.max)).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "1,2,3,0\n4,5,6,1\n7,8,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let short = #expect(throws: DatasetError.self) {
+            try LabeledCSV.load(path, features: 3, scale: 1, imageShape: [3], classes: 2)
+        }
+        #expect(short?.detail == "line 3 has 3 fields; expected 3 values and a label")
+        try "1,2,3,0\n4,x,6,1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let notNumber = #expect(throws: DatasetError.self) {
+            try LabeledCSV.load(path, features: 3, scale: 1, imageShape: [3], classes: 2)
+        }
+        #expect(notNumber?.detail == "line 2: 'x' is not a number")
+        try "1,2,3,7\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) { try LabeledCSV.load(path, features: 3, scale: 1, imageShape: [3], classes: 2) }
+    }
+}

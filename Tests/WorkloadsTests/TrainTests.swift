@@ -22,6 +22,14 @@ struct TrainTests {
         #expect(metrics["epochs"] == 5)
     }
 
+    @Test("small real data sets learn: digits and MNIST-5k well above chance", arguments: [("digits", 0.9), ("mnist-5k", 0.85)])
+    func smallDataSets(dataset: String, bar: Double) throws {
+        let metrics = try run(
+            "name: small\nworkload: train\ntrain:\n  dataset: \(dataset)\n  hidden: [128]\n  batch_size: 32\n  epochs: 10\n  seed: 3\n")
+        let accuracy = try #require(metrics["test_accuracy"])
+        #expect(accuracy >= bar, "\(dataset): test accuracy \(accuracy)")
+    }
+
     @Test("a seeded run is bit-identical when repeated")
     func reproducible() throws {
         let directory = NSTemporaryDirectory()

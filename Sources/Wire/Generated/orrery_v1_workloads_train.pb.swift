@@ -27,7 +27,7 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// fashion-mnist
+  /// fashion-mnist, mnist-5k, digits
   public var dataset: String {
     get {_storage._dataset}
     set {_uniqueStorage()._dataset = newValue}

@@ -8,8 +8,7 @@ import Wire
 struct TrainExecutor: Executor {
     func execute(_ payload: Data, context: TaskContext) throws -> TaskOutput {
         let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_TrainTask.self, from: payload)
-        let train = try FashionMNIST.load(.train)
-        let test = try FashionMNIST.load(.test)
+        let (train, test) = try DatasetCatalog.load(task.dataset)
         var trainer = ClassifierTrainer(task: task, imageShape: train.imageShape, classes: train.classes)
         return try trainer.run(train: train, test: test, context: context)
     }

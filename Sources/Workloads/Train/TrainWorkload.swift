@@ -1,10 +1,11 @@
+import Datasets
 import Wire
 
 /// Trains a classifier on a real data set and reports its test accuracy.
 ///
 /// ```yaml
 /// train:
-///   dataset: fashion-mnist
+///   dataset: fashion-mnist    # fashion-mnist | mnist-5k | digits
 ///   model: mlp               # mlp | cnn
 ///   hidden: [256, 256]        # fully connected hidden widths
 ///   channels: [16, 32]        # cnn: 3×3 convolution widths, each followed by 2×2 max pooling
@@ -31,7 +32,7 @@ public struct TrainWorkload: Workload {
 
     public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
         var task = Orrery_V1_Workloads_TrainTask()
-        task.dataset = try section.required("dataset").choice(["fashion-mnist"])
+        task.dataset = try section.required("dataset").choice(DatasetCatalog.names)
         task.model = try section.optional("model")?.choice(["mlp", "cnn"]) ?? "mlp"
         task.channels = try section.optional("channels")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...4096)) } ?? [16, 32]
         task.hidden = try section.optional("hidden")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...65536)) } ?? [256, 256]

