@@ -91,7 +91,7 @@ let package = Package(
 
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "OrreryTestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),

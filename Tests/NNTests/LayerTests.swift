@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import NN
 import OrreryTestSupport
 import Tensor
@@ -108,5 +109,35 @@ struct FlatParametersTests {
         try (a + b).sum().backward()
         a.grad!.storage.withUnsafeMutableBufferPointer { $0[0] = 100 }
         #expect(b.grad!.scalars == [1, 1, 1])
+    }
+}
+
+@Suite("Weights other tools read")
+struct InteroperabilityTests {
+    @Test("Python's safetensors package reads what Orrery writes: names, dtypes, shapes and values")
+    func pythonReadsSafetensors() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let python = ProcessInfo.processInfo.environment["ORRERY_TEST_PYTHON"] ?? root.appendingPathComponent(".venv-test/bin/python").path
+        try #require(FileManager.default.isExecutableFile(atPath: python), "no Python with safetensors at \(python); run scripts/test")
+        var generator = SplitMix64(seed: 6)
+        let model = MLP.make([7, 5, 3], using: &generator)
+        let path = "\(NSTemporaryDirectory())/orrery-py-\(UInt32.random(in: 0...UInt32.max)).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Safetensors.save(model.namedParameters(), to: path)
+
+        let output = "\(path).json"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let reader = try ChildProcess(
+            executable: python, arguments: [root.appendingPathComponent("scripts/read-safetensors.py").path, path],
+            standardOutput: .file(output), standardError: .file(output + ".err"))
+        #expect(reader.wait(timeoutMilliseconds: 60_000) == 0, "\((try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "")")
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output))) as? [String: [String: Any]])
+        #expect(Set(read.keys) == Set(model.namedParameters().map(\.name)))
+        for (name, tensor) in model.namedParameters() {
+            #expect(read[name]?["dtype"] as? String == "float32")
+            #expect(read[name]?["shape"] as? [Int] == tensor.shape.dimensions)
+            let sum = tensor.scalars.reduce(0.0) { $0 + Double($1) }
+            #expect(abs((read[name]?["sum"] as? Double ?? .nan) - sum) < 1e-5)
+        }
     }
 }

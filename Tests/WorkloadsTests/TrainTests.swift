@@ -30,6 +30,15 @@ struct TrainTests {
         #expect(accuracy >= bar, "\(dataset): test accuracy \(accuracy)")
     }
 
+    @Test("a small CNN reaches at least 90% test accuracy within 5 epochs")
+    func cnnAccuracy() throws {
+        let path = OrreryRepository.root.appendingPathComponent("jobs/fashion-cnn.yaml").path
+        let metrics = try run(String(contentsOfFile: path, encoding: .utf8))
+        let accuracy = try #require(metrics["test_accuracy"])
+        #expect(accuracy >= 0.90, "test accuracy \(accuracy)")
+        #expect(metrics["epochs"] == 5)
+    }
+
     @Test("a seeded run is bit-identical when repeated")
     func reproducible() throws {
         let directory = NSTemporaryDirectory()
