@@ -62,6 +62,9 @@ extension Tensor {
             case .relu: for i in 0..<n { target[i] = Swift.max(source[i], 0) }
             case .negate: for i in 0..<n { target[i] = -source[i] }
             case .square: for i in 0..<n { target[i] = source[i] * source[i] }
+            case .geluErf:
+                let invSqrt2 = Float(0.5).squareRoot()
+                for i in 0..<n { target[i] = 0.5 * source[i] * (1 + erf(source[i] * invSqrt2)) }
             default: for i in 0..<n { target[i] = operation.value(source[i]) }
             }
         }
@@ -79,6 +82,14 @@ extension Tensor {
                 case .square: for i in 0..<n { go[i] = 2 * xi[i] * gi[i] }
                 case .tanh: for i in 0..<n { go[i] = gi[i] * (1 - yi[i] * yi[i]) }
                 case .sigmoid: for i in 0..<n { go[i] = gi[i] * yi[i] * (1 - yi[i]) }
+                case .geluErf:
+                    // Φ(x) + x·φ(x), with Φ recovered from the output y = x·Φ(x) where x ≠ 0.
+                    let invSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot(), invSqrt2 = Float(0.5).squareRoot()
+                    for i in 0..<n {
+                        let x = xi[i]
+                        let cdf = x != 0 ? yi[i] / x : 0.5 * (1 + erf(x * invSqrt2))
+                        go[i] = gi[i] * (cdf + x * Foundation.exp(-0.5 * x * x) * invSqrt2Pi)
+                    }
                 default: for i in 0..<n { go[i] = gi[i] * operation.derivative(xi[i], yi[i]) }
                 }
             }

@@ -14,6 +14,9 @@ struct EngineBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed runs of each measurement; the median is reported.")
     var repeats = 5
 
+    @Option(name: .long, help: "Only rows whose name contains this text, e.g. 'encoder'.")
+    var filter: String?
+
     @OptionGroup var output: OutputOptions
 
     struct Row: Encodable {
@@ -24,15 +27,12 @@ struct EngineBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var rows: [Row] = []
-        for n in [256, 512, 1024, 2048] {
-            rows.append(try measure("sgemm \(n)", unit: "GFLOP/s") { try sgemm(n) })
-        }
-        for batch in [64, 256] {
-            rows.append(try measure("mlp train step, batch \(batch)", unit: "samples/s") { try mlpSteps(batch: batch) })
-        }
-        rows.append(try measure("encoder layer forward", unit: "sequences/s") { try encoder(backward: false) })
-        rows.append(try measure("encoder layer forward+backward", unit: "sequences/s") { try encoder(backward: true) })
+        var cases: [(name: String, unit: String, body: () throws -> Double)] = []
+        for n in [256, 512, 1024, 2048] { cases.append(("sgemm \(n)", "GFLOP/s", { try sgemm(n) })) }
+        for batch in [64, 256] { cases.append(("mlp train step, batch \(batch)", "samples/s", { try mlpSteps(batch: batch) })) }
+        cases.append(("encoder layer forward", "sequences/s", { try encoder(backward: false) }))
+        cases.append(("encoder layer forward+backward", "sequences/s", { try encoder(backward: true) }))
+        let rows = try cases.filter { filter.map($0.name.contains) ?? true }.map { try measure($0.name, unit: $0.unit, $0.body) }
         if output.json {
             try BenchmarkOutput.printJSON(rows)
         } else {
