@@ -46,7 +46,12 @@ extension CoordinatorService {
 
     func handleProgress(_ message: Orrery_V1_ProgressBatch, worker: String) {
         for item in message.items {
-            logger.trace("progress", metadata: ["task": "\(item.taskID)", "fraction": "\(item.fraction)", "note": "\(item.message)"])
+            logger.debug("progress", metadata: ["task": "\(item.taskID)", "fraction": "\(item.fraction)", "note": "\(item.message)"])
+            guard !item.message.isEmpty, let jobID = item.taskID.split(separator: "/").first, let job = jobs[String(jobID)],
+                job.isRunning
+            else { continue }
+            job.progress = item.message
+            job.changedSinceUpdate = true
         }
     }
 

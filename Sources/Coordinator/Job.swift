@@ -17,6 +17,8 @@ final class Job {
     var retries: UInt64 = 0
     var duplicatesIgnored: UInt64 = 0
     var error = ""
+    /// The latest progress note from one of the job's tasks.
+    var progress = ""
     var report = JobReport(text: "", json: "")
     /// Lease-to-result times of tasks that finished on their first holder, microseconds.
     var roundTrips: [UInt32] = []
@@ -67,6 +69,7 @@ final class Job {
         info.duplicatesIgnored = duplicatesIgnored
         info.elapsedS = Double((finishedAt ?? now) - startedAt) / 1000
         info.error = error
+        info.progress = progress
         if let planner, isRunning {
             info.reportText = planner.report().text
         } else {

@@ -72,11 +72,13 @@ public final class WorkerService {
         while exitReason == nil {
             let sockets = [results!] + (control.map { [$0] } ?? [])
             let ready = try Poller(sockets).poll(timeoutMilliseconds: 50)
+            // Progress first: a task reports it before returning, so on the one socket the
+            // coordinator sees a task's notes before its result.
+            sendProgress()
             if ready.contains(0) { try drainResults() }
             if ready.contains(1) { try drainControl() }
             let now = MonotonicClock.milliseconds
             try perform(connection.tick(now: now))
-            sendProgress()
             handleSignals(now: now)
             if let stopping, running.isEmpty || now >= stopping.deadline {
                 exitReason = .signalled(stopping.signal)

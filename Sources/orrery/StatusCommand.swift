@@ -40,7 +40,8 @@ struct StatusCommand: ParsableCommand {
             print(
                 Self.row(
                     job.jobID, job.name, job.workload, "\(job.state)", "\(job.tasksDone)/\(job.tasksTotal)", "\(job.tasksFailed)",
-                    "\(job.tasksRunning)", "\(job.tasksQueued)", "\(job.retries)", String(format: "%.1fs", job.elapsedS)))
+                    "\(job.tasksRunning)", "\(job.tasksQueued)", "\(job.retries)", String(format: "%.1fs", job.elapsedS))
+                    + (job.progress.isEmpty || job.state != .running ? "" : "  \(job.progress)"))
         }
         let counters = status.counters
         print(

@@ -83,3 +83,26 @@ extension ClusterTests {
         }
     }
 }
+
+extension ClusterTests {
+    @Suite("Training through the cluster")
+    struct ClusterTrainingTests {
+        @Test("a train job runs on a worker process, streams its epochs as progress, and reports its accuracy")
+        func trainOnWorker() throws {
+            let cluster = try TestCluster()
+            try cluster.startCoordinator()
+            try cluster.startWorker("trainer")
+            #expect(cluster.waitForWorkers(["trainer"]))
+            let client = try cluster.client()
+            let id = try client.submit(
+                specYAML: "name: digits\nworkload: train\ntrain:\n  dataset: digits\n  hidden: [128]\n  batch_size: 32\n  epochs: 10\n  seed: 3\n",
+                sourceName: "digits.yaml", watch: true)
+            var notes: Set<String> = []
+            let job = try client.follow(jobID: id, onUpdate: { if !$0.progress.isEmpty { notes.insert($0.progress) } })
+            #expect(job.state == .succeeded, "\(job.error)")
+            let report = try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as! [String: Double]
+            #expect((report["test_accuracy"] ?? 0) >= 0.9)
+            #expect(notes.contains { $0.hasPrefix("epoch ") }, "\(notes)")
+        }
+    }
+}

@@ -228,6 +228,12 @@ public nonisolated struct Orrery_V1_JobInfo: @unchecked Sendable {
     set {_uniqueStorage()._roundTripP99Us = newValue}
   }
 
+  /// The latest progress note from any of the job's running tasks, e.g. "epoch 3: …".
+  public var progress: String {
+    get {_storage._progress}
+    set {_uniqueStorage()._progress = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -500,7 +506,7 @@ nonisolated extension Orrery_V1_StatusRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0\u{1}progress\0")
 
   fileprivate class _StorageClass {
     var _jobID: String = String()
@@ -520,6 +526,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     var _reportJson: String = String()
     var _roundTripP50Us: Double = 0
     var _roundTripP99Us: Double = 0
+    var _progress: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -547,6 +554,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       _reportJson = source._reportJson
       _roundTripP50Us = source._roundTripP50Us
       _roundTripP99Us = source._roundTripP99Us
+      _progress = source._progress
     }
   }
 
@@ -582,6 +590,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._reportJson) }()
         case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._roundTripP50Us) }()
         case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._roundTripP99Us) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._progress) }()
         default: break
         }
       }
@@ -641,6 +650,9 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       if _storage._roundTripP99Us.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._roundTripP99Us, fieldNumber: 17)
       }
+      if !_storage._progress.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._progress, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -667,6 +679,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._reportJson != rhs_storage._reportJson {return false}
         if _storage._roundTripP50Us != rhs_storage._roundTripP50Us {return false}
         if _storage._roundTripP99Us != rhs_storage._roundTripP99Us {return false}
+        if _storage._progress != rhs_storage._progress {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -17,7 +17,7 @@ struct JobProgressView {
         let done = job.tasksDone + job.tasksFailed
         let total = max(job.tasksTotal, done)
         let summary = "\(done)/\(total) tasks · \(job.tasksRunning) running · \(job.tasksFailed) failed · "
-            + String(format: "%.1fs", job.elapsedS)
+            + String(format: "%.1fs", job.elapsedS) + (job.progress.isEmpty ? "" : " · \(job.progress)")
         if isTerminal {
             let width = 28
             let filled = total == 0 ? 0 : Int(Double(width) * Double(done) / Double(total))
