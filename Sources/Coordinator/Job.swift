@@ -20,8 +20,11 @@ final class Job {
     /// The latest progress note from one of the job's tasks.
     var progress = ""
     var report = JobReport(text: "", json: "")
-    /// Lease-to-result times of tasks that finished on their first holder, microseconds.
+    /// Lease-to-result times of tasks that finished on their first holder, microseconds;
+    /// summarized into percentiles once the job ends (sorting on every update would cost
+    /// the event loop on large jobs).
     var roundTrips: [UInt32] = []
+    private var roundTripPercentiles: (p50: Double, p99: Double)?
     /// Clients that asked for updates (routing ids), and when they last got one.
     var watchers: [[UInt8]] = []
     var lastUpdateSent: Int64 = 0
@@ -43,6 +46,11 @@ final class Job {
         self.error = error
         if let planner { report = planner.report() }
         planner = nil
+        if !roundTrips.isEmpty {
+            let sorted = roundTrips.sorted()
+            roundTripPercentiles = (Double(sorted[sorted.count / 2]), Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
+        }
+        roundTrips = []
         finishedAt = now
         changedSinceUpdate = true
     }
@@ -76,10 +84,9 @@ final class Job {
             info.reportText = report.text
             info.reportJson = report.json
         }
-        if !roundTrips.isEmpty {
-            let sorted = roundTrips.sorted()
-            info.roundTripP50Us = Double(sorted[sorted.count / 2])
-            info.roundTripP99Us = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+        if let roundTripPercentiles {
+            info.roundTripP50Us = roundTripPercentiles.p50
+            info.roundTripP99Us = roundTripPercentiles.p99
         }
         return info
     }

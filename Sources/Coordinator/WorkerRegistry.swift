@@ -58,7 +58,9 @@ struct WorkerRegistry {
     mutating func recordTask(_ id: String, elapsedMilliseconds: Double) {
         update(id) { worker in
             worker.tasksCompleted += 1
-            let sample = max(0.001, elapsedMilliseconds)
+            // The value comes from the network: only finite times may steer dispatch.
+            guard elapsedMilliseconds.isFinite else { return }
+            let sample = min(3_600_000, max(0.001, elapsedMilliseconds))
             worker.averageTaskMilliseconds = worker.averageTaskMilliseconds.map { 0.9 * $0 + 0.1 * sample } ?? sample
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An n-dimensional array of float32 values on the CPU, row-major and contiguous.
 ///
 /// Tensors are values: an operation returns a new tensor and never changes its inputs.
@@ -84,5 +86,3 @@ extension Tensor: CustomStringConvertible {
         return "Tensor\(shape)[\(preview)\(count > 8 ? ", …" : "")]"
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Wire
 
 /// The `orrery` command-line tool: daemons, job submission and benchmarks in one binary.
 @main
@@ -15,7 +16,7 @@ struct Orrery: ParsableCommand {
             Exit status: 0 success; 1 the job failed or was cancelled; 2 invalid job spec or
             arguments; 3 the cluster could not be reached or a daemon failed; 130 interrupted.
             """,
-        version: "0.1.0 (wire protocol \(1))",
+        version: "0.1.0 (wire protocol \(WireProtocol.version))",
         subcommands: [
             LaunchCommand.self, TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
             StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, BenchCommand.self,

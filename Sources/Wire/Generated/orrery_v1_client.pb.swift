@@ -217,7 +217,7 @@ public nonisolated struct Orrery_V1_JobInfo: @unchecked Sendable {
     set {_uniqueStorage()._reportJson = newValue}
   }
 
-  /// Lease-to-result round trip of finished tasks, microseconds.
+  /// Lease-to-result round trip of the job's tasks, microseconds (set once the job ends).
   public var roundTripP50Us: Double {
     get {_storage._roundTripP50Us}
     set {_uniqueStorage()._roundTripP50Us = newValue}

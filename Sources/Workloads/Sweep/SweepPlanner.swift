@@ -33,27 +33,35 @@ final class SweepPlanner: Planner {
         guard let points = pending.removeValue(forKey: outcome.key) else { return [] }
         switch outcome.result {
         case .success(let output):
-            tasksSucceeded += 1
-            record(points: points, output: output, key: outcome.key)
+            if let values = values(of: output, for: points) {
+                tasksSucceeded += 1
+                record(points: points, values: values)
+            } else {
+                noteFailure(outcome.key, "result does not match its \(points.count) points")
+            }
         case .failure(let message):
-            tasksFailed += 1
-            if firstFailure == nil { firstFailure = "task \(outcome.key): \(message)" }
+            noteFailure(outcome.key, message)
         }
         guard pending.isEmpty, round + 1 < plan.rounds else { return [] }
         round += 1
         return planRound()
     }
 
-    private func record(points: [[Double]], output: TaskOutput, key: String) {
+    /// The task's values, if its payload decodes and has one value per point.
+    private func values(of output: TaskOutput, for points: [[Double]]) -> [Double]? {
         guard let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_SweepResult.self, from: output.payload),
             result.values.count == points.count
-        else {
-            tasksFailed += 1
-            tasksSucceeded -= 1
-            if firstFailure == nil { firstFailure = "task \(key): result does not match its \(points.count) points" }
-            return
-        }
-        for (point, value) in zip(points, result.values) where value.isFinite {
+        else { return nil }
+        return result.values
+    }
+
+    private func noteFailure(_ key: String, _ message: String) {
+        tasksFailed += 1
+        if firstFailure == nil { firstFailure = "task \(key): \(message)" }
+    }
+
+    private func record(points: [[Double]], values: [Double]) {
+        for (point, value) in zip(points, values) where value.isFinite {
             evaluations += 1
             insertBest(point: point, value: value)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Wire
 
 /// The smallest real search: evaluate a benchmark function over a grid or a random sample
@@ -71,5 +72,3 @@ struct SweepPlan: Sendable {
         return k
     }
 }
-
-import Foundation
