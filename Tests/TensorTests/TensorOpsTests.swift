@@ -120,3 +120,25 @@ struct TensorOpsTests {
         #expect(throws: TensorError.self) { try x.sliced(axis: 0, 1..<3) }
     }
 }
+
+@Suite("Vectorized math against libm")
+struct VectorMathTests {
+    @Test("exp, sigmoid, tanh and both GELUs agree with libm to float precision over a wide range")
+    func accuracy() throws {
+        let values = stride(from: -20.0, through: 20.0, by: 0.0137).map { Float($0) }
+        let x = try Tensor(values, shape: [values.count])
+        func close(_ got: [Float], _ want: (Float) -> Float, tolerance: Float) -> Bool {
+            zip(got, values).allSatisfy { abs($0 - want($1)) <= tolerance * (1 + abs(want($1))) }
+        }
+        #expect(close(x.exp().scalars, { Foundation.exp($0) }, tolerance: 1e-6))
+        #expect(close(x.sigmoid().scalars, { 1 / (1 + Foundation.exp(-$0)) }, tolerance: 1e-6))
+        #expect(close(x.tanh().scalars, { Foundation.tanh($0) }, tolerance: 1e-6))
+        #expect(close(x.gelu().scalars, { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }, tolerance: 1e-6))
+        let inner = { (v: Float) in Float(2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v) }
+        #expect(close(x.gelu(approximate: true).scalars, { 0.5 * $0 * (1 + Foundation.tanh(inner($0))) }, tolerance: 1e-6))
+        // Extremes behave as libm: exp flushes to 0 below the float range and overflows to ∞ above.
+        let extreme = try Tensor([-200, 200], shape: [2])
+        #expect(extreme.exp().scalars == [0, .infinity])
+        #expect(extreme.sigmoid().scalars == [0, 1])
+    }
+}

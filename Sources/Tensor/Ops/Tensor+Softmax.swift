@@ -33,12 +33,8 @@ extension Tensor {
                 let source = input + row * n, target = output + row * n
                 var maximum = source[0]
                 for i in 1..<n where source[i] > maximum { maximum = source[i] }
-                var total: Float = 0
-                for i in 0..<n {
-                    let e = Foundation.exp(source[i] - maximum)
-                    target[i] = e
-                    total += e
-                }
+                VectorMath.map(source, target, n) { VectorMath.exp($0 - maximum) }
+                let total = Tensor.sumContiguous(target, n)
                 if log {
                     let logTotal = Foundation.log(total) + maximum
                     for i in 0..<n { target[i] = source[i] - logTotal }

@@ -62,9 +62,15 @@ extension Tensor {
             case .relu: for i in 0..<n { target[i] = Swift.max(source[i], 0) }
             case .negate: for i in 0..<n { target[i] = -source[i] }
             case .square: for i in 0..<n { target[i] = source[i] * source[i] }
-            case .geluErf:
-                let invSqrt2 = Float(0.5).squareRoot()
-                for i in 0..<n { target[i] = 0.5 * source[i] * (1 + erf(source[i] * invSqrt2)) }
+            case .exp: VectorMath.map(source, target, n) { VectorMath.exp($0) }
+            case .sigmoid: VectorMath.map(source, target, n) { 1 / (1 + VectorMath.exp(-$0)) }
+            case .tanh: VectorMath.map(source, target, n) { 1 - 2 / (VectorMath.exp(2 * $0) + 1) }
+            case .geluErf: VectorMath.map(source, target, n) { 0.5 * $0 * (1 + VectorMath.erf($0 * 0.707_106_77)) }
+            case .geluTanh:
+                VectorMath.map(source, target, n) { x in
+                    let inner = UnaryOperation.geluScale * (x + 0.044715 * x * x * x)
+                    return 0.5 * x * (2 - 2 / (VectorMath.exp(2 * inner) + 1))
+                }
             default: for i in 0..<n { target[i] = operation.value(source[i]) }
             }
         }
@@ -83,13 +89,12 @@ extension Tensor {
                 case .tanh: for i in 0..<n { go[i] = gi[i] * (1 - yi[i] * yi[i]) }
                 case .sigmoid: for i in 0..<n { go[i] = gi[i] * yi[i] * (1 - yi[i]) }
                 case .geluErf:
-                    // Φ(x) + x·φ(x), with Φ recovered from the output y = x·Φ(x) where x ≠ 0.
-                    let invSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot(), invSqrt2 = Float(0.5).squareRoot()
-                    for i in 0..<n {
-                        let x = xi[i]
-                        let cdf = x != 0 ? yi[i] / x : 0.5 * (1 + erf(x * invSqrt2))
-                        go[i] = gi[i] * (cdf + x * Foundation.exp(-0.5 * x * x) * invSqrt2Pi)
+                    // d/dx x·Φ(x) = Φ(x) + x·φ(x); the derivative is formed in go, then scaled by g.
+                    let invSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot()
+                    VectorMath.map(xi, go, n) { x in
+                        0.5 * (1 + VectorMath.erf(x * 0.707_106_77)) + x * VectorMath.exp(-0.5 * x * x) * invSqrt2Pi
                     }
+                    for i in 0..<n { go[i] *= gi[i] }
                 default: for i in 0..<n { go[i] = gi[i] * operation.derivative(xi[i], yi[i]) }
                 }
             }

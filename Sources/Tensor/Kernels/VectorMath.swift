@@ -1,0 +1,61 @@
+/// exp and erf on eight float lanes at once, for the elementwise kernels (GELU, softmax,
+/// sigmoid, tanh) that would otherwise call libm one element at a time.
+///
+/// exp: x = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite, ln2 split in two so r is exact), e^r
+/// by its degree-6 Taylor polynomial (relative error < 2e-7 there), times 2^k built from
+/// the exponent bits. erf: Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7), on |x|
+/// with the sign put back. Both are deterministic, so seeded runs stay bit-identical.
+enum VectorMath {
+    typealias Lanes = SIMD8<Float>
+
+    @inline(__always)
+    static func exp(_ x: Lanes) -> Lanes {
+        let clamped = pointwiseMax(pointwiseMin(x, Lanes(repeating: 88.7)), Lanes(repeating: -87.3))
+        // Adding 1.5·2²³ rounds x·log₂e to the nearest integer k and leaves k in the low
+        // mantissa bits, which avoids a float → integer conversion that Swift scalarizes.
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let k = shifted - magic
+        let r = clamped - k * 0.693_145_75 - k * 1.428_606_8e-6
+        var p = Lanes(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let kBits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- unsafeBitCast(magic, to: SIMD8<UInt32>.self)
+        let exponent = (kBits &+ 127) &<< 23
+        // Below the float range e^x is 0: masked attention scores (−∞) must get no weight at all.
+        return (p * unsafeBitCast(exponent, to: Lanes.self)).replacing(with: 0, where: x .< -87.3)
+    }
+
+    @inline(__always)
+    static func erf(_ x: Lanes) -> Lanes {
+        let a = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p = Lanes(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let magnitude = 1 - p * t * exp(-a * a)
+        return magnitude.replacing(with: -magnitude, where: x .< 0)
+    }
+
+    /// Applies `f` to `n` floats eight at a time, and to the tail padded into one vector.
+    @inline(__always)
+    static func map(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ n: Int, _ f: (Lanes) -> Lanes) {
+        var i = 0
+        while i + 8 <= n {
+            let value = f(UnsafeRawPointer(source + i).loadUnaligned(as: Lanes.self))
+            UnsafeMutableRawPointer(target + i).storeBytes(of: value, as: Lanes.self)
+            i += 8
+        }
+        guard i < n else { return }
+        var tail = Lanes(repeating: 0)
+        for j in 0..<(n - i) { tail[j] = source[i + j] }
+        let value = f(tail)
+        for j in 0..<(n - i) { target[i + j] = value[j] }
+    }
+}
