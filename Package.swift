@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
         .testTarget(

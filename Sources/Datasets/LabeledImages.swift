@@ -24,7 +24,7 @@ public struct LabeledImages {
         images.storage.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 for (row, index) in indices.enumerated() {
-                    for j in 0..<features { target[row * features + j] = source[index * features + j] }
+                    (target.baseAddress! + row * features).update(from: source.baseAddress! + index * features, count: features)
                 }
             }
         }

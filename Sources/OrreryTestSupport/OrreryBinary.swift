@@ -13,16 +13,6 @@ public enum OrreryBinary {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/orrery").path
-    }
-
-    /// The package root (where `Package.swift` is), for job specs and scripts.
-    public static var packageRoot: URL {
-        var directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        for _ in 0..<6 {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) { return directory }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return PackageRoot.url.appendingPathComponent(".build/debug/orrery").path
     }
 }

@@ -50,7 +50,7 @@ struct LaunchCommand: ParsableCommand {
         let context = try ZMQContext()
         let job: Orrery_V1_JobInfo
         do {
-            job = try JobRunner.run(yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json)
+            job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json)
         } catch {
             cluster.stop()
             FileHandle.standardError.write(Data("orrery: daemon logs are in \(logDirectory)\n".utf8))

@@ -35,7 +35,7 @@ struct SubmitCommand: ParsableCommand {
                 throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
             }
         }
-        let job = try JobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json)
+        let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json)
         JobResultPrinter.print(job, json: output.json)
         throw ExitCode(JobResultPrinter.exitCode(for: job))
     }

@@ -9,7 +9,7 @@ extension ClusterTests {
     struct CWorkerTests {
         /// Builds clients/c-worker with make (libzmq + protobuf-c from the same proto/ files).
         func buildCWorker() throws -> String {
-            let directory = OrreryBinary.packageRoot.appendingPathComponent("clients/c-worker").path
+            let directory = PackageRoot.url.appendingPathComponent("clients/c-worker").path
             let log = "\(NSTemporaryDirectory())/orrery-c-worker-build.log"
             let make = try ChildProcess(
                 executable: "/usr/bin/make", arguments: ["-s", "-C", directory], standardOutput: .file(log),

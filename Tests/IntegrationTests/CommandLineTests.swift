@@ -35,7 +35,7 @@ extension ClusterTests {
 
         @Test("launch runs a sweep on a local multi-process cluster and prints the ranked result as JSON")
         func launchSweep() throws {
-            let spec = OrreryBinary.packageRoot.appendingPathComponent("jobs/branin-sweep.yaml").path
+            let spec = PackageRoot.url.appendingPathComponent("jobs/branin-sweep.yaml").path
             let run = try CommandRun(["launch", "--workers", "2", "--json", spec], in: directory)
             #expect(run.status == 0, "stderr:\n\(run.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

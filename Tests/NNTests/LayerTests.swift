@@ -116,7 +116,7 @@ struct FlatParametersTests {
 struct InteroperabilityTests {
     @Test("Python's safetensors package reads what Orrery writes: names, dtypes, shapes and values")
     func pythonReadsSafetensors() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = PackageRoot.url
         let python = ProcessInfo.processInfo.environment["ORRERY_TEST_PYTHON"] ?? root.appendingPathComponent(".venv-test/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "no Python with safetensors at \(python); run scripts/test")
         var generator = SplitMix64(seed: 6)

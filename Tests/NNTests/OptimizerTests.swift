@@ -59,7 +59,7 @@ struct OptimizerTests {
     func clipping() throws {
         let a = try parameter([0, 0], gradient: [3, 0])
         let b = try parameter([0], gradient: [4])
-        let norm = SGD.clipGradientNorm([a, b], maxNorm: 1)
+        let norm = clipGradientNorm([a, b], maxNorm: 1)
         #expect(abs(norm - 5) < 1e-6)
         #expect(allClose(a.grad!.scalars + b.grad!.scalars, [0.6, 0, 0.8], tolerance: 1e-6))
     }

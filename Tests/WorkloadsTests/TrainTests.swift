@@ -1,4 +1,5 @@
 import Foundation
+import OrreryTestSupport
 import Testing
 import Workloads
 
@@ -15,7 +16,7 @@ struct TrainTests {
 
     @Test("an MLP 784-256-256-10 reaches at least 88% test accuracy within 5 epochs")
     func mlpAccuracy() throws {
-        let path = OrreryRepository.root.appendingPathComponent("jobs/fashion-mlp.yaml").path
+        let path = PackageRoot.url.appendingPathComponent("jobs/fashion-mlp.yaml").path
         let metrics = try run(String(contentsOfFile: path, encoding: .utf8))
         let accuracy = try #require(metrics["test_accuracy"])
         #expect(accuracy >= 0.88, "test accuracy \(accuracy)")
@@ -32,7 +33,7 @@ struct TrainTests {
 
     @Test("a small CNN reaches at least 90% test accuracy within 5 epochs")
     func cnnAccuracy() throws {
-        let path = OrreryRepository.root.appendingPathComponent("jobs/fashion-cnn.yaml").path
+        let path = PackageRoot.url.appendingPathComponent("jobs/fashion-cnn.yaml").path
         let metrics = try run(String(contentsOfFile: path, encoding: .utf8))
         let accuracy = try #require(metrics["test_accuracy"])
         #expect(accuracy >= 0.90, "test accuracy \(accuracy)")
@@ -72,16 +73,5 @@ struct TrainTests {
         let spec = "name: x\nworkload: train\ntrain:\n  dataset: fashion-mnist\n  optimizer: lbfgs\n"
         let error = #expect(throws: SpecError.self) { try JobSpec.parse(yaml: spec, source: "t.yaml", registry: .builtIn) }
         #expect(error?.description.hasPrefix("t.yaml:5:14: train.optimizer: expected one of sgd, adam, adamw") == true)
-    }
-}
-
-/// The repository root, for job specs that tests read.
-enum OrreryRepository {
-    static var root: URL {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory
     }
 }

@@ -10,24 +10,3 @@ public protocol Optimizer: AnyObject {
     /// One update of every parameter that has a gradient; parameters without one are left alone.
     func step()
 }
-
-extension Optimizer {
-    /// Scales all gradients together so that their global L2 norm is at most `maxNorm`;
-    /// returns the norm before clipping.
-    @discardableResult
-    public static func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
-        var total: Double = 0
-        for parameter in parameters {
-            guard let grad = parameter.grad else { continue }
-            grad.storage.withUnsafeBufferPointer { for value in $0 { total += Double(value) * Double(value) } }
-        }
-        let norm = Float(total.squareRoot())
-        if norm > maxNorm && norm > 0 {
-            let scale = maxNorm / norm
-            for parameter in parameters {
-                parameter.grad?.storage.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= scale } }
-            }
-        }
-        return norm
-    }
-}

@@ -11,7 +11,6 @@ struct ClassifierTrainer {
     let task: Orrery_V1_Workloads_TrainTask
     let model: Sequential
     let optimizer: any Optimizer
-    let schedule: LearningRateSchedule
 
     init(task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int) {
         self.task = task
@@ -34,7 +33,6 @@ struct ClassifierTrainer {
         default:
             optimizer = Adam(parameters: model.parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
         }
-        schedule = .constant(task.learningRate)
     }
 
     mutating func run(train: LabeledImages, test: LabeledImages, context: TaskContext) throws -> TaskOutput {
@@ -64,7 +62,7 @@ struct ClassifierTrainer {
                 let loss = try Tensor.crossEntropy(logits: model(images), targets: labels)
                 model.zeroGrad()
                 try loss.backward()
-                if task.clipNorm > 0 { Adam.clipGradientNorm(model.parameters, maxNorm: task.clipNorm) }
+                if task.clipNorm > 0 { clipGradientNorm(model.parameters, maxNorm: task.clipNorm) }
                 optimizer.learningRate = schedule.rate(at: step)
                 optimizer.step()
                 epochLoss += Double(loss.item) * Double(indices.count)

@@ -68,7 +68,8 @@ struct DispatchBenchCommand: ParsableCommand {
         }
         let row = Row(
             workers: workers, tasks: tasks, tasksPerSecond: throughput, roundTripP50Micros: p50, roundTripP99Micros: p99,
-            medianTasksPerSecond: median(throughput), medianP50Micros: median(p50), medianP99Micros: median(p99))
+            medianTasksPerSecond: BenchmarkOutput.median(throughput), medianP50Micros: BenchmarkOutput.median(p50),
+            medianP99Micros: BenchmarkOutput.median(p99))
         if output.json {
             try BenchmarkOutput.printJSON(row)
         } else {
@@ -91,12 +92,10 @@ struct DispatchBenchCommand: ParsableCommand {
     }
 
     private func runJob(_ yaml: String, _ cluster: LocalCluster, _ context: ZMQContext) throws -> Orrery_V1_JobInfo {
-        let job = try JobRunner.run(yaml: yaml, source: "<bench>", endpoint: cluster.endpoint, context: context, quiet: true)
+        let job = try ClusterJobRunner.run(yaml: yaml, source: "<bench>", endpoint: cluster.endpoint, context: context, quiet: true)
         guard job.state == .succeeded else {
             throw CommandFailure.exit("benchmark job failed: \(job.error)", code: CommandFailure.jobFailed)
         }
         return job
     }
-
-    private func median(_ values: [Double]) -> Double { BenchmarkOutput.median(values) }
 }

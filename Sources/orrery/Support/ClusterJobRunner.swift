@@ -6,7 +6,7 @@ import Wire
 
 /// Submits a job and follows it to the end, showing progress: the shared core of
 /// `orrery submit` and `orrery launch`.
-enum JobRunner {
+enum ClusterJobRunner {
     static func run(yaml: String, source: String, endpoint: String, context: ZMQContext, quiet: Bool) throws
         -> Orrery_V1_JobInfo
     {
