@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Collectives", targets: ["Collectives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,11 +56,16 @@ let package = Package(
         // Real data sets: readers, batching, sharding. zlib reads the gzipped originals.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: optimizedKernels),
+        // Ring all-reduce, all-gather, broadcast and barrier between workers (the data plane).
+        .target(
+            name: "Collectives",
+            dependencies: ["Messaging", "Wire", "Runtime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: optimizedKernels),
         // Job kinds: a planner (coordinator side) and an executor (worker side) per kind.
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", "Runtime", "Tensor", "NN", "Datasets", .product(name: "Yams", package: "Yams"),
+                "Wire", "Runtime", "Tensor", "NN", "Datasets", "Collectives", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -72,7 +78,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Messaging", "Wire", "Workloads", "Runtime",
+                "Messaging", "Wire", "Workloads", "Runtime", "Collectives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -81,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "orrery",
             dependencies: [
-                "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN",
+                "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN", "Collectives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -90,6 +96,7 @@ let package = Package(
         .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire", "Tensor"]),
 
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Messaging"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),

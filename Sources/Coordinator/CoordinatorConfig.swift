@@ -17,5 +17,14 @@ public struct CoordinatorConfig: Sendable {
     /// How often watchers get progress updates.
     public var updateIntervalMilliseconds = 250
 
+    /// How long a gang task with fewer free workers than its maximum waits for more before
+    /// starting with its minimum.
+    public var gangGatherMilliseconds: Int64 = 2_000
+    /// How long one collective call of a gang may wait on a member (handed to every member).
+    public var collectiveTimeoutMilliseconds = 30_000
+    /// Where committed checkpoints are also written (one file per task); nil keeps them in
+    /// memory only.
+    public var checkpointDirectory: String?
+
     public init() {}
 }

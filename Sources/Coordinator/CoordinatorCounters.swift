@@ -14,6 +14,8 @@ struct CoordinatorCounters {
         case tasksCompleted = "orrery_coordinator_tasks_completed_total"
         case duplicateResults = "orrery_coordinator_duplicate_results_total"
         case sendFailures = "orrery_coordinator_send_failures_total"
+        case gangsFormed = "orrery_coordinator_gangs_formed_total"
+        case checkpointsCommitted = "orrery_coordinator_checkpoints_committed_total"
     }
 
     private var values: [Name: UInt64] = [:]

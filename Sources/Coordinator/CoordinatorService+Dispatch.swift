@@ -8,9 +8,11 @@ extension CoordinatorService {
     /// hoarded by one worker.
     func dispatch() {
         needsDispatch = false
-        guard !draining, leases.queuedCount > 0 else { return }
+        guard !draining else { return }
         let now = MonotonicClock.milliseconds
         let nowMicros = MonotonicClock.microseconds
+        if leases.queuedGangCount > 0 { dispatchGangs(now: now, nowMicros: nowMicros) }
+        guard leases.queuedCount > 0 else { return }
         for id in workers.order {
             guard leases.queuedCount > 0 else { return }
             guard let worker = workers[id] else { continue }
@@ -19,22 +21,84 @@ extension CoordinatorService {
             let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
             guard !batch.isEmpty else { continue }
             var message = Orrery_V1_LeaseBatch()
-            message.leases = batch.map { lease in
-                var wire = Orrery_V1_TaskLease()
-                wire.taskID = lease.taskID
-                wire.jobID = lease.jobID
-                wire.workload = lease.workload
-                wire.payload = lease.payload
-                wire.deadlineMs = UInt32(lease.deadlineMilliseconds)
-                wire.attempt = UInt32(lease.attempt)
-                return wire
-            }
+            message.leases = batch.map(wireLease)
             if !send(.leases(message), to: worker.routingID) {
                 // Never reached the worker: the tasks go back, and the attempt does not count.
                 leases.unlease(batch.map(\.taskID))
                 logger.warning("lease batch could not be sent; tasks requeued", metadata: ["worker": "\(id)", "tasks": "\(batch.count)"])
             }
         }
+    }
+
+    /// A lease as sent, with the task's newest checkpoint attached when an earlier attempt
+    /// committed one.
+    func wireLease(_ lease: LeaseTable.Lease) -> Orrery_V1_TaskLease {
+        var wire = Orrery_V1_TaskLease()
+        wire.taskID = lease.taskID
+        wire.jobID = lease.jobID
+        wire.workload = lease.workload
+        wire.payload = lease.payload
+        wire.deadlineMs = UInt32(lease.deadlineMilliseconds)
+        wire.attempt = UInt32(lease.attempt)
+        if let checkpoint = checkpoints.latest(lease.taskID) {
+            wire.resumeCheckpoint = checkpoint.data
+            wire.resumeStep = checkpoint.step
+        }
+        return wire
+    }
+
+    /// Forms gangs from workers with a free slot that nobody suspects, and sends every
+    /// member its lease with its place in the ring.
+    private func dispatchGangs(now: Int64, nowMicros: Int64) {
+        let free = workers.order.compactMap { id -> (id: String, capabilities: Set<String>)? in
+            guard let worker = workers[id], worker.suspectedAt == nil, leases.leaseCount(worker: id) < worker.slots else { return nil }
+            return (id, worker.capabilities)
+        }
+        guard !free.isEmpty else {
+            if leases.queuedGangCount > 0 { needsDispatch = true }
+            return
+        }
+        let gangs = leases.leaseGangs(free: free, now: now, nowMicros: nowMicros, gatherMilliseconds: config.gangGatherMilliseconds)
+        if leases.queuedGangCount > 0 { needsDispatch = true }  // look again: the gather window may end
+        for gang in gangs {
+            counters.increment(.gangsFormed)
+            logger.info("gang formed", metadata: [
+                "task": "\(gang.lease.taskID)", "attempt": "\(gang.lease.attempt)", "members": "\(gang.members.joined(separator: ","))",
+            ])
+            for (rank, member) in gang.members.enumerated() {
+                guard let worker = workers[member] else { continue }
+                var wire = wireLease(gang.lease)
+                wire.ring = ringAssignment(rank: rank, members: gang.members, collectiveID: "\(gang.lease.taskID)#\(gang.lease.attempt)")
+                var batch = Orrery_V1_LeaseBatch()
+                batch.leases = [wire]
+                if !send(.leases(batch), to: worker.routingID),
+                    let release = leases.fail(gang.lease.taskID, worker: member, message: "could not reach gang member \(member)", retryable: true)
+                {
+                    apply([release])
+                }
+            }
+        }
+    }
+
+    /// Member `rank`'s view of the ring: every member's data-plane endpoint, the local (ipc)
+    /// one for members on the same host as this one.
+    private func ringAssignment(rank: Int, members: [String], collectiveID: String) -> Orrery_V1_RingAssignment {
+        let host = workers[members[rank]]?.registration.hostname
+        var ring = Orrery_V1_RingAssignment()
+        ring.rank = UInt32(rank)
+        ring.worldSize = UInt32(members.count)
+        ring.collectiveID = collectiveID
+        ring.collectiveTimeoutMs = UInt32(config.collectiveTimeoutMilliseconds)
+        ring.peers = members.map { member in
+            var peer = Orrery_V1_RingPeer()
+            peer.workerID = member
+            if let registration = workers[member]?.registration {
+                let local = registration.hostname == host && !registration.dataEndpointLocal.isEmpty
+                peer.endpoint = local ? registration.dataEndpointLocal : registration.dataEndpoint
+            }
+            return peer
+        }
+        return ring
     }
 
     func capacity(of worker: WorkerRegistry.Worker) -> Int {

@@ -30,6 +30,7 @@ extension CoordinatorService {
         case .heartbeat(let message): fromWorker(sender) { handleHeartbeat(message, worker: $0) }
         case .results(let message): fromWorker(sender) { handleResults(message, worker: $0) }
         case .progress(let message): fromWorker(sender) { handleProgress(message, worker: $0) }
+        case .checkpoint(let message): fromWorker(sender) { handleCheckpoint(message, worker: $0) }
         case .submitJob(let message): handleSubmit(message, from: sender)
         case .statusRequest: handleStatus(from: sender)
         case .cancelJob(let message): handleCancel(message, from: sender)

@@ -63,8 +63,15 @@ extension CoordinatorService {
             case .success(let success):
                 completeTask(result.taskID, success: success, worker: worker, nowMicros: nowMicros)
             case .failure(let failure):
-                if let release = leases.fail(result.taskID, worker: worker, message: failure.message, retryable: failure.retryable) {
-                    logger.info("task failed", metadata: ["task": "\(result.taskID)", "worker": "\(worker)", "why": "\(failure.message)"])
+                let now = MonotonicClock.milliseconds
+                for suspect in failure.suspectedWorkers where suspect != worker { workers.suspect(suspect, now: now) }
+                if let release = leases.fail(
+                    result.taskID, worker: worker, attempt: Int(result.attempt), message: failure.message, retryable: failure.retryable)
+                {
+                    logger.info("task failed", metadata: [
+                        "task": "\(result.taskID)", "worker": "\(worker)", "why": "\(failure.message)",
+                        "suspects": "\(failure.suspectedWorkers.joined(separator: ","))",
+                    ])
                     apply([release])
                 }
             case nil:
@@ -92,6 +99,27 @@ extension CoordinatorService {
         case .unknown:
             counters.increment(.duplicateResults)
             logger.debug("result for unknown task ignored", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
+        case .memberFinished:
+            logger.debug("gang member finished", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
+        }
+        cancelAbandoned()
+    }
+
+    /// Keeps the newest checkpoint of a task's current attempt; older attempts' are stale.
+    func handleCheckpoint(_ message: Orrery_V1_Checkpoint, worker: String) {
+        guard leases.acceptsCheckpoint(message.taskID, worker: worker, attempt: Int(message.attempt)) else {
+            logger.info("stale checkpoint dropped", metadata: ["task": "\(message.taskID)", "worker": "\(worker)", "attempt": "\(message.attempt)"])
+            return
+        }
+        checkpoints.commit(message.taskID, .init(attempt: Int(message.attempt), step: message.step, data: message.data), logger: logger)
+        counters.increment(.checkpointsCommitted)
+        logger.debug("checkpoint committed", metadata: ["task": "\(message.taskID)", "step": "\(message.step)", "bytes": "\(message.data.count)"])
+    }
+
+    /// Tells gang members whose gang was released because of another member to stop.
+    func cancelAbandoned() {
+        for (worker, taskID) in leases.takeAbandoned() {
+            cancel([taskID], on: worker, reason: "a member of its gang failed or left; the gang is re-formed")
         }
     }
 
@@ -111,6 +139,7 @@ extension CoordinatorService {
                 deliver(outcome, to: job)
             }
         }
+        cancelAbandoned()
     }
 
     /// Hands one task's final outcome to its job's planner and queues what it plans next.
@@ -152,6 +181,7 @@ extension CoordinatorService {
         for (worker, taskIDs) in leases.removeJob(job.id) {
             cancel(taskIDs, on: worker, reason: "job \(job.id) ended")
         }
+        checkpoints.removeJob(job.id)
         job.finish(state, error: error, now: now)
         logger.info(
             "job ended",

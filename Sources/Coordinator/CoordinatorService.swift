@@ -23,6 +23,7 @@ public final class CoordinatorService {
     var socket: Socket!
     var leases = LeaseTable()
     var workers = WorkerRegistry()
+    var checkpoints: CheckpointStore
     var jobs: [String: Job] = [:]
     var jobOrder: [String] = []
     var counters = CoordinatorCounters()
@@ -42,6 +43,7 @@ public final class CoordinatorService {
         self.registry = registry
         self.logger = logger
         self.coordinatorID = "coord-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        self.checkpoints = CheckpointStore(directory: config.checkpointDirectory)
         self.logger[metadataKey: "coordinator"] = "\(coordinatorID)"
     }
 

@@ -11,7 +11,11 @@ import Workloads
 /// - the first result for a task finishes it; any later one is a duplicate and is ignored;
 /// - a lease whose worker dies or whose deadline passes goes back to the queue, until the
 ///   job's maximum number of attempts, and then the task fails with the reason;
-/// - jobs take turns: leases are drawn round-robin over jobs with queued work.
+/// - jobs take turns: leases are drawn round-robin over jobs with queued work;
+/// - a gang task is leased to several workers at once, one rank each; it finishes with its
+///   leader's (rank 0's) result, and when any member fails or dies the whole gang is
+///   released, its other members are listed in `abandoned` to be cancelled, and the task
+///   is queued for a new gang.
 struct LeaseTable {
     /// What a job allows its tasks.
     struct JobLimits {
@@ -34,10 +38,25 @@ struct LeaseTable {
         let jobID: String
         let key: String
         let payload: Data
+        let gang: GangSize?
         var attempts = 0
         var state = TaskState.queued
         /// Why the last attempt ended without a result, for the final failure message.
         var lastFailure: String?
+        /// A gang task's members in rank order (the leader, who holds the lease, first), for
+        /// its current or last attempt; empty for other tasks.
+        var members: [String] = []
+        /// When a queued gang task was first seen with too few free workers for its maximum.
+        var waitingSince: Int64?
+
+        /// Everyone holding this task's current lease.
+        func holders(leader: String) -> [String] { members.isEmpty ? [leader] : members }
+    }
+
+    /// A gang task leased to its members: one lease per member, with its rank.
+    struct GangLease: Equatable {
+        let lease: Lease
+        let members: [String]
     }
 
     /// A lease to send: the task's wire id, its job and payload, and the attempt number.
@@ -66,6 +85,8 @@ struct LeaseTable {
         case accepted(Final, roundTripMicros: Int64?, supersededHolder: String?)
         case duplicate
         case unknown
+        /// A result from a gang member other than the leader: its part is done, the task is not.
+        case memberFinished
     }
 
     enum Release: Equatable {
@@ -81,6 +102,12 @@ struct LeaseTable {
     private(set) var inFlightByJob: [String: Int] = [:]
     private(set) var leasesByWorker: [String: Set<String>] = [:]
     private(set) var queuedCount = 0
+    /// Gang tasks waiting for enough free workers, in the order they were queued.
+    private var gangQueue: [String] = []
+    var queuedGangCount: Int { gangQueue.count }
+    /// Gang members whose gang was released because of someone else: they must be told to
+    /// stop. Taken (and emptied) by `takeAbandoned`.
+    private(set) var abandoned: [(worker: String, taskID: String)] = []
 
     // MARK: Jobs and tasks
 
@@ -101,9 +128,8 @@ struct LeaseTable {
                 rejected.append(task.key)
                 continue
             }
-            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload)
-            queues[jobID, default: FIFO()].push(id)
-            queuedCount += 1
+            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang)
+            queue(id, gang: task.gang != nil)
         }
         return rejected
     }
@@ -114,13 +140,16 @@ struct LeaseTable {
         let prefix = "\(jobID)/"
         for (id, task) in tasks where task.jobID == jobID {
             switch task.state {
-            case .leased(let worker, _, _):
-                outstanding[worker, default: []].append(id)
-                leasesByWorker[worker]?.remove(id)
-            case .queued: queuedCount -= 1
+            case .leased(let leader, _, _):
+                for worker in task.holders(leader: leader) {
+                    outstanding[worker, default: []].append(id)
+                    leasesByWorker[worker]?.remove(id)
+                }
+            case .queued: if task.gang == nil { queuedCount -= 1 }
             case .finished: break
             }
         }
+        gangQueue.removeAll { tasks[$0]?.jobID == jobID }
         tasks = tasks.filter { !$0.key.hasPrefix(prefix) }
         queues[jobID] = nil
         limits[jobID] = nil
@@ -134,7 +163,27 @@ struct LeaseTable {
     }
 
     func counts(jobID: String) -> (queued: Int, leased: Int) {
-        (queues[jobID]?.count ?? 0, inFlightByJob[jobID] ?? 0)
+        let gangs = gangQueue.isEmpty ? 0 : gangQueue.filter { tasks[$0]?.jobID == jobID }.count
+        return ((queues[jobID]?.count ?? 0) + gangs, inFlightByJob[jobID] ?? 0)
+    }
+
+    /// The leader and members of a task's current gang lease, if it has one.
+    func gangMembers(_ taskID: String) -> [String]? {
+        guard let task = tasks[taskID], task.gang != nil, case .leased = task.state else { return nil }
+        return task.members
+    }
+
+    /// Whether a checkpoint for `taskID` from `worker` belongs to the task's current lease
+    /// (the leader of its current attempt); checkpoints from older attempts are stale.
+    func acceptsCheckpoint(_ taskID: String, worker: String, attempt: Int) -> Bool {
+        guard let task = tasks[taskID], case .leased(let leader, _, _) = task.state else { return false }
+        return leader == worker && task.attempts == attempt
+    }
+
+    /// The gang members to cancel since the last call.
+    mutating func takeAbandoned() -> [(worker: String, taskID: String)] {
+        defer { abandoned.removeAll() }
+        return abandoned
     }
 
     func leaseCount(worker: String) -> Int { leasesByWorker[worker]?.count ?? 0 }
@@ -201,10 +250,14 @@ struct LeaseTable {
             task.attempts -= 1
             task.state = .queued
             tasks[id] = task
-            leasesByWorker[worker]?.remove(id)
+            for holder in task.holders(leader: worker) { leasesByWorker[holder]?.remove(id) }
             inFlightByJob[task.jobID, default: 1] -= 1
-            queues[task.jobID]?.pushFront(id)
-            queuedCount += 1
+            if task.gang != nil {
+                gangQueue.insert(id, at: 0)
+            } else {
+                queues[task.jobID]?.pushFront(id)
+                queuedCount += 1
+            }
         }
     }
 
@@ -217,12 +270,23 @@ struct LeaseTable {
         var superseded: String?
         switch task.state {
         case .finished:
-            return .duplicate
+            return task.members.contains(worker) ? .memberFinished : .duplicate
         case .queued:
-            queuedCount -= 1  // its stale FIFO entry is skipped when popped
+            if task.gang == nil {
+                queuedCount -= 1  // its stale FIFO entry is skipped when popped
+            } else {
+                gangQueue.removeAll { $0 == taskID }
+            }
         case .leased(let holder, _, let sentAt):
+            if task.gang != nil && holder != worker && task.members.contains(worker) {
+                leasesByWorker[worker]?.remove(taskID)  // this member is done; the leader reports
+                return .memberFinished
+            }
             dropLease(task, holder: holder)
             if holder == worker { roundTrip = nowMicros - sentAt } else { superseded = holder }
+            if task.gang != nil && holder != worker {
+                abandoned += task.members.filter { $0 != holder && $0 != worker }.map { ($0, taskID) }
+            }
         }
         task.state = .finished
         tasks[taskID] = task
@@ -232,17 +296,22 @@ struct LeaseTable {
 
     /// A failure reported by `worker` for its current lease. Retryable failures go back to
     /// the queue while attempts remain.
-    mutating func fail(_ taskID: String, worker: String, message: String, retryable: Bool) -> Release? {
-        guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state, holder == worker else {
+    ///
+    /// - Parameter attempt: the attempt the failure belongs to; a failure of an earlier one
+    ///   says nothing about the current lease (for a gang: about its new ring).
+    mutating func fail(_ taskID: String, worker: String, attempt: Int? = nil, message: String, retryable: Bool) -> Release? {
+        guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state,
+            task.holders(leader: holder).contains(worker), attempt.map({ $0 == task.attempts }) ?? true
+        else {
             return nil  // a failure from an old lease says nothing about the current one
         }
-        return release(taskID, reason: message, retryable: retryable)
+        return release(taskID, reason: message, retryable: retryable, responsible: worker)
     }
 
     /// Returns every lease `worker` holds, except those in `keeping`, to the queue.
     mutating func releaseWorker(_ worker: String, reason: String, keeping: Set<String> = []) -> [Release] {
         let held = leasesByWorker[worker] ?? []
-        return held.subtracting(keeping).sorted().compactMap { release($0, reason: reason, retryable: true) }
+        return held.subtracting(keeping).sorted().compactMap { release($0, reason: reason, retryable: true, responsible: worker) }
     }
 
     /// Leases whose deadline has passed, released; each with the worker that held it.
@@ -257,21 +326,26 @@ struct LeaseTable {
         }
         return expired.sorted { $0.1 < $1.1 }.compactMap { worker, id in
             let timeout = limits[tasks[id]!.jobID]?.timeoutMilliseconds ?? 0
-            return release(id, reason: "lease deadline of \(timeout) ms passed on worker \(worker)", retryable: true)
+            return release(id, reason: "lease deadline of \(timeout) ms passed on worker \(worker)", retryable: true, responsible: worker)
                 .map { (worker, $0) }
         }
     }
 
-    private mutating func release(_ taskID: String, reason: String, retryable: Bool) -> Release? {
+    /// - Parameter responsible: the worker whose failure or death released the lease; a
+    ///   gang's other members are listed in `abandoned`.
+    private mutating func release(_ taskID: String, reason: String, retryable: Bool, responsible: String? = nil) -> Release? {
         guard var task = tasks[taskID], case .leased(let holder, _, _) = task.state else { return nil }
         dropLease(task, holder: holder)
+        if task.gang != nil {
+            abandoned += task.members.filter { $0 != responsible }.map { ($0, taskID) }
+        }
         task.lastFailure = reason
         let maxAttempts = limits[task.jobID]?.maxAttempts ?? 1
         if retryable && task.attempts < maxAttempts {
             task.state = .queued
+            task.waitingSince = nil
             tasks[taskID] = task
-            queues[task.jobID]?.push(taskID)
-            queuedCount += 1
+            queue(taskID, gang: task.gang != nil)
             return .requeued(taskID: taskID)
         }
         task.state = .finished
@@ -281,8 +355,64 @@ struct LeaseTable {
     }
 
     private mutating func dropLease(_ task: Task, holder: String) {
-        leasesByWorker[holder]?.remove(task.id)
-        if leasesByWorker[holder]?.isEmpty == true { leasesByWorker[holder] = nil }
+        for worker in task.holders(leader: holder) {
+            leasesByWorker[worker]?.remove(task.id)
+            if leasesByWorker[worker]?.isEmpty == true { leasesByWorker[worker] = nil }
+        }
         inFlightByJob[task.jobID, default: 1] -= 1
+    }
+
+    private mutating func queue(_ taskID: String, gang: Bool) {
+        if gang {
+            gangQueue.append(taskID)
+        } else {
+            queues[tasks[taskID]!.jobID, default: FIFO()].push(taskID)
+            queuedCount += 1
+        }
+    }
+
+    // MARK: Gangs
+
+    /// Leases queued gang tasks to workers with a free slot.
+    ///
+    /// A task takes up to its maximum of the free, capable workers, in the order given
+    /// (the caller's preference). With fewer than its maximum free it waits up to
+    /// `gatherMilliseconds` for more, then starts with what there is if that is at least its
+    /// minimum.
+    ///
+    /// - Parameter free: workers that could start a task at once, with their capabilities.
+    mutating func leaseGangs(
+        free: [(id: String, capabilities: Set<String>)], now: Int64, nowMicros: Int64, gatherMilliseconds: Int64
+    ) -> [GangLease] {
+        var available = free
+        var leased: [GangLease] = []
+        for id in gangQueue {
+            guard var task = tasks[id], task.state == .queued, let size = task.gang, let limits = limits[task.jobID] else { continue }
+            if limits.maxInFlight > 0 && inFlightByJob[task.jobID, default: 0] >= limits.maxInFlight { continue }
+            let capable = available.filter { $0.capabilities.contains(limits.workload) }.map(\.id)
+            let waitedEnough = now - (task.waitingSince ?? now) >= gatherMilliseconds
+            if task.waitingSince == nil { task.waitingSince = now }
+            guard capable.count >= size.maximum || (capable.count >= size.minimum && waitedEnough) else {
+                tasks[id] = task
+                continue
+            }
+            let members = Array(capable.prefix(size.maximum))
+            available.removeAll { members.contains($0.id) }
+            task.attempts += 1
+            task.members = members
+            task.waitingSince = nil
+            let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
+            task.state = .leased(worker: members[0], deadline: deadline, sentAtMicros: nowMicros)
+            tasks[id] = task
+            inFlightByJob[task.jobID, default: 0] += 1
+            for member in members { leasesByWorker[member, default: []].insert(id) }
+            let lease = Lease(
+                taskID: id, jobID: task.jobID, workload: limits.workload, payload: task.payload, attempt: task.attempts,
+                deadlineMilliseconds: limits.timeoutMilliseconds)
+            leased.append(GangLease(lease: lease, members: members))
+        }
+        let started = Set(leased.map(\.lease.taskID))
+        gangQueue.removeAll { started.contains($0) }
+        return leased
     }
 }

@@ -13,6 +13,9 @@ struct WorkerRegistry {
         /// Moving average of task execution time on this worker, which sets how many tasks
         /// it is sent ahead (a deep queue for microsecond tasks, a shallow one for long ones).
         var averageTaskMilliseconds: Double?
+        /// Set when a gang member blamed this worker (disconnected, silent); it joins no new
+        /// gang until it is heard from after that.
+        var suspectedAt: Int64?
 
         var slots: Int { max(1, Int(registration.slots)) }
     }
@@ -47,7 +50,13 @@ struct WorkerRegistry {
         return existed
     }
 
-    mutating func heard(_ id: String, now: Int64) { workers[id]?.lastHeard = now }
+    mutating func heard(_ id: String, now: Int64) {
+        workers[id]?.lastHeard = now
+        if let suspected = workers[id]?.suspectedAt, now > suspected { workers[id]?.suspectedAt = nil }
+    }
+
+    /// Keeps `id` out of new gangs until it is next heard from.
+    mutating func suspect(_ id: String, now: Int64) { workers[id]?.suspectedAt = now }
 
     mutating func update(_ id: String, _ change: (inout Worker) -> Void) {
         guard workers[id] != nil else { return }

@@ -30,4 +30,11 @@ public struct SocketPolicy: Sendable, Equatable {
     /// A one-shot client (status, cancel): nothing pending matters once it has its answer.
     public static let client = SocketPolicy(
         lingerMilliseconds: 200, sendHighWaterMark: 1_000, receiveHighWaterMark: 10_000)
+
+    /// Tensor traffic between gang members: never drop or refuse a queued chunk (a
+    /// collective's memory is bounded by its algorithm, not by the queue), and keep sending
+    /// what is queued for a while after close, since the last chunks of a call are often
+    /// still leaving when the caller moves on.
+    public static let dataPlane = SocketPolicy(
+        lingerMilliseconds: 5_000, sendHighWaterMark: 0, receiveHighWaterMark: 0)
 }

@@ -1,3 +1,4 @@
+import Collectives
 import Dispatch
 import Foundation
 import Messaging
@@ -19,21 +20,32 @@ final class TaskPool: Sendable {
         let attempt: Int
         let workload: String
         let payload: Data
+        /// Set for a gang task: this worker's place in the ring.
+        var ring: Orrery_V1_RingAssignment?
+        /// The checkpoint to resume from.
+        var resume: TaskCheckpoint?
     }
 
     /// The first byte of a frame from a pool thread.
     enum FrameTag: UInt8 {
         /// A serialized `Orrery_V1_TaskResult` follows.
         case result = 0x52
-        /// The task stopped because it was cancelled; its id follows as UTF-8.
+        /// The task stopped because it was cancelled; a serialized `Orrery_V1_TaskResult`
+        /// without an outcome follows (its id and attempt).
         case cancelled = 0x43
+        /// A serialized `Orrery_V1_Checkpoint` follows, for the coordinator.
+        case checkpoint = 0x4B
         /// The thread has closed its socket and exits.
         case exited = 0x58
     }
 
     private struct Shared: ~Copyable {
         var queue = FIFO<Item>()
-        var cancelled: Set<String> = []
+        /// The highest cancelled attempt of each task: a new attempt of the same task (a
+        /// re-formed gang) is not cancelled by an order meant for the old one.
+        var cancelled: [String: Int] = [:]
+        /// The newest attempt submitted of each task.
+        var latest: [String: Int] = [:]
         var progress: [Orrery_V1_Progress] = []
         var stopping = false
     }
@@ -43,15 +55,20 @@ final class TaskPool: Sendable {
     private let executors: [String: any Executor]
     let threadCount: Int
     let resultsEndpoint: String
+    /// Where gang peers reach this worker; nil when it has no data plane.
+    let dataPlane: DataPlaneEndpoint?
+    private let sharedContext = Mutex<ZMQContext?>(nil)
 
-    init(threads: Int, executors: [String: any Executor], resultsEndpoint: String) {
+    init(threads: Int, executors: [String: any Executor], resultsEndpoint: String, dataPlane: DataPlaneEndpoint?) {
         self.threadCount = threads
         self.executors = executors
         self.resultsEndpoint = resultsEndpoint
+        self.dataPlane = dataPlane
     }
 
     /// Starts the threads; the PULL end of `resultsEndpoint` must already be bound.
     func start(context: ZMQContext) {
+        sharedContext.withLock { $0 = context }
         for index in 0..<threadCount {
             let thread = Thread { [self] in self.runThread(context: context) }
             thread.name = "orrery-task-\(index)"
@@ -60,23 +77,34 @@ final class TaskPool: Sendable {
     }
 
     func submit(_ item: Item) {
-        shared.withLock { $0.queue.push(item) }
+        shared.withLock { state in
+            state.queue.push(item)
+            state.latest[item.taskID] = max(state.latest[item.taskID] ?? 0, item.attempt)
+        }
         available.signal()
     }
 
-    /// Marks tasks cancelled: queued ones are skipped, running ones see `isCancelled`.
+    /// Marks every attempt so far of these tasks cancelled: queued ones are skipped,
+    /// running ones see `isCancelled`.
     func cancel(_ taskIDs: [String]) {
         shared.withLock { state in
-            for id in taskIDs { state.cancelled.insert(id) }
+            for id in taskIDs { state.cancelled[id] = state.latest[id] ?? Int.max }
         }
     }
 
-    /// Forgets a cancellation once the task's fate is known.
-    func forgetCancellation(_ taskID: String) {
-        _ = shared.withLock { $0.cancelled.remove(taskID) }
+    /// Forgets a task once its newest attempt's fate is known.
+    func forget(_ taskID: String, attempt: Int) {
+        shared.withLock { state in
+            if state.latest[taskID] == attempt {
+                state.latest[taskID] = nil
+                state.cancelled[taskID] = nil
+            }
+        }
     }
 
-    func isCancelled(_ taskID: String) -> Bool { shared.withLock { $0.cancelled.contains(taskID) } }
+    func isCancelled(_ taskID: String, attempt: Int) -> Bool {
+        shared.withLock { state in state.cancelled[taskID].map { attempt <= $0 } ?? false }
+    }
 
     /// Progress reported since the last call.
     func takeProgress() -> [Orrery_V1_Progress] {
@@ -114,31 +142,41 @@ final class TaskPool: Sendable {
             socket.close()
         }
         while let item = next() {
-            if isCancelled(item.taskID) {
-                try? socket.send([[FrameTag.cancelled.rawValue] + Array(item.taskID.utf8)], wait: true)
+            if isCancelled(item.taskID, attempt: item.attempt) {
+                try? socket.send([Self.cancelledFrame(item)], wait: true)
                 continue
             }
-            let frame = run(item)
+            let frame = run(item, socket: socket)
             try? socket.send([frame], wait: true)
         }
     }
 
     /// Runs one task and encodes what happened as a frame for the service thread.
-    private func run(_ item: Item) -> Frame {
+    private func run(_ item: Item, socket: Socket) -> Frame {
         let started = MonotonicClock.microseconds
         var result = Orrery_V1_TaskResult()
         result.taskID = item.taskID
         result.attempt = UInt32(item.attempt)
-        let taskID = item.taskID
+        let (taskID, attempt) = (item.taskID, item.attempt)
+        // The checkpoint goes out on this thread's own socket, ahead of the result.
+        let outbox = SocketBox(socket: socket)
         let context = TaskContext(
-            taskID: taskID, attempt: item.attempt,
-            isCancelled: { [self] in self.isCancelled(taskID) },
+            taskID: taskID, attempt: attempt, gang: item.ring.flatMap(gang), resume: item.resume,
+            isCancelled: { [self] in self.isCancelled(taskID, attempt: attempt) },
             reportProgress: { [self] fraction, message in
                 var progress = Orrery_V1_Progress()
                 progress.taskID = taskID
                 progress.fraction = fraction
                 progress.message = message
                 self.shared.withLock { $0.progress.append(progress) }
+            },
+            commitCheckpoint: { checkpoint in
+                var message = Orrery_V1_Checkpoint()
+                message.taskID = taskID
+                message.attempt = UInt32(attempt)
+                message.step = UInt64(checkpoint.step)
+                message.data = checkpoint.data
+                outbox.send([FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? []))
             })
         do {
             guard let executor = executors[item.workload] else {
@@ -150,7 +188,15 @@ final class TaskPool: Sendable {
             success.payload = output.payload
             result.success = success
         } catch let error as TaskError where error == .cancelled {
-            return [FrameTag.cancelled.rawValue] + Array(taskID.utf8)
+            return Self.cancelledFrame(item)
+        } catch let error as CollectiveError where error.kind == .cancelled {
+            return Self.cancelledFrame(item)
+        } catch let error as CollectiveError {
+            var failure = Self.failure(error.description, retryable: true)
+            if error.blamesPeer, let ring = item.ring, ring.peers.indices.contains(error.rank) {
+                failure.suspectedWorkers = [ring.peers[error.rank].workerID]
+            }
+            result.failure = failure
         } catch let error as TaskError {
             result.failure = Self.failure(error.message, retryable: error.retryable)
         } catch let error as WireError {
@@ -162,10 +208,38 @@ final class TaskPool: Sendable {
         return [FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? [])
     }
 
+    /// This worker's view of its gang, from the lease's ring assignment.
+    private func gang(_ ring: Orrery_V1_RingAssignment) -> Gang? {
+        guard let dataPlane, let context = sharedContext.withLock({ $0 }), ring.worldSize > 0,
+            ring.peers.count == Int(ring.worldSize), ring.rank < ring.worldSize
+        else { return nil }
+        let topology = RingTopology(
+            rank: Int(ring.rank), endpoints: ring.peers.map(\.endpoint), collectiveID: ring.collectiveID,
+            timeoutMilliseconds: Int(max(1, ring.collectiveTimeoutMs)))
+        return Gang(topology: topology, workerIDs: ring.peers.map(\.workerID)) { isCancelled throws(CollectiveError) in
+            try Communicator(topology: topology, dataPlane: dataPlane, context: context, isCancelled: isCancelled)
+        }
+    }
+
+    private static func cancelledFrame(_ item: Item) -> Frame {
+        var result = Orrery_V1_TaskResult()
+        result.taskID = item.taskID
+        result.attempt = UInt32(item.attempt)
+        return [FrameTag.cancelled.rawValue] + ((try? result.serializedBytes()) ?? [])
+    }
+
     private static func failure(_ message: String, retryable: Bool) -> Orrery_V1_TaskFailure {
         var failure = Orrery_V1_TaskFailure()
         failure.message = message
         failure.retryable = retryable
         return failure
     }
+}
+
+/// Lets a task's checkpoint closure use the socket of the pool thread that runs the task;
+/// the closure is only ever called on that thread.
+private final class SocketBox: @unchecked Sendable {
+    let socket: Socket
+    init(socket: Socket) { self.socket = socket }
+    func send(_ frame: Frame) { try? socket.send([frame], wait: true) }
 }

@@ -8,8 +8,15 @@ public struct WorkerConfig: Sendable {
     public var workerID: String
     /// Tasks run at once (threads in the task pool).
     public var slots: Int
-    /// Where peers reach this worker's data plane; empty until collectives exist.
-    public var dataEndpoint = ""
+    /// Where the data plane (gang peers' all-reduce traffic) listens: `tcp://0.0.0.0:*`
+    /// takes any port on every interface; nil runs no data plane (no gang tasks).
+    public var dataBind: String? = "tcp://0.0.0.0:*"
+    /// The host name or address peers on other hosts use to reach the data plane (the
+    /// bound address when it is not a wildcard; this host's name otherwise).
+    public var dataHost: String?
+    /// Also listen on an ipc:// socket for peers on this host, which is faster than TCP
+    /// over loopback.
+    public var dataLocalIPC = true
     /// Used until the coordinator's `Registered` sets the real contract.
     public var heartbeatIntervalMilliseconds: Int64 = 1000
     public var heartbeatMisses: Int64 = 3

@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 import Logging
 import Messaging
@@ -32,6 +33,9 @@ public final class WorkerService {
     private var control: Socket?
     private var results: Socket!
     private var pool: TaskPool!
+    private var dataPlane: DataPlaneEndpoint?
+    private var advertisedDataEndpoint = ""
+    private var ipcPath: String?
     private var connection: ControlConnectionStateMachine
     /// Leased tasks not yet reported, by task id.
     private var running: [String: Int] = [:]
@@ -63,9 +67,14 @@ public final class WorkerService {
         let resultsEndpoint = "inproc://orrery-task-results-\(UInt64.random(in: 0...UInt64.max))"
         results = try Socket(context: context, kind: .pull, policy: .inproc)
         try results.bind(resultsEndpoint)
-        pool = TaskPool(threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint)
+        try openDataPlane(context: context)
+        pool = TaskPool(threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint, dataPlane: dataPlane)
         pool.start(context: context)
-        defer { shutDownPool() }
+        defer {
+            shutDownPool()
+            dataPlane?.close()
+            if let ipcPath { unlink(ipcPath) }
+        }
 
         logger.info("starting", metadata: ["coordinator": "\(config.coordinatorEndpoint)", "slots": "\(config.slots)"])
         try perform(connection.start(now: MonotonicClock.milliseconds))
@@ -88,6 +97,31 @@ public final class WorkerService {
         control?.close()
         logger.info("stopped", metadata: ["reason": "\(exitReason!)"])
         return exitReason!
+    }
+
+    /// Binds the data plane and works out the endpoint peers on other hosts should use.
+    private func openDataPlane(context: ZMQContext) throws {
+        guard let bind = config.dataBind else { return }
+        var local: String?
+        if config.dataLocalIPC {
+            let path = "\(NSTemporaryDirectory())/orrery-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+            ipcPath = path
+            local = "ipc://\(path)"
+        }
+        let plane = try DataPlaneEndpoint(context: context, bind: bind, localBind: local)
+        dataPlane = plane
+        advertisedDataEndpoint = Self.advertised(plane.endpoint, host: config.dataHost)
+        logger.info("data plane listening", metadata: ["endpoint": "\(advertisedDataEndpoint)", "local": "\(plane.localEndpoint ?? "-")"])
+    }
+
+    /// `tcp://0.0.0.0:41234` as peers must dial it: with `host`, or this host's name.
+    static func advertised(_ bound: String, host: String?) -> String {
+        guard bound.hasPrefix("tcp://"), let colon = bound.lastIndex(of: ":") else { return bound }
+        let boundHost = bound[bound.index(bound.startIndex, offsetBy: 6)..<colon]
+        let port = bound[bound.index(after: colon)...]
+        if let host { return "tcp://\(host):\(port)" }
+        guard boundHost == "0.0.0.0" || boundHost == "[::]" || boundHost == "*" else { return bound }
+        return "tcp://\(ProcessInfo.processInfo.hostName):\(port)"
     }
 
     // MARK: Control connection
@@ -138,7 +172,8 @@ public final class WorkerService {
         message.workerID = config.workerID
         message.cores = UInt32(ProcessInfo.processInfo.activeProcessorCount)
         message.memoryBytes = ProcessInfo.processInfo.physicalMemory
-        message.dataEndpoint = config.dataEndpoint
+        message.dataEndpoint = advertisedDataEndpoint
+        message.dataEndpointLocal = dataPlane?.localEndpoint ?? ""
         message.capabilities = registry.kinds
         message.slots = UInt32(config.slots)
         message.hostname = ProcessInfo.processInfo.hostName
@@ -200,9 +235,11 @@ public final class WorkerService {
                 report(Self.refusal(lease, "worker \(config.workerID) is shutting down"))
                 continue
             }
-            pool.forgetCancellation(lease.taskID)
             running[lease.taskID] = Int(lease.attempt)
-            pool.submit(.init(taskID: lease.taskID, attempt: Int(lease.attempt), workload: lease.workload, payload: lease.payload))
+            let resume = lease.resumeCheckpoint.isEmpty ? nil : TaskCheckpoint(step: Int(lease.resumeStep), data: lease.resumeCheckpoint)
+            pool.submit(.init(
+                taskID: lease.taskID, attempt: Int(lease.attempt), workload: lease.workload, payload: lease.payload,
+                ring: lease.hasRing ? lease.ring : nil, resume: resume))
         }
     }
 
@@ -227,15 +264,21 @@ public final class WorkerService {
             switch TaskPool.FrameTag(rawValue: first) {
             case .result:
                 guard let result = try? Orrery_V1_TaskResult(serializedBytes: Array(frame.dropFirst())) else { continue }
-                if running.removeValue(forKey: result.taskID) == nil && pool.isCancelled(result.taskID) {
-                    pool.forgetCancellation(result.taskID)
-                    continue  // cancelled while running: the coordinator has moved on
+                let attempt = Int(result.attempt)
+                pool.forget(result.taskID, attempt: attempt)
+                if running[result.taskID] == attempt {
+                    running[result.taskID] = nil
+                } else if case .failure = result.outcome {
+                    continue  // an old attempt (cancelled, or replaced by a new gang): its failure is moot
                 }
                 batch.append(result)
             case .cancelled:
-                let id = String(decoding: frame.dropFirst(), as: UTF8.self)
-                running[id] = nil
-                pool.forgetCancellation(id)
+                guard let result = try? Orrery_V1_TaskResult(serializedBytes: Array(frame.dropFirst())) else { continue }
+                if running[result.taskID] == Int(result.attempt) { running[result.taskID] = nil }
+                pool.forget(result.taskID, attempt: Int(result.attempt))
+            case .checkpoint:
+                guard let checkpoint = try? Orrery_V1_Checkpoint(serializedBytes: Array(frame.dropFirst())) else { continue }
+                if connection.isRegistered { send(.checkpoint(checkpoint)) }
             case .exited, nil:
                 continue
             }

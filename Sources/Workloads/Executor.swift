@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 
 /// The worker-side half of a workload: turns one task payload into a result.
@@ -13,18 +14,32 @@ public protocol Executor: Sendable {
 public struct TaskContext: Sendable {
     public let taskID: String
     public let attempt: Int
+    /// Set when the task runs on a gang of workers: this member's place in it.
+    public let gang: Gang?
+    /// The last checkpoint an earlier attempt of this task committed, to resume from.
+    public let resume: TaskCheckpoint?
     private let cancelled: @Sendable () -> Bool
     private let progress: @Sendable (Float, String) -> Void
+    private let checkpoint: @Sendable (TaskCheckpoint) -> Void
 
     public init(
-        taskID: String, attempt: Int, isCancelled: @escaping @Sendable () -> Bool,
-        reportProgress: @escaping @Sendable (Float, String) -> Void
+        taskID: String, attempt: Int, gang: Gang? = nil, resume: TaskCheckpoint? = nil,
+        isCancelled: @escaping @Sendable () -> Bool,
+        reportProgress: @escaping @Sendable (Float, String) -> Void,
+        commitCheckpoint: @escaping @Sendable (TaskCheckpoint) -> Void = { _ in }
     ) {
         self.taskID = taskID
         self.attempt = attempt
+        self.gang = gang
+        self.resume = resume
         self.cancelled = isCancelled
         self.progress = reportProgress
+        self.checkpoint = commitCheckpoint
     }
+
+    /// Sends `checkpoint` to the coordinator's storage; a later attempt of this task (after
+    /// a worker died, say) receives the newest one as `resume`.
+    public func commitCheckpoint(_ checkpoint: TaskCheckpoint) { self.checkpoint(checkpoint) }
 
     /// True once the coordinator has cancelled this task; long tasks check it and throw
     /// `TaskError.cancelled`.
@@ -54,4 +69,37 @@ public struct TaskError: Error, Equatable, CustomStringConvertible {
     public static let cancelled = TaskError("cancelled", retryable: false)
 
     public var description: String { message }
+}
+
+/// A task's saved state: how far it got, and whatever bytes its executor needs to go on.
+public struct TaskCheckpoint: Sendable, Equatable {
+    public let step: Int
+    public let data: Data
+
+    public init(step: Int, data: Data) {
+        self.step = step
+        self.data = data
+    }
+}
+
+/// One member's view of the gang a task runs on: its ring and how to connect to it.
+public struct Gang: Sendable {
+    public let topology: RingTopology
+    /// The worker behind each rank, for messages that name them.
+    public let workerIDs: [String]
+    private let connect: @Sendable (@escaping @Sendable () -> Bool) throws(CollectiveError) -> Communicator
+
+    public init(
+        topology: RingTopology, workerIDs: [String],
+        connect: @escaping @Sendable (@escaping @Sendable () -> Bool) throws(CollectiveError) -> Communicator
+    ) {
+        self.topology = topology
+        self.workerIDs = workerIDs
+        self.connect = connect
+    }
+
+    /// Opens this member's communicator; it stops waiting as soon as `isCancelled` is true.
+    public func makeCommunicator(isCancelled: @escaping @Sendable () -> Bool) throws(CollectiveError) -> Communicator {
+        try connect(isCancelled)
+    }
 }

@@ -41,10 +41,27 @@ public protocol Planner: AnyObject {
 public struct PlannedTask: Sendable, Equatable {
     public let key: String
     public let payload: Data
+    /// Set when the task runs on several workers at once (data-parallel training).
+    public let gang: GangSize?
 
-    public init(key: String, payload: Data) {
+    public init(key: String, payload: Data, gang: GangSize? = nil) {
         self.key = key
         self.payload = payload
+        self.gang = gang
+    }
+}
+
+/// How many workers a gang task wants: it starts once `minimum` are free, taking up to
+/// `maximum` (waiting a little for more when fewer are free), and after losing a member it
+/// continues on the survivors as long as they are at least `minimum`.
+public struct GangSize: Sendable, Equatable {
+    public let minimum: Int
+    public let maximum: Int
+
+    public init(minimum: Int, maximum: Int) {
+        precondition(minimum >= 1 && maximum >= minimum)
+        self.minimum = minimum
+        self.maximum = maximum
     }
 }
 

@@ -175,6 +175,14 @@ public nonisolated struct Orrery_V1_Envelope: Sendable {
     set {body = .results(newValue)}
   }
 
+  public var checkpoint: Orrery_V1_Checkpoint {
+    get {
+      if case .checkpoint(let v)? = body {return v}
+      return Orrery_V1_Checkpoint()
+    }
+    set {body = .checkpoint(newValue)}
+  }
+
   /// coordinator -> worker
   public var registered: Orrery_V1_Registered {
     get {
@@ -283,6 +291,7 @@ public nonisolated struct Orrery_V1_Envelope: Sendable {
     case heartbeat(Orrery_V1_Heartbeat)
     case progress(Orrery_V1_ProgressBatch)
     case results(Orrery_V1_ResultBatch)
+    case checkpoint(Orrery_V1_Checkpoint)
     /// coordinator -> worker
     case registered(Orrery_V1_Registered)
     case leases(Orrery_V1_LeaseBatch)
@@ -333,7 +342,7 @@ nonisolated extension Orrery_V1_RejectCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}register\0\u{1}heartbeat\0\u{1}progress\0\u{1}results\0\u{2}\u{7}registered\0\u{1}leases\0\u{1}cancel\0\u{1}shutdown\0\u{1}reject\0\u{4}\u{6}submit_job\0\u{3}status_request\0\u{3}cancel_job\0\u{3}watch_job\0\u{4}\u{7}job_accepted\0\u{3}job_update\0\u{3}cluster_status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}register\0\u{1}heartbeat\0\u{1}progress\0\u{1}results\0\u{1}checkpoint\0\u{2}\u{6}registered\0\u{1}leases\0\u{1}cancel\0\u{1}shutdown\0\u{1}reject\0\u{4}\u{6}submit_job\0\u{3}status_request\0\u{3}cancel_job\0\u{3}watch_job\0\u{4}\u{7}job_accepted\0\u{3}job_update\0\u{3}cluster_status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -392,6 +401,19 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .results(v)
+        }
+      }()
+      case 14: try {
+        var v: Orrery_V1_Checkpoint?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .checkpoint(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .checkpoint(v)
         }
       }()
       case 20: try {
@@ -579,6 +601,10 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
     case .results?: try {
       guard case .results(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .checkpoint?: try {
+      guard case .checkpoint(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     }()
     case .registered?: try {
       guard case .registered(let v)? = self.body else { preconditionFailure() }

@@ -60,6 +60,10 @@ public nonisolated struct Orrery_V1_Register: Sendable {
   /// Free text for operators: implementation and version, e.g. "orrery-swift 0.1".
   public var agent: String = String()
 
+  /// The same data plane for peers on this host (ipc://...), faster than loopback TCP;
+  /// empty when the worker has none.
+  public var dataEndpointLocal: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -121,6 +125,84 @@ public nonisolated struct Orrery_V1_TaskLease: Sendable {
 
   /// 1 for the first attempt.
   public var attempt: UInt32 = 0
+
+  /// Set when the task runs on a gang of workers at once: this member's place in the ring.
+  public var ring: Orrery_V1_RingAssignment {
+    get {_ring ?? Orrery_V1_RingAssignment()}
+    set {_ring = newValue}
+  }
+  /// Returns true if `ring` has been explicitly set.
+  public var hasRing: Bool {self._ring != nil}
+  /// Clears the value of `ring`. Subsequent reads from it will return its default value.
+  public mutating func clearRing() {self._ring = nil}
+
+  /// The last checkpoint committed for this task by an earlier attempt; empty: start fresh.
+  public var resumeCheckpoint: Data = Data()
+
+  /// The step that checkpoint was taken at.
+  public var resumeStep: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _ring: Orrery_V1_RingAssignment? = nil
+}
+
+/// One member's view of a gang: who it is, who the others are, and how long a collective
+/// may wait on them.
+public nonisolated struct Orrery_V1_RingAssignment: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rank: UInt32 = 0
+
+  public var worldSize: UInt32 = 0
+
+  /// Every member in rank order, this one included.
+  public var peers: [Orrery_V1_RingPeer] = []
+
+  /// Unique per gang attempt; data-plane frames carry a tag derived from it.
+  public var collectiveID: String = String()
+
+  /// Milliseconds one collective call may wait on a peer before it fails naming it.
+  public var collectiveTimeoutMs: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Orrery_V1_RingPeer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workerID: String = String()
+
+  /// The endpoint this member's peers connect to (the local one when on the same host).
+  public var endpoint: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A task's saved state, sent by the leader of a gang (or a single-worker task) so that a
+/// later attempt resumes from it instead of from the start.
+public nonisolated struct Orrery_V1_Checkpoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  public var attempt: UInt32 = 0
+
+  public var step: UInt64 = 0
+
+  public var data: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -192,6 +274,10 @@ public nonisolated struct Orrery_V1_TaskFailure: Sendable {
 
   /// False when trying again cannot help (a bad payload); the task then fails at once.
   public var retryable: Bool = false
+
+  /// Workers the failure blames (a gang peer that disconnected or went silent); the
+  /// coordinator leaves them out of new gangs until it hears from them again.
+  public var suspectedWorkers: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -285,7 +371,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1"
 
 nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Register"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0\u{3}data_endpoint_local\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -303,6 +389,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.pid) }()
       case 9: try { try decoder.decodeRepeatedStringField(value: &self.runningTaskIds) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.agent) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.dataEndpointLocal) }()
       default: break
       }
     }
@@ -339,6 +426,9 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.agent.isEmpty {
       try visitor.visitSingularStringField(value: self.agent, fieldNumber: 10)
     }
+    if !self.dataEndpointLocal.isEmpty {
+      try visitor.visitSingularStringField(value: self.dataEndpointLocal, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -353,6 +443,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.pid != rhs.pid {return false}
     if lhs.runningTaskIds != rhs.runningTaskIds {return false}
     if lhs.agent != rhs.agent {return false}
+    if lhs.dataEndpointLocal != rhs.dataEndpointLocal {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -435,7 +526,7 @@ nonisolated extension Orrery_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Orrery_V1_TaskLease: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskLease"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}workload\0\u{1}payload\0\u{3}deadline_ms\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}workload\0\u{1}payload\0\u{3}deadline_ms\0\u{1}attempt\0\u{1}ring\0\u{3}resume_checkpoint\0\u{3}resume_step\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -449,12 +540,19 @@ nonisolated extension Orrery_V1_TaskLease: SwiftProtobuf.Message, SwiftProtobuf.
       case 4: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.deadlineMs) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._ring) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self.resumeCheckpoint) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.resumeStep) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.taskID.isEmpty {
       try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
     }
@@ -473,6 +571,15 @@ nonisolated extension Orrery_V1_TaskLease: SwiftProtobuf.Message, SwiftProtobuf.
     if self.attempt != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 6)
     }
+    try { if let v = self._ring {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.resumeCheckpoint.isEmpty {
+      try visitor.visitSingularBytesField(value: self.resumeCheckpoint, fieldNumber: 8)
+    }
+    if self.resumeStep != 0 {
+      try visitor.visitSingularUInt64Field(value: self.resumeStep, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -483,6 +590,139 @@ nonisolated extension Orrery_V1_TaskLease: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.payload != rhs.payload {return false}
     if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs._ring != rhs._ring {return false}
+    if lhs.resumeCheckpoint != rhs.resumeCheckpoint {return false}
+    if lhs.resumeStep != rhs.resumeStep {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_RingAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RingAssignment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rank\0\u{3}world_size\0\u{1}peers\0\u{3}collective_id\0\u{3}collective_timeout_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.rank) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.worldSize) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.peers) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.collectiveID) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.collectiveTimeoutMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.rank != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rank, fieldNumber: 1)
+    }
+    if self.worldSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.worldSize, fieldNumber: 2)
+    }
+    if !self.peers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.peers, fieldNumber: 3)
+    }
+    if !self.collectiveID.isEmpty {
+      try visitor.visitSingularStringField(value: self.collectiveID, fieldNumber: 4)
+    }
+    if self.collectiveTimeoutMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.collectiveTimeoutMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_RingAssignment, rhs: Orrery_V1_RingAssignment) -> Bool {
+    if lhs.rank != rhs.rank {return false}
+    if lhs.worldSize != rhs.worldSize {return false}
+    if lhs.peers != rhs.peers {return false}
+    if lhs.collectiveID != rhs.collectiveID {return false}
+    if lhs.collectiveTimeoutMs != rhs.collectiveTimeoutMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_RingPeer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RingPeer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}endpoint\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 1)
+    }
+    if !self.endpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_RingPeer, rhs: Orrery_V1_RingPeer) -> Bool {
+    if lhs.workerID != rhs.workerID {return false}
+    if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Checkpoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}attempt\0\u{1}step\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if self.attempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 2)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 3)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Checkpoint, rhs: Orrery_V1_Checkpoint) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.attempt != rhs.attempt {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.data != rhs.data {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -625,7 +865,7 @@ nonisolated extension Orrery_V1_TaskSuccess: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Orrery_V1_TaskFailure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskFailure"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}retryable\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}retryable\0\u{3}suspected_workers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -635,6 +875,7 @@ nonisolated extension Orrery_V1_TaskFailure: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.suspectedWorkers) }()
       default: break
       }
     }
@@ -647,12 +888,16 @@ nonisolated extension Orrery_V1_TaskFailure: SwiftProtobuf.Message, SwiftProtobu
     if self.retryable != false {
       try visitor.visitSingularBoolField(value: self.retryable, fieldNumber: 2)
     }
+    if !self.suspectedWorkers.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.suspectedWorkers, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_TaskFailure, rhs: Orrery_V1_TaskFailure) -> Bool {
     if lhs.message != rhs.message {return false}
     if lhs.retryable != rhs.retryable {return false}
+    if lhs.suspectedWorkers != rhs.suspectedWorkers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,260 @@
+import Logging
+import Messaging
+import Runtime
+import Wire
+
+/// One member's end of a ring: sockets to its two neighbours, the borrowed receiving
+/// socket, and the rules every collective follows — a deadline on every wait, a dead
+/// neighbour detected from its closed connection, and an abort passed around the ring so
+/// that every member fails naming the same culprit instead of waiting.
+///
+/// Frames go only to the next rank (data) and, for aborts, to both neighbours. Not
+/// thread-safe: one thread makes every call, in the same order on every rank.
+public final class Communicator {
+    public let topology: RingTopology
+    let receiver: Socket
+    private let dataPlane: DataPlaneEndpoint
+    /// Sockets to the next and previous rank (the same one when there are two members).
+    let toNext: Socket?
+    private let toPrevious: Socket?
+    private var monitors: [(monitor: SocketMonitor, rank: Int)] = []
+    private let poller: Poller
+    private let isCancelled: @Sendable () -> Bool
+    let tag: UInt64
+    let incoming = ReceivedMessage(capacity: 2)
+    /// Which call of this ring is running; every frame carries it.
+    var sequence: UInt64 = 0
+    private var failure: CollectiveError?
+    private var closed = false
+    let logger = Logger(label: "orrery.collectives")
+
+    /// Largest piece of a buffer sent as one message; pieces let the next rank reduce one
+    /// while the following one is still on the wire.
+    public var chunkElements = 64 * 1024
+    /// Buffers up to this many floats take the one-hop path (whole buffers exchanged, then
+    /// summed in rank order) instead of the two-phase ring, whose 2(N−1) hops cost more than
+    /// the bandwidth they save on small buffers.
+    public var smallBufferElements = 16 * 1024
+
+    /// Connects to the neighbours named in `topology`, receiving on `dataPlane`.
+    ///
+    /// - Parameter isCancelled: checked while waiting, so that a cancelled task stops at once.
+    public init(
+        topology: RingTopology, dataPlane: DataPlaneEndpoint, context: ZMQContext,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws(CollectiveError) {
+        let operation = "connecting ring \(topology.collectiveID)"
+        guard let receiver = dataPlane.borrow() else {
+            throw CollectiveError(.transport("the data-plane socket is in use by another ring"), rank: topology.rank, operation: operation)
+        }
+        self.topology = topology
+        self.receiver = receiver
+        self.dataPlane = dataPlane
+        self.isCancelled = isCancelled
+        self.tag = topology.tag
+        var toNext: Socket?
+        var toPrevious: Socket?
+        var monitors: [(SocketMonitor, Int)] = []
+        do {
+            if topology.worldSize > 1 {
+                let next = try Self.connect(topology.endpoints[topology.next], context: context)
+                monitors.append((try SocketMonitor(watching: next, context: context), topology.next))
+                toNext = next
+                if topology.worldSize > 2 {
+                    let previous = try Self.connect(topology.endpoints[topology.previous], context: context)
+                    monitors.append((try SocketMonitor(watching: previous, context: context), topology.previous))
+                    toPrevious = previous
+                } else {
+                    toPrevious = next
+                }
+            }
+        } catch {
+            monitors.forEach { $0.0.close() }
+            toNext?.close()
+            toPrevious?.close()
+            dataPlane.giveBack(receiver)
+            throw CollectiveError(.transport("\(error)"), rank: topology.rank, operation: operation)
+        }
+        self.toNext = toNext
+        self.toPrevious = toPrevious
+        self.monitors = monitors
+        poller = Poller([receiver] + monitors.map(\.0.socket))
+    }
+
+    deinit { close() }
+
+    public var rank: Int { topology.rank }
+    public var worldSize: Int { topology.worldSize }
+
+    /// Closes the neighbour sockets (queued frames still leave) and returns the receiving
+    /// socket to the data plane. Idempotent.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        for (monitor, _) in monitors { monitor.close() }
+        toNext?.close()
+        if topology.worldSize > 2 { toPrevious?.close() }
+        dataPlane.giveBack(receiver)
+    }
+
+    private static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
+        let socket = try Socket(context: context, kind: .push, policy: .dataPlane)
+        try socket.connect(endpoint)
+        return socket
+    }
+
+    // MARK: Calls
+
+    /// Starts a call: checks that the ring is still usable and numbers the call.
+    func begin(_ operation: String) throws(CollectiveError) -> CallContext {
+        if let failure { throw CollectiveError(failure.kind, rank: failure.rank, operation: operation) }
+        sequence += 1
+        return CallContext(
+            operation: operation, sequence: sequence,
+            deadline: MonotonicClock.milliseconds + Int64(topology.timeoutMilliseconds))
+    }
+
+    /// One collective call in progress: its name for errors, its number and its deadline.
+    struct CallContext {
+        let operation: String
+        let sequence: UInt64
+        var deadline: Int64
+        /// Whether the previous rank has sent anything in this call. A rank whose
+        /// predecessor is alive but stuck should not blame it: on its deadline it waits a
+        /// little longer for the abort of the rank that saw nothing at all.
+        var heardFromPrevious = false
+        var extended = false
+    }
+
+    /// Sends a chunk of `payload` floats to the next rank.
+    func sendChunk(step: Int, offset: Int, _ payload: UnsafeBufferPointer<Float>, call: CallContext) throws(CollectiveError) {
+        guard let toNext else { return }
+        var frame = Orrery_V1_CollectiveFrame()
+        frame.ringTag = tag
+        frame.sender = UInt32(rank)
+        frame.sequence = call.sequence
+        var chunk = Orrery_V1_Chunk()
+        chunk.step = UInt32(step)
+        chunk.offset = UInt64(offset)
+        frame.chunk = chunk
+        let header: [UInt8] = (try? frame.serializedBytes()) ?? []
+        let sendError = header.withUnsafeBytes { (headerBytes) -> String? in
+            do {
+                try toNext.send(raw: [headerBytes, UnsafeRawBufferPointer(payload)])
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        if let sendError {
+            throw fail(CollectiveError(.transport(sendError), rank: rank, operation: call.operation))
+        }
+    }
+
+    /// Waits for the next chunk from the previous rank and checks that it is the expected one.
+    ///
+    /// - Returns: the chunk's floats, valid until the next receive.
+    func receiveChunk(step: Int, offset: Int, count: Int, call: inout CallContext) throws(CollectiveError) -> UnsafeRawBufferPointer {
+        let chunk = try receiveFrame(&call)
+        call.heardFromPrevious = true
+        let from = topology.previous
+        guard case .chunk(let header)? = chunk.frame.body, chunk.frame.sender == UInt32(from) else {
+            throw fail(CollectiveError(.protocolViolation("expected a chunk from rank \(from), got \(chunk.frame.body.map { "\($0)" } ?? "nothing") from rank \(chunk.frame.sender)"), rank: Int(chunk.frame.sender), operation: call.operation))
+        }
+        guard header.step == UInt32(step), header.offset == UInt64(offset), chunk.payload.count == count * 4 else {
+            throw fail(CollectiveError(
+                .protocolViolation("expected step \(step) at offset \(offset) with \(count) floats, got step \(header.step) at offset \(header.offset) with \(chunk.payload.count / 4) (do the ranks disagree about the buffer size?)"),
+                rank: from, operation: call.operation))
+        }
+        return chunk.payload
+    }
+
+    /// The next frame of this ring and call, dropping frames of other rings; fails on an
+    /// abort, a disconnected neighbour, cancellation or the deadline.
+    private func receiveFrame(_ call: inout CallContext) throws(CollectiveError) -> (frame: Orrery_V1_CollectiveFrame, payload: UnsafeRawBufferPointer) {
+        while true {
+            let got: Bool
+            do {
+                got = try receiver.receive(into: incoming, wait: false)
+            } catch {
+                throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: call.operation))
+            }
+            if got, let frame = try decodeCurrent(call) {
+                return (frame, incoming.count > 1 ? incoming.frame(1) : UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+            if got { continue }
+            try checkNeighbours(call)
+            if isCancelled() { throw fail(CollectiveError(.cancelled, rank: rank, operation: call.operation)) }
+            var remaining = call.deadline - MonotonicClock.milliseconds
+            if remaining <= 0 && call.heardFromPrevious && !call.extended {
+                call.extended = true
+                call.deadline += Int64(max(200, topology.timeoutMilliseconds / 4))
+                remaining = call.deadline - MonotonicClock.milliseconds
+            }
+            if remaining <= 0 {
+                throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: topology.previous, operation: call.operation))
+            }
+            do {
+                _ = try poller.poll(timeoutMilliseconds: Int(min(remaining, 100)))
+            } catch {
+                throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: call.operation))
+            }
+        }
+    }
+
+    /// The frame just received if it belongs to this call; nil for a stale one (another
+    /// ring's). An abort of this ring throws.
+    private func decodeCurrent(_ call: CallContext) throws(CollectiveError) -> Orrery_V1_CollectiveFrame? {
+        let headerBytes = incoming.frame(0)
+        guard let frame = try? Orrery_V1_CollectiveFrame(serializedBytes: Array(headerBytes)), frame.ringTag == tag else {
+            logger.debug("dropped a frame of another ring", metadata: ["bytes": "\(headerBytes.count)"])
+            return nil
+        }
+        if case .abort(let abort)? = frame.body {
+            let error = CollectiveError(
+                .aborted(reportedBy: Int(frame.sender), reason: abort.reason), rank: Int(abort.failedRank), operation: call.operation)
+            throw fail(error, forwardingFrom: Int(frame.sender))
+        }
+        guard frame.sequence == call.sequence else {
+            if frame.sequence < call.sequence { return nil }  // a call this rank already gave up on
+            throw fail(CollectiveError(
+                .protocolViolation("frame of call #\(frame.sequence) during call #\(call.sequence)"), rank: Int(frame.sender), operation: call.operation))
+        }
+        return frame
+    }
+
+    private func checkNeighbours(_ call: CallContext) throws(CollectiveError) {
+        for (monitor, peer) in monitors {
+            while let event = try? monitor.next() {
+                if case .disconnected = event {
+                    throw fail(CollectiveError(.peerDisconnected, rank: peer, operation: call.operation))
+                }
+            }
+        }
+    }
+
+    /// Records the ring as failed and tells the neighbours (except the one that told this
+    /// rank), so that they stop too. Returns the error to throw.
+    private func fail(_ error: CollectiveError, forwardingFrom source: Int? = nil) -> CollectiveError {
+        guard failure == nil else { return error }
+        failure = error
+        if case .cancelled = error.kind { return error }
+        var abort = Orrery_V1_Abort()
+        abort.failedRank = UInt32(error.rank)
+        if case .aborted(_, let reason) = error.kind { abort.reason = reason } else { abort.reason = error.description }
+        var frame = Orrery_V1_CollectiveFrame()
+        frame.ringTag = tag
+        frame.sender = UInt32(rank)
+        frame.sequence = sequence
+        frame.abort = abort
+        let bytes: [UInt8] = (try? frame.serializedBytes()) ?? []
+        let targets: [(Socket?, Int)] = [(toNext, topology.next), (toPrevious, topology.previous)]
+        var told = Set<Int>()
+        for (socket, peer) in targets where peer != source && peer != error.rank && !told.contains(peer) {
+            told.insert(peer)
+            try? socket?.send([bytes])
+        }
+        logger.warning("collective failed", metadata: ["rank": "\(rank)", "error": "\(error)"])
+        return error
+    }
+}

@@ -1,0 +1,34 @@
+/// Who is in a ring and how long a collective may wait on them: what a communicator is
+/// built from. The coordinator hands one to every member of a gang.
+public struct RingTopology: Sendable, Equatable {
+    public let rank: Int
+    /// Every member's data-plane endpoint, in rank order.
+    public let endpoints: [String]
+    /// Unique per ring (a gang attempt); frames carry a tag derived from it so that late
+    /// frames from an earlier ring are recognised and dropped.
+    public let collectiveID: String
+    /// How long one collective call may wait on a peer.
+    public let timeoutMilliseconds: Int
+
+    public init(rank: Int, endpoints: [String], collectiveID: String, timeoutMilliseconds: Int = 30_000) {
+        precondition(endpoints.indices.contains(rank), "rank \(rank) outside a ring of \(endpoints.count)")
+        self.rank = rank
+        self.endpoints = endpoints
+        self.collectiveID = collectiveID
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    public var worldSize: Int { endpoints.count }
+    public var next: Int { (rank + 1) % worldSize }
+    public var previous: Int { (rank + worldSize - 1) % worldSize }
+
+    /// FNV-1a of the collective id: a fixed 8-byte tag instead of a string on every frame.
+    public var tag: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in collectiveID.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}
