@@ -46,19 +46,26 @@ enum ReduceKernel {
 
 /// A buffer split into `parts` near-equal contiguous segments (the first `count % parts`
 /// one longer), each cut into pieces of at most `chunk` elements.
-struct Segmentation {
-    let count: Int
-    let parts: Int
-    let chunk: Int
+public struct Segmentation: Sendable {
+    public let count: Int
+    public let parts: Int
+    public let chunk: Int
 
-    func segment(_ index: Int) -> Range<Int> {
+    public init(count: Int, parts: Int, chunk: Int) {
+        precondition(parts > 0 && chunk > 0)
+        self.count = count
+        self.parts = parts
+        self.chunk = chunk
+    }
+
+    public func segment(_ index: Int) -> Range<Int> {
         let base = count / parts, extra = count % parts
         let start = index * base + Swift.min(index, extra)
         return start..<(start + base + (index < extra ? 1 : 0))
     }
 
     /// The pieces of segment `index`, in order.
-    func chunks(ofSegment index: Int) -> [Range<Int>] {
+    public func chunks(ofSegment index: Int) -> [Range<Int>] {
         let range = segment(index)
         return stride(from: range.lowerBound, to: range.upperBound, by: chunk).map { $0..<Swift.min($0 + chunk, range.upperBound) }
     }

@@ -7,6 +7,11 @@ import Tensor
 public enum Safetensors {
     /// Writes `tensors` (F32) to `path`, in the order given.
     public static func save(_ tensors: [(name: String, tensor: Tensor)], to path: String, metadata: [String: String] = [:]) throws {
+        try encode(tensors, metadata: metadata).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The bytes of a safetensors file holding `tensors` (F32), in the order given.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -24,7 +29,7 @@ public enum Safetensors {
         for (_, tensor) in tensors {
             tensor.storage.withUnsafeBufferPointer { file.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
         }
-        try file.write(to: URL(fileURLWithPath: path), options: .atomic)
+        return file
     }
 
     /// Reads every F32 tensor of a safetensors file (other dtypes are skipped with their names
@@ -36,6 +41,15 @@ public enum Safetensors {
         } catch {
             throw TensorError(.badFile(path: path, detail: "cannot read: \(error.localizedDescription)"))
         }
+        let (tensors, skipped, _) = try decode(data, source: path)
+        return (tensors, skipped)
+    }
+
+    /// Reads every F32 tensor (and the metadata) of safetensors bytes; `source` names them
+    /// in errors.
+    public static func decode(_ data: Data, source path: String) throws(TensorError) -> (
+        tensors: [String: Tensor], skipped: [String], metadata: [String: String]
+    ) {
         guard data.count >= 8 else { throw TensorError(.badFile(path: path, detail: "too short for a safetensors header")) }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else {
@@ -73,7 +87,7 @@ public enum Safetensors {
             }
             tensors[name] = Tensor(shape: Shape(shape), storage: storage)
         }
-        return (tensors, skipped.sorted())
+        return (tensors, skipped.sorted(), header["__metadata__"] as? [String: String] ?? [:])
     }
 
     /// Copies saved values into a module's parameters by name; every parameter must be

@@ -36,6 +36,21 @@ public final class Adam: Optimizer {
         Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
+    public var state: [(name: String, values: [Float])] {
+        [("adam.steps", [Float(steps)])]
+            + firstMoment.enumerated().map { ("adam.m.\($0.offset)", $0.element) }
+            + secondMoment.enumerated().map { ("adam.v.\($0.offset)", $0.element) }
+    }
+
+    public func loadState(_ state: [String: [Float]]) throws(TensorError) {
+        let saved = try entry(state, "adam.steps", count: 1)
+        for index in parameters.indices {
+            firstMoment[index] = try entry(state, "adam.m.\(index)", count: parameters[index].count)
+            secondMoment[index] = try entry(state, "adam.v.\(index)", count: parameters[index].count)
+        }
+        steps = Int(saved[0])
+    }
+
     public func step() {
         steps += 1
         let correction1 = 1 - Float(pow(Double(beta1), Double(steps)))

@@ -21,6 +21,16 @@ public final class SGD: Optimizer {
         velocity = parameters.map { [Float](repeating: 0, count: momentum > 0 ? $0.count : 0) }
     }
 
+    public var state: [(name: String, values: [Float])] {
+        velocity.enumerated().map { ("sgd.velocity.\($0.offset)", $0.element) }
+    }
+
+    public func loadState(_ state: [String: [Float]]) throws(TensorError) {
+        for index in velocity.indices {
+            velocity[index] = try entry(state, "sgd.velocity.\(index)", count: velocity[index].count)
+        }
+    }
+
     public func step() {
         for (index, parameter) in parameters.enumerated() {
             guard let grad = parameter.grad else { continue }

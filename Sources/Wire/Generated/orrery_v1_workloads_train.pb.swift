@@ -126,6 +126,29 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
     set {_uniqueStorage()._channels = newValue}
   }
 
+  /// Data-parallel training on a gang of this many workers (min..max); 0: one worker.
+  public var workersMin: UInt32 {
+    get {_storage._workersMin}
+    set {_uniqueStorage()._workersMin = newValue}
+  }
+
+  public var workersMax: UInt32 {
+    get {_storage._workersMax}
+    set {_uniqueStorage()._workersMax = newValue}
+  }
+
+  /// Commit a checkpoint (model, optimizer state, step) every this many steps (0: never).
+  public var checkpointEvery: UInt32 {
+    get {_storage._checkpointEvery}
+    set {_uniqueStorage()._checkpointEvery = newValue}
+  }
+
+  /// Floats per all-reduce bucket of the flat gradient buffer.
+  public var bucketElements: UInt32 {
+    get {_storage._bucketElements}
+    set {_uniqueStorage()._bucketElements = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -139,7 +162,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}bucket_elements\0")
 
   fileprivate class _StorageClass {
     var _dataset: String = String()
@@ -160,6 +183,10 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
     var _clipNorm: Float = 0
     var _trainLimit: UInt32 = 0
     var _channels: [UInt32] = []
+    var _workersMin: UInt32 = 0
+    var _workersMax: UInt32 = 0
+    var _checkpointEvery: UInt32 = 0
+    var _bucketElements: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -188,6 +215,10 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       _clipNorm = source._clipNorm
       _trainLimit = source._trainLimit
       _channels = source._channels
+      _workersMin = source._workersMin
+      _workersMax = source._workersMax
+      _checkpointEvery = source._checkpointEvery
+      _bucketElements = source._bucketElements
     }
   }
 
@@ -224,6 +255,10 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         case 16: try { try decoder.decodeSingularFloatField(value: &_storage._clipNorm) }()
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._trainLimit) }()
         case 18: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._channels) }()
+        case 19: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersMin) }()
+        case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersMax) }()
+        case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._checkpointEvery) }()
+        case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._bucketElements) }()
         default: break
         }
       }
@@ -286,6 +321,18 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       if !_storage._channels.isEmpty {
         try visitor.visitPackedUInt32Field(value: _storage._channels, fieldNumber: 18)
       }
+      if _storage._workersMin != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workersMin, fieldNumber: 19)
+      }
+      if _storage._workersMax != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workersMax, fieldNumber: 20)
+      }
+      if _storage._checkpointEvery != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._checkpointEvery, fieldNumber: 21)
+      }
+      if _storage._bucketElements != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._bucketElements, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -313,6 +360,10 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         if _storage._clipNorm != rhs_storage._clipNorm {return false}
         if _storage._trainLimit != rhs_storage._trainLimit {return false}
         if _storage._channels != rhs_storage._channels {return false}
+        if _storage._workersMin != rhs_storage._workersMin {return false}
+        if _storage._workersMax != rhs_storage._workersMax {return false}
+        if _storage._checkpointEvery != rhs_storage._checkpointEvery {return false}
+        if _storage._bucketElements != rhs_storage._bucketElements {return false}
         return true
       }
       if !storagesAreEqual {return false}

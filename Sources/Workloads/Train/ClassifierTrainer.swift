@@ -1,3 +1,4 @@
+import Collectives
 import Datasets
 import Foundation
 import NN
@@ -35,18 +36,33 @@ struct ClassifierTrainer {
         }
     }
 
+    /// Trains to the end: alone, or as one rank of a data-parallel gang when the context
+    /// has one. Each global batch (the same seeded order on every rank) is split into
+    /// contiguous shards, one per rank; each rank's loss is scaled by its share of the
+    /// batch, so the all-reduced (summed) gradients equal the gradient of the whole batch,
+    /// and every rank takes the same optimizer step. Rank 0 evaluates, reports and commits
+    /// checkpoints; a task resumed from a checkpoint skips the steps it records.
     mutating func run(train: LabeledImages, test: LabeledImages, context: TaskContext) throws -> TaskOutput {
+        let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
+        defer { communicator?.close() }
+        let (rank, world) = (communicator?.rank ?? 0, communicator?.worldSize ?? 1)
+        let flat = FlatParameters(model)
+        var firstStep = 0
+        if let resume = context.resume {
+            firstStep = try restore(resume.data)
+        } else if let communicator, world > 1 {
+            // Seeded initialisation is identical on every rank already; the broadcast makes
+            // that a guarantee rather than an assumption.
+            var values = flat.gatherValues()
+            try communicator.broadcast(&values, root: 0)
+            try flat.scatterValues(values)
+        }
+        let buckets = flat.buckets(maxElements: task.bucketElements > 0 ? Int(task.bucketElements) : 1 << 20)
+
         let examples = task.trainLimit > 0 ? min(Int(task.trainLimit), train.count) : train.count
         let batchSize = Int(task.batchSize)
         let stepsPerEpoch = (examples + batchSize - 1) / batchSize
-        let totalSteps = stepsPerEpoch * Int(task.epochs)
-        let base: LearningRateSchedule =
-            switch task.schedule {
-            case "cosine": .cosine(base: task.learningRate, steps: max(1, totalSteps - Int(task.warmupSteps)), minimum: 0)
-            case "step": .step(base: task.learningRate, every: max(1, stepsPerEpoch * 2), factor: 0.5)
-            default: .constant(task.learningRate)
-            }
-        let schedule = task.warmupSteps > 0 ? LearningRateSchedule.warmup(steps: Int(task.warmupSteps), then: base) : base
+        let schedule = learningRateSchedule(totalSteps: stepsPerEpoch * Int(task.epochs), stepsPerEpoch: stepsPerEpoch)
 
         var step = 0
         var trainLoss: Double = 0
@@ -54,35 +70,106 @@ struct ClassifierTrainer {
         let started = Date()
         model.train(true)
         for epoch in 0..<Int(task.epochs) {
-            var epochLoss: Double = 0
+            if step + stepsPerEpoch <= firstStep {
+                step += stepsPerEpoch
+                continue
+            }
+            var epochLoss: [Float] = [0, 0]  // loss sum, examples: summed over ranks at the epoch's end
             let sampler = BatchSampler(count: examples, batchSize: batchSize, shuffle: true, seed: task.seed, epoch: epoch)
             for indices in sampler {
+                defer { step += 1 }
+                if step < firstStep { continue }
                 if step % 50 == 0 { try context.checkCancellation() }
-                let (images, labels) = train.batch(indices)
-                let loss = try Tensor.crossEntropy(logits: model(images), targets: labels)
+                let mine = Self.shard(indices, rank: rank, of: world)
                 model.zeroGrad()
-                try loss.backward()
+                if !mine.isEmpty {
+                    let (images, labels) = train.batch(mine)
+                    let loss = try Tensor.crossEntropy(logits: model(images), targets: labels)
+                    try (loss * (Float(mine.count) / Float(indices.count))).backward()
+                    epochLoss[0] += loss.item * Float(mine.count)
+                    epochLoss[1] += Float(mine.count)
+                }
+                if let communicator, world > 1 {
+                    var gradients = flat.gatherGradients()
+                    try gradients.withUnsafeMutableBufferPointer { (all) throws(CollectiveError) in
+                        for bucket in buckets { try communicator.allReduce(UnsafeMutableBufferPointer(rebasing: all[bucket]), .sum) }
+                    }
+                    try flat.scatterGradients(gradients)
+                }
                 if task.clipNorm > 0 { clipGradientNorm(model.parameters, maxNorm: task.clipNorm) }
                 optimizer.learningRate = schedule.rate(at: step)
                 optimizer.step()
-                epochLoss += Double(loss.item) * Double(indices.count)
-                step += 1
+                if rank == 0, task.checkpointEvery > 0, (step + 1) % Int(task.checkpointEvery) == 0 {
+                    context.commitCheckpoint(TaskCheckpoint(step: step + 1, data: try checkpoint(step: step + 1)))
+                }
             }
-            trainLoss = epochLoss / Double(examples)
+            if let communicator, world > 1 { try communicator.allReduce(&epochLoss, .sum) }
+            trainLoss = Double(epochLoss[0]) / Double(max(1, epochLoss[1]))
+            guard rank == 0 else { continue }
             evaluation = try evaluate(test)
             context.reportProgress(
                 Float(epoch + 1) / Float(task.epochs),
-                String(format: "epoch %d: train loss %.4f, test accuracy %.2f%%", epoch + 1, trainLoss, 100 * evaluation.accuracy))
+                String(format: "epoch %d: train loss %.4f, test accuracy %.2f%%%@", epoch + 1, trainLoss, 100 * evaluation.accuracy,
+                    world > 1 ? " (\(world) workers)" : ""))
         }
+        guard rank == 0 else { return TaskOutput(metrics: ["rank": Double(rank)]) }
         let seconds = Date().timeIntervalSince(started)
         if !task.savePath.isEmpty {
             try Safetensors.save(model.namedParameters(), to: task.savePath, metadata: ["orrery.model": task.model, "orrery.dataset": task.dataset])
         }
+        let trained = max(0, step - firstStep)
         return TaskOutput(metrics: [
             "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss, "train_loss": trainLoss,
-            "epochs": Double(task.epochs), "samples_per_second": Double(examples * Int(task.epochs)) / max(seconds, 1e-9),
-            "parameters": Double(model.parameterCount), "seconds": seconds,
+            "epochs": Double(task.epochs), "samples_per_second": Double(trained * batchSize) / max(seconds, 1e-9),
+            "parameters": Double(model.parameterCount), "seconds": seconds, "workers": Double(world),
+            "resumed_at_step": Double(firstStep),
         ])
+    }
+
+    /// Rank `rank`'s contiguous share of a global batch (the first `count % world` ranks
+    /// take one more).
+    static func shard(_ indices: [Int], rank: Int, of world: Int) -> ArraySlice<Int> {
+        let segment = Segmentation(count: indices.count, parts: world, chunk: max(1, indices.count))
+        return indices[segment.segment(rank)]
+    }
+
+    private func learningRateSchedule(totalSteps: Int, stepsPerEpoch: Int) -> LearningRateSchedule {
+        let base: LearningRateSchedule =
+            switch task.schedule {
+            case "cosine": .cosine(base: task.learningRate, steps: max(1, totalSteps - Int(task.warmupSteps)), minimum: 0)
+            case "step": .step(base: task.learningRate, every: max(1, stepsPerEpoch * 2), factor: 0.5)
+            default: .constant(task.learningRate)
+            }
+        return task.warmupSteps > 0 ? LearningRateSchedule.warmup(steps: Int(task.warmupSteps), then: base) : base
+    }
+
+    /// Model, optimizer state and step as safetensors bytes.
+    private func checkpoint(step: Int) throws -> Data {
+        let model = self.model.namedParameters().map { (name: "model.\($0.name)", tensor: $0.tensor) }
+        let state = optimizer.state.map { (name: "optimizer.\($0.name)", tensor: Tensor(shape: [$0.values.count], storage: Storage($0.values))) }
+        return try Safetensors.encode(model + state, metadata: ["orrery.step": "\(step)", "orrery.model": task.model])
+    }
+
+    /// Loads a checkpoint into the model and optimizer; returns its step.
+    private func restore(_ data: Data) throws -> Int {
+        let (tensors, _, metadata) = try Safetensors.decode(data, source: "checkpoint")
+        guard let step = metadata["orrery.step"].flatMap(Int.init) else {
+            throw TaskError("checkpoint has no orrery.step metadata", retryable: false)
+        }
+        for (name, parameter) in model.namedParameters() {
+            guard let saved = tensors["model.\(name)"], saved.shape == parameter.shape else {
+                throw TaskError("checkpoint lacks model.\(name) of shape \(parameter.shape)", retryable: false)
+            }
+            parameter.storage.withUnsafeMutableBufferPointer { target in
+                saved.storage.withUnsafeBufferPointer { _ = target.update(fromContentsOf: $0) }
+            }
+        }
+        var state: [String: [Float]] = [:]
+        for (name, tensor) in tensors where name.hasPrefix("optimizer.") {
+            state[String(name.dropFirst("optimizer.".count))] = tensor.storage.withUnsafeBufferPointer { Array($0) }
+        }
+        try optimizer.loadState(state)
+        return step
     }
 
     /// Accuracy and mean loss over a whole split, without recording gradients.

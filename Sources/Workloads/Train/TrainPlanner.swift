@@ -8,7 +8,10 @@ final class TrainPlanner: Planner {
 
     init(task: Orrery_V1_Workloads_TrainTask) { self.task = task }
 
-    func start() -> [PlannedTask] { [PlannedTask(key: "train", payload: EnvelopeCodec.encodePayload(task))] }
+    func start() -> [PlannedTask] {
+        let gang = task.workersMax > 0 ? GangSize(minimum: Int(task.workersMin), maximum: Int(task.workersMax)) : nil
+        return [PlannedTask(key: "train", payload: EnvelopeCodec.encodePayload(task), gang: gang)]
+    }
 
     func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
         self.outcome = outcome
@@ -29,7 +32,8 @@ final class TrainPlanner: Planner {
         let m = output.metrics
         let text = String(
             format: "%@ on %@: test accuracy %.2f%% (loss %.4f) after %d epoch(s); %.0f samples/s; %d parameters%@",
-            task.model, task.dataset, 100 * (m["test_accuracy"] ?? 0), m["test_loss"] ?? 0, Int(m["epochs"] ?? 0),
+            task.model + ((m["workers"] ?? 1) > 1 ? " on \(Int(m["workers"]!)) workers" : ""), task.dataset,
+            100 * (m["test_accuracy"] ?? 0), m["test_loss"] ?? 0, Int(m["epochs"] ?? 0),
             m["samples_per_second"] ?? 0, Int(m["parameters"] ?? 0), task.savePath.isEmpty ? "" : "; saved to \(task.savePath)")
         return JobReport(text: text, json: ReportJSON.encode(m))
     }

@@ -22,8 +22,14 @@ import Wire
 ///   epochs: 5
 ///   seed: 1
 ///   save: fashion-mlp.safetensors
+///   workers: 2                # data-parallel on a gang of 2 (or {min: 1, max: 4}); default 1
+///   checkpoint_every: 200     # steps between checkpoints committed to the coordinator
+///   bucket_elements: 1048576  # floats per gradient all-reduce
 /// ```
-/// One task trains the whole model; data-parallel gangs come with the collectives.
+/// With `workers`, one gang task trains the model on several workers at once: each trains
+/// on its shard of every global batch and the gradients are all-reduced. When a member
+/// dies, the coordinator re-forms the gang from the survivors, which resume from the last
+/// checkpoint.
 public struct TrainWorkload: Workload {
     public init() {}
 
@@ -50,6 +56,18 @@ public struct TrainWorkload: Workload {
         task.seed = UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1)
         task.savePath = try section.optional("save")?.string() ?? ""
         task.trainLimit = UInt32(try section.optional("train_limit")?.int(in: 0...100_000_000) ?? 0)
+        if let workers = section.optional("workers") {
+            if let range = try? workers.mapping() {
+                task.workersMin = UInt32(try range.required("min").int(in: 1...1024))
+                task.workersMax = UInt32(try range.required("max").int(in: Int(task.workersMin)...1024))
+                try range.finish()
+            } else {
+                task.workersMin = UInt32(try workers.int(in: 1...1024))
+                task.workersMax = task.workersMin
+            }
+        }
+        task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: 0...100_000_000) ?? (task.workersMax > 0 ? 100 : 0))
+        task.bucketElements = UInt32(try section.optional("bucket_elements")?.int(in: 1024...(1 << 28)) ?? (1 << 20))
         if let rate = section.optional("learning_rate"), task.learningRate <= 0 { throw rate.error("must be positive") }
         if task.nesterov && task.optimizer != "sgd" { throw section.optional("nesterov")!.error("applies to optimizer: sgd only") }
         return TrainPlanner(task: task)
