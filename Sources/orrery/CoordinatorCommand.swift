@@ -26,6 +26,15 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Write the bound endpoints to this file once listening (for launchers).")
     var readyFile: String?
 
+    @Option(name: .long, help: "How long a gang task waits for its maximum number of free workers before starting with its minimum.")
+    var gangGather = DurationArgument(milliseconds: 2_000)
+
+    @Option(name: .long, help: "How long one collective call of a gang may wait on a member before failing.")
+    var collectiveTimeout = DurationArgument(milliseconds: 30_000)
+
+    @Option(name: .long, help: "Also write committed checkpoints to this directory (default: memory only).")
+    var checkpointDir: String?
+
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
 
@@ -39,6 +48,9 @@ struct CoordinatorCommand: ParsableCommand {
             intervalMilliseconds: heartbeat.heartbeatInterval.milliseconds, misses: heartbeat.heartbeatMisses)
         config.drainTimeoutMilliseconds = drainTimeout.milliseconds
         config.readyFile = readyFile
+        config.gangGatherMilliseconds = Int64(gangGather.milliseconds)
+        config.collectiveTimeoutMilliseconds = collectiveTimeout.milliseconds
+        config.checkpointDirectory = checkpointDir
         let logger = Logger(label: "orrery.coordinator")
         let context = try ZMQContext()
         do {

@@ -30,6 +30,15 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "After SIGTERM, how long running tasks may take to finish.")
     var gracePeriod = DurationArgument(milliseconds: 10_000)
 
+    @Option(name: .long, help: "Where the data plane (all-reduce traffic from gang peers) listens; 'none' disables gang tasks.")
+    var dataBind = "tcp://0.0.0.0:*"
+
+    @Option(name: .long, help: "Host name or address peers on other hosts use for the data plane (default: this host's name).")
+    var dataHost: String?
+
+    @Flag(name: .long, help: "Do not offer an ipc:// data plane to peers on this host (they then use TCP).")
+    var noLocalIpc = false
+
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
 
@@ -48,6 +57,9 @@ struct WorkerCommand: ParsableCommand {
         config.heartbeatIntervalMilliseconds = Int64(heartbeat.heartbeatInterval.milliseconds)
         config.heartbeatMisses = Int64(heartbeat.heartbeatMisses)
         config.gracePeriodMilliseconds = Int64(gracePeriod.milliseconds)
+        config.dataBind = dataBind == "none" ? nil : dataBind
+        config.dataHost = dataHost
+        config.dataLocalIPC = !noLocalIpc
         let logger = Logger(label: "orrery.worker")
         let context = try ZMQContext()
         let outcome: WorkerExit

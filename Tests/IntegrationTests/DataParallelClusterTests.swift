@@ -1,0 +1,64 @@
+import Foundation
+import Glibc
+import OrreryTestSupport
+import Testing
+import Wire
+
+extension ClusterTests {
+    @Suite("Data-parallel training on a gang")
+    struct DataParallelClusterTests {
+        static let spec = """
+            name: dp-fashion
+            workload: train
+            max_attempts: 4
+            train:
+              dataset: fashion-mnist
+              hidden: [128]
+              batch_size: 64
+              epochs: 4
+              train_limit: 12000
+              seed: 4
+              workers: {min: 2, max: 3}
+              checkpoint_every: 20
+            """
+
+        static func metrics(_ job: Orrery_V1_JobInfo) throws -> [String: Double] {
+            try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Double] ?? [:]
+        }
+
+        @Test("kill -9 of a gang member mid-training: the survivors re-form, resume from the checkpoint, and match an undisturbed run")
+        func killMemberMidTraining() throws {
+            let cluster = try TestCluster(heartbeat: "200ms")
+            try cluster.startCoordinator(extra: ["--gang-gather", "500ms", "--collective-timeout", "20s"])
+            try cluster.startWorker("w0")
+            let victim = try cluster.startWorker("w1")
+            try cluster.startWorker("w2")
+            #expect(cluster.waitForWorkers(["w0", "w1", "w2"]))
+
+            let client = try cluster.client()
+            let id = try client.submit(specYAML: Self.spec, sourceName: "dp.yaml", watch: true)
+            var killed = false
+            let disturbed = try client.follow(jobID: id, onUpdate: { info in
+                if !killed && info.progress.hasPrefix("epoch 1:") {
+                    victim.signal(SIGKILL)
+                    killed = true
+                }
+            })
+            #expect(killed, "training ended before the first epoch was reported")
+            #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
+            #expect(disturbed.retries >= 1)
+            let after = try Self.metrics(disturbed)
+            #expect(after["workers"] == 2, "\(after)")
+            #expect((after["resumed_at_step"] ?? 0) >= 20, "\(after)")
+            #expect(cluster.log("coordinator").contains("gang formed"))
+
+            let undisturbed = try client.follow(
+                jobID: try client.submit(specYAML: Self.spec, sourceName: "dp.yaml", watch: true), onUpdate: { _ in })
+            #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
+            let reference = try Self.metrics(undisturbed)
+            let (a, b) = (after["test_accuracy"] ?? 0, reference["test_accuracy"] ?? 0)
+            #expect(b > 0.8, "\(reference)")
+            #expect(abs(a - b) <= 0.01, "disturbed \(a) vs undisturbed \(b)")
+        }
+    }
+}
