@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Peer all-reduce benchmarks for `orrery bench allreduce`, nccl-tests style rows.
+
+  gloo: .venv-peers/bin/python scripts/bench/peers/allreduce_peers.py gloo --workers 2
+  MPI:  mpirun -n 2 --oversubscribe [--mca btl tcp,self | --mca btl vader,self] \
+          python3 scripts/bench/peers/allreduce_peers.py mpi
+
+Same sizes (4 KB .. 64 MB, x4), same timing rule as Orrery's bench: warm-up, then about
+`--seconds` of calls per size, the slowest rank's median reported. Run by hand, never by CI.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+SIZES = [4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
+
+
+def time_sizes(allreduce, make_buffer, agree_calls, seconds):
+    rows = []
+    for size in SIZES:
+        buffer = make_buffer(size // 4)
+        for _ in range(3):
+            allreduce(buffer)
+        start = time.perf_counter()
+        allreduce(buffer)
+        once = max(1e-6, time.perf_counter() - start)
+        calls = agree_calls(min(10_000, max(5, int(seconds / once))))
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            allreduce(buffer)
+            times.append((time.perf_counter() - start) * 1e6)
+        rows.append({"bytes": size, "calls": calls, "median_us": statistics.median(times)})
+    return rows
+
+
+def report(name, world, per_rank):
+    print(f"# {name}: {world} ranks, slowest rank's median")
+    print(f"{'size (B)':>12} {'time (us)':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}")
+    for index in range(len(SIZES)):
+        row = max((rows[index] for rows in per_rank), key=lambda r: r["median_us"])
+        algbw = row["bytes"] / (row["median_us"] * 1e-6) / 1e9
+        print(f"{row['bytes']:>12} {row['median_us']:>12.1f} {algbw:>11.3f} {algbw * 2 * (world - 1) / world:>11.3f}")
+
+
+def gloo_rank(rank, world, port, seconds, queue):
+    import torch
+    import torch.distributed as dist
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+
+    def agree(calls):
+        t = torch.tensor([calls], dtype=torch.int64)
+        dist.broadcast(t, 0)
+        return int(t.item())
+
+    rows = time_sizes(lambda b: dist.all_reduce(b), lambda n: torch.ones(n, dtype=torch.float32), agree, seconds)
+    queue.put((rank, rows))
+    dist.destroy_process_group()
+
+
+def run_gloo(workers, seconds):
+    import torch.multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = 29500 + os.getpid() % 1000
+    procs = [ctx.Process(target=gloo_rank, args=(r, workers, port, seconds, queue)) for r in range(workers)]
+    for p in procs:
+        p.start()
+    results = dict(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    report("torch.distributed gloo", workers, [results[r] for r in range(workers)])
+
+
+def run_mpi(seconds):
+    import numpy as np
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+
+    def allreduce(buffer):
+        comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+
+    rows = time_sizes(allreduce, lambda n: np.ones(n, dtype=np.float32), lambda c: comm.bcast(c, root=0), seconds)
+    everything = comm.gather(rows, root=0)
+    if comm.rank == 0:
+        report(f"MPI_Allreduce ({MPI.Get_library_version().splitlines()[0]})", comm.size, everything)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("peer", choices=["gloo", "mpi"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.peer == "gloo":
+        run_gloo(args.workers, args.seconds)
+    else:
+        run_mpi(args.seconds)
