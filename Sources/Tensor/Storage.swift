@@ -19,6 +19,12 @@ public final class Storage: @unchecked Sendable {
         return true
     }()
 
+    /// Applies the allocator tuning now (it is otherwise applied by the first storage), for
+    /// processes that move large buffers before they make a tensor: a worker's data plane
+    /// receives every chunk into a fresh allocation, which the default threshold would map
+    /// and unmap each time.
+    public static func tuneAllocator() { _ = allocatorTuned }
+
     /// Zero-filled storage.
     public init(count: Int) {
         _ = Self.allocatorTuned

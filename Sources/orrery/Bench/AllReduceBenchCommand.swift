@@ -3,6 +3,7 @@ import Collectives
 import Foundation
 import Messaging
 import Runtime
+import Tensor
 
 /// `orrery bench allreduce`: ring all-reduce between N worker processes on this machine,
 /// reported as nccl-tests does — size, time, algorithm bandwidth (size / time) and bus
@@ -92,6 +93,7 @@ struct AllReduceBenchCommand: ParsableCommand {
     /// One rank: binds its endpoint, joins the ring, times every size, writes its rows.
     private func runRank(_ rank: Int, endpoints: [String], resultFile: String) throws {
         LoggingSetup.bootstrap(level: .warning)
+        Storage.tuneAllocator()  // as in a worker, whose tensors apply it before any all-reduce
         let context = try ZMQContext(ioThreads: 1)
         let plane = try DataPlaneEndpoint(context: context, bind: endpoints[rank])
         defer { plane.close() }
