@@ -88,7 +88,11 @@ final class TaskPool: Sendable {
     /// running ones see `isCancelled`.
     func cancel(_ taskIDs: [String]) {
         shared.withLock { state in
-            for id in taskIDs { state.cancelled[id] = state.latest[id] ?? Int.max }
+            // Only attempts this pool has seen: a cancel that arrives after its task already
+            // ended must not cancel a later attempt of the same task in advance.
+            for id in taskIDs {
+                if let latest = state.latest[id] { state.cancelled[id] = latest }
+            }
         }
     }
 

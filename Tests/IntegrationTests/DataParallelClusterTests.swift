@@ -45,7 +45,9 @@ extension ClusterTests {
                 }
             })
             #expect(killed, "training ended before the first epoch was reported")
-            #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
+            #expect(
+                disturbed.state == .succeeded,
+                "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))\nw0:\n\(cluster.log("w0").suffix(4000))\nw2:\n\(cluster.log("w2").suffix(3000))")
             #expect(disturbed.retries >= 1)
             let after = try Self.metrics(disturbed)
             #expect(after["workers"] == 2, "\(after)")
