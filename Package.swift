@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire"]),

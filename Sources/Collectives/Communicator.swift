@@ -99,7 +99,6 @@ public final class Communicator {
 
     private static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
         let socket = try Socket(context: context, kind: .push, policy: .dataPlane)
-        try socket.setKernelBuffers(send: 4 << 20, receive: 0)
         try socket.connect(endpoint)
         return socket
     }

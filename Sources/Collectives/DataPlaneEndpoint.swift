@@ -19,7 +19,6 @@ public final class DataPlaneEndpoint: @unchecked Sendable {
     /// Binds `bind` (a `tcp://host:*` port is chosen by the kernel) and, if given, `localBind`.
     public init(context: ZMQContext, bind: String, localBind: String? = nil) throws(ZMQError) {
         let socket = try Socket(context: context, kind: .pull, policy: .dataPlane)
-        try socket.setKernelBuffers(send: 0, receive: 4 << 20)
         try socket.bind(bind)
         endpoint = try socket.lastEndpoint()
         if let localBind {

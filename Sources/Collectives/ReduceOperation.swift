@@ -51,7 +51,7 @@ public struct Segmentation: Sendable {
     public let parts: Int
     public let chunk: Int
 
-    public init(count: Int, parts: Int, chunk: Int) {
+    public init(count: Int, parts: Int, chunk: Int = .max) {
         precondition(parts > 0 && chunk > 0)
         self.count = count
         self.parts = parts
@@ -65,8 +65,10 @@ public struct Segmentation: Sendable {
     }
 
     /// The pieces of segment `index`, in order.
-    public func chunks(ofSegment index: Int) -> [Range<Int>] {
-        let range = segment(index)
-        return stride(from: range.lowerBound, to: range.upperBound, by: chunk).map { $0..<Swift.min($0 + chunk, range.upperBound) }
+    public func chunks(ofSegment index: Int) -> [Range<Int>] { Self.pieces(of: segment(index), size: chunk) }
+
+    /// `range` cut into consecutive pieces of at most `size` elements.
+    static func pieces(of range: Range<Int>, size: Int) -> [Range<Int>] {
+        stride(from: range.lowerBound, to: range.upperBound, by: size).map { $0..<Swift.min($0 + size, range.upperBound) }
     }
 }

@@ -18,8 +18,7 @@ extension Communicator {
     func ringGather(_ all: UnsafeMutableBufferPointer<Float>, blockSize: Int, call: inout CallContext) throws(CollectiveError) {
         let n = worldSize
         func pieces(ofBlock index: Int) -> [Range<Int>] {
-            let start = index * blockSize
-            return stride(from: start, to: start + blockSize, by: chunkElements).map { $0..<Swift.min($0 + chunkElements, start + blockSize) }
+            Segmentation.pieces(of: (index * blockSize)..<((index + 1) * blockSize), size: chunkElements)
         }
         for piece in pieces(ofBlock: rank) {
             try sendChunk(step: 0, offset: piece.lowerBound, UnsafeBufferPointer(rebasing: all[piece]), call: call)

@@ -9,7 +9,7 @@ extension Communicator {
         guard (0..<worldSize).contains(root) else {
             throw CollectiveError(.protocolViolation("root \(root) is outside a ring of \(worldSize)"), rank: rank, operation: call.operation)
         }
-        let pieces = stride(from: 0, to: buffer.count, by: chunkElements).map { $0..<Swift.min($0 + chunkElements, buffer.count) }
+        let pieces = Segmentation.pieces(of: 0..<buffer.count, size: chunkElements)
         let distance = (rank - root + worldSize) % worldSize
         let forwards = topology.next != root
         try buffer.withUnsafeMutableBufferPointer { (pointer) throws(CollectiveError) in

@@ -47,11 +47,13 @@ extension CoordinatorService {
         return wire
     }
 
-    /// Forms gangs from workers with a free slot that nobody suspects, and sends every
-    /// member its lease with its place in the ring.
+    /// Forms gangs from workers with a data plane and a free slot that nobody suspects, and
+    /// sends every member its lease with its place in the ring.
     private func dispatchGangs(now: Int64, nowMicros: Int64) {
         let free = workers.order.compactMap { id -> (id: String, capabilities: Set<String>)? in
-            guard let worker = workers[id], worker.suspectedAt == nil, leases.leaseCount(worker: id) < worker.slots else { return nil }
+            guard let worker = workers[id], worker.suspectedAt == nil, !worker.registration.dataEndpoint.isEmpty,
+                leases.leaseCount(worker: id) < worker.slots
+            else { return nil }
             return (id, worker.capabilities)
         }
         guard !free.isEmpty else {

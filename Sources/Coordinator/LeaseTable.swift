@@ -167,12 +167,6 @@ struct LeaseTable {
         return ((queues[jobID]?.count ?? 0) + gangs, inFlightByJob[jobID] ?? 0)
     }
 
-    /// The leader and members of a task's current gang lease, if it has one.
-    func gangMembers(_ taskID: String) -> [String]? {
-        guard let task = tasks[taskID], task.gang != nil, case .leased = task.state else { return nil }
-        return task.members
-    }
-
     /// Whether a checkpoint for `taskID` from `worker` belongs to the task's current lease
     /// (the leader of its current attempt); checkpoints from older attempts are stale.
     func acceptsCheckpoint(_ taskID: String, worker: String, attempt: Int) -> Bool {

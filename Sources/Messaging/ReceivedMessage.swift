@@ -32,8 +32,12 @@ public final class ReceivedMessage {
     func slot(_ index: Int) -> UnsafeMutablePointer<zmq_msg_t> {
         if index == capacity {
             let grown = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: capacity * 2)
-            grown.moveInitialize(from: parts, count: capacity)
-            for i in capacity..<(capacity * 2) { zmq_msg_init(grown + i) }
+            // libzmq forbids copying a zmq_msg_t's bytes: frames move with zmq_msg_move.
+            for i in 0..<(capacity * 2) { zmq_msg_init(grown + i) }
+            for i in 0..<capacity {
+                zmq_msg_move(grown + i, parts + i)
+                zmq_msg_close(parts + i)
+            }
             parts.deallocate()
             parts = grown
             capacity *= 2

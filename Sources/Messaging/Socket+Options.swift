@@ -50,14 +50,6 @@ extension Socket {
         try setOption(ZMQ_RECONNECT_IVL_MAX, maximumMilliseconds, name: "ZMQ_RECONNECT_IVL_MAX")
     }
 
-    /// The kernel socket buffer sizes (SO_SNDBUF / SO_RCVBUF) of the socket's connections,
-    /// in bytes; 0 leaves the system default. Large tensor messages stream with fewer
-    /// wake-ups through larger buffers. Set before bind or connect.
-    public func setKernelBuffers(send: Int32, receive: Int32) throws(ZMQError) {
-        try setOption(ZMQ_SNDBUF, send, name: "ZMQ_SNDBUF")
-        try setOption(ZMQ_RCVBUF, receive, name: "ZMQ_RCVBUF")
-    }
-
     /// The endpoint actually bound, e.g. the port chosen for `tcp://127.0.0.1:*`.
     public func lastEndpoint() throws(ZMQError) -> String {
         try getString(ZMQ_LAST_ENDPOINT, name: "ZMQ_LAST_ENDPOINT")

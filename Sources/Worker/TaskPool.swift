@@ -161,32 +161,8 @@ final class TaskPool: Sendable {
         var result = Orrery_V1_TaskResult()
         result.taskID = item.taskID
         result.attempt = UInt32(item.attempt)
-        let (taskID, attempt) = (item.taskID, item.attempt)
-        // The checkpoint goes out on this thread's own socket, ahead of the result.
-        let outbox = SocketBox(socket: socket)
-        let context = TaskContext(
-            taskID: taskID, attempt: attempt, gang: item.ring.flatMap(gang), resume: item.resume,
-            isCancelled: { [self] in self.isCancelled(taskID, attempt: attempt) },
-            reportProgress: { [self] fraction, message in
-                var progress = Orrery_V1_Progress()
-                progress.taskID = taskID
-                progress.fraction = fraction
-                progress.message = message
-                self.shared.withLock { $0.progress.append(progress) }
-            },
-            commitCheckpoint: { checkpoint in
-                var message = Orrery_V1_Checkpoint()
-                message.taskID = taskID
-                message.attempt = UInt32(attempt)
-                message.step = UInt64(checkpoint.step)
-                message.data = checkpoint.data
-                outbox.send([FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? []))
-            })
         do {
-            guard let executor = executors[item.workload] else {
-                throw TaskError("this worker cannot run workload '\(item.workload)'", retryable: false)
-            }
-            let output = try executor.execute(item.payload, context: context)
+            let output = try execute(item, socket: socket)
             var success = Orrery_V1_TaskSuccess()
             success.metrics = output.metrics
             success.payload = output.payload
@@ -212,11 +188,48 @@ final class TaskPool: Sendable {
         return [FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? [])
     }
 
-    /// This worker's view of its gang, from the lease's ring assignment.
-    private func gang(_ ring: Orrery_V1_RingAssignment) -> Gang? {
-        guard let dataPlane, let context = sharedContext.withLock({ $0 }), ring.worldSize > 0,
-            ring.peers.count == Int(ring.worldSize), ring.rank < ring.worldSize
-        else { return nil }
+    /// Builds the task's context and runs its workload's executor.
+    private func execute(_ item: Item, socket: Socket) throws -> TaskOutput {
+        guard let executor = executors[item.workload] else {
+            throw TaskError("this worker cannot run workload '\(item.workload)'", retryable: false)
+        }
+        let (taskID, attempt) = (item.taskID, item.attempt)
+        // The checkpoint goes out on this thread's own socket, ahead of the result.
+        let outbox = SocketBox(socket: socket)
+        let context = TaskContext(
+            taskID: taskID, attempt: attempt, gang: try item.ring.map(gang), resume: item.resume,
+            isCancelled: { [self] in self.isCancelled(taskID, attempt: attempt) },
+            reportProgress: { [self] fraction, message in
+                var progress = Orrery_V1_Progress()
+                progress.taskID = taskID
+                progress.fraction = fraction
+                progress.message = message
+                self.shared.withLock { $0.progress.append(progress) }
+            },
+            commitCheckpoint: { checkpoint in
+                var message = Orrery_V1_Checkpoint()
+                message.taskID = taskID
+                message.attempt = UInt32(attempt)
+                message.step = UInt64(checkpoint.step)
+                message.data = checkpoint.data
+                outbox.send([FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? []))
+            })
+        return try executor.execute(item.payload, context: context)
+    }
+
+    /// This worker's view of its gang, from the lease's ring assignment (which came from
+    /// the network, so it is checked rather than trusted).
+    func gang(_ ring: Orrery_V1_RingAssignment) throws(TaskError) -> Gang {
+        guard let dataPlane, let context = sharedContext.withLock({ $0 }) else {
+            throw TaskError("this worker has no data plane (started with --data-bind none) and cannot join a gang", retryable: true)
+        }
+        guard ring.worldSize > 0, ring.peers.count == Int(ring.worldSize), ring.rank < ring.worldSize,
+            ring.peers.allSatisfy({ !$0.endpoint.isEmpty })
+        else {
+            throw TaskError(
+                "malformed ring assignment: rank \(ring.rank) of world size \(ring.worldSize) with \(ring.peers.count) peer(s)"
+                    + " (\(ring.peers.filter { $0.endpoint.isEmpty }.count) without an endpoint)", retryable: false)
+        }
         let topology = RingTopology(
             rank: Int(ring.rank), endpoints: ring.peers.map(\.endpoint), collectiveID: ring.collectiveID,
             timeoutMilliseconds: Int(max(1, ring.collectiveTimeoutMs)))

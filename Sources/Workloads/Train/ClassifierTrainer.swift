@@ -129,8 +129,7 @@ struct ClassifierTrainer {
     /// Rank `rank`'s contiguous share of a global batch (the first `count % world` ranks
     /// take one more).
     static func shard(_ indices: [Int], rank: Int, of world: Int) -> ArraySlice<Int> {
-        let segment = Segmentation(count: indices.count, parts: world, chunk: max(1, indices.count))
-        return indices[segment.segment(rank)]
+        indices[Segmentation(count: indices.count, parts: world).segment(rank)]
     }
 
     private func learningRateSchedule(totalSteps: Int, stepsPerEpoch: Int) -> LearningRateSchedule {

@@ -84,7 +84,8 @@ struct AllReduceBenchCommand: ParsableCommand {
         let rows = perRank[0].indices.map { index in perRank.map { $0[index] }.max { $0.medianMicros < $1.medianMicros }! }
         if output.json { return try BenchmarkOutput.printJSON(rows) }
         print("# orrery ring all-reduce (sum, float32): \(workers) ranks over \(transport), slowest rank's median")
-        print(String(format: "%12@ %12@ %8@ %12@ %10@ %10@", "size (B)", "count", "calls", "time (us)", "algbw GB/s", "busbw GB/s"))
+        let headings = [("size (B)", 12), ("count", 12), ("calls", 8), ("time (us)", 12), ("algbw GB/s", 10), ("busbw GB/s", 10)]
+        print(headings.map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " "))
         for row in rows {
             print(String(format: "%12d %12d %8d %12.1f %10.3f %10.3f", row.bytes, row.floats, row.calls, row.medianMicros, row.algorithmGBps, row.busGBps))
         }
