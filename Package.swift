@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Collectives", targets: ["Collectives"]),
+        .library(name: "LanguageModels", targets: ["LanguageModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +57,8 @@ let package = Package(
         // Real data sets: readers, batching, sharding. zlib reads the gzipped originals.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: optimizedKernels),
+        // Pretrained language models on the engine: tokenizers, MiniLM (BERT), SmolLM2 (Llama).
+        .target(name: "LanguageModels", dependencies: ["Tensor", "NN", "Datasets"], swiftSettings: optimizedKernels),
         // Ring all-reduce, all-gather, broadcast and barrier between workers (the data plane).
         .target(
             name: "Collectives",
@@ -88,6 +91,7 @@ let package = Package(
             name: "orrery",
             dependencies: [
                 "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN", "Collectives",
+                "LanguageModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "OrreryTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),

@@ -22,6 +22,10 @@ extension Module {
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
+    /// Freezes (or unfreezes) every parameter: a frozen module still passes gradients to
+    /// its inputs but computes none for its own weights.
+    public func setFrozen(_ frozen: Bool) { parameters.forEach { $0.setFrozen(frozen) } }
+
     /// Clears every parameter's accumulated gradient.
     public func zeroGrad() { parameters.forEach { $0.zeroGrad() } }
 

@@ -56,7 +56,11 @@ public struct Tensor {
     // MARK: Gradients
 
     /// Whether operations on this tensor are recorded for `backward()`.
-    public var requiresGrad: Bool { node != nil }
+    public var requiresGrad: Bool { node.map { !$0.frozen } ?? false }
+
+    /// Stops (or resumes) gradients into this leaf, in place for every copy of it (PyTorch's
+    /// `requires_grad_(False)`): the weights of a frozen pretrained model.
+    public func setFrozen(_ frozen: Bool) { node?.frozen = frozen }
 
     /// This tensor as a leaf of the tape (a parameter): gradients accumulate in `grad`.
     public func requiringGrad() -> Tensor {

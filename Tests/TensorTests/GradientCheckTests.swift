@@ -1,3 +1,4 @@
+import Foundation
 import OrreryTestSupport
 import Tensor
 import Testing
@@ -44,12 +45,40 @@ struct GradientCheckTests {
         try expectGradientsMatch([x]) { $0[0].gelu(approximate: true) }
         try expectGradientsMatch([x]) { $0[0].gelu(approximate: false) }
         try expectGradientsMatch([x]) { $0[0].squared() }
+        try expectGradientsMatch([x]) { $0[0].silu() }
         try expectGradientsMatch([positive]) { $0[0].pow(1.7) }
         try expectGradientsMatch([x]) { $0[0] * 3 + 1 }
         try expectGradientsMatch([positive]) { 2 - $0[0] / 4 }
         // relu has a kink at 0: keep inputs away from it.
         let awayFromZero = try x + Tensor.full(0.05, [3, 5]) * x.detached().squared().sqrt() / x.detached()
         try expectGradientsMatch([awayFromZero]) { $0[0].relu() }
+    }
+
+    @Test("rotary position embedding at explicit positions, and its values against the rotation formula")
+    func rotary() throws {
+        let x = Self.random([2, 3, 4, 6], seed: 21)
+        try expectGradientsMatch([x]) { try $0[0].rotaryEmbedding(positions: [0, 5, 6, 900], base: 100) }
+        // Pair (x0, x1) at position p turns by p radians; pair (x2, x3) by p · 100^(−2/6).
+        let one = try Tensor([1, 0, 0, 1, 1, 1], shape: [1, 6]).rotaryEmbedding(positions: [2], base: 100).scalars
+        let slow = 2 * Float(pow(100, -2.0 / 6))
+        let expected: [Float] = [cos(2), sin(2), -sin(slow), cos(slow), one[4], one[5]]
+        #expect(zip(one, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(abs(one[4] * one[4] + one[5] * one[5] - 2) < 1e-5)  // rotations keep length
+    }
+
+    @Test("attention with grouped key/value heads and a mask equals per-head attention with repeated heads")
+    func groupedAttention() throws {
+        let q = Self.random([2, 4, 3, 5], seed: 22), k = Self.random([2, 2, 6, 5], seed: 23), v = Self.random([2, 2, 6, 5], seed: 24)
+        let mask = try Tensor.paddingMask(lengths: [6, 4], length: 6)
+        try expectGradientsMatch([q, k, v]) { try Tensor.attention(query: $0[0], key: $0[1], value: $0[2], mask: mask) }
+        // The same result with every key/value head repeated for the two query heads it serves.
+        func repeated(_ x: Tensor) throws -> Tensor {
+            let heads = try x.split([1, 1], axis: 1)
+            return try Tensor.concatenate([heads[0], heads[0], heads[1], heads[1]], axis: 1)
+        }
+        let grouped = try Tensor.attention(query: q, key: k, value: v, mask: mask)
+        let full = try Tensor.attention(query: q, key: repeated(k), value: repeated(v), mask: mask)
+        #expect(allClose(grouped.scalars, full.scalars))
     }
 
     @Test("sum, mean and max over axes")

@@ -50,44 +50,13 @@ public enum Safetensors {
     public static func decode(_ data: Data, source path: String) throws(TensorError) -> (
         tensors: [String: Tensor], skipped: [String], metadata: [String: String]
     ) {
-        guard data.count >= 8 else { throw TensorError(.badFile(path: path, detail: "too short for a safetensors header")) }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8) else {
-            throw TensorError(.badFile(path: path, detail: "header length \(headerLength) exceeds the file (\(data.count) bytes): truncated?"))
-        }
-        let headerEnd = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data[8..<headerEnd]) as? [String: Any] else {
-            throw TensorError(.badFile(path: path, detail: "header is not a JSON object"))
-        }
+        let file = try SafetensorsFile(data: data, source: path)
         var tensors: [String: Tensor] = [:]
         var skipped: [String] = []
-        for (name, value) in header where name != "__metadata__" {
-            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
-            else {
-                throw TensorError(.badFile(path: path, detail: "tensor '\(name)' has a malformed header entry"))
-            }
-            guard dtype == "F32" else {
-                skipped.append(name)
-                continue
-            }
-            let count = shape.reduce(1, *)
-            let (start, end) = (headerEnd + offsets[0], headerEnd + offsets[1])
-            guard offsets[0] >= 0, end - start == count * 4, end <= data.count else {
-                throw TensorError(.badFile(
-                    path: path, detail: "tensor '\(name)' of shape \(shape) claims bytes \(offsets) but needs \(count * 4) within \(data.count - headerEnd)"))
-            }
-            let storage = Storage(count: count)
-            storage.withUnsafeMutableBufferPointer { target in
-                data.withUnsafeBytes { raw in
-                    for i in 0..<count {
-                        target[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
-                    }
-                }
-            }
-            tensors[name] = Tensor(shape: Shape(shape), storage: storage)
+        for (name, entry) in file.entries {
+            if entry.dtype == "F32" { tensors[name] = try file.tensor(name) } else { skipped.append(name) }
         }
-        return (tensors, skipped.sorted(), header["__metadata__"] as? [String: String] ?? [:])
+        return (tensors, skipped.sorted(), file.metadata)
     }
 
     /// Copies saved values into a module's parameters by name; every parameter must be

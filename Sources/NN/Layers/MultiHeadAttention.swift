@@ -23,25 +23,15 @@ public final class MultiHeadAttention: Layer {
 
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor { try callAsFunction(input, mask: nil) }
 
-    /// - Parameter mask: added to the attention scores [B·heads or 1, T, T]-broadcastable,
+    /// - Parameter mask: added to the attention scores, broadcastable to [B, heads, T, T],
     ///   e.g. `Tensor.causalMask(T)` or `Tensor.paddingMask(...)` ([B, 1, 1, T]).
     public func callAsFunction(_ input: Tensor, mask: Tensor?) throws(TensorError) -> Tensor {
         guard input.rank == 3, input.shape[2] == width else {
             throw TensorError(.shapeMismatch(operation: "attention input [B, T, \(width)]", input.shape, [0, 0, width]))
         }
-        let (batch, length, headWidth) = (input.shape[0], input.shape[1], width / heads)
-        // [B, T, width] → [B·heads, T, d]
-        func split(_ x: Tensor) throws(TensorError) -> Tensor {
-            try x.reshaped(to: [batch, length, heads, headWidth]).permuted([0, 2, 1, 3]).reshaped(to: [batch * heads, length, headWidth])
-        }
-        let q = try split(query(input)), k = try split(key(input)), v = try split(value(input))
-        var scores = try q.matmul(k, transposeB: true) * (1 / Float(headWidth).squareRoot())
-        if let mask {
-            scores = try (scores.reshaped(to: [batch, heads, length, length]) + mask).reshaped(to: [batch * heads, length, length])
-        }
-        let context = try scores.softmax().matmul(v)
-        let merged = try context.reshaped(to: [batch, heads, length, headWidth]).permuted([0, 2, 1, 3]).reshaped(to: [batch, length, width])
-        return try output(merged)
+        let q = try query(input).splittingHeads(heads), k = try key(input).splittingHeads(heads)
+        let v = try value(input).splittingHeads(heads)
+        return try output(Tensor.attention(query: q, key: k, value: v, mask: mask).mergingHeads())
     }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {

@@ -18,6 +18,9 @@ final class TapeNode {
     let backward: Backward?
     /// Accumulated gradient; leaves keep it across `backward()` calls until `zeroGrad()`.
     var grad: Tensor?
+    /// A frozen leaf takes no gradient: operations on it record nothing for it, so a
+    /// pretrained model's weights cost no backward work while its inputs still get theirs.
+    var frozen = false
 
     init(leafOf shape: Shape) {
         id = Self.counter.add(1, ordering: .relaxed).newValue

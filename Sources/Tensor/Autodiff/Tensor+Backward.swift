@@ -7,7 +7,7 @@ extension Tensor {
         guard GradientMode.isEnabled, inputs.contains(where: \.requiresGrad) else {
             return Tensor(shape: shape, storage: storage)
         }
-        return Tensor(shape: shape, storage: storage, node: TapeNode(shape: shape, inputs: inputs.map(\.node), backward: backward))
+        return Tensor(shape: shape, storage: storage, node: TapeNode(shape: shape, inputs: inputs.map { $0.requiresGrad ? $0.node : nil }, backward: backward))
     }
 
     /// Reverse-mode autodiff from this tensor: every leaf it depends on gets this tensor's

@@ -21,7 +21,7 @@ public enum Parallel {
     /// Calls `body(range)` over disjoint ranges covering 0..<count, possibly in parallel.
     /// Ranges are fixed by `count` and the thread count, so results do not depend on timing.
     @inline(__always)
-    static func forEachChunk(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         let chunks = min(threadCount, max(1, count * grain / minimumPerThread))
         if chunks <= 1 {
             body(0..<count)

@@ -4,7 +4,7 @@ import Foundation
 /// written in terms of the input x and the output y, whichever is cheaper: the one table
 /// of unary gradient rules.
 enum UnaryOperation {
-    case negate, exp, log, sqrt, tanh, sigmoid, relu, geluTanh, geluErf, square
+    case negate, exp, log, sqrt, tanh, sigmoid, relu, geluTanh, geluErf, square, silu
     case power(Float)
 
     @inline(__always)
@@ -20,6 +20,7 @@ enum UnaryOperation {
         case .geluTanh: 0.5 * x * (1 + Foundation.tanh(Self.geluScale * (x + 0.044715 * x * x * x)))
         case .geluErf: 0.5 * x * (1 + erf(x * Float(0.5).squareRoot()))
         case .square: x * x
+        case .silu: x / (1 + Foundation.exp(-x))
         case .power(let p): pow(x, p)
         }
     }
@@ -38,6 +39,7 @@ enum UnaryOperation {
         case .geluTanh: Self.geluTanhDerivative(x)
         case .geluErf: 0.5 * (1 + erf(x * Float(0.5).squareRoot())) + x * Foundation.exp(-0.5 * x * x) / Float(2 * Double.pi).squareRoot()
         case .square: 2 * x
+        case .silu: Self.siluDerivative(x)
         case .power(let p): p * pow(x, p - 1)
         }
     }
@@ -46,6 +48,13 @@ enum UnaryOperation {
     static func geluTanhDerivative(_ x: Float) -> Float {
         let t = Foundation.tanh(geluScale * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluScale * (1 + 3 * 0.044715 * x * x)
+    }
+
+    /// d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
+    @inline(__always)
+    static func siluDerivative(_ x: Float) -> Float {
+        let s = 1 / (1 + Foundation.exp(-x))
+        return s * (1 + x * (1 - s))
     }
 
     static let geluScale = Float(2 / Double.pi).squareRoot()
@@ -64,6 +73,7 @@ extension Tensor {
             case .square: for i in 0..<n { target[i] = source[i] * source[i] }
             case .exp: VectorMath.map(source, target, n) { VectorMath.exp($0) }
             case .sigmoid: VectorMath.map(source, target, n) { 1 / (1 + VectorMath.exp(-$0)) }
+            case .silu: VectorMath.map(source, target, n) { $0 / (1 + VectorMath.exp(-$0)) }
             case .tanh: VectorMath.map(source, target, n) { 1 - 2 / (VectorMath.exp(2 * $0) + 1) }
             case .geluErf: VectorMath.map(source, target, n) { 0.5 * $0 * (1 + VectorMath.erf($0 * 0.707_106_77)) }
             case .geluTanh:
@@ -109,6 +119,8 @@ extension Tensor {
     public func tanh() -> Tensor { Self.unary(self, .tanh) }
     public func sigmoid() -> Tensor { Self.unary(self, .sigmoid) }
     public func relu() -> Tensor { Self.unary(self, .relu) }
+    /// SiLU (swish), x·σ(x): the gate of Llama's SwiGLU feed-forward.
+    public func silu() -> Tensor { Self.unary(self, .silu) }
     public func squared() -> Tensor { Self.unary(self, .square) }
     public func pow(_ exponent: Float) -> Tensor { Self.unary(self, .power(exponent)) }
 

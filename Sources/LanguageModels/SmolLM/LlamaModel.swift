@@ -1,0 +1,117 @@
+import NN
+import Tensor
+
+/// A Llama-architecture causal language model (Touvron et al. 2023) with frozen pretrained
+/// weights from a GGUF file: pre-norm blocks of RMSNorm → grouped-query attention with
+/// rotary positions → residual, RMSNorm → SwiGLU feed-forward → residual; a final RMSNorm
+/// and an output projection tied to the token embeddings when the file has none.
+///
+/// Every operation is one of the engine's differentiable ops, so gradients reach the input
+/// embeddings (soft prompts) while the weights stay frozen.
+public final class LlamaModel: @unchecked Sendable {
+    /// One transformer block's weights.
+    struct Block {
+        let attentionNorm: Tensor
+        let query, key, value, output: FrozenMatrix
+        let feedForwardNorm: Tensor
+        let gate, up, down: FrozenMatrix
+    }
+
+    public let config: LlamaConfig
+    public let weightMode: WeightMode
+    let embeddings: FrozenMatrix
+    let outputProjection: FrozenMatrix
+    let blocks: [Block]
+    let finalNorm: Tensor
+    /// Whether the output projection is the token embedding table (SmolLM2's tied weights).
+    public let tiedOutput: Bool
+
+    /// Loads the weights of `file`; `layerLimit` keeps only the first blocks (for
+    /// gradient checks on a truncated model).
+    public init(file: GGUFFile, mode: WeightMode = .dequantized, layerLimit: Int? = nil) throws(ModelFileError) {
+        let config = try LlamaConfig(gguf: file)
+        self.config = config
+        weightMode = mode
+        let (w, kv, ff) = (config.width, config.keyValueHeads * config.headWidth, config.feedForward)
+        do throws(TensorError) {
+            func matrix(_ name: String, _ shape: [Int]) throws(TensorError) -> FrozenMatrix {
+                try FrozenMatrix(file, name, shape: shape, mode: mode)
+            }
+            func vector(_ name: String) throws(TensorError) -> Tensor {
+                let tensor = try file.tensor(name)
+                guard tensor.shape == [w] else { throw TensorError(.badFile(path: file.path, detail: "'\(name)' is \(tensor.shape), expected [\(w)]")) }
+                return tensor
+            }
+            embeddings = try matrix("token_embd.weight", [config.vocabularySize, w])
+            tiedOutput = file.tensorInfos["output.weight"] == nil
+            outputProjection = tiedOutput ? embeddings : try matrix("output.weight", [config.vocabularySize, w])
+            finalNorm = try vector("output_norm.weight")
+            blocks = try (0..<Swift.min(layerLimit ?? config.layers, config.layers)).map { (i: Int) throws(TensorError) -> Block in
+                let p = "blk.\(i)."
+                return Block(
+                    attentionNorm: try vector(p + "attn_norm.weight"), query: try matrix(p + "attn_q.weight", [w, w]),
+                    key: try matrix(p + "attn_k.weight", [kv, w]), value: try matrix(p + "attn_v.weight", [kv, w]),
+                    output: try matrix(p + "attn_output.weight", [w, w]), feedForwardNorm: try vector(p + "ffn_norm.weight"),
+                    gate: try matrix(p + "ffn_gate.weight", [ff, w]), up: try matrix(p + "ffn_up.weight", [ff, w]),
+                    down: try matrix(p + "ffn_down.weight", [w, ff]))
+            }
+        } catch {
+            throw ModelFileError(error, fallbackPath: file.path)
+        }
+    }
+
+    /// Bytes of weights held in memory (encoded matrices count their mapped bytes).
+    public var weightBytes: Int {
+        let matrices = blocks.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
+        return matrices.reduce(0) { $0 + $1.residentBytes } + embeddings.residentBytes + (tiedOutput ? 0 : outputProjection.residentBytes)
+            + (blocks.count * 2 + 1) * config.width * 4
+    }
+
+    public func makeCache() -> KVCache { KVCache(layers: blocks.count) }
+
+    /// Token embeddings [B, T, width] of a padded batch of ids.
+    public func embed(_ ids: [Int], batch: Int, length: Int) throws(TensorError) -> Tensor {
+        try embeddings.rows(ids, shape: [batch, length])
+    }
+
+    /// Final hidden states [B, T, width] (after the last RMSNorm) for input embeddings
+    /// [B, T, width] that follow the `cache.length` tokens already in `cache`; the cache then
+    /// holds them too. Without a cache the inputs start at position 0.
+    public func hiddenStates(_ input: Tensor, cache: KVCache? = nil) throws(TensorError) -> Tensor {
+        guard input.rank == 3, input.shape[2] == config.width else {
+            throw TensorError(.shapeMismatch(operation: "Llama input [B, T, \(config.width)]", input.shape, [0, 0, config.width]))
+        }
+        let length = input.shape[1]
+        let past = cache?.length ?? 0
+        guard past + length <= config.contextLength else {
+            throw TensorError(.invalidArgument("\(past + length) tokens exceed the context of \(config.contextLength)"))
+        }
+        let positions = Array(past..<(past + length))
+        let mask = length > 1 ? Self.causalMask(queries: length, past: past) : nil
+        var x = input
+        for (index, block) in blocks.enumerated() {
+            let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
+            let q = try block.query.apply(h).splittingHeads(config.heads).rotaryEmbedding(positions: positions, base: config.ropeBase)
+            var k = try block.key.apply(h).splittingHeads(config.keyValueHeads).rotaryEmbedding(positions: positions, base: config.ropeBase)
+            var v = try block.value.apply(h).splittingHeads(config.keyValueHeads)
+            if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
+            let attended = try Tensor.attention(query: q, key: k, value: v, mask: mask).mergingHeads()
+            x = try x + block.output.apply(attended)
+            let f = try x.rmsNorm(weight: block.feedForwardNorm, epsilon: config.rmsEpsilon)
+            x = try x + block.down.apply(block.gate.apply(f).silu() * block.up.apply(f))
+        }
+        cache?.advance(by: length)
+        return try x.rmsNorm(weight: finalNorm, epsilon: config.rmsEpsilon)
+    }
+
+    /// Logits [..., vocabulary] of hidden states [..., width].
+    public func logits(_ hidden: Tensor) throws(TensorError) -> Tensor { try outputProjection.apply(hidden) }
+
+    /// Additive mask [T, past + T]: query t (at position past + t) sees keys up to itself.
+    static func causalMask(queries: Int, past: Int) -> Tensor {
+        let keys = past + queries
+        var values = [Float](repeating: 0, count: queries * keys)
+        for t in 0..<queries { for j in (past + t + 1)..<Swift.max(past + t + 1, keys) { values[t * keys + j] = -.infinity } }
+        return try! Tensor(values, shape: [queries, keys])
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+extension Tensor {
+    /// Rotary position embedding (Su et al. 2021) on [..., T, d]: each adjacent pair
+    /// (x₂ᵢ, x₂ᵢ₊₁) of position t is rotated by the angle pₜ · base^(−2i/d), where pₜ is
+    /// `positions[t]`.
+    ///
+    /// Adjacent pairs are the layout of GGUF Llama weights (llama.cpp's converter permutes Q
+    /// and K into it); Hugging Face's checkpoints pair i with i + d/2 instead. Positions are
+    /// explicit so that tokens after a cached prefix are rotated by where they really are.
+    /// The backward pass rotates the gradient by the opposite angles.
+    public func rotaryEmbedding(positions: [Int], base: Float) throws(TensorError) -> Tensor {
+        guard rank >= 2, shape[rank - 1] % 2 == 0 else {
+            throw TensorError(.invalidArgument("rotary embedding needs [..., T, d] with even d, got \(shape)"))
+        }
+        let (length, width) = (shape[rank - 2], shape[rank - 1])
+        guard positions.count == length else {
+            throw TensorError(.invalidArgument("rotary embedding: \(positions.count) positions for \(length) rows of \(shape)"))
+        }
+        let table = Self.rotaryTable(positions: positions, width: width, base: base)
+        let out = Storage(uninitializedCount: count)
+        Self.rotate(storage.base, into: out.base, rows: count / width, length: length, width: width, table: table, inverse: false)
+        return Self.recording(shape, out, inputs: [self]) { [shape] (g, _) throws(TensorError) in
+            let gradient = Storage(uninitializedCount: g.count)
+            Self.rotate(g.storage.base, into: gradient.base, rows: g.count / width, length: length, width: width, table: table, inverse: true)
+            return [Tensor(shape: shape, storage: gradient)]
+        }
+    }
+
+    /// cos and sin per (position, pair), interleaved: [t][i] → (cos, sin). Angles are formed in
+    /// double precision, as position × frequency loses digits in float at long contexts.
+    static func rotaryTable(positions: [Int], width: Int, base: Float) -> [Float] {
+        let pairs = width / 2
+        var table = [Float](repeating: 0, count: positions.count * width)
+        for (t, position) in positions.enumerated() {
+            for i in 0..<pairs {
+                let angle = Double(position) * Foundation.pow(Double(base), -Double(2 * i) / Double(width))
+                table[t * width + 2 * i] = Float(Foundation.cos(angle))
+                table[t * width + 2 * i + 1] = Float(Foundation.sin(angle))
+            }
+        }
+        return table
+    }
+
+    static func rotate(
+        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: Int, length: Int, width: Int,
+        table: [Float], inverse: Bool
+    ) {
+        let direction: Float = inverse ? -1 : 1
+        table.withUnsafeBufferPointer { table in
+            for row in 0..<rows {
+                let x = source + row * width, y = target + row * width
+                let angles = table.baseAddress! + (row % length) * width
+                for i in stride(from: 0, to: width, by: 2) {
+                    let (cos, sin) = (angles[i], direction * angles[i + 1])
+                    let (even, odd) = (x[i], x[i + 1])
+                    y[i] = even * cos - odd * sin
+                    y[i + 1] = even * sin + odd * cos
+                }
+            }
+        }
+    }
+}
