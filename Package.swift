@@ -2,11 +2,20 @@
 // Orrery: a distributed training system. Targets are layered so that dependencies point
 // one way (see ARCHITECTURE.md): C libraries → Messaging/Wire → Workloads → Coordinator |
 // Worker → the `orrery` command-line tool.
+import Foundation
 import PackageDescription
+
+/// `ORRERY_TARGET_CPU=native` (or e.g. `x86-64-v3`) compiles the numeric kernels for that
+/// CPU, as llama.cpp's GGML_NATIVE does: Swift's SIMD8 then uses AVX2 and FMA instead of
+/// the baseline's SSE2. Off by default so that a binary runs on any x86-64; the benchmark
+/// scripts turn it on.
+let targetCPU: [SwiftSetting] = ProcessInfo.processInfo.environment["ORRERY_TARGET_CPU"].map {
+    [.unsafeFlags(["-target-cpu", $0])]
+} ?? []
 
 /// The numeric kernels are optimized even in debug builds: unoptimized Swift loops run
 /// 10-50× slower, which would make real-data training tests too slow for CI.
-let optimizedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+let optimizedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))] + targetCPU
 
 let package = Package(
     name: "Orrery",

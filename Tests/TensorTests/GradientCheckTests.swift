@@ -54,10 +54,24 @@ struct GradientCheckTests {
         try expectGradientsMatch([awayFromZero]) { $0[0].relu() }
     }
 
+    @Test("fused linear x·Wᵀ + b equals matmul plus bias, and its gradients match finite differences")
+    func linear() throws {
+        let x = Self.random([2, 3, 4], seed: 25), w = Self.random([5, 4], seed: 26), b = Self.random([5], seed: 27)
+        try expectGradientsMatch([x, w, b]) { try $0[0].linear(weight: $0[1], bias: $0[2]) }
+        let fused = try x.linear(weight: w, bias: b), separate = try x.matmul(w, transposeB: true) + b
+        #expect(fused.shape == [2, 3, 5] && allClose(fused.scalars, separate.scalars))
+    }
+
     @Test("rotary position embedding at explicit positions, and its values against the rotation formula")
     func rotary() throws {
         let x = Self.random([2, 3, 4, 6], seed: 21)
         try expectGradientsMatch([x]) { try $0[0].rotaryEmbedding(positions: [0, 5, 6, 900], base: 100) }
+        // Two heads of width 4 side by side in each row rotate like each head alone.
+        let rows = Self.random([3, 8], seed: 28)
+        let together = try rows.rotaryEmbedding(positions: [1, 2, 30], base: 10, headWidth: 4)
+        let halves = try rows.split([4, 4], axis: 1).map { try $0.rotaryEmbedding(positions: [1, 2, 30], base: 10) }
+        #expect(allClose(together.scalars, try Tensor.concatenate(halves, axis: 1).scalars))
+        try expectGradientsMatch([rows]) { try $0[0].rotaryEmbedding(positions: [1, 2, 30], base: 10, headWidth: 4) }
         // Pair (x0, x1) at position p turns by p radians; pair (x2, x3) by p · 100^(−2/6).
         let one = try Tensor([1, 0, 0, 1, 1, 1], shape: [1, 6]).rotaryEmbedding(positions: [2], base: 100).scalars
         let slow = 2 * Float(pow(100, -2.0 / 6))
@@ -66,19 +80,32 @@ struct GradientCheckTests {
         #expect(abs(one[4] * one[4] + one[5] * one[5] - 2) < 1e-5)  // rotations keep length
     }
 
-    @Test("attention with grouped key/value heads and a mask equals per-head attention with repeated heads")
-    func groupedAttention() throws {
-        let q = Self.random([2, 4, 3, 5], seed: 22), k = Self.random([2, 2, 6, 5], seed: 23), v = Self.random([2, 2, 6, 5], seed: 24)
-        let mask = try Tensor.paddingMask(lengths: [6, 4], length: 6)
-        try expectGradientsMatch([q, k, v]) { try Tensor.attention(query: $0[0], key: $0[1], value: $0[2], mask: mask) }
-        // The same result with every key/value head repeated for the two query heads it serves.
+    /// Attention spelled out with basic ops: heads split by reshape and permute, each key/value
+    /// head repeated for the query heads it serves, softmax(Q·Kᵀ/√d + mask)·V, heads merged.
+    static func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, keyValueHeads: Int, mask: Tensor?) throws -> Tensor {
+        let (batch, length, keyLength, width) = (q.shape[0], q.shape[1], k.shape[1], q.shape[2] / heads)
+        func split(_ x: Tensor, _ n: Int, _ t: Int) throws -> Tensor { try x.reshaped(to: [batch, t, n, width]).permuted([0, 2, 1, 3]) }
         func repeated(_ x: Tensor) throws -> Tensor {
-            let heads = try x.split([1, 1], axis: 1)
-            return try Tensor.concatenate([heads[0], heads[0], heads[1], heads[1]], axis: 1)
+            let parts = try x.split(Array(repeating: 1, count: keyValueHeads), axis: 1)
+            return try Tensor.concatenate(parts.flatMap { Array(repeating: $0, count: heads / keyValueHeads) }, axis: 1)
         }
-        let grouped = try Tensor.attention(query: q, key: k, value: v, mask: mask)
-        let full = try Tensor.attention(query: q, key: repeated(k), value: repeated(v), mask: mask)
-        #expect(allClose(grouped.scalars, full.scalars))
+        var scores = try split(q, heads, length).matmul(repeated(split(k, keyValueHeads, keyLength)), transposeB: true) * (1 / Float(width).squareRoot())
+        if let mask { scores = try scores + mask }
+        let context = try scores.softmax().matmul(repeated(split(v, keyValueHeads, keyLength)))
+        return try context.permuted([0, 2, 1, 3]).reshaped(to: [batch, length, heads * width])
+    }
+
+    @Test("fused multi-head attention, grouped and masked, equals attention from basic ops, and its gradients match finite differences")
+    func fusedAttention() throws {
+        let q = Self.random([2, 3, 4 * 5], seed: 22), k = Self.random([2, 6, 2 * 5], seed: 23), v = Self.random([2, 6, 2 * 5], seed: 24)
+        for mask in [nil, try Tensor.paddingMask(lengths: [6, 4], length: 6), try Tensor.causalMask(6).sliced(axis: 0, 3..<6)] {
+            try expectGradientsMatch([q, k, v]) {
+                try Tensor.multiHeadAttention(query: $0[0], key: $0[1], value: $0[2], heads: 4, keyValueHeads: 2, mask: mask)
+            }
+            let fused = try Tensor.multiHeadAttention(query: q, key: k, value: v, heads: 4, keyValueHeads: 2, mask: mask)
+            let reference = try Self.referenceAttention(q, k, v, heads: 4, keyValueHeads: 2, mask: mask)
+            #expect(fused.shape == [2, 3, 20] && allClose(fused.scalars, reference.scalars))
+        }
     }
 
     @Test("sum, mean and max over axes")

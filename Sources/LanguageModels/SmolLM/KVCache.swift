@@ -1,7 +1,7 @@
 import Tensor
 
 /// Keys and values of the tokens a Llama model has already seen, per layer
-/// ([B, key/value heads, S, head width]), so that each new token attends to them without
+/// ([B, S, key/value heads · head width]), so that each new token attends to them without
 /// recomputing them: generation costs one token's work per step, and a prompt prefix
 /// shared by many examples is computed once.
 public final class KVCache {
@@ -17,8 +17,8 @@ public final class KVCache {
 
     /// Appends one layer's new keys and values; returns the whole keys and values so far.
     func append(layer: Int, keys newKeys: Tensor, values newValues: Tensor) throws(TensorError) -> (Tensor, Tensor) {
-        let allKeys = try keys[layer].map { old throws(TensorError) in try Tensor.concatenate([old, newKeys], axis: 2) } ?? newKeys
-        let allValues = try values[layer].map { old throws(TensorError) in try Tensor.concatenate([old, newValues], axis: 2) } ?? newValues
+        let allKeys = try keys[layer].map { old throws(TensorError) in try Tensor.concatenate([old, newKeys], axis: 1) } ?? newKeys
+        let allValues = try values[layer].map { old throws(TensorError) in try Tensor.concatenate([old, newValues], axis: 1) } ?? newValues
         keys[layer] = allKeys
         values[layer] = allValues
         return (allKeys, allValues)

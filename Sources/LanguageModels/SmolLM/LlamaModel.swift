@@ -91,11 +91,12 @@ public final class LlamaModel: @unchecked Sendable {
         var x = input
         for (index, block) in blocks.enumerated() {
             let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
-            let q = try block.query.apply(h).splittingHeads(config.heads).rotaryEmbedding(positions: positions, base: config.ropeBase)
-            var k = try block.key.apply(h).splittingHeads(config.keyValueHeads).rotaryEmbedding(positions: positions, base: config.ropeBase)
-            var v = try block.value.apply(h).splittingHeads(config.keyValueHeads)
+            let q = try block.query.apply(h).rotaryEmbedding(positions: positions, base: config.ropeBase, headWidth: config.headWidth)
+            var k = try block.key.apply(h).rotaryEmbedding(positions: positions, base: config.ropeBase, headWidth: config.headWidth)
+            var v = try block.value.apply(h)
             if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
-            let attended = try Tensor.attention(query: q, key: k, value: v, mask: mask).mergingHeads()
+            let attended = try Tensor.multiHeadAttention(
+                query: q, key: k, value: v, heads: config.heads, keyValueHeads: config.keyValueHeads, mask: mask)
             x = try x + block.output.apply(attended)
             let f = try x.rmsNorm(weight: block.feedForwardNorm, epsilon: config.rmsEpsilon)
             x = try x + block.down.apply(block.gate.apply(f).silu() * block.up.apply(f))

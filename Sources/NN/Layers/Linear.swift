@@ -22,9 +22,7 @@ public final class Linear: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
-        let product = try input.matmul(weight, transposeB: true)
-        guard let bias else { return product }
-        return try product + bias
+        try input.linear(weight: weight, bias: bias)
     }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {

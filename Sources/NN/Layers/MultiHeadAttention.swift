@@ -29,9 +29,9 @@ public final class MultiHeadAttention: Layer {
         guard input.rank == 3, input.shape[2] == width else {
             throw TensorError(.shapeMismatch(operation: "attention input [B, T, \(width)]", input.shape, [0, 0, width]))
         }
-        let q = try query(input).splittingHeads(heads), k = try key(input).splittingHeads(heads)
-        let v = try value(input).splittingHeads(heads)
-        return try output(Tensor.attention(query: q, key: k, value: v, mask: mask).mergingHeads())
+        let attended = try Tensor.multiHeadAttention(
+            query: query(input), key: key(input), value: value(input), heads: heads, keyValueHeads: heads, mask: mask)
+        return try output(attended)
     }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {

@@ -12,9 +12,33 @@ enum BLAS {
             if !accumulate { c.initialize(repeating: 0, count: m * n) }
             return
         }
+        // A single row times a matrix is a matrix-vector product: sgemv streams the matrix
+        // once, where sgemm's packing for m = 1 costs more than the product (LM decoding).
+        if m == 1 {
+            // cᵀ = op(B)ᵀ · aᵀ; B is [k×n] row-major (or [n×k] when transposed).
+            cblas_sgemv(
+                CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k), Int32(transposeB ? k : n), 1, b,
+                Int32(transposeB ? k : n), a, 1, accumulate ? 1 : 0, c, 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
             accumulate ? 1 : 0, c, Int32(n))
+    }
+}
+
+extension BLAS {
+    /// C = op(A)·op(B) (+ C when `accumulate`) on sub-matrices with explicit row strides
+    /// (leading dimensions): one head's rows inside a [T, heads·d] activation, read and
+    /// written in place without copying the head out.
+    static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        guard m > 0, n > 0, k > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
     }
 }

@@ -10,7 +10,8 @@ enum VectorMath {
 
     @inline(__always)
     static func exp(_ x: Lanes) -> Lanes {
-        let clamped = pointwiseMax(pointwiseMin(x, Lanes(repeating: 88.7)), Lanes(repeating: -87.3))
+        // Clamped with masks: Swift's generic pointwiseMin/Max are not inlined into this loop.
+        let clamped = x.replacing(with: 88.7, where: x .> 88.7).replacing(with: -87.3, where: x .< -87.3)
         // Adding 1.5·2²³ rounds x·log₂e to the nearest integer k and leaves k in the low
         // mantissa bits, which avoids a float → integer conversion that Swift scalarizes.
         let magic = Lanes(repeating: 12_582_912)

@@ -73,3 +73,31 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// A linear layer's x · Wᵀ + b in one pass, for x [..., in], W [out, in] and b [out]:
+    /// every output row starts as b and the product is accumulated onto it, which saves
+    /// BLAS's zeroing pass and a separate broadcast add over the output.
+    public func linear(weight: Tensor, bias: Tensor?) throws(TensorError) -> Tensor {
+        guard let bias else { return try matmul(weight, transposeB: true) }
+        guard rank >= 1, weight.rank == 2, weight.shape[1] == shape[rank - 1], bias.shape == [weight.shape[0]] else {
+            throw TensorError(.shapeMismatch(operation: "linear (x [..., in], weight [out, in], bias [out])", shape, weight.shape))
+        }
+        let (inputs, outputs) = (weight.shape[1], weight.shape[0])
+        let rows = count / Swift.max(inputs, 1)
+        let out = Storage(uninitializedCount: rows * outputs)
+        for row in 0..<rows { (out.base + row * outputs).initialize(from: bias.storage.base, count: outputs) }
+        BLAS.sgemm(
+            transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, a: storage.base, b: weight.storage.base, c: out.base,
+            accumulate: true)
+        let x = self
+        let outShape = Shape(shape.dimensions.dropLast() + [outputs])
+        return Self.recording(outShape, out, inputs: [x, weight, bias]) { (g, needs) throws(TensorError) in
+            let rowsG = g.reshaped(Shape([rows, outputs]))
+            let dx = needs[0] ? try Self.matmulKernel(rowsG, weight, transposeA: false, transposeB: false).reshaped(x.shape) : nil
+            let dw = needs[1] ? try Self.matmulKernel(rowsG, x.reshaped(Shape([rows, inputs])), transposeA: true, transposeB: false) : nil
+            let db = needs[2] ? try rowsG.sum(axes: [0]) : nil
+            return [dx, dw, db]
+        }
+    }
+}

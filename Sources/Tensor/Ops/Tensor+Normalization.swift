@@ -22,23 +22,19 @@ extension Tensor {
         var inverseScale = [Float](repeating: 0, count: rows)
         let x = storage.base, y = out.base, xhat = normalizedValues.base, gamma = weight.storage.base
         let beta = bias?.storage.base
-        for row in 0..<rows {
-            let source = x + row * n
-            var mean: Float = 0
-            if centered { mean = Tensor.sumContiguous(source, n) / Float(n) }
-            var squares: Float = 0
-            for i in 0..<n {
-                let d = source[i] - mean
-                squares += d * d
-            }
-            let r = 1 / (squares / Float(n) + epsilon).squareRoot()
-            inverseScale[row] = r
-            for i in 0..<n {
-                let h = (source[i] - mean) * r
-                xhat[row * n + i] = h
-                y[row * n + i] = h * gamma[i] + (beta?[i] ?? 0)
+        // Rows are independent: split across threads, eight lanes at a time within a row.
+        nonisolated(unsafe) let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(rows, 1))
+        defer { scales.deallocate() }
+        Parallel.forEachChunk(rows, grain: n * 4) { range in
+            for row in range {
+                let (source, normal, target) = (x + row * n, xhat + row * n, y + row * n)
+                let mean = centered ? Tensor.sumContiguous(source, n) / Float(n) : 0
+                let r = 1 / (Self.sumOfSquares(source, n, around: mean) / Float(n) + epsilon).squareRoot()
+                scales[row] = r
+                Self.normalizeRow(source, n, mean: mean, scale: r, gamma: gamma, beta: beta, normalized: normal, output: target)
             }
         }
+        for row in 0..<rows { inverseScale[row] = scales[row] }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         let shape = self.shape
         // The closure keeps the storages it reads alive: pointers alone would not.
@@ -77,6 +73,51 @@ extension Tensor {
                 grads[0] = Tensor(shape: shape, storage: dx)
             }
             return grads
+        }
+    }
+}
+
+extension Tensor {
+    typealias Lanes = SIMD8<Float>
+
+    /// Σ (xᵢ − mean)², in eight lanes.
+    @inline(__always)
+    static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int, around mean: Float) -> Float {
+        var lanes = Lanes(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) - mean
+            lanes += d * d
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < n {
+            total += (x[i] - mean) * (x[i] - mean)
+            i += 1
+        }
+        return total
+    }
+
+    /// x̂ = (x − mean)·r and y = x̂·γ + β for one row, in eight lanes.
+    @inline(__always)
+    static func normalizeRow(
+        _ x: UnsafePointer<Float>, _ n: Int, mean: Float, scale r: Float, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?,
+        normalized: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        var i = 0
+        while i + 8 <= n {
+            let h = (UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) - mean) * r
+            var value = h * UnsafeRawPointer(gamma + i).loadUnaligned(as: Lanes.self)
+            if let beta { value += UnsafeRawPointer(beta + i).loadUnaligned(as: Lanes.self) }
+            UnsafeMutableRawPointer(normalized + i).storeBytes(of: h, as: Lanes.self)
+            UnsafeMutableRawPointer(output + i).storeBytes(of: value, as: Lanes.self)
+            i += 8
+        }
+        while i < n {
+            let h = (x[i] - mean) * r
+            normalized[i] = h
+            output[i] = h * gamma[i] + (beta?[i] ?? 0)
+            i += 1
         }
     }
 }

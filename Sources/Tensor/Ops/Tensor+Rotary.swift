@@ -1,30 +1,38 @@
 import Foundation
 
 extension Tensor {
-    /// Rotary position embedding (Su et al. 2021) on [..., T, d]: each adjacent pair
-    /// (x₂ᵢ, x₂ᵢ₊₁) of position t is rotated by the angle pₜ · base^(−2i/d), where pₜ is
-    /// `positions[t]`.
+    /// Rotary position embedding (Su et al. 2021) on [..., T, C]: each row holds C / d heads
+    /// of width d (`headWidth`, default C), and each adjacent pair (x₂ᵢ, x₂ᵢ₊₁) of a head at
+    /// row t is rotated by the angle pₜ · base^(−2i/d), where pₜ is `positions[t]`.
     ///
     /// Adjacent pairs are the layout of GGUF Llama weights (llama.cpp's converter permutes Q
     /// and K into it); Hugging Face's checkpoints pair i with i + d/2 instead. Positions are
     /// explicit so that tokens after a cached prefix are rotated by where they really are.
-    /// The backward pass rotates the gradient by the opposite angles.
-    public func rotaryEmbedding(positions: [Int], base: Float) throws(TensorError) -> Tensor {
-        guard rank >= 2, shape[rank - 1] % 2 == 0 else {
-            throw TensorError(.invalidArgument("rotary embedding needs [..., T, d] with even d, got \(shape)"))
+    /// Heads stay in place ([B, T, heads·d] needs no permute). The backward pass rotates the
+    /// gradient by the opposite angles.
+    public func rotaryEmbedding(positions: [Int], base: Float, headWidth: Int? = nil) throws(TensorError) -> Tensor {
+        guard rank >= 2 else { throw TensorError(.invalidArgument("rotary embedding needs [..., T, C], got \(shape)")) }
+        let (length, rowWidth) = (shape[rank - 2], shape[rank - 1])
+        let width = headWidth ?? rowWidth
+        guard width > 0, width % 2 == 0, rowWidth % width == 0 else {
+            throw TensorError(.invalidArgument("rotary embedding: rows of \(rowWidth) do not hold heads of even width \(width)"))
         }
-        let (length, width) = (shape[rank - 2], shape[rank - 1])
         guard positions.count == length else {
             throw TensorError(.invalidArgument("rotary embedding: \(positions.count) positions for \(length) rows of \(shape)"))
         }
+        let geometry = RotaryGeometry(length: length, rowWidth: rowWidth, headWidth: width)
         let table = Self.rotaryTable(positions: positions, width: width, base: base)
         let out = Storage(uninitializedCount: count)
-        Self.rotate(storage.base, into: out.base, rows: count / width, length: length, width: width, table: table, inverse: false)
+        Self.rotate(storage.base, into: out.base, rows: count / rowWidth, geometry, table: table, inverse: false)
         return Self.recording(shape, out, inputs: [self]) { [shape] (g, _) throws(TensorError) in
             let gradient = Storage(uninitializedCount: g.count)
-            Self.rotate(g.storage.base, into: gradient.base, rows: g.count / width, length: length, width: width, table: table, inverse: true)
+            Self.rotate(g.storage.base, into: gradient.base, rows: g.count / rowWidth, geometry, table: table, inverse: true)
             return [Tensor(shape: shape, storage: gradient)]
         }
+    }
+
+    struct RotaryGeometry {
+        let length, rowWidth, headWidth: Int
     }
 
     /// cos and sin per (position, pair), interleaved: [t][i] → (cos, sin). Angles are formed in
@@ -43,19 +51,21 @@ extension Tensor {
     }
 
     static func rotate(
-        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: Int, length: Int, width: Int,
-        table: [Float], inverse: Bool
+        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: Int, _ g: RotaryGeometry, table: [Float],
+        inverse: Bool
     ) {
         let direction: Float = inverse ? -1 : 1
         table.withUnsafeBufferPointer { table in
             for row in 0..<rows {
-                let x = source + row * width, y = target + row * width
-                let angles = table.baseAddress! + (row % length) * width
-                for i in stride(from: 0, to: width, by: 2) {
-                    let (cos, sin) = (angles[i], direction * angles[i + 1])
-                    let (even, odd) = (x[i], x[i + 1])
-                    y[i] = even * cos - odd * sin
-                    y[i + 1] = even * sin + odd * cos
+                let angles = table.baseAddress! + (row % g.length) * g.headWidth
+                for head in stride(from: 0, to: g.rowWidth, by: g.headWidth) {
+                    let x = source + row * g.rowWidth + head, y = target + row * g.rowWidth + head
+                    for i in stride(from: 0, to: g.headWidth, by: 2) {
+                        let (cos, sin) = (angles[i], direction * angles[i + 1])
+                        let (even, odd) = (x[i], x[i + 1])
+                        y[i] = even * cos - odd * sin
+                        y[i + 1] = even * sin + odd * cos
+                    }
                 }
             }
         }

@@ -2,6 +2,21 @@ import Foundation
 
 /// What every `orrery bench` command shares: medians and stable JSON on standard output.
 enum BenchmarkOutput {
+    /// One measured quantity: the median of timed runs, and the runs.
+    struct Row: Encodable {
+        let name: String
+        let unit: String
+        let median: Double
+        let runs: [Double]
+    }
+
+    /// Runs `body` once to warm up, then `repeats` times; each run returns its own rate.
+    static func measure(repeats: Int, _ name: String, unit: String, _ body: () throws -> Double) throws -> Row {
+        _ = try body()
+        let runs = try (0..<repeats).map { _ in try body() }
+        return Row(name: name, unit: unit, median: median(runs), runs: runs)
+    }
+
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]

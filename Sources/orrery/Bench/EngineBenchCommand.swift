@@ -19,20 +19,13 @@ struct EngineBenchCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    struct Row: Encodable {
-        let name: String
-        let unit: String
-        let median: Double
-        let runs: [Double]
-    }
-
     func run() throws {
         var cases: [(name: String, unit: String, body: () throws -> Double)] = []
         for n in [256, 512, 1024, 2048] { cases.append(("sgemm \(n)", "GFLOP/s", { try sgemm(n) })) }
         for batch in [64, 256] { cases.append(("mlp train step, batch \(batch)", "samples/s", { try mlpSteps(batch: batch) })) }
         cases.append(("encoder layer forward", "sequences/s", { try encoder(backward: false) }))
         cases.append(("encoder layer forward+backward", "sequences/s", { try encoder(backward: true) }))
-        let rows = try cases.filter { filter.map($0.name.contains) ?? true }.map { try measure($0.name, unit: $0.unit, $0.body) }
+        let rows = try cases.filter { filter.map($0.name.contains) ?? true }.map { try BenchmarkOutput.measure(repeats: repeats, $0.name, unit: $0.unit, $0.body) }
         if output.json {
             try BenchmarkOutput.printJSON(rows)
         } else {
@@ -40,11 +33,6 @@ struct EngineBenchCommand: ParsableCommand {
         }
     }
 
-    private func measure(_ name: String, unit: String, _ body: () throws -> Double) throws -> Row {
-        _ = try body()  // warm-up
-        let runs = try (0..<repeats).map { _ in try body() }
-        return Row(name: name, unit: unit, median: BenchmarkOutput.median(runs), runs: runs)
-    }
 
     /// GFLOP/s of n×n·n×n products.
     private func sgemm(_ n: Int) throws -> Double {
