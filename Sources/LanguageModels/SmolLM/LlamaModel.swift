@@ -86,13 +86,13 @@ public final class LlamaModel: @unchecked Sendable {
         guard past + length <= config.contextLength else {
             throw TensorError(.invalidArgument("\(past + length) tokens exceed the context of \(config.contextLength)"))
         }
-        let positions = Array(past..<(past + length))
+        let rotary = RotaryTable(positions: Array(past..<(past + length)), headWidth: config.headWidth, base: config.ropeBase)
         let mask = length > 1 ? Self.causalMask(queries: length, past: past) : nil
         var x = input
         for (index, block) in blocks.enumerated() {
             let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
-            let q = try block.query.apply(h).rotaryEmbedding(positions: positions, base: config.ropeBase, headWidth: config.headWidth)
-            var k = try block.key.apply(h).rotaryEmbedding(positions: positions, base: config.ropeBase, headWidth: config.headWidth)
+            let q = try block.query.apply(h).rotaryEmbedding(rotary)
+            var k = try block.key.apply(h).rotaryEmbedding(rotary)
             var v = try block.value.apply(h)
             if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
             let attended = try Tensor.multiHeadAttention(

@@ -12,21 +12,28 @@ extension Tensor {
     /// gradient by the opposite angles.
     public func rotaryEmbedding(positions: [Int], base: Float, headWidth: Int? = nil) throws(TensorError) -> Tensor {
         guard rank >= 2 else { throw TensorError(.invalidArgument("rotary embedding needs [..., T, C], got \(shape)")) }
+        let width = headWidth ?? shape[rank - 1]
+        guard width > 0, width % 2 == 0 else { throw TensorError(.invalidArgument("rotary embedding: head width \(width) must be even")) }
+        return try rotaryEmbedding(RotaryTable(positions: positions, headWidth: width, base: base))
+    }
+
+    /// The same rotation with angles computed beforehand: a model computes its table once
+    /// per forward pass and every layer's queries and keys reuse it.
+    public func rotaryEmbedding(_ table: RotaryTable) throws(TensorError) -> Tensor {
+        guard rank >= 2 else { throw TensorError(.invalidArgument("rotary embedding needs [..., T, C], got \(shape)")) }
         let (length, rowWidth) = (shape[rank - 2], shape[rank - 1])
-        let width = headWidth ?? rowWidth
-        guard width > 0, width % 2 == 0, rowWidth % width == 0 else {
-            throw TensorError(.invalidArgument("rotary embedding: rows of \(rowWidth) do not hold heads of even width \(width)"))
+        guard rowWidth % table.headWidth == 0 else {
+            throw TensorError(.invalidArgument("rotary embedding: rows of \(rowWidth) do not hold heads of width \(table.headWidth)"))
         }
-        guard positions.count == length else {
-            throw TensorError(.invalidArgument("rotary embedding: \(positions.count) positions for \(length) rows of \(shape)"))
+        guard table.length == length else {
+            throw TensorError(.invalidArgument("rotary embedding: \(table.length) positions for \(length) rows of \(shape)"))
         }
-        let geometry = RotaryGeometry(length: length, rowWidth: rowWidth, headWidth: width)
-        let table = Self.rotaryTable(positions: positions, width: width, base: base)
+        let geometry = RotaryGeometry(length: length, rowWidth: rowWidth, headWidth: table.headWidth)
         let out = Storage(uninitializedCount: count)
-        Self.rotate(storage.base, into: out.base, rows: count / rowWidth, geometry, table: table, inverse: false)
+        Self.rotate(storage.base, into: out.base, rows: count / rowWidth, geometry, table: table.values, inverse: false)
         return Self.recording(shape, out, inputs: [self]) { [shape] (g, _) throws(TensorError) in
             let gradient = Storage(uninitializedCount: g.count)
-            Self.rotate(g.storage.base, into: gradient.base, rows: g.count / rowWidth, geometry, table: table, inverse: true)
+            Self.rotate(g.storage.base, into: gradient.base, rows: g.count / rowWidth, geometry, table: table.values, inverse: true)
             return [Tensor(shape: shape, storage: gradient)]
         }
     }
@@ -35,20 +42,6 @@ extension Tensor {
         let length, rowWidth, headWidth: Int
     }
 
-    /// cos and sin per (position, pair), interleaved: [t][i] → (cos, sin). Angles are formed in
-    /// double precision, as position × frequency loses digits in float at long contexts.
-    static func rotaryTable(positions: [Int], width: Int, base: Float) -> [Float] {
-        let pairs = width / 2
-        var table = [Float](repeating: 0, count: positions.count * width)
-        for (t, position) in positions.enumerated() {
-            for i in 0..<pairs {
-                let angle = Double(position) * Foundation.pow(Double(base), -Double(2 * i) / Double(width))
-                table[t * width + 2 * i] = Float(Foundation.cos(angle))
-                table[t * width + 2 * i + 1] = Float(Foundation.sin(angle))
-            }
-        }
-        return table
-    }
 
     static func rotate(
         _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: Int, _ g: RotaryGeometry, table: [Float],
@@ -69,5 +62,30 @@ extension Tensor {
                 }
             }
         }
+    }
+}
+
+/// cos and sin of every rotary angle for some positions, interleaved per (position, pair).
+/// Angles are formed in double precision, as position × frequency loses digits in float
+/// at long contexts.
+public struct RotaryTable: Sendable {
+    public let headWidth: Int
+    public let length: Int
+    let values: [Float]
+
+    public init(positions: [Int], headWidth: Int, base: Float) {
+        precondition(headWidth > 0 && headWidth % 2 == 0, "rotary head width \(headWidth) must be even")
+        self.headWidth = headWidth
+        length = positions.count
+        let frequencies = (0..<(headWidth / 2)).map { Foundation.pow(Double(base), -Double(2 * $0) / Double(headWidth)) }
+        var values = [Float](repeating: 0, count: positions.count * headWidth)
+        for (t, position) in positions.enumerated() {
+            for (i, frequency) in frequencies.enumerated() {
+                let angle = Double(position) * frequency
+                values[t * headWidth + 2 * i] = Float(Foundation.cos(angle))
+                values[t * headWidth + 2 * i + 1] = Float(Foundation.sin(angle))
+            }
+        }
+        self.values = values
     }
 }
