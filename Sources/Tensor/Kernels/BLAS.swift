@@ -42,3 +42,17 @@ extension BLAS {
             Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
     }
 }
+
+extension BLAS {
+    /// Runs `body` with OpenBLAS on one thread when the engine itself runs `body`'s BLAS calls
+    /// from several threads (one attention head each): nested BLAS threads would put
+    /// threads × threads on the cores, and OpenBLAS's spinning workers then slow every
+    /// product several-fold. Safe because operations run one at a time.
+    static func withoutInnerThreads<R>(_ body: () -> R) -> R {
+        let previous = openblas_get_num_threads()
+        guard previous > 1, Parallel.threadCount > 1 else { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return body()
+    }
+}

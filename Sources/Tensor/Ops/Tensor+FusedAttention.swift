@@ -41,7 +41,7 @@ extension Tensor {
         let (q, k, v, p, o) = (query.storage.base, key.storage.base, value.storage.base, probabilities.base, out.base)
         let m = mask?.storage.base
         let scale = 1 / Float(g.width).squareRoot()
-        Parallel.forEachChunk(g.batch * heads, grain: g.length * g.keyLength * g.width) { pairs in
+        BLAS.withoutInnerThreads { () -> Void in Parallel.forEachChunk(g.batch * heads, grain: g.length * g.keyLength * g.width) { pairs in
             for pair in pairs {
                 let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
                 let scores = p + pair * g.length * g.keyLength
@@ -64,13 +64,13 @@ extension Tensor {
                     transposeA: false, transposeB: false, m: g.length, n: g.width, k: g.keyLength, a: scores, lda: g.keyLength,
                     b: v + g.keyOffset(b, h), ldb: g.keyStride, c: o + g.queryOffset(b, h), ldc: g.queryStride, accumulate: false)
             }
-        }
+        } }
         return recording(query.shape, out, inputs: [query, key, value]) { (dOut, needs) throws(TensorError) in
             let dq = Storage(count: query.count), dk = Storage(count: key.count), dv = Storage(count: value.count)
             let (gq, gk, gv, dO) = (dq.base, dk.base, dv.base, dOut.storage.base)
             let (q, k, v, p) = (query.storage.base, key.storage.base, value.storage.base, probabilities.base)
             // One task per key/value head: the query heads that share it add into its dK and dV in turn.
-            Parallel.forEachChunk(g.batch * keyValueHeads, grain: g.length * g.keyLength * g.width * 4) { groups in
+            BLAS.withoutInnerThreads { () -> Void in Parallel.forEachChunk(g.batch * keyValueHeads, grain: g.length * g.keyLength * g.width * 4) { groups in
                 let dScores = UnsafeMutablePointer<Float>.allocate(capacity: g.length * g.keyLength)
                 defer { dScores.deallocate() }
                 for group in groups {
@@ -101,7 +101,7 @@ extension Tensor {
                             b: q + qOffset, ldb: g.queryStride, c: gk + kOffset, ldc: g.keyStride, accumulate: true)
                     }
                 }
-            }
+            } }
             return [
                 needs[0] ? Tensor(shape: query.shape, storage: dq) : nil, needs[1] ? Tensor(shape: key.shape, storage: dk) : nil,
                 needs[2] ? Tensor(shape: value.shape, storage: dv) : nil,

@@ -48,7 +48,8 @@ struct LanguageModelBenchCommand: ParsableCommand {
                 return Double(iterations * 16) / (Double(MonotonicClock.microseconds - start) / 1e6)
             })
         }
-        if wanted(prefillRow) || wanted(decodeRow) {
+        let reuseRow = "smollm2 score, shared prefix cached", recomputeRow = "smollm2 score, prefix recomputed"
+        if [prefillRow, decodeRow, reuseRow, recomputeRow].contains(where: wanted) {
             let lm = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, mode: weights)
             let model = lm.model
             let prompt = Self.syntheticIDs(count: 128, salt: 1, vocabulary: 49152, first: 17)
@@ -70,6 +71,20 @@ struct LanguageModelBenchCommand: ParsableCommand {
                 // The first token comes from the prefill; the next 64 are decode steps.
                 return Double(generated.count - 1) / (Double(MonotonicClock.microseconds - decodeStart) / 1e6)
             }) }
+        }
+        if wanted(reuseRow) || wanted(recomputeRow) {
+            // Prompt scoring's shape: a 96-token instruction with demonstrations shared by 16
+            // items of a 16-token text and a 2-token label each (rows without a peer: Orrery only).
+            let lm = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, mode: weights)
+            let prefix = Self.syntheticIDs(count: 96, salt: 2, vocabulary: 49152, first: 17)
+            let items = (0..<16).map { (context: Self.syntheticIDs(count: 16, salt: 10 + $0, vocabulary: 49152, first: 17), continuation: [3000 + $0, 42]) }
+            for (row, reuse) in [(reuseRow, true), (recomputeRow, false)] where wanted(row) {
+                rows.append(try BenchmarkOutput.measure(repeats: repeats, row, unit: "items/s") {
+                    let start = MonotonicClock.microseconds
+                    _ = try lm.logLikelihoods(prefix: prefix, items: items, reusePrefix: reuse)
+                    return Double(items.count) / (Double(MonotonicClock.microseconds - start) / 1e6)
+                })
+            }
         }
         if output.json {
             try BenchmarkOutput.printJSON(rows)
