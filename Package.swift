@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Collectives", targets: ["Collectives"]),
         .library(name: "LanguageModels", targets: ["LanguageModels"]),
+        .library(name: "Search", targets: ["Search"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -73,6 +74,9 @@ let package = Package(
             name: "Collectives",
             dependencies: ["Messaging", "Wire", "Runtime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: optimizedKernels),
+        // Search strategies in ask/tell form (exhaustive, random, successive halving,
+        // regularized evolution), shared by prompt search and NAS.
+        .target(name: "Search", dependencies: ["Tensor"]),
         // Job kinds: a planner (coordinator side) and an executor (worker side) per kind.
         .target(
             name: "Workloads",
@@ -113,6 +117,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Tensor"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "OrreryTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
