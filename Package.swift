@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Tensor"]),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "OrreryTestSupport"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "Datasets", "OrreryTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),

@@ -93,14 +93,75 @@ public final class CausalLanguageModel: @unchecked Sendable {
                 }
             }
             if let hidden, !rows.isEmpty {
-                let flat = try hidden.reshaped(to: [items.count * length, model.config.width])
-                let logProbabilities = try model.logits(flat.embedding(rows)).logSoftmax()
-                let vocabulary = model.config.vocabularySize
-                logProbabilities.storage.withUnsafeBufferPointer { values in
-                    for (k, (target, owner)) in zip(targets, owners).enumerated() { totals[owner] += Double(values[k * vocabulary + target]) }
-                }
+                let values = try logProbabilities(of: targets, at: rows, in: hidden)
+                for (value, owner) in zip(values, owners) { totals[owner] += value }
             }
             return totals
+        }
+    }
+
+    /// log p(continuation | prefix + context) for every context × continuation pair, in
+    /// nats: [context][continuation].
+    ///
+    /// Two levels of reuse, as classification with verbalizers needs: the shared `prefix` is
+    /// run once; each context then extends a copy of its cache once; and the continuations
+    /// (one per class) run as one batch on that context's cache.
+    public func logLikelihoods(prefix: [Int], contexts: [[Int]], continuations: [[Int]]) throws(TensorError) -> [[Double]] {
+        guard !prefix.isEmpty || contexts.allSatisfy({ !$0.isEmpty }) else {
+            throw TensorError(.invalidArgument("scoring needs a prefix or non-empty contexts"))
+        }
+        guard !continuations.isEmpty, continuations.allSatisfy({ !$0.isEmpty }) else {
+            throw TensorError(.invalidArgument("every continuation needs a token"))
+        }
+        return try withNoGrad { () throws(TensorError) -> [[Double]] in
+            let shared = model.makeCache()
+            var prefixLast: Tensor?
+            if !prefix.isEmpty {
+                let hidden = try model.hiddenStates(model.embed(prefix, batch: 1, length: prefix.count), cache: shared)
+                prefixLast = try hidden.sliced(axis: 1, (prefix.count - 1)..<prefix.count)
+            }
+            return try contexts.map { context throws(TensorError) -> [Double] in
+                let cache = try shared.repeated(1)
+                var last = prefixLast
+                if !context.isEmpty {
+                    let hidden = try model.hiddenStates(model.embed(context, batch: 1, length: context.count), cache: cache)
+                    last = try hidden.sliced(axis: 1, (context.count - 1)..<context.count)
+                }
+                return try scoreContinuations(continuations, after: last!, cache: cache)
+            }
+        }
+    }
+
+    /// Sums of log-probabilities of `continuations` following the tokens in `cache`, whose
+    /// last hidden state is `last` ([1, 1, width]).
+    private func scoreContinuations(_ continuations: [[Int]], after last: Tensor, cache: KVCache) throws(TensorError) -> [Double] {
+        let first = try model.logits(last).logSoftmax()
+        var totals = continuations.map { continuation in Double(first.storage.withUnsafeBufferPointer { $0[continuation[0]] }) }
+        let inputs = continuations.map { Array($0.dropLast()) }
+        let length = inputs.map(\.count).max() ?? 0
+        guard length > 0 else { return totals }
+        let batch = TokenBatch(inputs, padID: 0)
+        let hidden = try model.hiddenStates(model.embed(batch.ids, batch: continuations.count, length: length), cache: cache.repeated(continuations.count))
+        var rows: [Int] = [], targets: [(owner: Int, token: Int)] = []
+        for (index, continuation) in continuations.enumerated() {
+            for j in 1..<Swift.max(1, continuation.count) {
+                rows.append(index * length + j - 1)
+                targets.append((index, continuation[j]))
+            }
+        }
+        let values = try logProbabilities(of: targets.map(\.token), at: rows, in: hidden)
+        for (value, target) in zip(values, targets) { totals[target.owner] += value }
+        return totals
+    }
+
+    /// log p(targets[k]) at row rows[k] of hidden states [B, T, width] (rows of the
+    /// flattened [B·T, width]): logits are computed for those rows only.
+    private func logProbabilities(of targets: [Int], at rows: [Int], in hidden: Tensor) throws(TensorError) -> [Double] {
+        let vocabulary = model.config.vocabularySize
+        let flat = try hidden.reshaped(to: [hidden.count / model.config.width, model.config.width])
+        let logProbabilities = try model.logits(flat.embedding(rows)).logSoftmax()
+        return logProbabilities.storage.withUnsafeBufferPointer { values in
+            targets.enumerated().map { Double(values[$0.offset * vocabulary + $0.element]) }
         }
     }
 }
