@@ -54,6 +54,18 @@ struct GradientCheckTests {
         try expectGradientsMatch([awayFromZero]) { $0[0].relu() }
     }
 
+    @Test("packed self-attention on (Q | K | V) rows equals attention on the three parts, with matching gradients")
+    func packedAttention() throws {
+        let packed = Self.random([2, 4, 3 * 6], seed: 29)
+        let parts = try packed.split([6, 6, 6], axis: 2)
+        for mask in [nil, try Tensor.paddingMask(lengths: [4, 2], length: 4)] {
+            try expectGradientsMatch([packed]) { try Tensor.multiHeadAttention(packed: $0[0], heads: 2, mask: mask) }
+            let fused = try Tensor.multiHeadAttention(packed: packed, heads: 2, mask: mask)
+            let separate = try Tensor.multiHeadAttention(query: parts[0], key: parts[1], value: parts[2], heads: 2, keyValueHeads: 2, mask: mask)
+            #expect(fused.shape == [2, 4, 6] && allClose(fused.scalars, separate.scalars))
+        }
+    }
+
     @Test("fused linear x·Wᵀ + b equals matmul plus bias, and its gradients match finite differences")
     func linear() throws {
         let x = Self.random([2, 3, 4], seed: 25), w = Self.random([5, 4], seed: 26), b = Self.random([5], seed: 27)

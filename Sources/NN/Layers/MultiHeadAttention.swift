@@ -29,9 +29,13 @@ public final class MultiHeadAttention: Layer {
         guard input.rank == 3, input.shape[2] == width else {
             throw TensorError(.shapeMismatch(operation: "attention input [B, T, \(width)]", input.shape, [0, 0, width]))
         }
-        let attended = try Tensor.multiHeadAttention(
-            query: query(input), key: key(input), value: value(input), heads: heads, keyValueHeads: heads, mask: mask)
-        return try output(attended)
+        // One product against the stacked weights gives (Q | K | V) side by side in each row.
+        let weight = try Tensor.concatenate([query.weight, key.weight, value.weight], axis: 0)
+        // The three projections are made together, all with a bias or all without.
+        let biases = [query.bias, key.bias, value.bias].compactMap { $0 }
+        let bias = biases.isEmpty ? nil : try Tensor.concatenate(biases, axis: 0)
+        let packed = try input.linear(weight: weight, bias: bias)
+        return try output(Tensor.multiHeadAttention(packed: packed, heads: heads, mask: mask))
     }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
