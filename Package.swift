@@ -119,7 +119,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Tensor"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "Datasets", "OrreryTestSupport"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor"]),
+        .testTarget(
+            name: "WorkloadsTests",
+            dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(

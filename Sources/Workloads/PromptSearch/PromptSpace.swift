@@ -1,0 +1,113 @@
+import Datasets
+import Tensor
+
+/// One prompt in a search space: an index into each of the space's lists. Small, hashable
+/// and codable, so it travels in task payloads and keys the score cache.
+public struct PromptCandidate: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var instruction: Int
+    public var template: Int
+    public var verbalizer: Int
+    /// Index into `PromptSpace.demonstrationCounts`: how many examples per class to show.
+    public var demonstrations: Int
+    /// Which draw of demonstrations (a seed for picking them from the demonstration pool).
+    public var demonstrationDraw: Int
+
+    public init(instruction: Int = 0, template: Int = 0, verbalizer: Int = 0, demonstrations: Int = 0, demonstrationDraw: Int = 0) {
+        self.instruction = instruction
+        self.template = template
+        self.verbalizer = verbalizer
+        self.demonstrations = demonstrations
+        self.demonstrationDraw = demonstrationDraw
+    }
+
+    public var description: String { "i\(instruction).t\(template).v\(verbalizer).d\(demonstrations).s\(demonstrationDraw)" }
+
+    var genes: [Int] { [instruction, template, verbalizer, demonstrations, demonstrationDraw] }
+
+    init(genes: [Int]) { self.init(instruction: genes[0], template: genes[1], verbalizer: genes[2], demonstrations: genes[3], demonstrationDraw: genes[4]) }
+}
+
+/// What a prompt search may vary: instructions, templates (with `{text}`), verbalizer sets
+/// (one word or phrase per class), how many demonstrations per class, and how many
+/// different draws of demonstrations to try. Candidate 0 of every list is the baseline.
+///
+/// It gives the `Search` strategies what they need: every candidate (exhaustive, halving),
+/// seeded samples (random), and mutation and crossover (evolution).
+public struct PromptSpace: Sendable, Equatable {
+    public let instructions: [String]
+    public let templates: [String]
+    public let verbalizers: [[String]]
+    public let demonstrationCounts: [Int]
+    public let demonstrationDraws: Int
+
+    public init(instructions: [String], templates: [String], verbalizers: [[String]], demonstrationCounts: [Int] = [0], demonstrationDraws: Int = 1) {
+        precondition(!instructions.isEmpty && !templates.isEmpty && !verbalizers.isEmpty && !demonstrationCounts.isEmpty && demonstrationDraws >= 1)
+        self.instructions = instructions
+        self.templates = templates
+        self.verbalizers = verbalizers
+        self.demonstrationCounts = demonstrationCounts
+        self.demonstrationDraws = demonstrationDraws
+    }
+
+    /// Choices per gene, in `PromptCandidate.genes` order.
+    var choices: [Int] { [instructions.count, templates.count, verbalizers.count, demonstrationCounts.count, demonstrationDraws] }
+
+    public var size: Int { choices.reduce(1, *) }
+
+    /// Every candidate, in a fixed order (the first gene varies slowest).
+    public func all() -> [PromptCandidate] {
+        var result: [[Int]] = [[]]
+        for count in choices { result = result.flatMap { prefix in (0..<count).map { prefix + [$0] } } }
+        return result.map(PromptCandidate.init(genes:))
+    }
+
+    public func sample(_ generator: inout SplitMix64) -> PromptCandidate {
+        PromptCandidate(genes: choices.map { Int(generator.next() % UInt64($0)) })
+    }
+
+    /// The same candidate with one gene (that has a choice) changed to another value.
+    public func mutate(_ candidate: PromptCandidate, _ generator: inout SplitMix64) -> PromptCandidate {
+        let variable = choices.indices.filter { choices[$0] > 1 }
+        guard !variable.isEmpty else { return candidate }
+        var genes = candidate.genes
+        let gene = variable[Int(generator.next() % UInt64(variable.count))]
+        genes[gene] = (genes[gene] + 1 + Int(generator.next() % UInt64(choices[gene] - 1))) % choices[gene]
+        return PromptCandidate(genes: genes)
+    }
+
+    /// Each gene from one parent or the other, at random.
+    public func crossover(_ a: PromptCandidate, _ b: PromptCandidate, _ generator: inout SplitMix64) -> PromptCandidate {
+        PromptCandidate(genes: zip(a.genes, b.genes).map { generator.next() % 2 == 0 ? $0 : $1 })
+    }
+}
+
+/// A candidate made concrete for a scorer: the shared prefix (instruction and
+/// demonstrations), the template each text is put into, and one verbalizer per class.
+public struct RenderedPrompt: Sendable, Equatable {
+    public let prefix: String
+    public let template: String
+    public let verbalizers: [String]
+
+    /// Renders `candidate`, drawing its demonstrations from `pool` (examples set aside from
+    /// dev and never scored): `count` per class, picked and ordered by a seed made from the
+    /// draw number, so the same candidate always shows the same demonstrations.
+    public init(_ candidate: PromptCandidate, in space: PromptSpace, pool: LabeledText) {
+        let template = space.templates[candidate.template]
+        let verbalizers = space.verbalizers[candidate.verbalizer]
+        let perClass = space.demonstrationCounts[candidate.demonstrations]
+        var generator = SplitMix64(seed: 0x5EED_0000 &+ UInt64(candidate.demonstrationDraw))
+        var chosen: [Int] = []
+        for label in pool.classes.indices {
+            var rows = pool.targets.indices.filter { pool.targets[$0] == label }
+            for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+            chosen += rows.prefix(perClass)
+        }
+        for i in stride(from: chosen.count - 1, to: 0, by: -1) { chosen.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        let demonstrations = chosen.map { row in
+            template.replacingOccurrences(of: "{text}", with: pool.texts[row]) + verbalizers[pool.targets[row]] + "\n\n"
+        }
+        prefix = space.instructions[candidate.instruction] + "\n\n" + demonstrations.joined()
+        self.template = template
+        self.verbalizers = verbalizers
+    }
+}
