@@ -27,6 +27,8 @@ public struct RegularizedEvolution<Candidate: Hashable & Sendable>: SearchStrate
     var generator: SplitMix64
     /// Scored members, oldest first.
     public private(set) var population: [(candidate: Candidate, score: Double)] = []
+    /// Candidates to try first (e.g. the baseline prompt), before any sample.
+    var seeds: [Candidate]
     var tried: Set<Candidate> = []
     var pending = 0
     var stalled = false
@@ -47,9 +49,6 @@ public struct RegularizedEvolution<Candidate: Hashable & Sendable>: SearchStrate
         generator = SplitMix64(seed: seed)
         seeds = initial
     }
-
-    /// Candidates to try first (e.g. the baseline prompt), before any sample.
-    var seeds: [Candidate]
 
     public mutating func ask() -> Trial<Candidate>? {
         guard tried.count < count, !stalled else { return nil }

@@ -96,6 +96,14 @@ struct StrategyTests {
         #expect(best >= Double(width - 1) && best > randomBest, "evolution \(best), random \(randomBest)")
     }
 
+    @Test("regularized evolution tries its initial candidates first, once each")
+    func evolutionSeeds() {
+        var evolution = RegularizedEvolution<Int>(
+            count: 5, budget: 1, populationSize: 3, seed: 1, initial: [42, 7, 42], sample: { Int($0.next() % 1000) }, mutate: { c, _ in c + 1 })
+        let trials = drive(&evolution, inFlight: 1) { c, _ in Double(c) }
+        #expect(Array(trials.map(\.candidate).prefix(2)) == [42, 7] && trials.count == 5 && Set(trials.map(\.candidate)).count == 5)
+    }
+
     @Test("a leaderboard ranks by the largest budget seen, then by score")
     func leaderboard() {
         var board = Leaderboard<String>()

@@ -121,7 +121,7 @@ public final class CausalLanguageModel: @unchecked Sendable {
                 prefixLast = try hidden.sliced(axis: 1, (prefix.count - 1)..<prefix.count)
             }
             return try contexts.map { context throws(TensorError) -> [Double] in
-                let cache = try shared.repeated(1)
+                let cache = shared.branch()
                 var last = prefixLast
                 if !context.isEmpty {
                     let hidden = try model.hiddenStates(model.embed(context, batch: 1, length: context.count), cache: cache)

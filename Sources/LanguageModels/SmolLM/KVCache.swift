@@ -27,6 +27,17 @@ public final class KVCache {
     /// Called once per forward pass after every layer appended `count` tokens.
     func advance(by count: Int) { length += count }
 
+    /// A cache that starts where this one is and then goes its own way: one shared prefix
+    /// continued by several texts in turn. Costs no copy, because appending never changes a
+    /// cached tensor, it makes a longer one.
+    public func branch() -> KVCache {
+        let copy = KVCache(layers: keys.count)
+        copy.keys = keys
+        copy.values = values
+        copy.length = length
+        return copy
+    }
+
     /// A copy of this (batch-1) cache repeated for `batch` sequences: one shared prefix
     /// continued in `batch` different ways.
     public func repeated(_ batch: Int) throws(TensorError) -> KVCache {

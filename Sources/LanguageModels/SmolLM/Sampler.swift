@@ -22,7 +22,7 @@ public struct Sampler: Sendable {
         var candidates = logits.indices.sorted { logits[$0] > logits[$1] }
         if topK > 0 { candidates = Array(candidates.prefix(topK)) }
         let top = logits[candidates[0]]
-        var weights = candidates.map { Double(((logits[$0] - top) / temperature)).exp }
+        var weights = candidates.map { Foundation.exp(Double((logits[$0] - top) / temperature)) }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
         if topP < 1 {
@@ -44,8 +44,4 @@ public struct Sampler: Sendable {
         for i in values.indices where values[i] > values[best] { best = i }
         return best
     }
-}
-
-extension Double {
-    fileprivate var exp: Double { Foundation.exp(self) }
 }

@@ -13,6 +13,8 @@ import Tensor
 public final class ByteLevelBPETokenizer: @unchecked Sendable {
     public let tokens: [String]
     public let specialTokens: [String: Int]
+    /// Special tokens longest first, so that one that begins with another is matched whole.
+    let specialsByLength: [(token: String, id: Int)]
     public let beginID: Int
     public let endID: Int
     /// The bytes each token stands for (special tokens: their UTF-8 spelling).
@@ -71,6 +73,7 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
             if ids[spelled] == nil { ids[spelled] = id }
         }
         specialTokens = special
+        specialsByLength = special.map { ($0.key, $0.value) }.sorted { $0.token.count != $1.token.count ? $0.token.count > $1.token.count : $0.token < $1.token }
         tokenBytes = bytes
         byteIDs = (0...255).map { ids[[UInt8($0)]] }
         guard byteIDs.compactMap({ $0 }).count >= 128 else {
@@ -99,8 +102,9 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
         var ids: [Int] = []
         var plain = ""
         var rest = Substring(text)
-        while let index = rest.firstIndex(of: "<") {
-            if let (token, id) = specialTokens.first(where: { rest[index...].hasPrefix($0.key) }) {
+        let starts = Set(specialsByLength.compactMap(\.token.first))
+        while let index = rest.firstIndex(where: starts.contains) {
+            if let (token, id) = specialsByLength.first(where: { rest[index...].hasPrefix($0.token) }) {
                 plain += rest[..<index]
                 ids += encodePlain(plain)
                 plain = ""
@@ -144,6 +148,4 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
     public func decode(_ ids: [Int]) -> String {
         String(decoding: ids.filter(tokens.indices.contains).flatMap { tokenBytes[$0] }, as: UTF8.self)
     }
-
-    public func id(of token: String) -> Int? { specialTokens[token] ?? tokens.firstIndex(of: token) }
 }

@@ -30,13 +30,7 @@ public struct GGUFFile: @unchecked Sendable {
     let data: Data
 
     public init(path: String) throws(TensorError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw TensorError(.badFile(path: path, detail: "cannot read: \(error.localizedDescription)"))
-        }
-        try self.init(data: data, source: path)
+        try self.init(data: MappedFile.read(path), source: path)
     }
 
     public init(data: Data, source: String) throws(TensorError) {

@@ -35,13 +35,7 @@ public enum Safetensors {
     /// Reads every F32 tensor of a safetensors file (other dtypes are skipped with their names
     /// listed in `skipped`). Memory-mapped while reading.
     public static func load(_ path: String) throws(TensorError) -> (tensors: [String: Tensor], skipped: [String]) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw TensorError(.badFile(path: path, detail: "cannot read: \(error.localizedDescription)"))
-        }
-        let (tensors, skipped, _) = try decode(data, source: path)
+        let (tensors, skipped, _) = try decode(MappedFile.read(path), source: path)
         return (tensors, skipped)
     }
 

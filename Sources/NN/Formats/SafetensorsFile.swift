@@ -23,13 +23,7 @@ public struct SafetensorsFile: @unchecked Sendable {
 
     /// Maps `path` and parses its header.
     public init(path: String) throws(TensorError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw TensorError(.badFile(path: path, detail: "cannot read: \(error.localizedDescription)"))
-        }
-        try self.init(data: data, source: path)
+        try self.init(data: MappedFile.read(path), source: path)
     }
 
     /// Parses safetensors bytes already in memory; `source` names them in errors.

@@ -23,18 +23,18 @@ extension Tensor {
         let x = storage.base, y = out.base, xhat = normalizedValues.base, gamma = weight.storage.base
         let beta = bias?.storage.base
         // Rows are independent: split across threads, eight lanes at a time within a row.
-        nonisolated(unsafe) let scales = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(rows, 1))
-        defer { scales.deallocate() }
-        Parallel.forEachChunk(rows, grain: n * 4) { range in
-            for row in range {
-                let (source, normal, target) = (x + row * n, xhat + row * n, y + row * n)
-                let mean = centered ? Tensor.sumContiguous(source, n) / Float(n) : 0
-                let r = 1 / (Self.sumOfSquares(source, n, around: mean) / Float(n) + epsilon).squareRoot()
-                scales[row] = r
-                Self.normalizeRow(source, n, mean: mean, scale: r, gamma: gamma, beta: beta, normalized: normal, output: target)
+        inverseScale.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let scales = buffer
+            Parallel.forEachChunk(rows, grain: n * 4) { range in
+                for row in range {
+                    let (source, normal, target) = (x + row * n, xhat + row * n, y + row * n)
+                    let mean = centered ? Tensor.sumContiguous(source, n) / Float(n) : 0
+                    let r = 1 / (Self.sumOfSquares(source, n, around: mean) / Float(n) + epsilon).squareRoot()
+                    scales[row] = r
+                    Self.normalizeRow(source, n, mean: mean, scale: r, gamma: gamma, beta: beta, normalized: normal, output: target)
+                }
             }
         }
-        for row in 0..<rows { inverseScale[row] = scales[row] }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         let shape = self.shape
         // The closure keeps the storages it reads alive: pointers alone would not.

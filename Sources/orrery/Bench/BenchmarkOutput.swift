@@ -22,9 +22,15 @@ enum BenchmarkOutput {
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
+    /// Rows as JSON (what scripts/bench/versus-torch reads) or as an aligned table.
+    static func print(_ rows: [Row], json: Bool) throws {
+        guard !json else { return try printJSON(rows) }
+        for row in rows { Swift.print(row.name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %10.1f ", row.median) + row.unit) }
+    }
+
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }

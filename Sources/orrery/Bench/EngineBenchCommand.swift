@@ -26,11 +26,7 @@ struct EngineBenchCommand: ParsableCommand {
         cases.append(("encoder layer forward", "sequences/s", { try encoder(backward: false) }))
         cases.append(("encoder layer forward+backward", "sequences/s", { try encoder(backward: true) }))
         let rows = try cases.filter { filter.map($0.name.contains) ?? true }.map { try BenchmarkOutput.measure(repeats: repeats, $0.name, unit: $0.unit, $0.body) }
-        if output.json {
-            try BenchmarkOutput.printJSON(rows)
-        } else {
-            for row in rows { print(String(format: "%-32@ %10.1f %@", row.name as NSString, row.median, row.unit)) }
-        }
+        try BenchmarkOutput.print(rows, json: output.json)
     }
 
 

@@ -30,67 +30,67 @@ struct LanguageModelBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let wanted = { (name: String) in filter.map(name.contains) ?? true }
-        var rows: [BenchmarkOutput.Row] = []
-        let minilmRow = "minilm embed, batch 16 x 32 tokens"
-        let prefillRow = "smollm2 prefill, 128 tokens", decodeRow = "smollm2 decode, 64 tokens after 32"
-        if wanted(minilmRow) {
-            let encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory)
-            // 16 sequences of [CLS] + 30 word pieces + [SEP].
-            let sequences = (0..<16).map { [101] + Self.syntheticIDs(count: 30, salt: $0, vocabulary: 30522, first: 1996) + [102] }
-            let batch = TokenBatch(sequences, padID: 0)
-            rows.append(try BenchmarkOutput.measure(repeats: repeats, minilmRow, unit: "sentences/s") {
-                let start = MonotonicClock.microseconds
-                let iterations = 4
-                for _ in 0..<iterations {
+        var cases: [(name: String, unit: String, body: () throws -> Double)] = []
+        // Models load lazily, once, and only when one of their rows is wanted.
+        var encoder: SentenceEncoder?
+        var lm: CausalLanguageModel?
+        func minilm() throws -> SentenceEncoder {
+            if encoder == nil { encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory) }
+            return encoder!
+        }
+        func smollm() throws -> CausalLanguageModel {
+            if lm == nil { lm = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, mode: weights) }
+            return lm!
+        }
+        func rate(_ count: Int, _ body: () throws -> Void) rethrows -> Double {
+            let start = MonotonicClock.microseconds
+            try body()
+            return Double(count) / (Double(MonotonicClock.microseconds - start) / 1e6)
+        }
+
+        // 16 sequences of [CLS] + 30 word pieces + [SEP].
+        let sequences = (0..<16).map { [101] + Self.syntheticIDs(count: 30, salt: $0, vocabulary: 30522, first: 1996) + [102] }
+        let batch = TokenBatch(sequences, padID: 0)
+        cases.append(("minilm embed, batch 16 x 32 tokens", "sentences/s", {
+            let encoder = try minilm()
+            return try rate(4 * 16) {
+                for _ in 0..<4 {
                     _ = try withNoGrad { () throws(TensorError) in try encoder.encode(encoder.model.embed(batch), lengths: batch.lengths) }
                 }
-                return Double(iterations * 16) / (Double(MonotonicClock.microseconds - start) / 1e6)
-            })
-        }
-        let reuseRow = "smollm2 score, shared prefix cached", recomputeRow = "smollm2 score, prefix recomputed"
-        if [prefillRow, decodeRow, reuseRow, recomputeRow].contains(where: wanted) {
-            let lm = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, mode: weights)
-            let model = lm.model
-            let prompt = Self.syntheticIDs(count: 128, salt: 1, vocabulary: 49152, first: 17)
-            if wanted(prefillRow) { rows.append(try BenchmarkOutput.measure(repeats: repeats, prefillRow, unit: "tokens/s") {
-                let start = MonotonicClock.microseconds
+            }
+        }))
+        let prompt = Self.syntheticIDs(count: 128, salt: 1, vocabulary: 49152, first: 17)
+        cases.append(("smollm2 prefill, 128 tokens", "tokens/s", {
+            let model = try smollm().model
+            return try rate(128) {
                 try withNoGrad { () throws(TensorError) in
                     let hidden = try model.hiddenStates(model.embed(prompt, batch: 1, length: prompt.count))
                     _ = try model.logits(hidden.sliced(axis: 1, 127..<128))
                 }
-                return 128 / (Double(MonotonicClock.microseconds - start) / 1e6)
-            }) }
-            if wanted(decodeRow) { rows.append(try BenchmarkOutput.measure(repeats: repeats, decodeRow, unit: "tokens/s") {
-                let context = Array(prompt.prefix(32))
-                var decodeStart: Int64 = 0
-                let generated = try lm.generate(context, maxTokens: 65, sampler: Sampler(temperature: 0)) { _ in
-                    if decodeStart == 0 { decodeStart = MonotonicClock.microseconds }
-                    return true
-                }
-                // The first token comes from the prefill; the next 64 are decode steps.
-                return Double(generated.count - 1) / (Double(MonotonicClock.microseconds - decodeStart) / 1e6)
-            }) }
-        }
-        if wanted(reuseRow) || wanted(recomputeRow) {
-            // Prompt scoring's shape: a 96-token instruction with demonstrations shared by 16
-            // items of a 16-token text and a 2-token label each (rows without a peer: Orrery only).
-            let lm = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, mode: weights)
-            let prefix = Self.syntheticIDs(count: 96, salt: 2, vocabulary: 49152, first: 17)
-            let items = (0..<16).map { (context: Self.syntheticIDs(count: 16, salt: 10 + $0, vocabulary: 49152, first: 17), continuation: [3000 + $0, 42]) }
-            for (row, reuse) in [(reuseRow, true), (recomputeRow, false)] where wanted(row) {
-                rows.append(try BenchmarkOutput.measure(repeats: repeats, row, unit: "items/s") {
-                    let start = MonotonicClock.microseconds
-                    _ = try lm.logLikelihoods(prefix: prefix, items: items, reusePrefix: reuse)
-                    return Double(items.count) / (Double(MonotonicClock.microseconds - start) / 1e6)
-                })
             }
+        }))
+        cases.append(("smollm2 decode, 64 tokens after 32", "tokens/s", {
+            var decodeStart: Int64 = 0
+            let generated = try smollm().generate(Array(prompt.prefix(32)), maxTokens: 65, sampler: Sampler(temperature: 0)) { _ in
+                if decodeStart == 0 { decodeStart = MonotonicClock.microseconds }
+                return true
+            }
+            // The first token comes from the prefill; the next 64 are decode steps.
+            return Double(generated.count - 1) / (Double(MonotonicClock.microseconds - decodeStart) / 1e6)
+        }))
+        // Prompt scoring's shape: a 96-token instruction with demonstrations shared by 16 items
+        // of a 16-token text and a 2-token label each (rows without a peer: Orrery only).
+        let prefix = Self.syntheticIDs(count: 96, salt: 2, vocabulary: 49152, first: 17)
+        let items = (0..<16).map { (context: Self.syntheticIDs(count: 16, salt: 10 + $0, vocabulary: 49152, first: 17), continuation: [3000 + $0, 42]) }
+        for (name, reuse) in [("smollm2 score, shared prefix cached", true), ("smollm2 score, prefix recomputed", false)] {
+            cases.append((name, "items/s", {
+                let lm = try smollm()
+                return try rate(items.count) { _ = try lm.logLikelihoods(prefix: prefix, items: items, reusePrefix: reuse) }
+            }))
         }
-        if output.json {
-            try BenchmarkOutput.printJSON(rows)
-        } else {
-            for row in rows { print(row.name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %10.1f ", row.median) + row.unit) }
+        let rows = try cases.filter { filter.map($0.name.contains) ?? true }.map {
+            try BenchmarkOutput.measure(repeats: repeats, $0.name, unit: $0.unit, $0.body)
         }
+        try BenchmarkOutput.print(rows, json: output.json)
     }
-
 }

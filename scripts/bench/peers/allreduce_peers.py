@@ -9,10 +9,8 @@ Same sizes (4 KB .. 64 MB, x4), same timing rule as Orrery's bench: warm-up, the
 `--seconds` of calls per size, the slowest rank's median reported. Run by hand, never by CI.
 """
 import argparse
-import json
 import os
 import statistics
-import sys
 import time
 
 SIZES = [4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]

@@ -6,12 +6,11 @@ Threads: torch.set_num_threads(--threads). Medians of --repeats timed runs after
 
     .venv-peers/bin/python scripts/bench/peers/torch_engine.py --threads 1 --json
 """
-import argparse
-import json
-import statistics
 import time
 
 import torch
+
+from peer_bench import arguments, measure, report
 
 
 def sgemm(n):
@@ -58,28 +57,14 @@ def encoder(backward):
     return iterations * 16 / (time.perf_counter() - start)
 
 
-def measure(name, unit, body, repeats):
-    body()
-    runs = [body() for _ in range(repeats)]
-    return {"name": name, "unit": unit, "median": statistics.median(runs), "runs": runs}
-
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = arguments()
     rows = [measure(f"sgemm {n}", "GFLOP/s", lambda n=n: sgemm(n), args.repeats) for n in (256, 512, 1024, 2048)]
     rows += [measure(f"mlp train step, batch {b}", "samples/s", lambda b=b: mlp_steps(b), args.repeats) for b in (64, 256)]
     rows.append(measure("encoder layer forward", "sequences/s", lambda: encoder(False), args.repeats))
     rows.append(measure("encoder layer forward+backward", "sequences/s", lambda: encoder(True), args.repeats))
-    if args.json:
-        print(json.dumps(rows, sort_keys=True))
-    else:
-        for row in rows:
-            print(f"{row['name']:32} {row['median']:10.1f} {row['unit']}")
+    report(rows, args.json)
 
 
 if __name__ == "__main__":

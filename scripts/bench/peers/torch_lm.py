@@ -10,11 +10,8 @@ Before timing, the script checks that its models reproduce the reference values.
 
     .venv-peers/bin/python scripts/bench/peers/torch_lm.py --threads 1 --json
 """
-import argparse
 import json
-import math
 import os
-import statistics
 import sys
 import time
 
@@ -24,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../reference"))
 import lm_reference as reference  # noqa: E402
+from peer_bench import arguments, measure, report  # noqa: E402
 
 DATA = os.environ.get("ORRERY_DATA", os.path.expanduser("~/.cache/orrery"))
 
@@ -132,19 +130,9 @@ def check(minilm, smollm):
     assert smollm.generate(ref["smollm2"]["logit_prompt_ids"], 8) == greedy, "SmolLM2 peer does not match the reference"
 
 
-def measure(name, unit, body, repeats):
-    body()
-    runs = [body() for _ in range(repeats)]
-    return {"name": name, "unit": unit, "median": statistics.median(runs), "runs": runs}
-
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = arguments()
     minilm, smollm = MiniLM(), SmolLM()
     check(minilm, smollm)
 
@@ -174,11 +162,7 @@ def main():
         measure("smollm2 prefill, 128 tokens", "tokens/s", prefill, args.repeats),
         measure("smollm2 decode, 64 tokens after 32", "tokens/s", decode, args.repeats),
     ]
-    if args.json:
-        print(json.dumps(rows, sort_keys=True))
-    else:
-        for row in rows:
-            print(f"{row['name']:40} {row['median']:10.1f} {row['unit']}")
+    report(rows, args.json)
 
 
 if __name__ == "__main__":
