@@ -81,7 +81,8 @@ let package = Package(
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", "Runtime", "Tensor", "NN", "Datasets", "Collectives", .product(name: "Yams", package: "Yams"),
+                "Wire", "Runtime", "Tensor", "NN", "Datasets", "Collectives", "LanguageModels", "Search",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -121,7 +122,9 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "Datasets", "OrreryTestSupport"]),
         .testTarget(
             name: "WorkloadsTests",
-            dependencies: ["Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search"]),
+            dependencies: [
+                "Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search", "LanguageModels", "Runtime",
+            ]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(

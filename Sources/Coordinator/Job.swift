@@ -83,6 +83,7 @@ final class Job {
         } else {
             info.reportText = report.text
             info.reportJson = report.json
+            info.reportFiles = report.files
         }
         if let roundTripPercentiles {
             info.roundTripP50Us = roundTripPercentiles.p50

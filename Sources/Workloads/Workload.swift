@@ -34,6 +34,13 @@ public protocol Planner: AnyObject {
     var expectedTaskCount: Int? { get }
     /// The job's result so far: the final one once `isComplete`.
     func report() -> JobReport
+    /// What the job will cost at most (evaluations, tasks), for a dry run; nil when the
+    /// planner cannot tell before it starts.
+    var plannedCost: String? { get }
+}
+
+extension Planner {
+    public var plannedCost: String? { nil }
 }
 
 /// A task as a planner describes it: a key unique within its job, and the payload its
@@ -98,13 +105,17 @@ public struct TaskOutput: Sendable, Equatable {
     }
 }
 
-/// A job's result, for people (`text`) and for programs (`json`).
+/// A job's result, for people (`text`) and for programs (`json`), with any tables the
+/// workload writes as files (`files`: name → contents, e.g. "leaderboard.csv"), which
+/// `orrery submit --report-dir` and `launch --report-dir` save.
 public struct JobReport: Sendable, Equatable {
     public var text: String
     public var json: String
+    public var files: [String: String]
 
-    public init(text: String, json: String) {
+    public init(text: String, json: String, files: [String: String] = [:]) {
         self.text = text
         self.json = json
+        self.files = files
     }
 }

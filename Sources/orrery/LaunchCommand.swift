@@ -32,6 +32,7 @@ struct LaunchCommand: ParsableCommand {
     var daemonLogLevel = "warning"
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var runOptions: RunOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -41,7 +42,11 @@ struct LaunchCommand: ParsableCommand {
 
     func run() throws {
         logging.bootstrap()
-        let (yaml, _) = try JobSpecFile.load(spec)
+        let (yaml, validated) = try JobSpecFile.load(spec)
+        if runOptions.dryRun {
+            RunOptions.printCost(validated, source: spec)
+            return
+        }
         SignalTrap.install()
         let logDirectory = logDir ?? LocalCluster.makeLogDirectory()
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
@@ -58,6 +63,7 @@ struct LaunchCommand: ParsableCommand {
         }
         cluster.stop()
         JobResultPrinter.print(job, json: output.json)
+        try runOptions.save(job)
         let code = JobResultPrinter.exitCode(for: job)
         if code == 0 && logDir == nil {
             try? FileManager.default.removeItem(atPath: logDirectory)

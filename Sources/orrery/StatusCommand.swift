@@ -43,6 +43,10 @@ struct StatusCommand: ParsableCommand {
                     "\(job.tasksRunning)", "\(job.tasksQueued)", "\(job.retries)", String(format: "%.1fs", job.elapsedS))
                     + (job.progress.isEmpty || job.state != .running ? "" : "  \(job.progress)"))
         }
+        // Running jobs' live reports (a prompt search's leaderboard, say).
+        for job in status.jobs where job.state == .running && !job.reportText.isEmpty {
+            print("\njob \(job.jobID) (\(job.name)):\n\(job.reportText)")
+        }
         let counters = status.counters
         print(
             "\nframes: \(counters.framesReceived) received, \(counters.framesMalformed) malformed, "

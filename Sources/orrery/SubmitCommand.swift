@@ -19,11 +19,16 @@ struct SubmitCommand: ParsableCommand {
     var detach = false
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var runOptions: RunOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
         logging.bootstrap()
-        let (yaml, _) = try JobSpecFile.load(spec)
+        let (yaml, validated) = try JobSpecFile.load(spec)
+        if runOptions.dryRun {
+            RunOptions.printCost(validated, source: spec)
+            return
+        }
         SignalTrap.install()
         let context = try ZMQContext()
         if detach {
@@ -37,6 +42,7 @@ struct SubmitCommand: ParsableCommand {
         }
         let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json)
         JobResultPrinter.print(job, json: output.json)
+        try runOptions.save(job)
         throw ExitCode(JobResultPrinter.exitCode(for: job))
     }
 }

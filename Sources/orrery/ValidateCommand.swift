@@ -13,6 +13,7 @@ struct ValidateCommand: ParsableCommand {
             let (_, job) = try JobSpecFile.load(path)
             let tasks = job.planner.expectedTaskCount.map { ", \($0) tasks" } ?? ""
             print("ok: \(path) (\(job.spec.name): \(job.spec.workload.kind)\(tasks))")
+            if let cost = job.planner.plannedCost { print(cost.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")) }
         }
     }
 }

@@ -15,7 +15,9 @@ struct PromptSpaceTests {
     @Test("every candidate is listed once, the baseline first")
     func enumeration() {
         let all = space.all()
-        #expect(all.count == space.size && space.size == 2 * 2 * 3 * 3 * 2 && Set(all).count == all.count)
+        // Zero demonstrations count once, not once per draw.
+        #expect(all.count == space.size && space.size == 2 * 2 * 3 * (1 + 2 * 2) && Set(all).count == all.count)
+        #expect(all.allSatisfy { $0 == space.canonical($0) })
         #expect(all.first == PromptCandidate())
     }
 
@@ -26,8 +28,10 @@ struct PromptSpaceTests {
             let a = space.sample(&generator), b = space.sample(&generator)
             let m = space.mutate(a, &generator)
             let changed = [m.instruction != a.instruction, m.template != a.template, m.verbalizer != a.verbalizer,
-                m.demonstrations != a.demonstrations, m.demonstrationDraw != a.demonstrationDraw].filter { $0 }.count
-            #expect(changed == 1)
+                m.demonstrations != a.demonstrations].filter { $0 }.count
+            // One gene changes; the draw alone only when demonstrations are shown.
+            #expect(m != a && m == space.canonical(m))
+            #expect(changed == 1 || (changed == 0 && m.demonstrationDraw != a.demonstrationDraw && space.demonstrationCounts[a.demonstrations] > 0))
             let c = space.crossover(a, b, &generator)
             #expect([a.instruction, b.instruction].contains(c.instruction) && [a.verbalizer, b.verbalizer].contains(c.verbalizer))
         }
@@ -63,6 +67,6 @@ struct PromptSpaceTests {
             for trial in batch { search.tell(trial, score: Double(trial.candidate.verbalizer * 10 + trial.candidate.demonstrations)) }
         }
         #expect(search.field.count == 1 && search.field[0].verbalizer == 2 && search.field[0].demonstrations == 2)
-        #expect(asked == 72 + 36 + 18 + 9 + 5 + 3 + 2)  // rungs until one is left
+        #expect(asked == 60 + 30 + 15 + 8 + 4 + 2)  // rungs until one is left
     }
 }

@@ -6,30 +6,71 @@ import Tensor
 public struct EmbeddingClassifier: Sendable {
     public let encoder: SentenceEncoder
     public let batchSize: Int
+    /// Texts (and demonstrations) longer than this many tokens are cut at a word boundary
+    /// before the template fills in, so that a template's words after {text} survive.
+    public let maxTextTokens: Int?
 
-    public init(encoder: SentenceEncoder, batchSize: Int = 16) {
+    public init(encoder: SentenceEncoder, batchSize: Int = 16, maxTextTokens: Int? = nil) {
         self.encoder = encoder
         self.batchSize = batchSize
+        self.maxTextTokens = maxTextTokens
+    }
+
+    /// `text` cut to at most `maxTextTokens` WordPiece tokens, at a word boundary.
+    func truncated(_ text: String) -> String {
+        guard let maxTextTokens, encoder.tokenizer.encode(text).count - 2 > maxTextTokens else { return text }
+        var kept: [Substring] = [], used = 0
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            used += encoder.tokenizer.encode(String(word)).count - 2  // less [CLS] and [SEP]
+            if used > maxTextTokens { break }
+            kept.append(word)
+        }
+        return kept.joined(separator: " ")
     }
 
     /// Cosine similarities [text][class].
     /// - Parameter template: contains `{text}`, e.g. "A news article: {text}".
     public func scores(template: String, texts: [String], descriptions: [String]) throws(TensorError) -> [[Double]] {
-        let classes = try encoder.embed(descriptions)
-        var rows: [[Double]] = []
-        for start in stride(from: 0, to: texts.count, by: Swift.max(1, batchSize)) {
-            let batch = texts[start..<Swift.min(texts.count, start + Swift.max(1, batchSize))]
-            let embedded = try encoder.embed(batch.map { template.replacingOccurrences(of: "{text}", with: $0) })
-            // Unit vectors: the product is the cosine.
-            let similarity = try embedded.matmul(classes, transposeB: true).scalars
-            for i in 0..<batch.count {
-                rows.append((0..<descriptions.count).map { Double(similarity[i * descriptions.count + $0]) })
-            }
+        try similarities(template: template, texts: texts, classes: encoder.embed(descriptions))
+    }
+
+    /// Cosine similarities [text][class] with few-shot class vectors: each class's vector is
+    /// the normalized sum of its description's embedding and its demonstrations' embeddings
+    /// (a prototype, as in prototypical networks), so labeled examples sharpen a vague
+    /// description. `instruction`, when not empty, is put before every filled template.
+    public func scores(
+        instruction: String, template: String, texts: [String], descriptions: [String], demonstrations: [Demonstration]
+    ) throws(TensorError) -> [[Double]] {
+        guard demonstrations.allSatisfy({ descriptions.indices.contains($0.label) }) else {
+            throw TensorError(.invalidArgument("a demonstration's label is not one of the \(descriptions.count) classes"))
         }
-        return rows
+        let filled = instruction.isEmpty ? template : instruction + " " + template
+        guard !demonstrations.isEmpty else { return try scores(template: filled, texts: texts, descriptions: descriptions) }
+        let width = encoder.model.config.hiddenSize
+        var vectors = try encoder.embed(descriptions).scalars
+        let shown = try encoder.embed(demonstrations.map { filled.replacingOccurrences(of: "{text}", with: truncated($0.text)) }).scalars
+        for (row, demonstration) in demonstrations.enumerated() {
+            for j in 0..<width { vectors[demonstration.label * width + j] += shown[row * width + j] }
+        }
+        let classes = try Tensor(vectors, shape: Shape([descriptions.count, width])).l2Normalized()
+        return try similarities(template: filled, texts: texts, classes: classes)
     }
 
     public func predict(template: String, texts: [String], descriptions: [String]) throws(TensorError) -> [Int] {
         try scores(template: template, texts: texts, descriptions: descriptions).map(LikelihoodClassifier.argmax)
+    }
+
+    /// Dot products of the embedded, filled-in texts with unit class vectors [classes, width].
+    private func similarities(template: String, texts: [String], classes: Tensor) throws(TensorError) -> [[Double]] {
+        let count = classes.shape.dimensions[0]
+        var rows: [[Double]] = []
+        for start in stride(from: 0, to: texts.count, by: Swift.max(1, batchSize)) {
+            let batch = texts[start..<Swift.min(texts.count, start + Swift.max(1, batchSize))]
+            let embedded = try encoder.embed(batch.map { template.replacingOccurrences(of: "{text}", with: truncated($0)) })
+            // Unit vectors: the product is the cosine.
+            let similarity = try embedded.matmul(classes, transposeB: true).scalars
+            for i in 0..<batch.count { rows.append((0..<count).map { Double(similarity[i * count + $0]) }) }
+        }
+        return rows
     }
 }

@@ -23,6 +23,35 @@ public struct LikelihoodClassifier: Sendable {
         return try model.logLikelihoods(prefix: tokenizer.encode(prefix), contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
     }
 
+    /// The prefix a prompt shares across texts: the instruction and a blank line (when there
+    /// is an instruction), then each demonstration as its filled template, its class's
+    /// verbalizer and a blank line.
+    public static func prefix(instruction: String, demonstrations: [Demonstration], template: String, verbalizers: [String]) -> String {
+        let head = instruction.isEmpty ? "" : instruction + "\n\n"
+        return head + demonstrations.map { template.replacingOccurrences(of: "{text}", with: $0.text) + verbalizers[$0.label] + "\n\n" }.joined()
+    }
+
+    /// Log-likelihoods [text][class] under a few-shot prompt, with demonstration texts cut
+    /// as texts are. Demonstration labels must index `verbalizers`.
+    ///
+    /// With `recomputePrefix` every text runs the whole prefix again (the same tokens), which
+    /// gives the same scores and measures what reusing the prefix's keys and values saves.
+    public func scores(
+        instruction: String, demonstrations: [Demonstration], template: String, texts: [String], verbalizers: [String],
+        recomputePrefix: Bool = false
+    ) throws(TensorError) -> [[Double]] {
+        guard demonstrations.allSatisfy({ verbalizers.indices.contains($0.label) }) else {
+            throw TensorError(.invalidArgument("a demonstration's label is not one of the \(verbalizers.count) classes"))
+        }
+        let shown = demonstrations.map { Demonstration(text: truncated($0.text), label: $0.label) }
+        let prefix = Self.prefix(instruction: instruction, demonstrations: shown, template: template, verbalizers: verbalizers)
+        guard recomputePrefix else { return try scores(prefix: prefix, template: template, texts: texts, verbalizers: verbalizers) }
+        let tokenizer = model.tokenizer
+        let prefixIDs = tokenizer.encode(prefix)
+        let contexts = texts.map { prefixIDs + tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated($0))) }
+        return try model.logLikelihoods(prefix: [], contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
+    }
+
     /// The most likely class of each text.
     public func predict(prefix: String, template: String, texts: [String], verbalizers: [String]) throws(TensorError) -> [Int] {
         try scores(prefix: prefix, template: template, texts: texts, verbalizers: verbalizers).map(Self.argmax)
@@ -33,5 +62,6 @@ public struct LikelihoodClassifier: Sendable {
         return ids.count <= maxTextTokens ? text : model.tokenizer.decode(Array(ids.prefix(maxTextTokens)))
     }
 
-    static func argmax(_ row: [Double]) -> Int { row.indices.max { row[$0] < row[$1] } ?? 0 }
+    /// The index of the largest score (the first, on ties).
+    public static func argmax(_ row: [Double]) -> Int { row.indices.max { row[$0] < row[$1] } ?? 0 }
 }

@@ -234,6 +234,13 @@ public nonisolated struct Orrery_V1_JobInfo: @unchecked Sendable {
     set {_uniqueStorage()._progress = newValue}
   }
 
+  /// Tables the workload writes as files (name → contents, e.g. "leaderboard.csv"); set
+  /// once the job ends.
+  public var reportFiles: Dictionary<String,String> {
+    get {_storage._reportFiles}
+    set {_uniqueStorage()._reportFiles = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -506,7 +513,7 @@ nonisolated extension Orrery_V1_StatusRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0\u{1}progress\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0\u{1}progress\0\u{3}report_files\0")
 
   fileprivate class _StorageClass {
     var _jobID: String = String()
@@ -527,6 +534,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     var _roundTripP50Us: Double = 0
     var _roundTripP99Us: Double = 0
     var _progress: String = String()
+    var _reportFiles: Dictionary<String,String> = [:]
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -555,6 +563,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       _roundTripP50Us = source._roundTripP50Us
       _roundTripP99Us = source._roundTripP99Us
       _progress = source._progress
+      _reportFiles = source._reportFiles
     }
   }
 
@@ -591,6 +600,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._roundTripP50Us) }()
         case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._roundTripP99Us) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._progress) }()
+        case 19: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._reportFiles) }()
         default: break
         }
       }
@@ -653,6 +663,9 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._progress.isEmpty {
         try visitor.visitSingularStringField(value: _storage._progress, fieldNumber: 18)
       }
+      if !_storage._reportFiles.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._reportFiles, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -680,6 +693,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._roundTripP50Us != rhs_storage._roundTripP50Us {return false}
         if _storage._roundTripP99Us != rhs_storage._roundTripP99Us {return false}
         if _storage._progress != rhs_storage._progress {return false}
+        if _storage._reportFiles != rhs_storage._reportFiles {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -1,4 +1,5 @@
 import Datasets
+import LanguageModels
 import Tensor
 
 /// One prompt in a search space: an index into each of the space's lists. Small, hashable
@@ -52,39 +53,58 @@ public struct PromptSpace: Sendable, Equatable {
     /// Choices per gene, in `PromptCandidate.genes` order.
     var choices: [Int] { [instructions.count, templates.count, verbalizers.count, demonstrationCounts.count, demonstrationDraws] }
 
-    public var size: Int { choices.reduce(1, *) }
+    /// Distinct candidates: a draw of zero demonstrations is the same prompt whatever its
+    /// number, so those count once.
+    public var size: Int {
+        let withoutDraws = instructions.count * templates.count * verbalizers.count
+        let showing = demonstrationCounts.filter { $0 > 0 }.count
+        return withoutDraws * (demonstrationCounts.count - showing + showing * demonstrationDraws)
+    }
 
-    /// Every candidate, in a fixed order (the first gene varies slowest).
+    /// Every distinct candidate, in a fixed order (the first gene varies slowest).
     public func all() -> [PromptCandidate] {
         var result: [[Int]] = [[]]
         for count in choices { result = result.flatMap { prefix in (0..<count).map { prefix + [$0] } } }
-        return result.map(PromptCandidate.init(genes:))
+        return result.map(PromptCandidate.init(genes:)).filter { $0 == canonical($0) }
+    }
+
+    /// The candidate with its draw set to 0 when it shows no demonstrations, so that
+    /// candidates that render alike are equal.
+    public func canonical(_ candidate: PromptCandidate) -> PromptCandidate {
+        var result = candidate
+        if demonstrationCounts[candidate.demonstrations] == 0 { result.demonstrationDraw = 0 }
+        return result
     }
 
     public func sample(_ generator: inout SplitMix64) -> PromptCandidate {
-        PromptCandidate(genes: choices.map { Int(generator.next() % UInt64($0)) })
+        canonical(PromptCandidate(genes: choices.map { Int(generator.next() % UInt64($0)) }))
     }
 
-    /// The same candidate with one gene (that has a choice) changed to another value.
+    /// The same candidate with one gene (that has a choice) changed to another value (and
+    /// the draw reset when that leaves no demonstrations).
     public func mutate(_ candidate: PromptCandidate, _ generator: inout SplitMix64) -> PromptCandidate {
-        let variable = choices.indices.filter { choices[$0] > 1 }
+        // The draw gene means nothing while no demonstrations are shown.
+        let shows = demonstrationCounts[candidate.demonstrations] > 0
+        let variable = choices.indices.filter { choices[$0] > 1 && ($0 != 4 || shows) }
         guard !variable.isEmpty else { return candidate }
         var genes = candidate.genes
         let gene = variable[Int(generator.next() % UInt64(variable.count))]
         genes[gene] = (genes[gene] + 1 + Int(generator.next() % UInt64(choices[gene] - 1))) % choices[gene]
-        return PromptCandidate(genes: genes)
+        return canonical(PromptCandidate(genes: genes))
     }
 
     /// Each gene from one parent or the other, at random.
     public func crossover(_ a: PromptCandidate, _ b: PromptCandidate, _ generator: inout SplitMix64) -> PromptCandidate {
-        PromptCandidate(genes: zip(a.genes, b.genes).map { generator.next() % 2 == 0 ? $0 : $1 })
+        canonical(PromptCandidate(genes: zip(a.genes, b.genes).map { generator.next() % 2 == 0 ? $0 : $1 }))
     }
 }
 
-/// A candidate made concrete for a scorer: the shared prefix (instruction and
-/// demonstrations), the template each text is put into, and one verbalizer per class.
-public struct RenderedPrompt: Sendable, Equatable {
-    public let prefix: String
+/// A candidate made concrete for a scorer: instruction, the demonstrations drawn for it,
+/// the template each text is put into, and one verbalizer per class. The scorer decides
+/// how these become model input (`LikelihoodClassifier.prefix`, or class prototypes).
+public struct RenderedPrompt: Sendable, Hashable {
+    public let instruction: String
+    public let demonstrations: [Demonstration]
     public let template: String
     public let verbalizers: [String]
 
@@ -92,22 +112,23 @@ public struct RenderedPrompt: Sendable, Equatable {
     /// dev and never scored): `count` per class, picked and ordered by a seed made from the
     /// draw number, so the same candidate always shows the same demonstrations.
     public init(_ candidate: PromptCandidate, in space: PromptSpace, pool: LabeledText) {
-        let template = space.templates[candidate.template]
-        let verbalizers = space.verbalizers[candidate.verbalizer]
         let perClass = space.demonstrationCounts[candidate.demonstrations]
         var generator = SplitMix64(seed: 0x5EED_0000 &+ UInt64(candidate.demonstrationDraw))
         var chosen: [Int] = []
-        for label in pool.classes.indices {
+        for label in pool.classes.indices where perClass > 0 {
             var rows = pool.targets.indices.filter { pool.targets[$0] == label }
             for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
             chosen += rows.prefix(perClass)
         }
         for i in stride(from: chosen.count - 1, to: 0, by: -1) { chosen.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
-        let demonstrations = chosen.map { row in
-            template.replacingOccurrences(of: "{text}", with: pool.texts[row]) + verbalizers[pool.targets[row]] + "\n\n"
-        }
-        prefix = space.instructions[candidate.instruction] + "\n\n" + demonstrations.joined()
-        self.template = template
-        self.verbalizers = verbalizers
+        instruction = space.instructions[candidate.instruction]
+        demonstrations = chosen.map { Demonstration(text: pool.texts[$0], label: pool.targets[$0]) }
+        template = space.templates[candidate.template]
+        verbalizers = space.verbalizers[candidate.verbalizer]
+    }
+
+    /// The shared prefix a language model sees (demonstrations uncut).
+    public var prefix: String {
+        LikelihoodClassifier.prefix(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers)
     }
 }

@@ -48,6 +48,12 @@ public struct SpecNode {
         return scalar.string
     }
 
+    /// Text that may be empty (`""`), such as a prompt's empty instruction.
+    public func text() throws(SpecError) -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected text, got \(shown)") }
+        return scalar.string
+    }
+
     public func int(in range: ClosedRange<Int> = Int.min...Int.max) throws(SpecError) -> Int {
         guard case .scalar = node, let value = node.int else { throw error("expected an integer, got \(shown)") }
         guard range.contains(value) else { throw error("must be in \(Self.describe(range)), got \(value)") }

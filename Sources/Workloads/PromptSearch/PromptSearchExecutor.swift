@@ -1,0 +1,139 @@
+import Foundation
+import LanguageModels
+import Runtime
+import Tensor
+import Wire
+
+/// Scores prompts on a worker. Each model is loaded the first time a task needs it and
+/// kept for the worker's life, with the sha256 of its weights file, which must match the
+/// digest the planner keys its scores by.
+final class PromptSearchExecutor: Executor, @unchecked Sendable {
+    private let lock = NSLock()
+    private var smolLM2: (model: CausalLanguageModel, sha256: String)?
+    private var miniLM: (encoder: SentenceEncoder, sha256: String)?
+    private let smolLM2Path: String
+    private let miniLMDirectory: String
+
+    init(smolLM2Path: String = CausalLanguageModel.defaultPath, miniLMDirectory: String = SentenceEncoder.defaultDirectory) {
+        self.smolLM2Path = smolLM2Path
+        self.miniLMDirectory = miniLMDirectory
+    }
+
+    func execute(_ payload: Data, context: TaskContext) throws -> TaskOutput {
+        let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: payload)
+        switch task.kind {
+        case .score(let score): return try self.score(score, context: context)
+        case .paraphrase(let paraphrase): return try self.paraphrase(paraphrase, context: context)
+        case nil: throw TaskError("the prompt-search task names no kind (score or paraphrase)", retryable: false)
+        }
+    }
+
+    private func score(_ task: Orrery_V1_Workloads_PromptScoreTask, context: TaskContext) throws -> TaskOutput {
+        let prompt = task.prompt
+        guard !prompt.verbalizers.isEmpty, prompt.template.contains("{text}") else {
+            throw TaskError("the prompt needs verbalizers and a template with {text}", retryable: false)
+        }
+        let demonstrations = prompt.demonstrations.map { Demonstration(text: $0.text, label: Int($0.label)) }
+        try context.checkCancellation()
+        let started = MonotonicClock.milliseconds
+        let scores: [[Double]]
+        do {
+            switch PromptScorer(rawValue: task.scorer) {
+            case .smollm2:
+                let classifier = LikelihoodClassifier(model: try loadSmolLM2(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
+                scores = try classifier.scores(
+                    instruction: prompt.instruction, demonstrations: demonstrations, template: prompt.template, texts: task.texts,
+                    verbalizers: prompt.verbalizers, recomputePrefix: task.recomputePrefix)
+            case .minilm:
+                let classifier = EmbeddingClassifier(encoder: try loadMiniLM(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
+                scores = try classifier.scores(
+                    instruction: prompt.instruction, template: prompt.template, texts: task.texts, descriptions: prompt.verbalizers,
+                    demonstrations: demonstrations)
+            case nil:
+                throw TaskError("unknown scorer '\(task.scorer)' (known: \(PromptScorer.allCases.map(\.rawValue).joined(separator: ", ")))", retryable: false)
+            }
+        } catch let error as TensorError {
+            throw TaskError("scoring failed: \(error)", retryable: false)
+        }
+        var result = Orrery_V1_Workloads_PromptScoreResult()
+        result.predictions = scores.map { UInt32(LikelihoodClassifier.argmax($0)) }
+        result.modelSha256 = task.modelSha256
+        result.seconds = Double(MonotonicClock.milliseconds - started) / 1000
+        return TaskOutput(metrics: ["examples": Double(task.texts.count)], payload: EnvelopeCodec.encodePayload(result))
+    }
+
+    private func paraphrase(_ task: Orrery_V1_Workloads_ParaphraseTask, context: TaskContext) throws -> TaskOutput {
+        let model = try loadSmolLM2(task.modelSha256)
+        let request = "Rewrite this instruction in other words, keeping its meaning. Reply with the new instruction only.\n\n"
+            + "Instruction: \(task.instruction)"
+        let prompt = model.tokenizer.encode(model.chat.prompt(user: request))
+        var found: [String] = []
+        for attempt in 0..<Int(task.count) * 2 where found.count < Int(task.count) {
+            try context.checkCancellation()
+            let sampler = Sampler(temperature: Float(task.temperature), topK: 50, topP: 0.95, seed: task.seed &+ UInt64(attempt))
+            let ids: [Int]
+            do throws(TensorError) { ids = try model.generate(prompt, maxTokens: Int(task.maxTokens), sampler: sampler) } catch {
+                throw TaskError("generation failed: \(error)", retryable: false)
+            }
+            let text = Self.cleaned(model.tokenizer.decode(ids.filter { $0 != model.tokenizer.endID }))
+            if !text.isEmpty, text != task.instruction, !found.contains(text) { found.append(text) }
+        }
+        var result = Orrery_V1_Workloads_ParaphraseResult()
+        result.paraphrases = found
+        return TaskOutput(metrics: ["paraphrases": Double(found.count)], payload: EnvelopeCodec.encodePayload(result))
+    }
+
+    /// The first line of a reply, without a label such as "New instruction:" or quotes.
+    static func cleaned(_ reply: String) -> String {
+        var line = reply.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if let colon = line.firstIndex(of: ":"), line.distance(from: line.startIndex, to: colon) < 24,
+            line[..<colon].lowercased().contains("instruction")
+        {
+            line = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return line.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”` "))
+    }
+
+    // MARK: Models, loaded once
+
+    private func loadSmolLM2(_ expected: String) throws -> CausalLanguageModel {
+        try lock.withLock { () throws -> CausalLanguageModel in
+            if smolLM2 == nil {
+                let sha256 = try Self.digest(smolLM2Path)
+                do throws(ModelFileError) { smolLM2 = (try CausalLanguageModel(path: smolLM2Path), sha256) } catch {
+                    throw TaskError("cannot load SmolLM2: \(error)", retryable: true)
+                }
+            }
+            try Self.check(smolLM2!.sha256, expected, smolLM2Path)
+            return smolLM2!.model
+        }
+    }
+
+    private func loadMiniLM(_ expected: String) throws -> SentenceEncoder {
+        try lock.withLock { () throws -> SentenceEncoder in
+            let weights = "\(miniLMDirectory)/model.safetensors"
+            if miniLM == nil {
+                let sha256 = try Self.digest(weights)
+                do throws(ModelFileError) { miniLM = (try SentenceEncoder(directory: miniLMDirectory), sha256) } catch {
+                    throw TaskError("cannot load MiniLM: \(error)", retryable: true)
+                }
+            }
+            try Self.check(miniLM!.sha256, expected, weights)
+            return miniLM!.encoder
+        }
+    }
+
+    private static func digest(_ path: String) throws -> String {
+        do { return try SHA256.hex(file: path) } catch {
+            throw TaskError("cannot read \(path) (run scripts/fetch-data on this worker)", retryable: true)
+        }
+    }
+
+    /// A worker with other weights must not score: its scores would be filed under the
+    /// planner's digest. Retryable, so that another worker can take the task.
+    private static func check(_ actual: String, _ expected: String, _ path: String) throws {
+        guard expected.isEmpty || actual == expected else {
+            throw TaskError("\(path) has sha256 \(actual), the job's scores are keyed by \(expected)", retryable: true)
+        }
+    }
+}

@@ -1,0 +1,333 @@
+import Foundation
+import LanguageModels
+import Runtime
+import Search
+import Tensor
+import Wire
+
+/// Plans a prompt search on the coordinator.
+///
+/// Phases: paraphrasing (optional meta-prompting: SmolLM2 rewrites the instructions), then
+/// searching (the strategy proposes candidates; each is scored on a slice of dev, in tasks
+/// of `batch` examples; several candidates are scored at once and new ones are proposed
+/// as results arrive), then testing (the best candidate and the baseline on the test
+/// split). The score ledger keeps every prediction, so no (prompt, example) pair is ever
+/// scored twice, within a candidate's growing halving slices or across candidates that
+/// render to the same prompt.
+final class PromptSearchPlanner: Planner {
+    enum Phase: String {
+        case paraphrasing, searching, testing, done
+    }
+
+    let plan: PromptSearchPlan
+    private(set) var phase: Phase = .searching
+    private(set) var space: PromptSpace
+    private var strategy: (any SearchStrategy<PromptCandidate>)?
+    private(set) var ledger = ScoreLedger()
+    private var leaderboard = Leaderboard<PromptCandidate>()
+    /// Candidates being scored: the trial, its prompt key, and how many dev examples.
+    private var openTrials: [(trial: Trial<PromptCandidate>, prompt: String)] = []
+    private var pending: [String: PendingTask] = [:]
+    private var prompts: [String: RenderedPrompt] = [:]
+    private var promptKeys: [PromptCandidate: String] = [:]
+    private var taskNumber = 0
+    private(set) var devEvaluations = 0
+    private(set) var testEvaluations = 0
+    private var devPlanned = 0
+    private var budgetReached = false
+    private(set) var trialsScored = 0
+    private var trialsFailed = 0
+    private var tasksFailed = 0
+    private var firstFailure: String?
+    private(set) var paraphrases: [String] = []
+    private var scoringSeconds = 0.0
+    private(set) var testCandidates: [(role: String, candidate: PromptCandidate)] = []
+
+    enum PendingTask {
+        case score(prompt: String, split: PromptSplit, examples: [Int])
+        case paraphrase(instruction: String)
+    }
+
+    init(plan: PromptSearchPlan) {
+        self.plan = plan
+        self.space = plan.space
+    }
+
+    // MARK: Planner
+
+    func start() -> [PlannedTask] {
+        guard let paraphrase = plan.paraphrase else { return beginSearch() }
+        phase = .paraphrasing
+        var seed = plan.seed
+        return plan.space.instructions.filter { !$0.isEmpty }.map { instruction in
+            seed &+= 1
+            var task = Orrery_V1_Workloads_ParaphraseTask()
+            task.instruction = instruction
+            task.count = UInt32(paraphrase.count)
+            task.seed = seed
+            task.temperature = paraphrase.temperature
+            task.maxTokens = 48
+            task.modelSha256 = PromptScorer.smollm2.pinnedSHA256
+            var wrapper = Orrery_V1_Workloads_PromptSearchTask()
+            wrapper.paraphrase = task
+            return makeTask(prefix: "p", wrapper, .paraphrase(instruction: instruction))
+        }
+    }
+
+    func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
+        guard let task = pending.removeValue(forKey: outcome.key) else { return [] }
+        switch (task, outcome.result) {
+        case (.paraphrase, .success(let output)):
+            if let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_ParaphraseResult.self, from: output.payload) {
+                for text in result.paraphrases where !space.instructions.contains(text) && !paraphrases.contains(text) {
+                    paraphrases.append(text)
+                }
+            } else {
+                noteFailure(outcome.key, "the paraphrase result does not decode")
+            }
+        case (.score(let prompt, let split, let examples), .success(let output)):
+            if let predictions = predictions(in: output, count: examples.count, classes: plan.dev.classes.count) {
+                let added = ledger.record(prompt: prompt, split: split, examples: examples, predictions: predictions)
+                if split == .dev { devEvaluations += added } else { testEvaluations += added }
+            } else {
+                ledger.release(prompt: prompt, split: split, examples: examples)
+                noteFailure(outcome.key, "the result does not hold one class per example")
+            }
+        case (.score(let prompt, let split, let examples), .failure(let message)):
+            ledger.release(prompt: prompt, split: split, examples: examples)
+            noteFailure(outcome.key, message)
+        case (.paraphrase, .failure(let message)):
+            noteFailure(outcome.key, message)
+        }
+        if phase == .paraphrasing {
+            guard pending.isEmpty else { return [] }
+            return beginSearch()
+        }
+        return advance()
+    }
+
+    var isComplete: Bool { phase == .done && pending.isEmpty }
+
+    var failureReason: String? {
+        if phase == .done && testCandidates.isEmpty { return "no candidate was scored; first failure: \(firstFailure ?? "none")" }
+        if testCandidates.contains(where: { testPredictions($0.candidate) == nil }) {
+            return "the test split could not be scored; first failure: \(firstFailure ?? "none")"
+        }
+        return nil
+    }
+
+    var expectedTaskCount: Int? { nil }
+
+    func report() -> JobReport { PromptSearchReport(planner: self).make() }
+
+    /// What the search will cost at most, for `orrery validate` and `--dry-run`.
+    var plannedCost: String? { PromptSearchCost(plan: plan).text }
+
+    // MARK: Searching
+
+    private func beginSearch() -> [PlannedTask] {
+        if !paraphrases.isEmpty {
+            space = PromptSpace(
+                instructions: space.instructions + paraphrases, templates: space.templates, verbalizers: space.verbalizers,
+                demonstrationCounts: space.demonstrationCounts, demonstrationDraws: space.demonstrationDraws)
+        }
+        strategy = Self.makeStrategy(plan.strategy, space: space, devCount: plan.dev.count, seed: plan.seed)
+        phase = .searching
+        return advance()
+    }
+
+    static func makeStrategy(_ choice: PromptStrategy, space: PromptSpace, devCount: Int, seed: UInt64) -> any SearchStrategy<PromptCandidate> {
+        switch choice {
+        case .exhaustive:
+            return ExhaustiveSearch(candidates: space.all(), budget: devCount)
+        case .random(let count):
+            return RandomSearch(count: count, budget: devCount, seed: seed, sample: { space.sample(&$0) })
+        case .halving(let count, let minimum, let reduction):
+            var field = space.all()
+            if let count, count < field.count {
+                var generator = SplitMix64(seed: seed)
+                var sampled: [PromptCandidate] = [PromptCandidate()]
+                while sampled.count < count {
+                    let candidate = space.sample(&generator)
+                    if !sampled.contains(candidate) { sampled.append(candidate) }
+                }
+                field = sampled
+            }
+            return SuccessiveHalving(candidates: field, minimumBudget: min(minimum, devCount), maximumBudget: devCount, reduction: reduction)
+        case .evolution(let count, let population, let tournament, let crossover):
+            return RegularizedEvolution(
+                count: count, budget: devCount, populationSize: population, tournamentSize: tournament, crossoverRate: crossover,
+                seed: seed, initial: [PromptCandidate()], sample: { space.sample(&$0) }, mutate: { space.mutate($0, &$1) },
+                crossover: { space.crossover($0, $1, &$2) })
+        }
+    }
+
+    /// Tells the strategy about every candidate whose examples are all scored, asks it for
+    /// more while there is room and budget, and moves on to testing once the search is over.
+    private func advance() -> [PlannedTask] {
+        var planned: [PlannedTask] = []
+        guard phase == .searching, var strategy else { return phase == .testing ? finishTesting() : [] }
+        var progressed = true
+        while progressed {
+            progressed = false
+            for (index, open) in openTrials.enumerated().reversed() {
+                let examples = 0..<open.trial.budget
+                if let predictions = ledger.predictions(prompt: open.prompt, split: .dev, examples: examples) {
+                    let correct = zip(predictions, plan.dev.targets[examples]).filter { $0 == $1 }.count
+                    let accuracy = Double(correct) / Double(max(1, examples.count))
+                    strategy.tell(open.trial, score: accuracy)
+                    leaderboard.record(open.trial, score: accuracy)
+                    trialsScored += 1
+                    openTrials.remove(at: index)
+                    progressed = true
+                } else if !hasPending(prompt: open.prompt, split: .dev) {
+                    // Its tasks failed for good: the strategy hears the worst score, and
+                    // the leaderboard nothing.
+                    strategy.tell(open.trial, score: -1)
+                    trialsFailed += 1
+                    openTrials.remove(at: index)
+                    progressed = true
+                }
+            }
+            while !budgetReached, openTrials.count < plan.concurrentTrials, let trial = strategy.ask() {
+                let prompt = key(for: trial.candidate)
+                let budget = min(trial.budget, plan.dev.count)
+                let missing = ledger.claimMissing(prompt: prompt, split: .dev, examples: 0..<budget)
+                if devPlanned + missing.count > plan.budget {
+                    ledger.release(prompt: prompt, split: .dev, examples: missing)
+                    budgetReached = true
+                    break
+                }
+                devPlanned += missing.count
+                planned += scoreTasks(prompt: prompt, split: .dev, examples: missing)
+                openTrials.append((Trial(candidate: trial.candidate, budget: budget, rung: trial.rung), prompt))
+                progressed = true
+            }
+        }
+        self.strategy = strategy
+        if openTrials.isEmpty && (strategy.isFinished || budgetReached || pending.isEmpty) {
+            phase = .testing
+            planned += planTests()
+        }
+        return planned
+    }
+
+    private func hasPending(prompt: String, split: PromptSplit) -> Bool {
+        pending.values.contains { task in
+            if case .score(let other, let otherSplit, _) = task { return other == prompt && otherSplit == split }
+            return false
+        }
+    }
+
+    // MARK: Testing
+
+    /// The best candidate on dev and the baseline, each on the whole test split.
+    private func planTests() -> [PlannedTask] {
+        guard let best = ranked.first?.candidate else {
+            phase = .done
+            return []
+        }
+        testCandidates = [("best", best)]
+        if best != PromptCandidate() { testCandidates.append(("baseline", PromptCandidate())) }
+        let tasks = testCandidates.flatMap { entry in
+            let prompt = key(for: entry.candidate)
+            return scoreTasks(prompt: prompt, split: .test, examples: ledger.claimMissing(prompt: prompt, split: .test, examples: 0..<plan.test.count))
+        }
+        return tasks + finishTesting()
+    }
+
+    private func finishTesting() -> [PlannedTask] {
+        if pending.isEmpty { phase = .done }
+        return []
+    }
+
+    func testPredictions(_ candidate: PromptCandidate) -> [Int]? {
+        ledger.predictions(prompt: key(for: candidate), split: .test, examples: 0..<plan.test.count)
+    }
+
+    // MARK: Tasks
+
+    private func scoreTasks(prompt: String, split: PromptSplit, examples: [Int]) -> [PlannedTask] {
+        guard let rendered = prompts[prompt] else { return [] }
+        let data = split == .dev ? plan.dev : plan.test
+        return stride(from: 0, to: examples.count, by: plan.batch).map { start in
+            let chunk = Array(examples[start..<min(examples.count, start + plan.batch)])
+            var task = Orrery_V1_Workloads_PromptScoreTask()
+            task.scorer = plan.scorer.rawValue
+            task.modelSha256 = plan.modelSHA256
+            task.prompt = Self.wire(rendered)
+            task.texts = chunk.map { data.texts[$0] }
+            task.maxTextTokens = UInt32(plan.maxTextTokens)
+            task.recomputePrefix = plan.recomputePrefix
+            var wrapper = Orrery_V1_Workloads_PromptSearchTask()
+            wrapper.score = task
+            return makeTask(prefix: split == .dev ? "d" : "t", wrapper, .score(prompt: prompt, split: split, examples: chunk))
+        }
+    }
+
+    private func makeTask(prefix: String, _ wrapper: Orrery_V1_Workloads_PromptSearchTask, _ task: PendingTask) -> PlannedTask {
+        let key = "\(prefix)\(taskNumber)"
+        taskNumber += 1
+        pending[key] = task
+        return PlannedTask(key: key, payload: EnvelopeCodec.encodePayload(wrapper))
+    }
+
+    static func wire(_ rendered: RenderedPrompt) -> Orrery_V1_Workloads_Prompt {
+        var prompt = Orrery_V1_Workloads_Prompt()
+        prompt.instruction = rendered.instruction
+        prompt.template = rendered.template
+        prompt.verbalizers = rendered.verbalizers
+        prompt.demonstrations = rendered.demonstrations.map { demonstration in
+            var wire = Orrery_V1_Workloads_Demonstration()
+            wire.text = demonstration.text
+            wire.label = UInt32(demonstration.label)
+            return wire
+        }
+        return prompt
+    }
+
+    /// The score-cache key of a candidate: the digest of the weights and of everything the
+    /// scorer sees, so candidates that render alike (no demonstrations, different draws)
+    /// share their scores.
+    func key(for candidate: PromptCandidate) -> String {
+        if let known = promptKeys[candidate] { return known }
+        let rendered = RenderedPrompt(candidate, in: space, pool: plan.pool)
+        var parts = [plan.scorer.rawValue, plan.modelSHA256, "\(plan.maxTextTokens)", rendered.instruction, rendered.template]
+        parts += rendered.verbalizers
+        parts += rendered.demonstrations.map { "\($0.label):\($0.text)" }
+        let key = SHA256.hex(parts.map { "\($0.utf8.count):\($0)" }.joined())
+        promptKeys[candidate] = key
+        prompts[key] = rendered
+        return key
+    }
+
+    func rendered(_ candidate: PromptCandidate) -> RenderedPrompt { prompts[key(for: candidate)]! }
+
+    private func predictions(in output: TaskOutput, count: Int, classes: Int) -> [Int]? {
+        guard let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptScoreResult.self, from: output.payload),
+            result.predictions.count == count, result.predictions.allSatisfy({ $0 < classes })
+        else { return nil }
+        scoringSeconds += result.seconds
+        return result.predictions.map(Int.init)
+    }
+
+    private func noteFailure(_ key: String, _ message: String) {
+        tasksFailed += 1
+        if firstFailure == nil { firstFailure = "task \(key): \(message)" }
+    }
+
+    // MARK: For the report
+
+    /// Scored candidates, best first: larger slices of dev first, then higher accuracy.
+    var ranked: [(candidate: PromptCandidate, score: Double, budget: Int)] { leaderboard.ranked }
+
+    /// Correct predictions of `candidate` on the first `examples` dev examples.
+    func devCorrect(_ candidate: PromptCandidate, examples: Int) -> Int {
+        guard let predictions = ledger.predictions(prompt: key(for: candidate), split: .dev, examples: 0..<examples) else { return 0 }
+        return zip(predictions, plan.dev.targets).filter { $0 == $1 }.count
+    }
+
+    var counters: (tasksFailed: Int, trialsFailed: Int, budgetReached: Bool, scoringSeconds: Double, firstFailure: String?) {
+        (tasksFailed, trialsFailed, budgetReached, scoringSeconds, firstFailure)
+    }
+}

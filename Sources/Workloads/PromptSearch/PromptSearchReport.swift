@@ -1,0 +1,168 @@
+import Foundation
+import Search
+
+/// The leaderboard and final comparison of a prompt search: text for `status` and the end
+/// of `submit`, JSON for programs, and CSV files (`leaderboard.csv`, `test.csv`).
+struct PromptSearchReport {
+    let planner: PromptSearchPlanner
+
+    struct Entry: Encodable {
+        let rank: Int
+        let candidate: String
+        let devCorrect: Int
+        let devSeen: Int
+        let devAccuracy: ConfidenceInterval
+        let instruction: String
+        let template: String
+        let verbalizers: [String]
+        let demonstrationsPerClass: Int
+        let demonstrationDraw: Int
+    }
+
+    struct TestResult: Encodable {
+        let role: String
+        let candidate: String
+        let correct: Int
+        let examples: Int
+        let accuracy: ConfidenceInterval
+    }
+
+    struct Summary: Encodable {
+        let task: String
+        let scorer: String
+        let modelSHA256: String
+        let strategy: String
+        let seed: UInt64
+        let phase: String
+        let spaceSize: Int
+        let paraphrases: [String]
+        let devExamples: Int
+        let testExamples: Int
+        let budget: Int
+        let budgetReached: Bool
+        let devEvaluations: Int
+        let testEvaluations: Int
+        let candidatesScored: Int
+        let candidatesFailed: Int
+        let tasksFailed: Int
+        let duplicateScoresIgnored: Int
+        let scoringSeconds: Double
+        let leaderboard: [Entry]
+        let test: [TestResult]
+        /// Best minus baseline on the same test examples, with its paired 95% interval.
+        let testDifference: ConfidenceInterval?
+    }
+
+    func make() -> JobReport {
+        let summary = makeSummary()
+        return JobReport(
+            text: text(summary), json: ReportJSON.encode(summary),
+            files: ["leaderboard.csv": leaderboardCSV(summary), "test.csv": testCSV(summary)])
+    }
+
+    private func makeSummary() -> Summary {
+        let plan = planner.plan
+        let entries = planner.ranked.enumerated().map { rank, row in
+            let rendered = planner.rendered(row.candidate)
+            let correct = planner.devCorrect(row.candidate, examples: row.budget)
+            return Entry(
+                rank: rank + 1, candidate: row.candidate.description, devCorrect: correct, devSeen: row.budget,
+                devAccuracy: .wilson(successes: correct, trials: row.budget), instruction: rendered.instruction,
+                template: rendered.template, verbalizers: rendered.verbalizers,
+                demonstrationsPerClass: planner.space.demonstrationCounts[row.candidate.demonstrations],
+                demonstrationDraw: row.candidate.demonstrationDraw)
+        }
+        var outcomes: [String: [Bool]] = [:]
+        let test: [TestResult] = planner.testCandidates.compactMap { role, candidate in
+            guard let predictions = planner.testPredictions(candidate) else { return nil }
+            let hits = zip(predictions, plan.test.targets).map { $0 == $1 }
+            outcomes[role] = hits
+            let correct = hits.filter { $0 }.count
+            return TestResult(
+                role: role, candidate: candidate.description, correct: correct, examples: hits.count,
+                accuracy: .wilson(successes: correct, trials: hits.count))
+        }
+        var difference: ConfidenceInterval?
+        if let best = outcomes["best"] {
+            difference = .pairedDifference(best, outcomes["baseline"] ?? best)
+        }
+        let counters = planner.counters
+        return Summary(
+            task: plan.task, scorer: plan.scorer.rawValue, modelSHA256: plan.modelSHA256, strategy: plan.strategy.name,
+            seed: plan.seed, phase: planner.phase.rawValue, spaceSize: planner.space.size, paraphrases: planner.paraphrases,
+            devExamples: plan.dev.count, testExamples: plan.test.count, budget: plan.budget, budgetReached: counters.budgetReached,
+            devEvaluations: planner.devEvaluations, testEvaluations: planner.testEvaluations,
+            candidatesScored: planner.trialsScored, candidatesFailed: counters.trialsFailed, tasksFailed: counters.tasksFailed,
+            duplicateScoresIgnored: planner.ledger.duplicates, scoringSeconds: counters.scoringSeconds,
+            leaderboard: entries, test: test, testDifference: difference)
+    }
+
+    private func text(_ summary: Summary) -> String {
+        var lines = [
+            "prompt search \(summary.task) (\(summary.scorer), \(summary.strategy), seed \(summary.seed)): \(summary.phase); "
+                + "\(summary.candidatesScored) candidates scored, \(summary.devEvaluations) dev evaluations"
+                + (summary.budgetReached ? " (budget reached)" : "") + ", \(summary.testEvaluations) test evaluations, "
+                + "\(summary.tasksFailed) tasks failed"
+        ]
+        if !summary.paraphrases.isEmpty { lines.append("paraphrased instructions: \(summary.paraphrases.count)") }
+        let top = summary.leaderboard.prefix(planner.plan.top)
+        if !top.isEmpty {
+            lines.append(" rank  dev acc  95% interval     seen  candidate        prompt")
+            for entry in top {
+                lines.append(
+                    String(format: " %4d  %.3f    [%.3f, %.3f]  %5d  ", entry.rank, entry.devAccuracy.estimate, entry.devAccuracy.lower, entry.devAccuracy.upper, entry.devSeen)
+                        + entry.candidate.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + Self.describe(entry))
+            }
+        }
+        for result in summary.test {
+            lines.append(
+                String(format: "test %@: %.3f [%.3f, %.3f] on %d examples (%@)", result.role, result.accuracy.estimate, result.accuracy.lower, result.accuracy.upper, result.examples, result.candidate))
+        }
+        if let difference = summary.testDifference, summary.test.count == 2 {
+            let verdict = difference.lower > 0 ? "better than the baseline beyond the 95% interval" : "not better beyond the 95% interval"
+            lines.append(String(format: "test best − baseline: %+.3f [%+.3f, %+.3f] (paired): ", difference.estimate, difference.lower, difference.upper) + verdict)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ entry: Entry) -> String {
+        let instruction = entry.instruction.isEmpty ? "(no instruction)" : "\"\(Self.clip(entry.instruction, 48))\""
+        let demos = entry.demonstrationsPerClass == 0 ? "no demos" : "\(entry.demonstrationsPerClass)/class draw \(entry.demonstrationDraw)"
+        let words = entry.verbalizers.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "/")
+        return "\(instruction) | \(Self.clip(entry.template, 32).debugDescription) | \(words) | \(demos)"
+    }
+
+    static func clip(_ text: String, _ limit: Int) -> String { text.count <= limit ? text : String(text.prefix(limit - 1)) + "…" }
+
+    private func leaderboardCSV(_ summary: Summary) -> String {
+        var rows = ["rank,candidate,dev_correct,dev_seen,dev_accuracy,ci_low,ci_high,instruction,template,verbalizers,demonstrations_per_class,demonstration_draw"]
+        for entry in summary.leaderboard {
+            rows.append(
+                [
+                    "\(entry.rank)", entry.candidate, "\(entry.devCorrect)", "\(entry.devSeen)", Self.number(entry.devAccuracy.estimate),
+                    Self.number(entry.devAccuracy.lower), Self.number(entry.devAccuracy.upper), Self.quoted(entry.instruction),
+                    Self.quoted(entry.template), Self.quoted(entry.verbalizers.joined(separator: "|")), "\(entry.demonstrationsPerClass)",
+                    "\(entry.demonstrationDraw)",
+                ].joined(separator: ","))
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    private func testCSV(_ summary: Summary) -> String {
+        var rows = ["role,candidate,correct,examples,accuracy,ci_low,ci_high"]
+        for result in summary.test {
+            rows.append(
+                [result.role, result.candidate, "\(result.correct)", "\(result.examples)", Self.number(result.accuracy.estimate),
+                 Self.number(result.accuracy.lower), Self.number(result.accuracy.upper)].joined(separator: ","))
+        }
+        if let difference = summary.testDifference, summary.test.count == 2 {
+            rows.append(["best-baseline", "", "", "", Self.number(difference.estimate), Self.number(difference.lower), Self.number(difference.upper)].joined(separator: ","))
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    static func number(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    /// A CSV field in double quotes, with quotes doubled (RFC 4180).
+    static func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
