@@ -35,19 +35,26 @@ public protocol SearchStrategy<Candidate>: Sendable {
 /// Scores told so far, best first, for leaderboards and final choices.
 public struct Leaderboard<Candidate: Hashable & Sendable>: Sendable {
     public private(set) var entries: [Candidate: (score: Double, budget: Int)] = [:]
+    /// When each candidate was first recorded, to break ties the same way every time
+    /// (a dictionary's order changes from process to process).
+    private var firstSeen: [Candidate: Int] = [:]
 
     public init() {}
 
     /// Keeps, per candidate, the score at the largest budget seen (the most informed one).
     public mutating func record(_ trial: Trial<Candidate>, score: Double) {
+        if firstSeen[trial.candidate] == nil { firstSeen[trial.candidate] = firstSeen.count }
         if let existing = entries[trial.candidate], existing.budget > trial.budget { return }
         entries[trial.candidate] = (score, trial.budget)
     }
 
-    /// Candidates by score at their largest budget: larger budgets first, then higher scores.
+    /// Candidates by score at their largest budget: larger budgets first, then higher
+    /// scores, then the one recorded first.
     public var ranked: [(candidate: Candidate, score: Double, budget: Int)] {
         entries.map { ($0.key, $0.value.score, $0.value.budget) }.sorted {
-            $0.budget != $1.budget ? $0.budget > $1.budget : $0.score > $1.score
+            if $0.budget != $1.budget { return $0.budget > $1.budget }
+            if $0.score != $1.score { return $0.score > $1.score }
+            return firstSeen[$0.candidate]! < firstSeen[$1.candidate]!
         }
     }
 }

@@ -47,4 +47,50 @@ struct ClassifierTests {
         print("MiniLM zero-shot accuracy on \(task.count) BBC articles: \(value)")
         #expect(value >= 0.5)
     }
+
+    @Test("a few-shot prompt prepared once scores texts as recomputing its prefix for each text does; demonstrations are cut like texts")
+    func preparedFewShot() throws {
+        let classifier = LikelihoodClassifier(model: Models.smollm, maxTextTokens: 12)
+        let demonstrations = [
+            Demonstration(text: "I loved every minute of it, the cast is wonderful and the music lifts every scene.", label: 1),
+            Demonstration(text: "Dull.", label: 0),
+        ]
+        let texts = ["What a waste of two hours.", "A small gem: warm, clever and very funny."]
+        let (instruction, template, verbalizers) = ("Is the review positive or negative?", "Review: {text}\nSentiment:", [" negative", " positive"])
+        let prepared = try classifier.prepare(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers)
+        let reused = try classifier.scores(prepared, texts: texts)
+        let again = try classifier.scores(prepared, texts: Array(texts.reversed()))
+        let recomputed = try classifier.scores(
+            instruction: instruction, demonstrations: demonstrations, template: template, texts: texts, verbalizers: verbalizers, recomputePrefix: true)
+        for i in texts.indices {
+            for k in verbalizers.indices {
+                #expect(abs(reused[i][k] - recomputed[i][k]) < 2e-3, "\(reused[i][k]) vs \(recomputed[i][k])")
+                // The prepared prefix is left unchanged (a grown one would move scores far more).
+                #expect(abs(reused[i][k] - again[texts.count - 1 - i][k]) < 1e-4)
+            }
+        }
+        #expect(reused.map(LikelihoodClassifier.argmax) == [0, 1])
+        let cut = LikelihoodClassifier.prefix(instruction: instruction, demonstrations: demonstrations.map { Demonstration(text: classifier.truncated($0.text), label: $0.label) }, template: template, verbalizers: verbalizers)
+        #expect(!cut.contains("lifts every scene") && cut.contains("Review: Dull.\nSentiment: negative\n\n"))
+    }
+
+    @Test("MiniLM prototypes: demonstrations move each class vector toward its examples")
+    func prototypes() throws {
+        let classifier = EmbeddingClassifier(encoder: Models.minilm)
+        let descriptions = ["business", "sport"]
+        let texts = ["The striker scored twice as United won the cup final.", "Shares fell after the bank reported lower profits."]
+        let plain = try classifier.scores(instruction: "", template: "{text}", texts: texts, descriptions: descriptions, demonstrations: [])
+        let direct = try classifier.scores(template: "{text}", texts: texts, descriptions: descriptions)
+        #expect(zip(plain.joined(), direct.joined()).allSatisfy { abs($0 - $1) < 1e-5 })
+        let shown = [Demonstration(text: "The goalkeeper saved a penalty in the last minute.", label: 1)]
+        let prepared = try classifier.prepare(instruction: "", template: "{text}", descriptions: descriptions, demonstrations: shown)
+        let fewShot = try classifier.scores(prepared, texts: texts)
+        // The football text moves closer to "sport"; the business text's similarity to business is untouched.
+        #expect(fewShot[0][1] > plain[0][1])
+        #expect(abs(fewShot[1][0] - plain[1][0]) < 1e-6)
+        #expect(fewShot.map(LikelihoodClassifier.argmax) == [1, 0])
+        #expect(throws: TensorError.self) {
+            try classifier.prepare(instruction: "", template: "{text}", descriptions: descriptions, demonstrations: [Demonstration(text: "x", label: 2)])
+        }
+    }
 }

@@ -113,4 +113,14 @@ struct StrategyTests {
         board.record(Trial(candidate: "a", budget: 4), score: 0.1)  // an older, smaller result changes nothing
         #expect(board.ranked.map(\.candidate) == ["c", "a", "b"])
     }
+
+    @Test("ties on a leaderboard go to the candidate recorded first, in either order")
+    func leaderboardTies() {
+        let names = (0..<20).map { "candidate \($0)" }
+        for order in [names, names.reversed()] {
+            var board = Leaderboard<String>()
+            for name in order { board.record(Trial(candidate: name, budget: 8), score: 0.5) }
+            #expect(board.ranked.map(\.candidate) == order)
+        }
+    }
 }

@@ -41,19 +41,36 @@ public struct EmbeddingClassifier: Sendable {
     public func scores(
         instruction: String, template: String, texts: [String], descriptions: [String], demonstrations: [Demonstration]
     ) throws(TensorError) -> [[Double]] {
+        try scores(prepare(instruction: instruction, template: template, descriptions: descriptions, demonstrations: demonstrations), texts: texts)
+    }
+
+    /// A prompt's class vectors, computed once for any number of texts (what a worker keeps
+    /// between tasks that score the same prompt).
+    public struct PreparedClasses: @unchecked Sendable {
+        /// Unit class vectors [classes, width].
+        let vectors: Tensor
+        /// The template with the instruction in front.
+        let template: String
+    }
+
+    public func prepare(instruction: String, template: String, descriptions: [String], demonstrations: [Demonstration]) throws(TensorError) -> PreparedClasses {
         guard demonstrations.allSatisfy({ descriptions.indices.contains($0.label) }) else {
             throw TensorError(.invalidArgument("a demonstration's label is not one of the \(descriptions.count) classes"))
         }
         let filled = instruction.isEmpty ? template : instruction + " " + template
-        guard !demonstrations.isEmpty else { return try scores(template: filled, texts: texts, descriptions: descriptions) }
+        guard !demonstrations.isEmpty else { return PreparedClasses(vectors: try encoder.embed(descriptions), template: filled) }
         let width = encoder.model.config.hiddenSize
         var vectors = try encoder.embed(descriptions).scalars
         let shown = try encoder.embed(demonstrations.map { filled.replacingOccurrences(of: "{text}", with: truncated($0.text)) }).scalars
         for (row, demonstration) in demonstrations.enumerated() {
             for j in 0..<width { vectors[demonstration.label * width + j] += shown[row * width + j] }
         }
-        let classes = try Tensor(vectors, shape: Shape([descriptions.count, width])).l2Normalized()
-        return try similarities(template: filled, texts: texts, classes: classes)
+        return PreparedClasses(vectors: try Tensor(vectors, shape: Shape([descriptions.count, width])).l2Normalized(), template: filled)
+    }
+
+    /// Cosine similarities [text][class] against prepared class vectors.
+    public func scores(_ classes: PreparedClasses, texts: [String]) throws(TensorError) -> [[Double]] {
+        try similarities(template: classes.template, texts: texts, classes: classes.vectors)
     }
 
     public func predict(template: String, texts: [String], descriptions: [String]) throws(TensorError) -> [Int] {

@@ -40,16 +40,40 @@ public struct LikelihoodClassifier: Sendable {
         instruction: String, demonstrations: [Demonstration], template: String, texts: [String], verbalizers: [String],
         recomputePrefix: Bool = false
     ) throws(TensorError) -> [[Double]] {
+        guard recomputePrefix else {
+            return try scores(prepare(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers), texts: texts)
+        }
+        let tokenizer = model.tokenizer
+        let prefixIDs = try prefixTokens(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers)
+        let contexts = texts.map { prefixIDs + tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated($0))) }
+        return try model.logLikelihoods(prefix: [], contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
+    }
+
+    /// A few-shot prompt made ready for any number of texts: its prefix run once (what a
+    /// worker keeps between tasks that score the same prompt on other examples).
+    public struct PreparedPrompt: Sendable {
+        let prefix: RunPrefix
+        let template: String
+        let continuations: [[Int]]
+    }
+
+    public func prepare(instruction: String, demonstrations: [Demonstration], template: String, verbalizers: [String]) throws(TensorError) -> PreparedPrompt {
+        let prefix = try prefixTokens(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers)
+        return PreparedPrompt(prefix: try model.run(prefix: prefix), template: template, continuations: verbalizers.map(model.tokenizer.encodePlain))
+    }
+
+    /// Log-likelihoods [text][class] under a prepared prompt.
+    public func scores(_ prompt: PreparedPrompt, texts: [String]) throws(TensorError) -> [[Double]] {
+        let contexts = texts.map { model.tokenizer.encode(prompt.template.replacingOccurrences(of: "{text}", with: truncated($0))) }
+        return try model.logLikelihoods(after: prompt.prefix, contexts: contexts, continuations: prompt.continuations)
+    }
+
+    private func prefixTokens(instruction: String, demonstrations: [Demonstration], template: String, verbalizers: [String]) throws(TensorError) -> [Int] {
         guard demonstrations.allSatisfy({ verbalizers.indices.contains($0.label) }) else {
             throw TensorError(.invalidArgument("a demonstration's label is not one of the \(verbalizers.count) classes"))
         }
         let shown = demonstrations.map { Demonstration(text: truncated($0.text), label: $0.label) }
-        let prefix = Self.prefix(instruction: instruction, demonstrations: shown, template: template, verbalizers: verbalizers)
-        guard recomputePrefix else { return try scores(prefix: prefix, template: template, texts: texts, verbalizers: verbalizers) }
-        let tokenizer = model.tokenizer
-        let prefixIDs = tokenizer.encode(prefix)
-        let contexts = texts.map { prefixIDs + tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated($0))) }
-        return try model.logLikelihoods(prefix: [], contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
+        return model.tokenizer.encode(Self.prefix(instruction: instruction, demonstrations: shown, template: template, verbalizers: verbalizers))
     }
 
     /// The most likely class of each text.
@@ -57,7 +81,8 @@ public struct LikelihoodClassifier: Sendable {
         try scores(prefix: prefix, template: template, texts: texts, verbalizers: verbalizers).map(Self.argmax)
     }
 
-    func truncated(_ text: String) -> String {
+    /// `text` cut to its first `maxTextTokens` tokens.
+    public func truncated(_ text: String) -> String {
         let ids = model.tokenizer.encodePlain(text)
         return ids.count <= maxTextTokens ? text : model.tokenizer.decode(Array(ids.prefix(maxTextTokens)))
     }

@@ -107,22 +107,32 @@ public final class CausalLanguageModel: @unchecked Sendable {
     /// run once; each context then extends a copy of its cache once; and the continuations
     /// (one per class) run as one batch on that context's cache.
     public func logLikelihoods(prefix: [Int], contexts: [[Int]], continuations: [[Int]]) throws(TensorError) -> [[Double]] {
-        guard !prefix.isEmpty || contexts.allSatisfy({ !$0.isEmpty }) else {
+        try logLikelihoods(after: run(prefix: prefix), contexts: contexts, continuations: continuations)
+    }
+
+    /// Runs `prefix` once, for `logLikelihoods(after:…)` to continue as often as needed:
+    /// a prompt's instruction and demonstrations, kept across batches of texts.
+    public func run(prefix: [Int]) throws(TensorError) -> RunPrefix {
+        try withNoGrad { () throws(TensorError) -> RunPrefix in
+            let cache = model.makeCache()
+            guard !prefix.isEmpty else { return RunPrefix(tokens: prefix, cache: cache, last: nil) }
+            let hidden = try model.hiddenStates(model.embed(prefix, batch: 1, length: prefix.count), cache: cache)
+            return RunPrefix(tokens: prefix, cache: cache, last: try hidden.sliced(axis: 1, (prefix.count - 1)..<prefix.count))
+        }
+    }
+
+    /// `logLikelihoods(prefix:contexts:continuations:)` after a prefix already run.
+    public func logLikelihoods(after prefix: RunPrefix, contexts: [[Int]], continuations: [[Int]]) throws(TensorError) -> [[Double]] {
+        guard !prefix.tokens.isEmpty || contexts.allSatisfy({ !$0.isEmpty }) else {
             throw TensorError(.invalidArgument("scoring needs a prefix or non-empty contexts"))
         }
         guard !continuations.isEmpty, continuations.allSatisfy({ !$0.isEmpty }) else {
             throw TensorError(.invalidArgument("every continuation needs a token"))
         }
         return try withNoGrad { () throws(TensorError) -> [[Double]] in
-            let shared = model.makeCache()
-            var prefixLast: Tensor?
-            if !prefix.isEmpty {
-                let hidden = try model.hiddenStates(model.embed(prefix, batch: 1, length: prefix.count), cache: shared)
-                prefixLast = try hidden.sliced(axis: 1, (prefix.count - 1)..<prefix.count)
-            }
-            return try contexts.map { context throws(TensorError) -> [Double] in
-                let cache = shared.branch()
-                var last = prefixLast
+            try contexts.map { context throws(TensorError) -> [Double] in
+                let cache = prefix.cache.branch()
+                var last = prefix.last
                 if !context.isEmpty {
                     let hidden = try model.hiddenStates(model.embed(context, batch: 1, length: context.count), cache: cache)
                     last = try hidden.sliced(axis: 1, (context.count - 1)..<context.count)

@@ -13,6 +13,9 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
     private var miniLM: (encoder: SentenceEncoder, sha256: String)?
     private let smolLM2Path: String
     private let miniLMDirectory: String
+    /// Prompts made ready, kept across tasks (about 15 MB each for a SmolLM2 prefix of 300 tokens).
+    private let preparedPrompts = PreparedPromptCache<LikelihoodClassifier.PreparedPrompt>(capacity: 8)
+    private let preparedClasses = PreparedPromptCache<EmbeddingClassifier.PreparedClasses>(capacity: 32)
 
     init(smolLM2Path: String = CausalLanguageModel.defaultPath, miniLMDirectory: String = SentenceEncoder.defaultDirectory) {
         self.smolLM2Path = smolLM2Path
@@ -38,17 +41,28 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
         let started = MonotonicClock.milliseconds
         let scores: [[Double]]
         do {
+            let key = try Self.preparedKey(task)
             switch PromptScorer(rawValue: task.scorer) {
             case .smollm2:
                 let classifier = LikelihoodClassifier(model: try loadSmolLM2(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
-                scores = try classifier.scores(
-                    instruction: prompt.instruction, demonstrations: demonstrations, template: prompt.template, texts: task.texts,
-                    verbalizers: prompt.verbalizers, recomputePrefix: task.recomputePrefix)
+                if task.recomputePrefix {
+                    scores = try classifier.scores(
+                        instruction: prompt.instruction, demonstrations: demonstrations, template: prompt.template, texts: task.texts,
+                        verbalizers: prompt.verbalizers, recomputePrefix: true)
+                } else {
+                    let prepared = try preparedPrompts.value(for: key) {
+                        try classifier.prepare(
+                            instruction: prompt.instruction, demonstrations: demonstrations, template: prompt.template, verbalizers: prompt.verbalizers)
+                    }
+                    scores = try classifier.scores(prepared, texts: task.texts)
+                }
             case .minilm:
                 let classifier = EmbeddingClassifier(encoder: try loadMiniLM(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
-                scores = try classifier.scores(
-                    instruction: prompt.instruction, template: prompt.template, texts: task.texts, descriptions: prompt.verbalizers,
-                    demonstrations: demonstrations)
+                let prepared = try preparedClasses.value(for: key) {
+                    try classifier.prepare(
+                        instruction: prompt.instruction, template: prompt.template, descriptions: prompt.verbalizers, demonstrations: demonstrations)
+                }
+                scores = try classifier.scores(prepared, texts: task.texts)
             case nil:
                 throw TaskError("unknown scorer '\(task.scorer)' (known: \(PromptScorer.allCases.map(\.rawValue).joined(separator: ", ")))", retryable: false)
             }
@@ -76,11 +90,26 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
                 throw TaskError("generation failed: \(error)", retryable: false)
             }
             let text = Self.cleaned(model.tokenizer.decode(ids.filter { $0 != model.tokenizer.endID }))
-            if !text.isEmpty, text != task.instruction, !found.contains(text) { found.append(text) }
+            if Self.plausible(text, rewriting: task.instruction), !found.contains(text) { found.append(text) }
         }
         var result = Orrery_V1_Workloads_ParaphraseResult()
         result.paraphrases = found
         return TaskOutput(metrics: ["paraphrases": Double(found.count)], payload: EnvelopeCodec.encodePayload(result))
+    }
+
+    /// What a prepared prompt depends on: the scorer, the weights, the text cut and the prompt.
+    static func preparedKey(_ task: Orrery_V1_Workloads_PromptScoreTask) throws -> String {
+        var hasher = SHA256()
+        hasher.update(Data("\(task.scorer)|\(task.modelSha256)|\(task.maxTextTokens)|".utf8))
+        let prompt: Data = try task.prompt.serializedBytes()
+        hasher.update(prompt)
+        return hasher.finalize()
+    }
+
+    /// A small model's rewrites include fragments ("S/I.") and rambling: keep those of four
+    /// words or more, at most three times as long as the original, and not the original.
+    static func plausible(_ text: String, rewriting original: String) -> Bool {
+        text != original && text.split(separator: " ").count >= 4 && text.count <= 3 * original.count
     }
 
     /// The first line of a reply, without a label such as "New instruction:" or quotes.

@@ -318,8 +318,16 @@ final class PromptSearchPlanner: Planner {
 
     // MARK: For the report
 
-    /// Scored candidates, best first: larger slices of dev first, then higher accuracy.
-    var ranked: [(candidate: PromptCandidate, score: Double, budget: Int)] { leaderboard.ranked }
+    /// Scored candidates, best first: larger slices of dev first, then higher accuracy, then
+    /// (on a tie) the candidate with the smaller indices, the one closer to the baseline, so
+    /// that the best is the same whatever order results arrived in.
+    var ranked: [(candidate: PromptCandidate, score: Double, budget: Int)] {
+        leaderboard.ranked.sorted { a, b in
+            if a.budget != b.budget { return a.budget > b.budget }
+            if a.score != b.score { return a.score > b.score }
+            return a.candidate.genes.lexicographicallyPrecedes(b.candidate.genes)
+        }
+    }
 
     /// Correct predictions of `candidate` on the first `examples` dev examples.
     func devCorrect(_ candidate: PromptCandidate, examples: Int) -> Int {

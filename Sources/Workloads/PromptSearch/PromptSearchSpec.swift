@@ -106,10 +106,12 @@ enum PromptSearchSpec {
             return .halving(count: count.map { min($0, space.size) }, minimumExamples: minimum, reduction: try section.optional("reduction")?.int(in: 2...16) ?? 2)
         case "evolution":
             let population = try section.optional("population")?.int(in: 1...10_000) ?? 8
+            let crossoverNode = section.optional("crossover")
+            let crossover = try crossoverNode?.double() ?? 0.3
+            guard (0...1).contains(crossover) else { throw crossoverNode!.error("must be in 0...1, got \(crossover)") }
             return .evolution(
                 count: min(count ?? 32, space.size), population: population,
-                tournament: try section.optional("tournament")?.int(in: 1...population) ?? min(3, population),
-                crossover: try section.optional("crossover")?.double() ?? 0.3)
+                tournament: try section.optional("tournament")?.int(in: 1...population) ?? min(3, population), crossover: crossover)
         default:
             if let countNode { throw countNode.error("exhaustive search scores every candidate; use random or halving to try fewer") }
             return .exhaustive
