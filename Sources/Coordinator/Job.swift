@@ -77,7 +77,7 @@ final class Job {
         info.duplicatesIgnored = duplicatesIgnored
         info.elapsedS = Double((finishedAt ?? now) - startedAt) / 1000
         info.error = error
-        info.progress = progress
+        info.progress = (isRunning ? planner?.statusLine : nil) ?? progress
         if let planner, isRunning {
             info.reportText = planner.report().text
         } else {

@@ -37,10 +37,14 @@ public protocol Planner: AnyObject {
     /// What the job will cost at most (evaluations, tasks), for a dry run; nil when the
     /// planner cannot tell before it starts.
     var plannedCost: String? { get }
+    /// One line on how the job stands, shown live by `submit`, `launch` and `status` (a
+    /// search's best so far, say); nil to show the tasks' own progress notes instead.
+    var statusLine: String? { get }
 }
 
 extension Planner {
     public var plannedCost: String? { nil }
+    public var statusLine: String? { nil }
 }
 
 /// A task as a planner describes it: a key unique within its job, and the payload its

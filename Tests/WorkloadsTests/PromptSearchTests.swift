@@ -118,6 +118,25 @@ struct PromptSearchTests {
         }
     }
 
+    @Test("every task scripts/fetch-data provides makes a search, with fixed, disjoint dev, pool and test examples",
+          arguments: LabeledText.catalog)
+    func everyTask(_ task: String) throws {
+        let classes = task == "wordnet-glosses" ? "  classes: [noun.animal, noun.artifact, noun.food, noun.plant]\n" : ""
+        let body = "  task: \(task)\n\(classes)  scorer: minilm\n  dev: 40\n  test: 40\n  demonstration_pool: 2\n"
+        let job = try Self.job(body)
+        #expect(job.planner.plannedCost?.contains("dev evaluations: at most 40") == true)
+        // The same split every time, and the three parts never share a text.
+        let again = try Self.job(body)
+        #expect(job.planner.report().json == again.planner.report().json)
+        let data = try LabeledText.load(task)
+        let restricted = task == "wordnet-glosses" ? data.restricted(to: ["noun.animal", "noun.artifact", "noun.food", "noun.plant"]) : data
+        let parts = try #require(PromptSearchSplits.parts(restricted, pool: 2, dev: 40, test: 40))
+        let dev = Set(parts.dev.texts), pool = Set(parts.pool.texts), test = Set(parts.test.texts)
+        #expect(parts.dev.count == 40 && parts.test.count == 40 && parts.pool.count == 2 * restricted.classes.count)
+        #expect(dev.isDisjoint(with: test) || restricted.texts.count != Set(restricted.texts).count)
+        #expect(pool.isDisjoint(with: test) || restricted.texts.count != Set(restricted.texts).count)
+    }
+
     @Test("95% intervals: Wilson for one accuracy, paired for a difference")
     func intervals() {
         let wilson = ConfidenceInterval.wilson(successes: 81, trials: 100)

@@ -120,6 +120,12 @@ final class PromptSearchPlanner: Planner {
 
     func report() -> JobReport { PromptSearchReport(planner: self).make() }
 
+    var statusLine: String? {
+        guard let best = ranked.first else { return "\(phase.rawValue): \(devEvaluations) dev evaluations" }
+        return "\(phase.rawValue): \(trialsScored) scored, best \(String(format: "%.3f", best.score)) on \(best.budget) (\(best.candidate)), "
+            + "\(devEvaluations) dev evaluations"
+    }
+
     /// What the search will cost at most, for `orrery validate` and `--dry-run`.
     var plannedCost: String? { PromptSearchCost(plan: plan).text }
 

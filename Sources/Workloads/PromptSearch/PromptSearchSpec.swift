@@ -26,7 +26,7 @@ enum PromptSearchSpec {
             throw (section.optional("demonstrations") ?? section.node).error(
                 "asks for up to \(space.demonstrationCounts.max()!) demonstrations per class but demonstration_pool is \(poolPerClass)")
         }
-        guard let (dev, pool, test) = PromptSearchPlan.splits(data, poolPerClass: poolPerClass, devCount: devCount, testCount: testCount) else {
+        guard let (dev, pool, test) = PromptSearchSplits.parts(data, pool: poolPerClass, dev: devCount, test: testCount) else {
             let half = data.count / 2
             throw (devNode ?? testNode ?? taskNode).error(
                 "\(task) has \(data.count) examples: about \(half) for dev (less the demonstration pool) and \(data.count - half) for test; ask for fewer")

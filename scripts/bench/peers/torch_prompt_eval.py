@@ -4,9 +4,8 @@ with a local model (DSPy's or lm-eval-harness's loglikelihood requests, without 
 frameworks around it). SmolLM2-135M-Instruct in plain torch from the same GGUF file
 (torch_lm.SmolLM, checked against the reference first).
 
-The workload mirrors the bench spec: 8 candidates (2 instructions × 2 verbalizer sets × no
-or 2 demonstrations per class, the demonstrations drawn from the task's other rows) on 100
-tweets of vader-tweets, each text cut to 64 tokens, the template "Tweet: {text}\\nSentiment:".
+The workload mirrors the bench spec: 4 candidates (2 instructions × no or 2 demonstrations
+per class, the demonstrations drawn from the task's other rows) on 60 tweets of vader-tweets, each text cut to 64 tokens, the template "Tweet: {text}\\nSentiment:".
 Two modes, as Orrery's: --reuse runs each prompt's prefix once and continues a copy of its
 keys and values per text; without it every text runs prefix + text from scratch. Either way
 each text's verbalizers continue one copy of the text's cache. Tokenization happens before
@@ -28,7 +27,7 @@ import lm_reference as reference  # noqa: E402
 from torch_lm import DATA, SmolLM  # noqa: E402
 
 INSTRUCTIONS = ["Classify the sentiment of the tweet as positive or negative.", "Is the author of this tweet happy or sad?"]
-VERBALIZERS = [[" negative", " positive"], [" sad", " happy"]]
+VERBALIZERS = [[" negative", " positive"]]
 TEMPLATE = "Tweet: {text}\nSentiment:"
 
 
@@ -48,7 +47,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--texts", type=int, default=100)
+    parser.add_argument("--texts", type=int, default=60)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
