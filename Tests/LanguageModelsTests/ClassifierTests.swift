@@ -24,6 +24,19 @@ struct ClassifierTests {
             for (k, value) in flat.enumerated() { #expect(abs(grid[c][k] - value) < 2e-3, "\(grid[c][k]) vs \(value)") }
         }
         #expect(grid.count == 2 && grid.allSatisfy { $0.count == 3 && $0.allSatisfy { $0 < 0 } })
+        // One-token continuations take the batched path: contexts of different lengths, padded.
+        let words = [" negative", " positive"].map(tokenizer.encodePlain)
+        #expect(words.allSatisfy { $0.count == 1 })
+        let more = contexts + ["Review: I expected more from the director of such fine earlier work, and got less.\nSentiment:"].map(tokenizer.encode)
+        let batched = try lm.logLikelihoods(prefix: prefix, contexts: more, continuations: words)
+        let unprefixed = try lm.logLikelihoods(prefix: [], contexts: more.map { prefix + $0 }, continuations: words)
+        for (c, context) in more.enumerated() {
+            let flat = try lm.logLikelihoods(prefix: prefix + context, items: words.map { ([], $0) }, reusePrefix: false)
+            for k in words.indices {
+                #expect(abs(batched[c][k] - flat[k]) < 2e-3, "\(batched[c][k]) vs \(flat[k])")
+                #expect(abs(unprefixed[c][k] - flat[k]) < 2e-3, "\(unprefixed[c][k]) vs \(flat[k])")
+            }
+        }
     }
 
     @Test("SmolLM2 likelihood with a plain prompt beats chance on VADER movie snippets")

@@ -129,6 +129,17 @@ public final class CausalLanguageModel: @unchecked Sendable {
         guard !continuations.isEmpty, continuations.allSatisfy({ !$0.isEmpty }) else {
             throw TensorError(.invalidArgument("every continuation needs a token"))
         }
+        if continuations.allSatisfy({ $0.count == 1 }) && contexts.allSatisfy({ !$0.isEmpty }) {
+            // One-token verbalizers need only each context's last logits: run the contexts
+            // side by side, padded, in batches big enough for efficient matrix products.
+            let tokens = continuations.map { $0[0] }
+            var rows: [[Double]] = []
+            for start in stride(from: 0, to: contexts.count, by: Self.contextBatch) {
+                let chunk = Array(contexts[start..<Swift.min(contexts.count, start + Self.contextBatch)])
+                rows += try lastLogProbabilities(of: tokens, after: prefix, contexts: chunk)
+            }
+            return rows
+        }
         return try withNoGrad { () throws(TensorError) -> [[Double]] in
             try contexts.map { context throws(TensorError) -> [Double] in
                 let cache = prefix.cache.branch()
@@ -138,6 +149,28 @@ public final class CausalLanguageModel: @unchecked Sendable {
                     last = try hidden.sliced(axis: 1, (context.count - 1)..<context.count)
                 }
                 return try scoreContinuations(continuations, after: last!, cache: cache)
+            }
+        }
+    }
+
+    /// Contexts run side by side by `lastLogProbabilities`: enough rows for the matrix
+    /// products to be efficient, few enough that the repeated prefix cache stays small.
+    static let contextBatch = 16
+
+    /// log p(token | prefix + context) [context][token] for non-empty contexts run as one
+    /// right-padded batch on copies of the prefix's cache. Padding comes after each context's
+    /// real tokens, so the causal mask keeps it out of what those tokens see.
+    private func lastLogProbabilities(of tokens: [Int], after prefix: RunPrefix, contexts: [[Int]]) throws(TensorError) -> [[Double]] {
+        try withNoGrad { () throws(TensorError) -> [[Double]] in
+            let batch = TokenBatch(contexts, padID: 0)
+            let cache = try prefix.cache.repeated(contexts.count)
+            let hidden = try model.hiddenStates(model.embed(batch.ids, batch: batch.count, length: batch.length), cache: cache)
+            let flat = try hidden.reshaped(to: [batch.count * batch.length, model.config.width])
+            let last = contexts.indices.map { $0 * batch.length + contexts[$0].count - 1 }
+            let logProbabilities = try model.logits(flat.embedding(last)).logSoftmax()
+            let vocabulary = model.config.vocabularySize
+            return logProbabilities.storage.withUnsafeBufferPointer { values in
+                contexts.indices.map { row in tokens.map { Double(values[row * vocabulary + $0]) } }
             }
         }
     }
