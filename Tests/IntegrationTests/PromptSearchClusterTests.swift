@@ -44,8 +44,12 @@ extension ClusterTests {
             let client = try cluster.client()
             let id = try client.submit(specYAML: Self.spec, sourceName: "ps.yaml", watch: true)
             var killed = false
+            var liveBest = "", liveBoard = ""
             let disturbed = try client.follow(jobID: id, onUpdate: { info in
+                if info.progress.contains("best") { liveBest = info.progress }
                 guard !killed, info.tasksDone >= 6 else { return }
+                // The live leaderboard, as `orrery status` shows it.
+                if liveBoard.isEmpty, let job = (try? cluster.status())?.jobs.first(where: { $0.jobID == id }) { liveBoard = job.reportText }
                 // Kill it while it holds a lease, so that a task is really lost with it.
                 if let status = try? cluster.status(), status.workers.first(where: { $0.workerID == "w1" })?.runningTasks ?? 0 > 0 {
                     victim.signal(SIGKILL)
@@ -53,6 +57,8 @@ extension ClusterTests {
                 }
             })
             #expect(killed, "the search ended before the victim could be killed")
+            #expect(liveBest.contains(" scored, best "), "\(liveBest)")
+            #expect(liveBoard.contains("dev acc  95% interval"), "\(liveBoard)")
             #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
             #expect(disturbed.retries >= 1)
             let report = Self.report(disturbed)
