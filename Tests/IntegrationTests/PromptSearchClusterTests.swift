@@ -47,9 +47,13 @@ extension ClusterTests {
             var liveBest = "", liveBoard = ""
             let disturbed = try client.follow(jobID: id, onUpdate: { info in
                 if info.progress.contains("best") { liveBest = info.progress }
+                // The live leaderboard, as `orrery status` shows it, once a candidate is scored.
+                if info.state == .running, !liveBoard.contains("dev acc"), info.progress.contains("best"),
+                    let job = (try? cluster.status())?.jobs.first(where: { $0.jobID == id })
+                {
+                    liveBoard = job.reportText
+                }
                 guard !killed, info.tasksDone >= 6 else { return }
-                // The live leaderboard, as `orrery status` shows it.
-                if liveBoard.isEmpty, let job = (try? cluster.status())?.jobs.first(where: { $0.jobID == id }) { liveBoard = job.reportText }
                 // Kill it while it holds a lease, so that a task is really lost with it.
                 if let status = try? cluster.status(), status.workers.first(where: { $0.workerID == "w1" })?.runningTasks ?? 0 > 0 {
                     victim.signal(SIGKILL)
