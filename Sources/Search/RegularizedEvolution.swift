@@ -97,4 +97,12 @@ public struct RegularizedEvolution<Candidate: Hashable & Sendable>: SearchStrate
     }
 
     public var isFinished: Bool { (tried.count >= count || stalled) && pending == 0 }
+
+    /// Puts `candidate` in line before any new sample or child (if it was never tried): a
+    /// child made outside the strategy, such as a language model's rewrite of the best
+    /// prompt's instruction. Suggestions are tried in the order given.
+    public mutating func suggest(_ candidate: Candidate) {
+        guard !tried.contains(candidate), !seeds.contains(candidate) else { return }
+        seeds.append(candidate)
+    }
 }

@@ -30,6 +30,14 @@ public protocol SearchStrategy<Candidate>: Sendable {
 
     /// True when the strategy will ask for nothing more.
     var isFinished: Bool { get }
+
+    /// A candidate made outside the strategy that it may try next. Strategies with a fixed
+    /// field (exhaustive, halving) ignore it; evolution puts it first in line.
+    mutating func suggest(_ candidate: Candidate)
+}
+
+extension SearchStrategy {
+    public mutating func suggest(_ candidate: Candidate) {}
 }
 
 /// Scores told so far, best first, for leaderboards and final choices.

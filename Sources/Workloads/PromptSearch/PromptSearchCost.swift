@@ -41,7 +41,9 @@ struct PromptSearchCost {
                 + ", in at most \(tasks) tasks of up to \(plan.batch) examples",
             "test evaluations: at most \(2 * plan.test.count) (best and baseline on \(plan.test.count) examples)",
         ]
-        if let paraphrase = plan.paraphrase {
+        if let paraphrase = plan.paraphrase, let every = paraphrase.every {
+            lines.append("paraphrase tasks: at most one per \(every) scored candidates (up to \(paraphrase.count) rewrites of the best instruction, tried as children)")
+        } else if let paraphrase = plan.paraphrase {
             let instructions = plan.space.instructions.filter { !$0.isEmpty }.count
             lines.append("paraphrase tasks: \(instructions) (up to \(paraphrase.count) rewrites each, which enlarge the space)")
         }

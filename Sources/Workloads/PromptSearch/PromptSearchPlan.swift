@@ -23,10 +23,14 @@ struct PromptSearchPlan: Sendable {
     let seed: UInt64
     let paraphrase: ParaphrasePlan?
 
-    /// Meta-prompting: SmolLM2 rewrites each non-empty instruction `count` times before the
-    /// search starts, and the rewrites join the space as more instructions.
+    /// Meta-prompting: SmolLM2 rewrites instructions `count` times each, and the rewrites
+    /// join the space. Without `every`, every non-empty instruction is rewritten before the
+    /// search starts. With `every` (evolution only), after every `every` scored candidates the
+    /// best candidate's instruction is rewritten, and the best with each rewrite is evolution's
+    /// next child: paraphrase as a mutation.
     struct ParaphrasePlan: Sendable {
         let count: Int
         let temperature: Double
+        let every: Int?
     }
 }

@@ -21,7 +21,10 @@ final class PromptSearchPlanner: Planner {
 
     let plan: PromptSearchPlan
     private(set) var phase: Phase = .searching
-    private(set) var space: PromptSpace
+    /// The space as it stands: rewrites of instructions join it while evolution runs, and
+    /// evolution's sampling and mutation read it through this box.
+    private let live: LiveSpace
+    var space: PromptSpace { live.space }
     private var strategy: (any SearchStrategy<PromptCandidate>)?
     private(set) var ledger = ScoreLedger()
     private var leaderboard = Leaderboard<PromptCandidate>()
@@ -40,47 +43,64 @@ final class PromptSearchPlanner: Planner {
     private var tasksFailed = 0
     private var firstFailure: String?
     private(set) var paraphrases: [String] = []
+    /// Instructions already sent for rewriting, and when the next rewrite is due (in scored
+    /// candidates), for `paraphrase.every`.
+    private var paraphrased: Set<String> = []
+    private var nextParaphraseAt = 0
     private var scoringSeconds = 0.0
     private(set) var testCandidates: [(role: String, candidate: PromptCandidate)] = []
 
     enum PendingTask {
         case score(prompt: String, split: PromptSplit, examples: [Int])
-        case paraphrase(instruction: String)
+        /// `parent`: the candidate whose instruction is rewritten during the search (nil
+        /// for the rewrites made before it).
+        case paraphrase(instruction: String, parent: PromptCandidate?)
+    }
+
+    /// The current space, shared with the strategy's closures. Only the planner's thread
+    /// touches it.
+    final class LiveSpace: @unchecked Sendable {
+        var space: PromptSpace
+        init(_ space: PromptSpace) { self.space = space }
     }
 
     init(plan: PromptSearchPlan) {
         self.plan = plan
-        self.space = plan.space
+        self.live = LiveSpace(plan.space)
+        nextParaphraseAt = plan.paraphrase?.every ?? 0
     }
 
     // MARK: Planner
 
     func start() -> [PlannedTask] {
-        guard let paraphrase = plan.paraphrase else { return beginSearch() }
+        guard let paraphrase = plan.paraphrase, paraphrase.every == nil else { return beginSearch() }
         phase = .paraphrasing
-        var seed = plan.seed
-        return plan.space.instructions.filter { !$0.isEmpty }.map { instruction in
-            seed &+= 1
-            var task = Orrery_V1_Workloads_ParaphraseTask()
-            task.instruction = instruction
-            task.count = UInt32(paraphrase.count)
-            task.seed = seed
-            task.temperature = paraphrase.temperature
-            task.maxTokens = 48
-            task.modelSha256 = PromptScorer.smollm2.pinnedSHA256
-            var wrapper = Orrery_V1_Workloads_PromptSearchTask()
-            wrapper.paraphrase = task
-            return makeTask(prefix: "p", wrapper, .paraphrase(instruction: instruction))
-        }
+        return plan.space.instructions.filter { !$0.isEmpty }.map { paraphraseTask($0, parent: nil) }
+    }
+
+    private func paraphraseTask(_ instruction: String, parent: PromptCandidate?) -> PlannedTask {
+        let settings = plan.paraphrase!
+        paraphrased.insert(instruction)
+        var task = Orrery_V1_Workloads_ParaphraseTask()
+        task.instruction = instruction
+        task.count = UInt32(settings.count)
+        task.seed = plan.seed &+ UInt64(paraphrased.count)
+        task.temperature = settings.temperature
+        task.maxTokens = 48
+        task.modelSha256 = PromptScorer.smollm2.pinnedSHA256
+        var wrapper = Orrery_V1_Workloads_PromptSearchTask()
+        wrapper.paraphrase = task
+        return makeTask(prefix: "p", wrapper, .paraphrase(instruction: instruction, parent: parent))
     }
 
     func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
         guard let task = pending.removeValue(forKey: outcome.key) else { return [] }
         switch (task, outcome.result) {
-        case (.paraphrase, .success(let output)):
+        case (.paraphrase(_, let parent), .success(let output)):
             if let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_ParaphraseResult.self, from: output.payload) {
                 for text in result.paraphrases where !space.instructions.contains(text) && !paraphrases.contains(text) {
                     paraphrases.append(text)
+                    if let parent { adopt(text, childOf: parent) }
                 }
             } else {
                 noteFailure(outcome.key, "the paraphrase result does not decode")
@@ -131,18 +151,30 @@ final class PromptSearchPlanner: Planner {
 
     // MARK: Searching
 
+    /// Meta-prompting as a mutation: a rewrite of the parent's instruction joins the space,
+    /// and the parent with the new instruction is the strategy's next candidate.
+    private func adopt(_ instruction: String, childOf parent: PromptCandidate) {
+        live.space = space.adding(instruction: instruction)
+        guard phase == .searching, var strategy else { return }
+        var child = parent
+        child.instruction = space.instructions.count - 1
+        strategy.suggest(space.canonical(child))
+        self.strategy = strategy
+    }
+
     private func beginSearch() -> [PlannedTask] {
         if !paraphrases.isEmpty {
-            space = PromptSpace(
+            live.space = PromptSpace(
                 instructions: space.instructions + paraphrases, templates: space.templates, verbalizers: space.verbalizers,
                 demonstrationCounts: space.demonstrationCounts, demonstrationDraws: space.demonstrationDraws)
         }
-        strategy = Self.makeStrategy(plan.strategy, space: space, devCount: plan.dev.count, seed: plan.seed)
+        strategy = Self.makeStrategy(plan.strategy, space: live, devCount: plan.dev.count, seed: plan.seed)
         phase = .searching
         return advance()
     }
 
-    static func makeStrategy(_ choice: PromptStrategy, space: PromptSpace, devCount: Int, seed: UInt64) -> any SearchStrategy<PromptCandidate> {
+    static func makeStrategy(_ choice: PromptStrategy, space live: LiveSpace, devCount: Int, seed: UInt64) -> any SearchStrategy<PromptCandidate> {
+        let space = live.space
         switch choice {
         case .exhaustive:
             return ExhaustiveSearch(candidates: space.all(), budget: devCount)
@@ -163,8 +195,8 @@ final class PromptSearchPlanner: Planner {
         case .evolution(let count, let population, let tournament, let crossover):
             return RegularizedEvolution(
                 count: count, budget: devCount, populationSize: population, tournamentSize: tournament, crossoverRate: crossover,
-                seed: seed, initial: [PromptCandidate()], sample: { space.sample(&$0) }, mutate: { space.mutate($0, &$1) },
-                crossover: { space.crossover($0, $1, &$2) })
+                seed: seed, initial: [PromptCandidate()], sample: { live.space.sample(&$0) }, mutate: { live.space.mutate($0, &$1) },
+                crossover: { live.space.crossover($0, $1, &$2) })
         }
     }
 
@@ -211,11 +243,26 @@ final class PromptSearchPlanner: Planner {
             }
         }
         self.strategy = strategy
+        planned += dueParaphrase()
         if openTrials.isEmpty && (strategy.isFinished || budgetReached || pending.isEmpty) {
             phase = .testing
             planned += planTests()
         }
         return planned
+    }
+
+    /// With `paraphrase.every`, a rewrite of the best candidate's instruction after every
+    /// that many scored candidates (one rewrite task at a time; each instruction once).
+    private func dueParaphrase() -> [PlannedTask] {
+        guard let every = plan.paraphrase?.every, phase == .searching, let strategy, !strategy.isFinished,
+            trialsScored >= nextParaphraseAt,
+            !pending.values.contains(where: { if case .paraphrase = $0 { true } else { false } }),
+            let best = ranked.first?.candidate
+        else { return [] }
+        let instruction = space.instructions[best.instruction]
+        guard !instruction.isEmpty, !paraphrased.contains(instruction) else { return [] }
+        nextParaphraseAt = trialsScored + every
+        return [paraphraseTask(instruction, parent: best)]
     }
 
     private func hasPending(prompt: String, split: PromptSplit) -> Bool {

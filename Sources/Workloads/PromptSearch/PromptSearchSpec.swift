@@ -36,10 +36,17 @@ enum PromptSearchSpec {
         var paraphrase: PromptSearchPlan.ParaphrasePlan?
         if let node = section.optional("paraphrase") {
             let fields = try node.mapping()
+            let everyNode = fields.optional("every")
             paraphrase = .init(
                 count: try fields.required("count").int(in: 1...20),
-                temperature: try fields.optional("temperature")?.double() ?? 0.8)
+                temperature: try fields.optional("temperature")?.double() ?? 0.8,
+                every: try everyNode?.int(in: 1...10_000))
             try fields.finish()
+            if let everyNode {
+                guard case .evolution = strategy else {
+                    throw everyNode.error("rewrites during the search need strategy: evolution (the others fix their candidates at the start)")
+                }
+            }
             guard space.instructions.contains(where: { !$0.isEmpty }) else {
                 throw node.error("needs a non-empty instruction to paraphrase")
             }

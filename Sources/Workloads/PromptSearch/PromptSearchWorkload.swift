@@ -31,7 +31,9 @@ import Foundation
 ///   verbalizers: [[" negative", " positive"], [" bad", " good"]]
 ///   demonstrations: [0, 1, 2]          # per class; the first must be 0 (the baseline)
 ///   demonstration_draws: 2             # different seeded picks of demonstrations
-///   paraphrase: {count: 2, temperature: 0.8}   # optional meta-prompting with SmolLM2
+///   paraphrase: {count: 2, temperature: 0.8}   # optional meta-prompting with SmolLM2:
+///                                      # rewrites before the search, or with every: N
+///                                      # (evolution) the best's instruction every N candidates
 /// ```
 public struct PromptSearchWorkload: Workload {
     /// Where task files are read from (the data cache unless a test says otherwise).

@@ -61,6 +61,13 @@ public struct PromptSpace: Sendable, Equatable {
         return withoutDraws * (demonstrationCounts.count - showing + showing * demonstrationDraws)
     }
 
+    /// The same space with one more instruction, last (a rewrite made during the search).
+    public func adding(instruction: String) -> PromptSpace {
+        PromptSpace(
+            instructions: instructions + [instruction], templates: templates, verbalizers: verbalizers,
+            demonstrationCounts: demonstrationCounts, demonstrationDraws: demonstrationDraws)
+    }
+
     /// Every distinct candidate, in a fixed order (the first gene varies slowest).
     public func all() -> [PromptCandidate] {
         var result: [[Int]] = [[]]

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Wire
+
+@testable import Workloads
+
+/// The planner's own logic, driven through its Planner interface with results made here:
+/// the outcomes a worker would send, so that rules about what gets planned can be checked
+/// without running a model for minutes.
+@Suite("Prompt search planning")
+struct PromptSearchPlannerTests {
+    static func planner(_ body: String) throws -> PromptSearchPlanner {
+        let job = try JobSpec.parse(yaml: "name: p\nworkload: prompt-search\nprompt-search:\n" + body, source: "p.yaml", registry: .builtIn)
+        return try #require(job.planner as? PromptSearchPlanner)
+    }
+
+    /// Answers a task as a worker would: prompts with an instruction predict every dev or
+    /// test label right, prompts without one predict every label wrong; a rewrite request
+    /// gets two rewrites.
+    static func answer(_ task: PlannedTask, _ planner: PromptSearchPlanner) throws -> TaskOutcome {
+        let request = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: task.payload)
+        switch request.kind {
+        case .score(let score):
+            let data = task.key.hasPrefix("d") ? planner.plan.dev : planner.plan.test
+            var result = Orrery_V1_Workloads_PromptScoreResult()
+            result.predictions = score.texts.map { text in
+                let label = data.targets[data.texts.firstIndex(of: text)!]
+                return UInt32(score.prompt.instruction.isEmpty ? 1 - label : label)
+            }
+            return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(result))), attempts: 1, workerID: "w")
+        case .paraphrase(let paraphrase):
+            var result = Orrery_V1_Workloads_ParaphraseResult()
+            result.paraphrases = ["\(paraphrase.instruction) (first rewrite)", "\(paraphrase.instruction) (second rewrite)"]
+            return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(result))), attempts: 1, workerID: "w")
+        case nil:
+            throw PlannerTestError()
+        }
+    }
+
+    struct PlannerTestError: Error {}
+
+    @Test("paraphrase as a mutation: the best instruction is rewritten during evolution, and the best with each rewrite is tried next")
+    func paraphraseDuringEvolution() throws {
+        let planner = try Self.planner("""
+              task: vader-tweets
+              scorer: minilm
+              dev: 8
+              test: 8
+              batch: 8
+              strategy: evolution
+              candidates: 8
+              population: 3
+              concurrent_trials: 1
+              instructions: ["", "Is the tweet positive?"]
+              templates: ["{text}", "Tweet: {text}"]
+              verbalizers: [[negative, positive], [sad, happy]]
+              paraphrase: {count: 2, every: 2}
+            """)
+        var queue = planner.start()
+        var rewritten: [String] = []
+        // Dev prompts planned after the rewrite came back, in order.
+        var after: [String]?
+        while !queue.isEmpty {
+            let task = queue.removeFirst()
+            let request = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: task.payload)
+            if case .paraphrase(let paraphrase) = request.kind { rewritten.append(paraphrase.instruction) }
+            let added = planner.consume(try Self.answer(task, planner))
+            if case .paraphrase = request.kind { after = [] }
+            for new in added {
+                guard new.key.hasPrefix("d"), case .score(let score) = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: new.payload).kind else { continue }
+                after?.append(score.prompt.instruction)
+            }
+            queue += added
+        }
+        #expect(planner.isComplete && planner.failureReason == nil)
+        // Rewritten once: the instruction of the best candidate so far (the only non-empty one).
+        #expect(rewritten == ["Is the tweet positive?"])
+        // The next two candidates are the best with each rewrite, before any other.
+        #expect(Array((after ?? []).prefix(2)) == ["Is the tweet positive? (first rewrite)", "Is the tweet positive? (second rewrite)"], "\(after ?? [])")
+        #expect(planner.space.instructions.count == 4 && planner.paraphrases.count == 2)
+        #expect(planner.trialsScored == 8 && planner.ledger.duplicates == 0)
+    }
+
+    @Test("rewrites during the search are only for evolution")
+    func everyNeedsEvolution() {
+        #expect(throws: SpecError.self) {
+            try Self.planner("  task: vader-tweets\n  scorer: minilm\n  instructions: [x]\n  paraphrase: {count: 2, every: 2}\n")
+        }
+    }
+}
