@@ -19,8 +19,8 @@ public struct LikelihoodClassifier: Sendable {
     /// - Parameter template: contains `{text}`, e.g. "Review: {text}\nSentiment:".
     public func scores(prefix: String, template: String, texts: [String], verbalizers: [String]) throws(TensorError) -> [[Double]] {
         let tokenizer = model.tokenizer
-        let contexts = texts.map { text in tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated(text))) }
-        return try model.logLikelihoods(prefix: tokenizer.encode(prefix), contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
+        return try model.logLikelihoods(
+            prefix: tokenizer.encode(prefix), contexts: contexts(template, texts), continuations: verbalizers.map(tokenizer.encodePlain))
     }
 
     /// The prefix a prompt shares across texts: the instruction and a blank line (when there
@@ -43,10 +43,9 @@ public struct LikelihoodClassifier: Sendable {
         guard recomputePrefix else {
             return try scores(prepare(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers), texts: texts)
         }
-        let tokenizer = model.tokenizer
         let prefixIDs = try prefixTokens(instruction: instruction, demonstrations: demonstrations, template: template, verbalizers: verbalizers)
-        let contexts = texts.map { prefixIDs + tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated($0))) }
-        return try model.logLikelihoods(prefix: [], contexts: contexts, continuations: verbalizers.map(tokenizer.encodePlain))
+        return try model.logLikelihoods(
+            prefix: [], contexts: contexts(template, texts).map { prefixIDs + $0 }, continuations: verbalizers.map(model.tokenizer.encodePlain))
     }
 
     /// A few-shot prompt made ready for any number of texts: its prefix run once (what a
@@ -64,8 +63,12 @@ public struct LikelihoodClassifier: Sendable {
 
     /// Log-likelihoods [text][class] under a prepared prompt.
     public func scores(_ prompt: PreparedPrompt, texts: [String]) throws(TensorError) -> [[Double]] {
-        let contexts = texts.map { model.tokenizer.encode(prompt.template.replacingOccurrences(of: "{text}", with: truncated($0))) }
-        return try model.logLikelihoods(after: prompt.prefix, contexts: contexts, continuations: prompt.continuations)
+        try model.logLikelihoods(after: prompt.prefix, contexts: contexts(prompt.template, texts), continuations: prompt.continuations)
+    }
+
+    /// Each text, cut, filled into the template and tokenized.
+    private func contexts(_ template: String, _ texts: [String]) -> [[Int]] {
+        texts.map { model.tokenizer.encode(template.replacingOccurrences(of: "{text}", with: truncated($0))) }
     }
 
     private func prefixTokens(instruction: String, demonstrations: [Demonstration], template: String, verbalizers: [String]) throws(TensorError) -> [Int] {

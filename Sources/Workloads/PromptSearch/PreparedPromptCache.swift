@@ -8,8 +8,6 @@ final class PreparedPromptCache<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [(key: String, value: Value)] = []
     let capacity: Int
-    private(set) var hits = 0
-    private(set) var misses = 0
 
     init(capacity: Int) {
         precondition(capacity >= 1)
@@ -31,11 +29,7 @@ final class PreparedPromptCache<Value>: @unchecked Sendable {
 
     private func lookup(_ key: String) -> Value? {
         lock.withLock {
-            guard let index = entries.firstIndex(where: { $0.key == key }) else {
-                misses += 1
-                return nil
-            }
-            hits += 1
+            guard let index = entries.firstIndex(where: { $0.key == key }) else { return nil }
             let entry = entries.remove(at: index)
             entries.append(entry)
             return entry.value

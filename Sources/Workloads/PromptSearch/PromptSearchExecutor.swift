@@ -7,19 +7,18 @@ import Wire
 /// Scores prompts on a worker. Each model is loaded the first time a task needs it and
 /// kept for the worker's life, with the sha256 of its weights file, which must match the
 /// digest the planner keys its scores by.
-final class PromptSearchExecutor: Executor, @unchecked Sendable {
-    private let lock = NSLock()
-    private var smolLM2: (model: CausalLanguageModel, sha256: String)?
-    private var miniLM: (encoder: SentenceEncoder, sha256: String)?
-    private let smolLM2Path: String
-    private let miniLMDirectory: String
+final class PromptSearchExecutor: Executor, Sendable {
+    private let smolLM2: VerifiedModel<CausalLanguageModel>
+    private let miniLM: VerifiedModel<SentenceEncoder>
     /// Prompts made ready, kept across tasks (about 15 MB each for a SmolLM2 prefix of 300 tokens).
     private let preparedPrompts = PreparedPromptCache<LikelihoodClassifier.PreparedPrompt>(capacity: 8)
     private let preparedClasses = PreparedPromptCache<EmbeddingClassifier.PreparedClasses>(capacity: 32)
 
     init(smolLM2Path: String = CausalLanguageModel.defaultPath, miniLMDirectory: String = SentenceEncoder.defaultDirectory) {
-        self.smolLM2Path = smolLM2Path
-        self.miniLMDirectory = miniLMDirectory
+        smolLM2 = VerifiedModel(name: "SmolLM2", weightsPath: smolLM2Path) { try CausalLanguageModel(path: smolLM2Path) }
+        miniLM = VerifiedModel(name: "MiniLM", weightsPath: "\(miniLMDirectory)/model.safetensors") {
+            try SentenceEncoder(directory: miniLMDirectory)
+        }
     }
 
     func execute(_ payload: Data, context: TaskContext) throws -> TaskOutput {
@@ -44,7 +43,7 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
             let key = try Self.preparedKey(task)
             switch PromptScorer(rawValue: task.scorer) {
             case .smollm2:
-                let classifier = LikelihoodClassifier(model: try loadSmolLM2(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
+                let classifier = LikelihoodClassifier(model: try smolLM2.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
                 if task.recomputePrefix {
                     scores = try classifier.scores(
                         instruction: prompt.instruction, demonstrations: demonstrations, template: prompt.template, texts: task.texts,
@@ -57,7 +56,7 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
                     scores = try classifier.scores(prepared, texts: task.texts)
                 }
             case .minilm:
-                let classifier = EmbeddingClassifier(encoder: try loadMiniLM(task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
+                let classifier = EmbeddingClassifier(encoder: try miniLM.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
                 let prepared = try preparedClasses.value(for: key) {
                     try classifier.prepare(
                         instruction: prompt.instruction, template: prompt.template, descriptions: prompt.verbalizers, demonstrations: demonstrations)
@@ -77,7 +76,7 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
     }
 
     private func paraphrase(_ task: Orrery_V1_Workloads_ParaphraseTask, context: TaskContext) throws -> TaskOutput {
-        let model = try loadSmolLM2(task.modelSha256)
+        let model = try smolLM2.get(expected: task.modelSha256)
         let request = "Rewrite this instruction in other words, keeping its meaning. Reply with the new instruction only.\n\n"
             + "Instruction: \(task.instruction)"
         let prompt = model.tokenizer.encode(model.chat.prompt(user: request))
@@ -121,48 +120,5 @@ final class PromptSearchExecutor: Executor, @unchecked Sendable {
             line = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
         }
         return line.trimmingCharacters(in: CharacterSet(charactersIn: "\"'“”` "))
-    }
-
-    // MARK: Models, loaded once
-
-    private func loadSmolLM2(_ expected: String) throws -> CausalLanguageModel {
-        try lock.withLock { () throws -> CausalLanguageModel in
-            if smolLM2 == nil {
-                let sha256 = try Self.digest(smolLM2Path)
-                do throws(ModelFileError) { smolLM2 = (try CausalLanguageModel(path: smolLM2Path), sha256) } catch {
-                    throw TaskError("cannot load SmolLM2: \(error)", retryable: true)
-                }
-            }
-            try Self.check(smolLM2!.sha256, expected, smolLM2Path)
-            return smolLM2!.model
-        }
-    }
-
-    private func loadMiniLM(_ expected: String) throws -> SentenceEncoder {
-        try lock.withLock { () throws -> SentenceEncoder in
-            let weights = "\(miniLMDirectory)/model.safetensors"
-            if miniLM == nil {
-                let sha256 = try Self.digest(weights)
-                do throws(ModelFileError) { miniLM = (try SentenceEncoder(directory: miniLMDirectory), sha256) } catch {
-                    throw TaskError("cannot load MiniLM: \(error)", retryable: true)
-                }
-            }
-            try Self.check(miniLM!.sha256, expected, weights)
-            return miniLM!.encoder
-        }
-    }
-
-    private static func digest(_ path: String) throws -> String {
-        do { return try SHA256.hex(file: path) } catch {
-            throw TaskError("cannot read \(path) (run scripts/fetch-data on this worker)", retryable: true)
-        }
-    }
-
-    /// A worker with other weights must not score: its scores would be filed under the
-    /// planner's digest. Retryable, so that another worker can take the task.
-    private static func check(_ actual: String, _ expected: String, _ path: String) throws {
-        guard expected.isEmpty || actual == expected else {
-            throw TaskError("\(path) has sha256 \(actual), the job's scores are keyed by \(expected)", retryable: true)
-        }
     }
 }

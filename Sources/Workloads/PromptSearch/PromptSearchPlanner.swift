@@ -37,17 +37,17 @@ final class PromptSearchPlanner: Planner {
     private(set) var devEvaluations = 0
     private(set) var testEvaluations = 0
     private var devPlanned = 0
-    private var budgetReached = false
+    private(set) var budgetReached = false
     private(set) var trialsScored = 0
-    private var trialsFailed = 0
-    private var tasksFailed = 0
+    private(set) var trialsFailed = 0
+    private(set) var tasksFailed = 0
     private var firstFailure: String?
     private(set) var paraphrases: [String] = []
     /// Instructions already sent for rewriting, and when the next rewrite is due (in scored
     /// candidates), for `paraphrase.every`.
     private var paraphrased: Set<String> = []
     private var nextParaphraseAt = 0
-    private var scoringSeconds = 0.0
+    private(set) var scoringSeconds = 0.0
     private(set) var testCandidates: [(role: String, candidate: PromptCandidate)] = []
 
     enum PendingTask {
@@ -154,7 +154,7 @@ final class PromptSearchPlanner: Planner {
     /// Meta-prompting as a mutation: a rewrite of the parent's instruction joins the space,
     /// and the parent with the new instruction is the strategy's next candidate.
     private func adopt(_ instruction: String, childOf parent: PromptCandidate) {
-        live.space = space.adding(instruction: instruction)
+        live.space = space.adding(instructions: [instruction])
         guard phase == .searching, var strategy else { return }
         var child = parent
         child.instruction = space.instructions.count - 1
@@ -163,11 +163,7 @@ final class PromptSearchPlanner: Planner {
     }
 
     private func beginSearch() -> [PlannedTask] {
-        if !paraphrases.isEmpty {
-            live.space = PromptSpace(
-                instructions: space.instructions + paraphrases, templates: space.templates, verbalizers: space.verbalizers,
-                demonstrationCounts: space.demonstrationCounts, demonstrationDraws: space.demonstrationDraws)
-        }
+        live.space = space.adding(instructions: paraphrases)
         strategy = Self.makeStrategy(plan.strategy, space: live, devCount: plan.dev.count, seed: plan.seed)
         phase = .searching
         return advance()
@@ -204,15 +200,17 @@ final class PromptSearchPlanner: Planner {
     /// more while there is room and budget, and moves on to testing once the search is over.
     private func advance() -> [PlannedTask] {
         var planned: [PlannedTask] = []
-        guard phase == .searching, var strategy else { return phase == .testing ? finishTesting() : [] }
+        guard phase == .searching, var strategy else {
+            completeIfTested()
+            return []
+        }
         var progressed = true
         while progressed {
             progressed = false
             for (index, open) in openTrials.enumerated().reversed() {
                 let examples = 0..<open.trial.budget
                 if let predictions = ledger.predictions(prompt: open.prompt, split: .dev, examples: examples) {
-                    let correct = zip(predictions, plan.dev.targets[examples]).filter { $0 == $1 }.count
-                    let accuracy = Double(correct) / Double(max(1, examples.count))
+                    let accuracy = Double(Self.hits(predictions, plan.dev.targets).count(where: { $0 })) / Double(max(1, examples.count))
                     strategy.tell(open.trial, score: accuracy)
                     leaderboard.record(open.trial, score: accuracy)
                     trialsScored += 1
@@ -286,17 +284,20 @@ final class PromptSearchPlanner: Planner {
             let prompt = key(for: entry.candidate)
             return scoreTasks(prompt: prompt, split: .test, examples: ledger.claimMissing(prompt: prompt, split: .test, examples: 0..<plan.test.count))
         }
-        return tasks + finishTesting()
+        completeIfTested()
+        return tasks
     }
 
-    private func finishTesting() -> [PlannedTask] {
-        if pending.isEmpty { phase = .done }
-        return []
+    private func completeIfTested() {
+        if phase == .testing && pending.isEmpty { phase = .done }
     }
 
     func testPredictions(_ candidate: PromptCandidate) -> [Int]? {
         ledger.predictions(prompt: key(for: candidate), split: .test, examples: 0..<plan.test.count)
     }
+
+    /// Whether each prediction matches its example's class, in order.
+    static func hits(_ predictions: [Int], _ targets: [Int]) -> [Bool] { zip(predictions, targets).map { $0 == $1 } }
 
     // MARK: Tasks
 
@@ -385,10 +386,6 @@ final class PromptSearchPlanner: Planner {
     /// Correct predictions of `candidate` on the first `examples` dev examples.
     func devCorrect(_ candidate: PromptCandidate, examples: Int) -> Int {
         guard let predictions = ledger.predictions(prompt: key(for: candidate), split: .dev, examples: 0..<examples) else { return 0 }
-        return zip(predictions, plan.dev.targets).filter { $0 == $1 }.count
-    }
-
-    var counters: (tasksFailed: Int, trialsFailed: Int, budgetReached: Bool, scoringSeconds: Double, firstFailure: String?) {
-        (tasksFailed, trialsFailed, budgetReached, scoringSeconds, firstFailure)
+        return Self.hits(predictions, plan.dev.targets).count(where: { $0 })
     }
 }

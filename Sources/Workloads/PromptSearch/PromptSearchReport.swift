@@ -75,7 +75,7 @@ struct PromptSearchReport {
         var outcomes: [String: [Bool]] = [:]
         let test: [TestResult] = planner.testCandidates.compactMap { role, candidate in
             guard let predictions = planner.testPredictions(candidate) else { return nil }
-            let hits = zip(predictions, plan.test.targets).map { $0 == $1 }
+            let hits = PromptSearchPlanner.hits(predictions, plan.test.targets)
             outcomes[role] = hits
             let correct = hits.filter { $0 }.count
             return TestResult(
@@ -86,14 +86,13 @@ struct PromptSearchReport {
         if let best = outcomes["best"] {
             difference = .pairedDifference(best, outcomes["baseline"] ?? best)
         }
-        let counters = planner.counters
         return Summary(
             task: plan.task, scorer: plan.scorer.rawValue, modelSHA256: plan.modelSHA256, strategy: plan.strategy.name,
             seed: plan.seed, phase: planner.phase.rawValue, spaceSize: planner.space.size, paraphrases: planner.paraphrases,
-            devExamples: plan.dev.count, testExamples: plan.test.count, budget: plan.budget, budgetReached: counters.budgetReached,
+            devExamples: plan.dev.count, testExamples: plan.test.count, budget: plan.budget, budgetReached: planner.budgetReached,
             devEvaluations: planner.devEvaluations, testEvaluations: planner.testEvaluations,
-            candidatesScored: planner.trialsScored, candidatesFailed: counters.trialsFailed, tasksFailed: counters.tasksFailed,
-            duplicateScoresIgnored: planner.ledger.duplicates, scoringSeconds: counters.scoringSeconds,
+            candidatesScored: planner.trialsScored, candidatesFailed: planner.trialsFailed, tasksFailed: planner.tasksFailed,
+            duplicateScoresIgnored: planner.ledger.duplicates, scoringSeconds: planner.scoringSeconds,
             leaderboard: entries, test: test, testDifference: difference)
     }
 

@@ -61,10 +61,11 @@ public struct PromptSpace: Sendable, Equatable {
         return withoutDraws * (demonstrationCounts.count - showing + showing * demonstrationDraws)
     }
 
-    /// The same space with one more instruction, last (a rewrite made during the search).
-    public func adding(instruction: String) -> PromptSpace {
+    /// The same space with more instructions after its own (rewrites), so that every
+    /// existing candidate keeps its meaning.
+    public func adding(instructions more: [String]) -> PromptSpace {
         PromptSpace(
-            instructions: instructions + [instruction], templates: templates, verbalizers: verbalizers,
+            instructions: instructions + more, templates: templates, verbalizers: verbalizers,
             demonstrationCounts: demonstrationCounts, demonstrationDraws: demonstrationDraws)
     }
 
