@@ -43,7 +43,7 @@ public struct CollectiveError: Error, Equatable, CustomStringConvertible {
         case .peerDisconnected: "\(operation): rank \(rank) disconnected (its process died or its host is unreachable)"
         case .timedOut(let ms): "\(operation): nothing from rank \(rank) within \(ms) ms"
         case .aborted(let reporter, let reason): "\(operation): rank \(reporter) gave up, blaming rank \(rank): \(reason)"
-        case .protocolViolation(let detail): "\(operation): unexpected frame from rank \(rank): \(detail)"
+        case .protocolViolation(let detail): "\(operation): rank \(rank) does not follow the call: \(detail)"
         case .cancelled: "\(operation): cancelled"
         case .transport(let detail): "\(operation): transport error on rank \(rank): \(detail)"
         }

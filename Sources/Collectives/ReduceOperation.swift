@@ -38,6 +38,37 @@ enum ReduceKernel {
         }
     }
 
+    /// target[i] = Σⱼ sources[j][i] (times `scale`), summed in the order of `sources`, and
+    /// the same into `second` if given: one pass that reads every source once.
+    static func sum(
+        _ sources: [UnsafePointer<Float>], count: Int, into target: UnsafeMutablePointer<Float>,
+        also second: UnsafeMutablePointer<Float>? = nil, scale: Float? = nil
+    ) {
+        typealias Wide = SIMD16<Float>
+        sources.withUnsafeBufferPointer { sources in
+            func store(_ value: Wide, at i: Int) {
+                UnsafeMutableRawPointer(target + i).storeBytes(of: value, as: Wide.self)
+                if let second { UnsafeMutableRawPointer(second + i).storeBytes(of: value, as: Wide.self) }
+            }
+            var i = 0
+            while i + 16 <= count {
+                var total = UnsafeRawPointer(sources[0] + i).loadUnaligned(as: Wide.self)
+                for j in 1..<sources.count { total += UnsafeRawPointer(sources[j] + i).loadUnaligned(as: Wide.self) }
+                if let scale { total *= scale }
+                store(total, at: i)
+                i += 16
+            }
+            while i < count {
+                var total = sources[0][i]
+                for j in 1..<sources.count { total += sources[j][i] }
+                if let scale { total *= scale }
+                target[i] = total
+                second?[i] = total
+                i += 1
+            }
+        }
+    }
+
     /// target[i] = source[i]
     static func copy(into target: UnsafeMutablePointer<Float>, from source: UnsafeRawPointer, count: Int) {
         UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: 4 * count)
@@ -66,6 +97,15 @@ public struct Segmentation: Sendable {
 
     /// The pieces of segment `index`, in order.
     public func chunks(ofSegment index: Int) -> [Range<Int>] { Self.pieces(of: segment(index), size: chunk) }
+
+    /// Part `index` of `count` elements cut into `parts` near-equal pieces whose bounds are
+    /// multiples of 16 floats (64 bytes), so that no two ranks write one cache line.
+    public static func alignedPart(_ index: Int, of count: Int, parts: Int) -> Range<Int> {
+        let lines = (count + 15) / 16
+        let start = Swift.min(count, index * lines / parts * 16)
+        let end = Swift.min(count, (index + 1) * lines / parts * 16)
+        return start..<end
+    }
 
     /// `range` cut into consecutive pieces of at most `size` elements.
     static func pieces(of range: Range<Int>, size: Int) -> [Range<Int>] {

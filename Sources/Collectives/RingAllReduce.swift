@@ -15,9 +15,13 @@ extension Communicator {
 
     /// Combines `buffer` across the ring in place; every member passes the same length.
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation = .sum) throws(CollectiveError) {
-        var call = try begin("all-reduce #\(sequence + 1) (\(buffer.count) floats, \(operation))")
         let n = worldSize
+        if n > 1 && buffer.count > 0 { try chooseDataPath() }
+        var call = try begin("all-reduce #\(sequence + 1) (\(buffer.count) floats, \(operation))")
         guard n > 1, let base = buffer.baseAddress, buffer.count > 0 else { return }
+        if let exchange {
+            return try sharedMemoryAllReduce(buffer, operation, through: exchange, call: call)
+        }
         if buffer.count <= smallBufferElements {
             return try allGatherReduce(buffer, operation, call: &call)
         }

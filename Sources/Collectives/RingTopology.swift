@@ -22,6 +22,16 @@ public struct RingTopology: Sendable, Equatable {
     public var next: Int { (rank + 1) % worldSize }
     public var previous: Int { (rank + worldSize - 1) % worldSize }
 
+    /// Whether every other member's endpoint can only be on this host: an ipc:// path or a
+    /// loopback TCP address. The coordinator hands out ipc endpoints to co-located workers.
+    public var isOnOneHost: Bool {
+        endpoints.indices.allSatisfy { member in
+            let endpoint = endpoints[member]
+            return member == rank || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("tcp://127.")
+                || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]:")
+        }
+    }
+
     /// FNV-1a of the collective id: a fixed 8-byte tag instead of a string on every frame.
     public var tag: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

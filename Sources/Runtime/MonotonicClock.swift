@@ -8,6 +8,13 @@ public enum MonotonicClock {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
+    /// Nanoseconds, for timing calls that take a few microseconds.
+    public static var nanoseconds: Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
     /// Microseconds, for round-trip measurements.
     public static var microseconds: Int64 {
         var spec = timespec()

@@ -59,10 +59,10 @@ struct RingCollectivesTests {
         }
     }
 
-    @Test("a member whose endpoint goes away is reported as disconnected by its neighbours")
-    func disconnectedMember() throws {
+    @Test("a member whose endpoint goes away is reported as disconnected by its neighbours", arguments: DataPath.allCases)
+    func disconnectedMember(path: DataPath) throws {
         let ring = try RingHarness(members: 3)
-        let results = ring.run(timeoutMilliseconds: 20_000) { communicator in
+        let results = ring.run(timeoutMilliseconds: 20_000, configure: { $0.configure(path) }) { communicator in
             var buffer = [Float](repeating: 1, count: 1_000)
             try communicator.allReduce(&buffer)
             if communicator.rank == 1 {
@@ -82,6 +82,54 @@ struct RingCollectivesTests {
             }
             #expect(error.rank == 1, "rank \(rank): \(error)")
         }
+    }
+
+    @Test("a member that stops calling after shared memory is set up is named by the others within the deadline", arguments: [3_000, 200_000])
+    func sharedMemoryStraggler(count: Int) throws {
+        let ring = try RingHarness(members: 3)
+        let started = Date()
+        let results = ring.run(timeoutMilliseconds: 600, configure: { $0.configure(.automatic) }) { communicator in
+            var buffer = [Float](repeating: 1, count: count)
+            try communicator.allReduce(&buffer)
+            #expect(communicator.usesSharedMemory)
+            if communicator.rank == 2 {
+                Thread.sleep(forTimeInterval: 1.5)  // alive, connected, silent
+                return
+            }
+            try communicator.allReduce(&buffer)
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+        for rank in [0, 1] {
+            guard case .failure(let error as CollectiveError) = results[rank] else {
+                Issue.record("rank \(rank): expected a collective error, got \(results[rank])")
+                continue
+            }
+            #expect(error.rank == 2, "rank \(rank): \(error)")
+            #expect(error.blamesPeer)
+        }
+    }
+
+    @Test("the shared-memory segment's name is gone from /dev/shm once the ring has agreed on it")
+    func sharedMemoryLeavesNothing() throws {
+        let ring = try RingHarness(members: 2)
+        let id = "leaves-nothing-\(UUID().uuidString)"
+        let prefix = "orrery-\(String(RingTopology(rank: 0, endpoints: ["x"], collectiveID: id).tag, radix: 16))-"
+        @Sendable func left() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(prefix) }
+        }
+        let results = ring.run(id: id, configure: { $0.configure(.automatic) }) { communicator in
+            var buffer = [Float](repeating: 1, count: 100)
+            try communicator.allReduce(&buffer)
+            try communicator.barrier()
+            return (communicator.usesSharedMemory, left(), buffer[0])
+        }
+        for result in results {
+            let (shared, names, value) = try result.get()
+            #expect(shared)
+            #expect(names.isEmpty, "still in /dev/shm during the ring: \(names)")
+            #expect(value == 2)
+        }
+        #expect(left().isEmpty)
     }
 
     @Test("frames left over from an earlier ring are dropped")

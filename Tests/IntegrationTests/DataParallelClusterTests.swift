@@ -51,6 +51,7 @@ extension ClusterTests {
             #expect(disturbed.retries >= 1)
             let after = try Self.metrics(disturbed)
             #expect(after["workers"] == 2, "\(after)")
+            #expect(after["shared_memory"] == 1, "co-located workers should all-reduce through shared memory: \(after)")
             #expect((after["resumed_at_step"] ?? 0) >= 20, "\(after)")
             #expect(cluster.log("coordinator").contains("gang formed"))
 

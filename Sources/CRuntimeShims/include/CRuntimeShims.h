@@ -15,4 +15,6 @@ int orrery_take_trapped_signal(void);
 /// The most recent trapped signal, or 0, without clearing it.
 int orrery_peek_trapped_signal(void);
 
+#include "orrery_shared_memory.h"
+
 #endif

@@ -122,6 +122,7 @@ struct ClassifierTrainer {
             "test_accuracy": evaluation.accuracy, "test_loss": evaluation.loss, "train_loss": trainLoss,
             "epochs": Double(task.epochs), "samples_per_second": Double(trained * batchSize) / max(seconds, 1e-9),
             "parameters": Double(model.parameterCount), "seconds": seconds, "workers": Double(world),
+            "shared_memory": communicator?.usesSharedMemory == true ? 1 : 0,
             "resumed_at_step": Double(firstStep),
         ])
     }

@@ -5,6 +5,8 @@ import Messaging
 import Runtime
 import Tensor
 
+extension DataPath: ExpressibleByArgument {}
+
 /// `orrery bench allreduce`: ring all-reduce between N worker processes on this machine,
 /// reported as nccl-tests does — size, time, algorithm bandwidth (size / time) and bus
 /// bandwidth (algbw × 2(N−1)/N, the rate each link actually carried).
@@ -31,6 +33,12 @@ struct AllReduceBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Floats per chunk of the pipelined ring.")
     var chunkElements = 64 * 1024
 
+    @Option(name: .long, help: "automatic (shared memory between ranks of one host) or ring (ZeroMQ frames only).")
+    var dataPath: DataPath = .automatic
+
+    @Option(name: .long, help: "Floats per rank per staging block of the shared-memory path (default: the communicator's choice).")
+    var blockElements: Int?
+
     @Option(name: .long, help: .hidden) var rank: Int?
     @Option(name: .long, help: .hidden) var endpoints: String?
     @Option(name: .long, help: .hidden) var resultFile: String?
@@ -44,11 +52,13 @@ struct AllReduceBenchCommand: ParsableCommand {
         let medianMicros: Double
         var algorithmGBps: Double
         var busGBps: Double
+        var sharedMemory = false
     }
 
     func validate() throws {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1 to 16") }
         guard ["ipc", "tcp"].contains(transport) else { throw ValidationError("--transport must be ipc or tcp") }
+        guard (blockElements ?? 16) >= 16 else { throw ValidationError("--block-elements must be at least 16") }
         guard sizes.allSatisfy({ $0 >= 4 }) else { throw ValidationError("--sizes must be at least 4 bytes each") }
     }
 
@@ -62,14 +72,16 @@ struct AllReduceBenchCommand: ParsableCommand {
         let endpoints = (0..<workers).map { rank in
             transport == "ipc" ? "ipc://\(directory)/rank-\(rank).sock" : "tcp://127.0.0.1:\(basePort + rank)"
         }
+        var shared = ["--seconds", "\(seconds)", "--chunk-elements", "\(chunkElements)", "--data-path", dataPath.rawValue]
+        if let blockElements { shared += ["--block-elements", "\(blockElements)"] }
+        shared += ["--sizes"] + sizes.map(String.init)
         let children = try (0..<workers).map { rank in
             try ChildProcess(
                 executable: ChildProcess.currentExecutable,
                 arguments: [
                     "bench", "allreduce", "--rank", "\(rank)", "--endpoints", endpoints.joined(separator: ","),
-                    "--result-file", "\(directory)/rank-\(rank).json", "--seconds", "\(seconds)",
-                    "--chunk-elements", "\(chunkElements)", "--sizes",
-                ] + sizes.map(String.init),
+                    "--result-file", "\(directory)/rank-\(rank).json",
+                ] + shared,
                 environment: ["OPENBLAS_NUM_THREADS": "1", "ORRERY_THREADS": "1"],
                 standardError: .file("\(directory)/rank-\(rank).log"))
         }
@@ -83,7 +95,8 @@ struct AllReduceBenchCommand: ParsableCommand {
         // The call is as slow as its slowest rank.
         let rows = perRank[0].indices.map { index in perRank.map { $0[index] }.max { $0.medianMicros < $1.medianMicros }! }
         if output.json { return try BenchmarkOutput.printJSON(rows) }
-        print("# orrery ring all-reduce (sum, float32): \(workers) ranks over \(transport), slowest rank's median")
+        let path = rows.first?.sharedMemory == true ? "shared memory, control over \(transport)" : transport
+        print("# orrery all-reduce (sum, float32): \(workers) ranks, data over \(path), slowest rank's median")
         let headings = [("size (B)", 12), ("count", 12), ("calls", 8), ("time (us)", 12), ("algbw GB/s", 10), ("busbw GB/s", 10)]
         print(headings.map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " "))
         for row in rows {
@@ -102,6 +115,8 @@ struct AllReduceBenchCommand: ParsableCommand {
         let communicator = try Communicator(topology: topology, dataPlane: plane, context: context)
         defer { communicator.close() }
         communicator.chunkElements = chunkElements
+        communicator.dataPath = dataPath
+        communicator.sharedMemoryBlockElements = blockElements
         let n = Double(endpoints.count)
         var rows: [Row] = []
         for bytes in sizes {
@@ -122,15 +137,15 @@ struct AllReduceBenchCommand: ParsableCommand {
             try communicator.broadcast(&calls, root: 0)
             var times: [Double] = []
             for _ in 0..<Int(calls[0]) {
-                let started = MonotonicClock.microseconds
+                let started = MonotonicClock.nanoseconds
                 try communicator.allReduce(&buffer)
-                times.append(Double(MonotonicClock.microseconds - started))
+                times.append(Double(MonotonicClock.nanoseconds - started) / 1_000)
             }
             let median = BenchmarkOutput.median(times)
             let algorithm = Double(bytes) / (median * 1e-6) / 1e9
             rows.append(Row(
                 bytes: bytes, floats: floats, calls: times.count, medianMicros: median, algorithmGBps: algorithm,
-                busGBps: algorithm * 2 * (n - 1) / n))
+                busGBps: algorithm * 2 * (n - 1) / n, sharedMemory: communicator.usesSharedMemory))
         }
         try communicator.barrier()
         try JSONEncoder().encode(rows).write(to: URL(fileURLWithPath: resultFile))

@@ -9,6 +9,7 @@ Same sizes (4 KB .. 64 MB, x4), same timing rule as Orrery's bench: warm-up, the
 `--seconds` of calls per size, the slowest rank's median reported. Run by hand, never by CI.
 """
 import argparse
+import json
 import os
 import statistics
 import time
@@ -35,7 +36,11 @@ def time_sizes(allreduce, make_buffer, agree_calls, seconds):
     return rows
 
 
-def report(name, world, per_rank):
+def report(name, world, per_rank, as_json=False):
+    if as_json:
+        slowest = [max((rows[i] for rows in per_rank), key=lambda r: r["median_us"]) for i in range(len(SIZES))]
+        print(json.dumps({"system": name, "workers": world, "rows": slowest}))
+        return
     print(f"# {name}: {world} ranks, slowest rank's median")
     print(f"{'size (B)':>12} {'time (us)':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}")
     for index in range(len(SIZES)):
@@ -60,7 +65,7 @@ def gloo_rank(rank, world, port, seconds, queue):
     dist.destroy_process_group()
 
 
-def run_gloo(workers, seconds):
+def run_gloo(workers, seconds, as_json):
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -71,10 +76,10 @@ def run_gloo(workers, seconds):
     results = dict(queue.get() for _ in procs)
     for p in procs:
         p.join()
-    report("torch.distributed gloo", workers, [results[r] for r in range(workers)])
+    report("torch.distributed gloo", workers, [results[r] for r in range(workers)], as_json)
 
 
-def run_mpi(seconds):
+def run_mpi(seconds, as_json):
     import numpy as np
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
@@ -85,7 +90,7 @@ def run_mpi(seconds):
     rows = time_sizes(allreduce, lambda n: np.ones(n, dtype=np.float32), lambda c: comm.bcast(c, root=0), seconds)
     everything = comm.gather(rows, root=0)
     if comm.rank == 0:
-        report(f"MPI_Allreduce ({MPI.Get_library_version().splitlines()[0]})", comm.size, everything)
+        report(f"MPI_Allreduce ({MPI.Get_library_version().splitlines()[0]})", comm.size, everything, as_json)
 
 
 if __name__ == "__main__":
@@ -93,9 +98,10 @@ if __name__ == "__main__":
     parser.add_argument("peer", choices=["gloo", "mpi"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--json", action="store_true", help="one JSON line: the slowest rank's row per size")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.peer == "gloo":
-        run_gloo(args.workers, args.seconds)
+        run_gloo(args.workers, args.seconds, args.json)
     else:
-        run_mpi(args.seconds)
+        run_mpi(args.seconds, args.json)
