@@ -13,6 +13,11 @@ let targetCPU: [SwiftSetting] = ProcessInfo.processInfo.environment["ORRERY_TARG
     [.unsafeFlags(["-target-cpu", $0])]
 } ?? []
 
+/// The same choice for the C kernels: `-march` takes the same names.
+let targetCPUForC: [CSetting] = ProcessInfo.processInfo.environment["ORRERY_TARGET_CPU"].map {
+    [.unsafeFlags(["-march=\($0)"])]
+} ?? []
+
 /// The numeric kernels are optimized even in debug builds: unoptimized Swift loops run
 /// 10-50× slower, which would make real-data training tests too slow for CI.
 let optimizedKernels: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))] + targetCPU
@@ -63,7 +68,11 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: optimizedKernels),
         // Modules, layers, optimizers and schedules over Tensor.
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimizedKernels),
+        // Element loops in C where Swift's SIMD types fall back to scalar code (vector square roots).
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])] + targetCPUForC),
+        .target(name: "NN", dependencies: ["Tensor", "CKernels"], swiftSettings: optimizedKernels),
         // Real data sets: readers, batching, sharding. zlib reads the gzipped originals.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: optimizedKernels),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensor
 
@@ -73,37 +74,15 @@ public final class Adam: Optimizer {
         }
     }
 
-    /// The Adam update over one parameter, eight lanes at a time (then the tail).
+    /// The Adam update over one parameter, in C: Swift's SIMD square root is scalar.
     @inline(__always)
     static func update(
         w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
         count: Int, rate: Float, beta1: Float, beta2: Float, epsilon: Float, decay: Float, decoupled: Bool,
         correction1: Float, correction2: Float
     ) {
-        typealias Lanes = SIMD8<Float>
-        let keep = 1 - (decoupled ? rate * decay : 0)
-        let coupled = decoupled ? 0 : decay
-        let stepSize = rate / correction1
-        let inverseCorrection2 = 1 / correction2
-        var i = 0
-        while i + 8 <= count {
-            let wi = UnsafeRawPointer(w + i).loadUnaligned(as: Lanes.self) * keep
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self) + coupled * wi
-            let mi = beta1 * UnsafeRawPointer(m + i).loadUnaligned(as: Lanes.self) + (1 - beta1) * gi
-            let vi = beta2 * UnsafeRawPointer(v + i).loadUnaligned(as: Lanes.self) + (1 - beta2) * gi * gi
-            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: Lanes.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: Lanes.self)
-            let updated = wi - stepSize * mi / ((vi * inverseCorrection2).squareRoot() + epsilon)
-            UnsafeMutableRawPointer(w + i).storeBytes(of: updated, as: Lanes.self)
-            i += 8
-        }
-        while i < count {
-            let wi = w[i] * keep
-            let gi = g[i] + coupled * wi
-            m[i] = beta1 * m[i] + (1 - beta1) * gi
-            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-            w[i] = wi - stepSize * m[i] / ((v[i] * inverseCorrection2).squareRoot() + epsilon)
-            i += 1
-        }
+        orrery_adam_update(
+            w, g, m, v, count, 1 - (decoupled ? rate * decay : 0), decoupled ? 0 : decay, beta1, beta2,
+            rate / correction1, 1 / correction2, epsilon)
     }
 }
