@@ -81,7 +81,10 @@ let package = Package(
         // Ring all-reduce, all-gather, broadcast and barrier between workers (the data plane).
         .target(
             name: "Collectives",
-            dependencies: ["Messaging", "Wire", "Runtime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Messaging", "Wire", "Runtime",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: optimizedKernels),
         // Search strategies in ask/tell form (exhaustive, random, successive halving,
         // regularized evolution), shared by prompt search and NAS.

@@ -29,6 +29,7 @@ public final class Communicator {
     private var failure: CollectiveError?
     private var closed = false
     let logger = Logger(label: "orrery.collectives")
+    let metrics = CollectiveMetrics()
 
     /// Largest piece of a buffer sent as one message; pieces let the next rank reduce one
     /// while the following one is still on the wire.
@@ -256,6 +257,7 @@ public final class Communicator {
     func fail(_ error: CollectiveError, forwardingFrom source: Int? = nil) -> CollectiveError {
         guard failure == nil else { return error }
         failure = error
+        metrics.recordFailure(error)
         if case .cancelled = error.kind { return error }
         exchange?.abort(failedRank: error.rank, cause: SharedMemoryExchange.AbortCause(error.kind))
         var abort = Orrery_V1_Abort()

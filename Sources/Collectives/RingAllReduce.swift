@@ -8,23 +8,9 @@
 /// Each segment is finished by exactly one member and then copied, so every rank ends with
 /// bit-identical results. Small buffers take the one-hop path instead (`allGatherReduce`).
 extension Communicator {
-    /// Combines `buffer` across the ring in place; every member passes the same length.
-    public func allReduce(_ buffer: inout [Float], _ operation: ReduceOperation = .sum) throws(CollectiveError) {
-        try buffer.withUnsafeMutableBufferPointer { (pointer) throws(CollectiveError) in try allReduce(pointer, operation) }
-    }
-
-    /// Combines `buffer` across the ring in place; every member passes the same length.
-    public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation = .sum) throws(CollectiveError) {
-        let n = worldSize
-        if n > 1 && buffer.count > 0 { try chooseDataPath() }
-        var call = try begin("all-reduce #\(sequence + 1) (\(buffer.count) floats, \(operation))")
-        guard n > 1, let base = buffer.baseAddress, buffer.count > 0 else { return }
-        if let exchange {
-            return try sharedMemoryAllReduce(buffer, operation, through: exchange, call: call)
-        }
-        if buffer.count <= smallBufferElements {
-            return try allGatherReduce(buffer, operation, call: &call)
-        }
+    /// The two-phase pipelined ring described above.
+    func ringAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation, call: inout CallContext) throws(CollectiveError) {
+        let n = worldSize, base = buffer.baseAddress!
         let segments = Segmentation(count: buffer.count, parts: n, chunk: chunkElements)
         let steps = 2 * (n - 1)
         for piece in segments.chunks(ofSegment: rank) {
@@ -52,7 +38,7 @@ extension Communicator {
     /// The one-hop path: every member's whole buffer goes round the ring (N−1 hops, one
     /// for two members), then each member sums all N in rank order — the same order on
     /// every rank, hence the same bits.
-    private func allGatherReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation, call: inout CallContext) throws(CollectiveError) {
+    func allGatherReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation, call: inout CallContext) throws(CollectiveError) {
         let count = buffer.count
         var gathered = [Float](repeating: 0, count: count * worldSize)
         try gathered.withUnsafeMutableBufferPointer { (all) throws(CollectiveError) in
