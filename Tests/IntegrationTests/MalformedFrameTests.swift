@@ -17,7 +17,9 @@ extension ClusterTests {
 
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<20 {
-                try raw.send([(0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }], wait: true)
+                // Random bytes behind a tag of field 0 (never valid protobuf): pure random
+                // bytes now and then decode as an envelope of another protocol version.
+                try raw.send([[0x07] + (0..<63).map { _ in UInt8.random(in: 0...255, using: &generator) }], wait: true)
             }
             var register = Orrery_V1_Register()
             register.workerID = "intruder"
