@@ -1,6 +1,7 @@
 import CBLAS
 
-/// The only importer of CBLAS: single-precision matrix products through OpenBLAS.
+/// The only importer of CBLAS, and the one entry for single-precision matrix products:
+/// each goes to Orrery's tiled kernel (`TiledProduct`) or to OpenBLAS by its size.
 enum BLAS {
     /// C[m×n] = op(A)[m×k] · op(B)[k×n], row-major, with `op` a transpose when asked (no copy).
     static func sgemm(
@@ -21,10 +22,9 @@ enum BLAS {
                 Int32(transposeB ? k : n), a, 1, accumulate ? 1 : 0, c, 1)
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-            accumulate ? 1 : 0, c, Int32(n))
+        sgemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: transposeA ? m : k,
+            b: b, ldb: transposeB ? k : n, c: c, ldc: n, accumulate: accumulate)
     }
 }
 
@@ -37,6 +37,22 @@ extension BLAS {
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
         guard m > 0, n > 0, k > 0 else { return }
+        if TiledProduct.takes(m: m, n: n, k: k) {
+            TiledProduct.run(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                c: c, ldc: ldc, accumulate: accumulate, threads: threads)
+            return
+        }
+        openBLAS(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c,
+            ldc: ldc, accumulate: accumulate)
+    }
+
+    /// The same product through OpenBLAS whatever its size.
+    static func openBLAS(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
@@ -44,6 +60,10 @@ extension BLAS {
 }
 
 extension BLAS {
+    /// Threads a product may use: OpenBLAS's count, capped by the engine's, and so 1 inside
+    /// `withoutInnerThreads`, where the engine already runs products side by side.
+    static var threads: Int { min(Parallel.threadCount, Int(openblas_get_num_threads())) }
+
     /// Runs `body` with OpenBLAS on one thread when the engine itself runs `body`'s BLAS calls
     /// from several threads (one attention head each): nested BLAS threads would put
     /// threads × threads on the cores, and OpenBLAS's spinning workers then slow every

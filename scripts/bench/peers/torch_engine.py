@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from peer_bench import arguments, measure, report
+from peer_bench import arguments, measure_all, report
 
 
 def sgemm(n):
@@ -79,11 +79,12 @@ def encoder(backward):
 
 def main():
     args = arguments()
-    rows = [measure(f"sgemm {n}", "GFLOP/s", lambda n=n: sgemm(n), args.repeats) for n in (256, 512, 1024, 2048)]
-    rows += [measure(f"mlp train step, batch {b}", "samples/s", lambda b=b: mlp_steps(b), args.repeats) for b in (64, 256)]
-    rows.append(measure("adam step, mlp 784-256-256-10", "steps/s", adam_steps, args.repeats))
-    rows.append(measure("encoder layer forward", "sequences/s", lambda: encoder(False), args.repeats))
-    rows.append(measure("encoder layer forward+backward", "sequences/s", lambda: encoder(True), args.repeats))
+    cases = [(f"sgemm {n}", "GFLOP/s", lambda n=n: sgemm(n)) for n in (256, 512, 1024, 2048)]
+    cases += [(f"mlp train step, batch {b}", "samples/s", lambda b=b: mlp_steps(b)) for b in (64, 256)]
+    cases.append(("adam step, mlp 784-256-256-10", "steps/s", adam_steps))
+    cases.append(("encoder layer forward", "sequences/s", lambda: encoder(False)))
+    cases.append(("encoder layer forward+backward", "sequences/s", lambda: encoder(True)))
+    rows = measure_all(cases, args)
     report(rows, args.json)
 
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../reference"))
 import lm_reference as reference  # noqa: E402
-from peer_bench import arguments, measure, report  # noqa: E402
+from peer_bench import arguments, measure_all, report  # noqa: E402
 
 DATA = os.environ.get("ORRERY_DATA", os.path.expanduser("~/.cache/orrery"))
 
@@ -157,11 +157,11 @@ def main():
         smollm.generate(prompt[:32], 65, on_first=lambda: marks.append(time.perf_counter()))
         return 64 / (time.perf_counter() - marks[0])
 
-    rows = [
-        measure("minilm embed, batch 16 x 32 tokens", "sentences/s", embed, args.repeats),
-        measure("smollm2 prefill, 128 tokens", "tokens/s", prefill, args.repeats),
-        measure("smollm2 decode, 64 tokens after 32", "tokens/s", decode, args.repeats),
-    ]
+    rows = measure_all([
+        ("minilm embed, batch 16 x 32 tokens", "sentences/s", embed),
+        ("smollm2 prefill, 128 tokens", "tokens/s", prefill),
+        ("smollm2 decode, 64 tokens after 32", "tokens/s", decode),
+    ], args)
     report(rows, args.json)
 
 
