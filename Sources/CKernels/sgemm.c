@@ -3,12 +3,11 @@
 // register tile (12 accumulators, two B vectors, one broadcast of A: 15 of the 16 ymm
 // registers) in the innermost loop.
 //
-// Why not OpenBLAS alone: for the products a training step is made of (a few hundred rows
-// and columns), OpenBLAS 0.3.21 loses 5–15% to packing both operands and to its 16×4 tile;
-// this kernel packs only B (and A when it is transposed, where every k step would
-// otherwise touch a new page), reads A's rows in place, and runs 256³ and 512³ at about
-// 95 GFLOP/s on one of this machine's cores, where OpenBLAS's best at any size is about 94.
-// For large products OpenBLAS's deeper blocking wins; the caller chooses
+// Why not OpenBLAS alone: on the products a training step is made of (a few hundred rows
+// and columns) OpenBLAS 0.3.21 ran 4–19% slower than this kernel on one core here, and 256³
+// at 87 GFLOP/s against 95. This kernel packs only B (and A when it is transposed, where
+// every k step would otherwise touch a new page) and reads A's rows in place. For large
+// products OpenBLAS, which packs A as well, wins; the caller chooses
 // (Tensor/Kernels/TiledProduct.swift). Block sizes were measured here: NC = 1024 cost 8–10%
 // on the encoder's 512×1152×384 product against NC = 512.
 //

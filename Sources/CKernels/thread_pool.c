@@ -9,7 +9,6 @@
 
 #include "CKernels.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -27,6 +26,10 @@
 
 #define MAX_WORKERS 63
 
+/// How long an idle worker spins before it sleeps: long enough to bridge the elementwise
+/// kernels between two products, short enough not to hold a core from other processes.
+#define SPIN_NANOSECONDS 50000L
+
 /// One job: `chunks` calls of `body(context, chunk)`, claimed through `next`.
 typedef struct {
     void (*body)(void *context, long chunk);
@@ -42,7 +45,6 @@ static _Atomic uint32_t generation;          // bumped for each job; the futex w
 static _Atomic(job_t *) current;             // the running job, or NULL
 static _Atomic int users;                    // workers that may be reading `current`
 static _Atomic int sleepers;                 // workers parked on the futex
-static _Atomic long spin_nanoseconds = 50000;
 
 static long monotonic_ns(void) {
     struct timespec now;
@@ -63,7 +65,7 @@ static void *worker(void *unused) {
     uint32_t seen = atomic_load(&generation);
     for (;;) {
         // Spin for a new generation, then sleep until one is posted.
-        long deadline = monotonic_ns() + atomic_load_explicit(&spin_nanoseconds, memory_order_relaxed);
+        long deadline = monotonic_ns() + SPIN_NANOSECONDS;
         unsigned spins = 0;
         while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
             CPU_RELAX();
@@ -73,7 +75,7 @@ static void *worker(void *unused) {
                     syscall(SYS_futex, &generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
                 }
                 atomic_fetch_sub(&sleepers, 1);
-                deadline = monotonic_ns() + atomic_load_explicit(&spin_nanoseconds, memory_order_relaxed);
+                deadline = monotonic_ns() + SPIN_NANOSECONDS;
             }
         }
         seen = atomic_load(&generation);
@@ -101,10 +103,6 @@ static int ensure_workers(int count) {
         started++;
     }
     return started > 0;
-}
-
-void orrery_pool_set_spin(long nanoseconds) {
-    atomic_store(&spin_nanoseconds, nanoseconds < 0 ? 0 : nanoseconds);
 }
 
 void orrery_pool_run(long chunks, int threads, void (*body)(void *context, long chunk), void *context) {

@@ -84,10 +84,20 @@ struct TiledProductTests {
         #expect(worst <= Double(c.k + 2) * 1.2e-7, "relative error \(worst)")
     }
 
-    @Test("any split of the columns between threads gives bit-identical results", arguments: [cases[13], cases[30], cases[33]])
+    /// Products large enough to be split between 3 threads, with column ranges that cross
+    /// a 512-column chunk, in each transpose.
+    static let splitCases = [
+        Case(m: 121, n: 1030, k: 40, transposeA: false, transposeB: false, accumulate: true, padding: 3),
+        Case(m: 50, n: 600, k: 300, transposeA: false, transposeB: true, accumulate: false, padding: 0),
+        Case(m: 130, n: 48, k: 520, transposeA: true, transposeB: false, accumulate: false, padding: 3),
+        Case(m: 70, n: 400, k: 300, transposeA: true, transposeB: true, accumulate: true, padding: 0),
+    ]
+
+    @Test("any split of the columns between threads gives bit-identical results", arguments: splitCases)
     func threadCountDoesNotChangeResults(_ c: Case) {
         let one = Self.product(c, threads: 1).after
         for threads in [2, 3] {
+            #expect(TiledProduct.chunks(m: c.m, n: c.n, k: c.k, threads: threads) == threads, "the product is really split")
             #expect(Self.product(c, threads: threads).after == one, "\(threads) threads")
         }
     }

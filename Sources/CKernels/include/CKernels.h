@@ -39,7 +39,4 @@ int orrery_sgemm_columns(int transpose_a, int transpose_b, long m, long k, const
 /// another thread's job runs every chunk itself.
 void orrery_pool_run(long chunks, int threads, void (*body)(void *context, long chunk), void *context);
 
-/// How long idle workers spin before sleeping (default 50 µs).
-void orrery_pool_set_spin(long nanoseconds);
-
 #endif

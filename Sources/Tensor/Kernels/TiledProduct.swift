@@ -47,6 +47,12 @@ enum TiledProduct {
     /// work at the core's peak).
     static let volumePerThread = 1 << 20
 
+    /// How many column ranges (one per thread) an m×n×k product is split into: no more than
+    /// the threads, the 16-wide panels, or the work worth a thread.
+    static func chunks(m: Int, n: Int, k: Int, threads: Int) -> Int {
+        max(1, min(threads, (n + 15) / 16, m * n * k / volumePerThread))
+    }
+
     /// C = op(A)·op(B) (+ C), row-major with leading dimensions, on up to `threads` threads,
     /// each taking a range of columns that is a multiple of the kernel's 16-wide panels.
     /// The result is the same for every thread count.
@@ -54,9 +60,8 @@ enum TiledProduct {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
     ) {
-        let panels = (n + 15) / 16
-        let chunks = max(1, min(threads, panels, m * n * k / volumePerThread))
-        let panelsPerChunk = (panels + chunks - 1) / chunks
+        let chunks = chunks(m: m, n: n, k: k, threads: threads)
+        let panelsPerChunk = ((n + 15) / 16 + chunks - 1) / chunks
         Parallel.run(chunks: chunks, threads: chunks) { chunk in
             let begin = chunk * panelsPerChunk * 16, end = min(n, begin + panelsPerChunk * 16)
             guard begin < end else { return }
