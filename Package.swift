@@ -118,10 +118,14 @@ let package = Package(
             name: "orrery",
             dependencies: [
                 "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN", "Collectives",
-                "LanguageModels",
+                "LanguageModels", "Fuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+
+        // Hostile peers for real daemons: a frame fuzzer for the coordinator (as workers
+        // and as clients), a fake coordinator for a worker, a flooder for a data plane.
+        .target(name: "Fuzzing", dependencies: ["Messaging", "Wire", "Runtime", "Tensor"]),
 
         // Helpers for tests that start real `orrery` processes.
         .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire", "Tensor"]),
@@ -131,6 +135,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "OrreryTestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Datasets", "Runtime", "OrreryTestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Tensor"]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "Datasets", "OrreryTestSupport"]),
         .testTarget(
@@ -142,6 +147,6 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire"]),
+            dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire", "Fuzzing", "Runtime"]),
     ]
 )

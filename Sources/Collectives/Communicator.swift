@@ -24,6 +24,11 @@ public final class Communicator {
     let isCancelled: @Sendable () -> Bool
     let tag: UInt64
     let incoming = ReceivedMessage(capacity: 2)
+    /// Frames of this ring that reached the data plane before this communicator existed
+    /// (a faster peer's), handed over by `DataPlaneEndpoint`; read before the socket.
+    private var replay: [DataPlaneEndpoint.EarlyFrame]
+    /// The payload of the replayed frame now being read, valid until the next receive.
+    private var replayed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Which call of this ring is running; every frame carries it.
     var sequence: UInt64 = 0
     private var failure: CollectiveError?
@@ -32,8 +37,13 @@ public final class Communicator {
     let metrics = CollectiveMetrics()
 
     /// Largest piece of a buffer sent as one message; pieces let the next rank reduce one
-    /// while the following one is still on the wire.
-    public var chunkElements = 64 * 1024
+    /// while the following one is still on the wire. Kept within 1...`maximumChunkElements`,
+    /// since receivers drop a connection that sends a larger frame.
+    public var chunkElements = 64 * 1024 {
+        didSet { chunkElements = min(max(1, chunkElements), Self.maximumChunkElements) }
+    }
+    /// The most floats one data-plane frame carries (`SocketPolicy.maximumChunkBytes`).
+    public static let maximumChunkElements = Int(SocketPolicy.maximumChunkBytes) / MemoryLayout<Float>.size
     /// Buffers up to this many floats take the one-hop path (whole buffers exchanged, then
     /// summed in rank order) instead of the two-phase ring, whose 2(N−1) hops cost more than
     /// the bandwidth they save on small buffers.
@@ -68,6 +78,9 @@ public final class Communicator {
         self.dataPlane = dataPlane
         self.isCancelled = isCancelled
         self.tag = topology.tag
+        let early = dataPlane.takeEarlyFrames()
+        self.replay = early.filter { $0.header.ringTag == topology.tag }
+        dataPlane.countDropped(early.count - replay.count)
         var toNext: Socket?
         var toPrevious: Socket?
         var monitors: [(SocketMonitor, Int)] = []
@@ -97,7 +110,10 @@ public final class Communicator {
         poller = Poller([receiver] + monitors.map(\.0.socket))
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        replayed.deallocate()
+    }
 
     public var rank: Int { topology.rank }
     public var worldSize: Int { topology.worldSize }
@@ -117,7 +133,7 @@ public final class Communicator {
     }
 
     private static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
-        let socket = try Socket(context: context, kind: .push, policy: .dataPlane)
+        let socket = try Socket(context: context, kind: .push, policy: .dataPlaneSend)
         try socket.connect(endpoint)
         return socket
     }
@@ -191,6 +207,15 @@ public final class Communicator {
     /// The next frame of this ring and call, dropping frames of other rings; fails on an
     /// abort, a disconnected neighbour, cancellation or the deadline.
     private func receiveFrame(_ call: inout CallContext) throws(CollectiveError) -> (frame: Orrery_V1_CollectiveFrame, payload: UnsafeRawBufferPointer) {
+        while !replay.isEmpty {
+            let next = replay.removeFirst()
+            replayed.deallocate()
+            replayed = .allocate(byteCount: next.payload.count, alignment: MemoryLayout<Float>.alignment)
+            replayed.copyBytes(from: next.payload)
+            if let frame = try decodeCurrent(next.header, call) {
+                return (frame, UnsafeRawBufferPointer(replayed))
+            }
+        }
         while true {
             let got: Bool
             do {
@@ -198,7 +223,7 @@ public final class Communicator {
             } catch {
                 throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: call.operation))
             }
-            if got, let frame = try decodeCurrent(call) {
+            if got, let frame = try decodeCurrent(DataPlaneEndpoint.header(of: incoming), call) {
                 return (frame, incoming.count > 1 ? incoming.frame(1) : UnsafeRawBufferPointer(start: nil, count: 0))
             }
             if got { continue }
@@ -223,10 +248,10 @@ public final class Communicator {
 
     /// The frame just received if it belongs to this call; nil for a stale one (another
     /// ring's). An abort of this ring throws.
-    private func decodeCurrent(_ call: CallContext) throws(CollectiveError) -> Orrery_V1_CollectiveFrame? {
-        let headerBytes = incoming.frame(0)
-        guard let frame = try? Orrery_V1_CollectiveFrame(serializedBytes: Array(headerBytes)), frame.ringTag == tag else {
-            logger.debug("dropped a frame of another ring", metadata: ["bytes": "\(headerBytes.count)"])
+    private func decodeCurrent(_ header: Orrery_V1_CollectiveFrame?, _ call: CallContext) throws(CollectiveError) -> Orrery_V1_CollectiveFrame? {
+        guard let frame = header, frame.ringTag == tag else {
+            dataPlane.countDropped(1)
+            logger.debug("dropped a frame that is not of this ring")
             return nil
         }
         if case .abort(let abort)? = frame.body {

@@ -26,5 +26,15 @@ public struct CoordinatorConfig: Sendable {
     /// memory only.
     public var checkpointDirectory: String?
 
+    /// Jobs running at once; more submissions get `REJECT_TOO_MANY_JOBS`.
+    public var maxRunningJobs = 256
+    /// Workers admitted at once; more registrations get `REJECT_CLUSTER_FULL`.
+    public var maxWorkers = 4096
+    /// Client requests (submit, status, watch, cancel) answered per peer: a burst, then a
+    /// steady rate per second. Past it, requests get `REJECT_RATE_LIMITED`, so a peer that
+    /// asks without reading cannot make the coordinator queue replies without end.
+    public var clientRequestBurst = 50
+    public var clientRequestsPerSecond = 20.0
+
     public init() {}
 }

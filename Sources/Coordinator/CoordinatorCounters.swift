@@ -13,6 +13,11 @@ struct CoordinatorCounters {
         case workersDeclaredDead = "orrery_coordinator_workers_declared_dead_total"
         case tasksCompleted = "orrery_coordinator_tasks_completed_total"
         case duplicateResults = "orrery_coordinator_duplicate_results_total"
+        case resultsUnknownTask = "orrery_coordinator_results_unknown_task_total"
+        case resultsStaleAttempt = "orrery_coordinator_results_stale_attempt_total"
+        case requestsRateLimited = "orrery_coordinator_requests_rate_limited_total"
+        case registrationsRefused = "orrery_coordinator_registrations_refused_total"
+        case logLinesSuppressed = "orrery_coordinator_log_lines_suppressed_total"
         case sendFailures = "orrery_coordinator_send_failures_total"
         case gangsFormed = "orrery_coordinator_gangs_formed_total"
         case checkpointsCommitted = "orrery_coordinator_checkpoints_committed_total"
@@ -39,6 +44,11 @@ struct CoordinatorCounters {
         counters.workersDeclaredDead = self[.workersDeclaredDead]
         counters.tasksCompleted = self[.tasksCompleted]
         counters.duplicateResults = self[.duplicateResults]
+        counters.resultsUnknownTask = self[.resultsUnknownTask]
+        counters.resultsStaleAttempt = self[.resultsStaleAttempt]
+        counters.requestsRateLimited = self[.requestsRateLimited]
+        counters.registrationsRefused = self[.registrationsRefused]
+        counters.logLinesSuppressed = self[.logLinesSuppressed]
         return counters
     }
 }

@@ -9,13 +9,18 @@ extension CoordinatorService {
             reject(client, .rejectDraining, "coordinator \(coordinatorID) is shutting down and takes no new jobs")
             return
         }
-        let source = message.sourceName.isEmpty ? "<spec>" : message.sourceName
+        let running = jobs.values.lazy.filter(\.isRunning).count
+        guard running < config.maxRunningJobs else {
+            reject(client, .rejectTooManyJobs, "coordinator \(coordinatorID) runs \(running) jobs, its limit; submit again when one ends")
+            return
+        }
+        let source = message.sourceName.isEmpty ? "<spec>" : PrintableText.escaped(message.sourceName, limit: 200)
         let validated: ValidatedJob
         do {
             validated = try JobSpec.parse(yaml: message.specYaml, source: source, registry: registry)
         } catch {
-            logger.info("job spec rejected", metadata: ["why": "\(error)"])
-            reject(client, .rejectInvalidSpec, error.description)
+            logLimited(.info, "job spec rejected", from: client, why: error.description, key: "spec")
+            reject(client, .rejectInvalidSpec, error.description.truncated(toBytes: WireLimits.maximumNoteBytes))
             return
         }
         let now = MonotonicClock.milliseconds
@@ -44,20 +49,20 @@ extension CoordinatorService {
 
     func handleWatch(_ message: Orrery_V1_WatchJob, from client: [UInt8]) {
         guard let job = jobs[message.jobID] else {
-            reject(client, .rejectUnknownJob, "no job '\(message.jobID)' on coordinator \(coordinatorID)")
+            reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
-        if job.isRunning { job.watchers.append(client) }
+        if job.isRunning && !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers { job.watchers.append(client) }
         sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
     }
 
     func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {
         guard let job = jobs[message.jobID] else {
-            reject(client, .rejectUnknownJob, "no job '\(message.jobID)' on coordinator \(coordinatorID)")
+            reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
         if job.isRunning {
-            if !job.watchers.contains(client) { job.watchers.append(client) }
+            if !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers { job.watchers.append(client) }
             end(job, .cancelled, error: "cancelled by a client")
         } else {
             sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
@@ -85,13 +90,13 @@ extension CoordinatorService {
             info.agent = worker.registration.agent
             return info
         }
-        status.jobs = jobOrder.compactMap { jobs[$0] }.map { jobInfo($0, now: now) }
+        status.jobs = jobOrder.compactMap { jobs[$0] }.map { jobInfo($0, now: now, detail: .summary) }
         send(.clusterStatus(status), to: client)
     }
 
-    func jobInfo(_ job: Job, now: Int64) -> Orrery_V1_JobInfo {
+    func jobInfo(_ job: Job, now: Int64, detail: Job.Detail = .full) -> Orrery_V1_JobInfo {
         let (queued, leased) = leases.counts(jobID: job.id)
-        return job.info(queued: queued, running: leased, now: now)
+        return job.info(queued: queued, running: leased, now: now, detail: detail)
     }
 
     /// Progress for watchers, at most every `updateIntervalMilliseconds`, and at least every

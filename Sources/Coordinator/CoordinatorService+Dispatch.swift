@@ -20,14 +20,37 @@ extension CoordinatorService {
             guard room > 0 else { continue }
             let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
             guard !batch.isEmpty else { continue }
-            var message = Orrery_V1_LeaseBatch()
-            message.leases = batch.map(wireLease)
-            if !send(.leases(message), to: worker.routingID) {
-                // Never reached the worker: the tasks go back, and the attempt does not count.
-                leases.unlease(batch.map(\.taskID))
-                logger.warning("lease batch could not be sent; tasks requeued", metadata: ["worker": "\(id)", "tasks": "\(batch.count)"])
+            // Every frame stays far below the worker's largest accepted message.
+            for part in Self.split(batch.map(wireLease), maximumBytes: WireLimits.maximumLeaseBatchBytes) {
+                var message = Orrery_V1_LeaseBatch()
+                message.leases = part
+                if !send(.leases(message), to: worker.routingID) {
+                    // Never reached the worker: the tasks go back, and the attempt does not count.
+                    leases.unlease(part.map(\.taskID))
+                    logger.warning("lease batch could not be sent; tasks requeued", metadata: ["worker": "\(id)", "tasks": "\(part.count)"])
+                }
             }
         }
+    }
+
+    /// Leases cut into batches whose payloads and checkpoints add up to at most
+    /// `maximumBytes` (a single larger lease goes alone).
+    static func split(_ leases: [Orrery_V1_TaskLease], maximumBytes: Int) -> [[Orrery_V1_TaskLease]] {
+        var parts: [[Orrery_V1_TaskLease]] = []
+        var current: [Orrery_V1_TaskLease] = []
+        var bytes = 0
+        for lease in leases {
+            let size = lease.payload.count + lease.resumeCheckpoint.count + 256
+            if !current.isEmpty && bytes + size > maximumBytes {
+                parts.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(lease)
+            bytes += size
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
     }
 
     /// A lease as sent, with the task's newest checkpoint attached when an earlier attempt
@@ -51,8 +74,8 @@ extension CoordinatorService {
     /// sends every member its lease with its place in the ring.
     private func dispatchGangs(now: Int64, nowMicros: Int64) {
         let free = workers.order.compactMap { id -> (id: String, capabilities: Set<String>)? in
-            guard let worker = workers[id], worker.suspectedAt == nil, !worker.registration.dataEndpoint.isEmpty,
-                leases.leaseCount(worker: id) < worker.slots
+            guard let worker = workers[id], worker.proven, !worker.onProbation, worker.suspectedAt == nil,
+                !worker.registration.dataEndpoint.isEmpty, leases.leaseCount(worker: id) < worker.slots
             else { return nil }
             return (id, worker.capabilities)
         }
@@ -103,14 +126,20 @@ extension CoordinatorService {
         return ring
     }
 
+    /// How many leases `worker` may hold: none before it is heard from after registering,
+    /// one while its leases keep expiring (probation, until it returns a result), otherwise
+    /// its slots times the prefetch depth, within the cap the worker asked for.
     func capacity(of worker: WorkerRegistry.Worker) -> Int {
+        guard worker.proven else { return 0 }
+        if worker.onProbation { return 1 }
         let depth: Int
         if let average = worker.averageTaskMilliseconds {
-            depth = Int(config.targetQueueMilliseconds / average)
+            depth = Int(min(Double(config.maxPrefetchPerSlot), config.targetQueueMilliseconds / average))
         } else {
             depth = 2
         }
-        return worker.slots * min(config.maxPrefetchPerSlot, max(2, depth))
+        let room = worker.slots * min(config.maxPrefetchPerSlot, max(2, depth))
+        return worker.maxPrefetch > 0 ? min(room, worker.maxPrefetch) : room
     }
 
     func sendHeartbeats() {
@@ -125,18 +154,21 @@ extension CoordinatorService {
     /// Workers silent for longer than the liveness policy allows are dead: their leases go
     /// back to the queue (or fail, out of attempts), and they must register again.
     func declareSilentWorkersDead(now: Int64) {
-        for id in workers.silent(now: now, policy: config.liveness) {
+        let dead = workers.silent(now: now, policy: config.liveness)
+        for id in dead {
             let silence = now - (workers[id]?.lastHeard ?? now)
             let released = leases.releaseWorker(id, reason: "worker \(id) died (silent for \(silence) ms)")
-            workers.remove(id)
             counters.increment(.workersDeclaredDead)
-            logger.warning("worker declared dead", metadata: ["worker": "\(id)", "silent_ms": "\(silence)", "leases_returned": "\(released.count)"])
+            logLimited(.warning, "worker declared dead", from: workers[id]?.routingID ?? [],
+                why: "silent for \(silence) ms; \(released.count) lease(s) returned", key: "dead")
             apply(released)
         }
+        workers.remove(dead)
     }
 
     func expireLeases(now: Int64) {
         for (worker, release) in leases.expireDeadlines(now: now) {
+            workers.update(worker) { $0.expiredInARow += 1 }
             if case .requeued(let taskID) = release {
                 cancel([taskID], on: worker, reason: "lease deadline passed")
             } else if case .failed(let final) = release {

@@ -1,3 +1,4 @@
+import Logging
 import Messaging
 import Runtime
 import Wire
@@ -18,8 +19,9 @@ extension CoordinatorService {
         } catch {
             if case .wrongVersion = error.reason {
                 counters.increment(.framesWrongVersion)
-                logger.warning("dropped frame", metadata: ["peer": "\(PeerName.describe(sender))", "why": "\(error)"])
-                reject(sender, .rejectProtocolVersion, error.description)
+                if logLimited(.warning, "dropped frame", from: sender, why: error.description, key: "version") {
+                    reject(sender, .rejectProtocolVersion, error.description)
+                }
             } else {
                 dropMalformed(from: sender, error.description)
             }
@@ -31,10 +33,10 @@ extension CoordinatorService {
         case .results(let message): fromWorker(sender) { handleResults(message, worker: $0) }
         case .progress(let message): fromWorker(sender) { handleProgress(message, worker: $0) }
         case .checkpoint(let message): fromWorker(sender) { handleCheckpoint(message, worker: $0) }
-        case .submitJob(let message): handleSubmit(message, from: sender)
-        case .statusRequest: handleStatus(from: sender)
-        case .cancelJob(let message): handleCancel(message, from: sender)
-        case .watchJob(let message): handleWatch(message, from: sender)
+        case .submitJob(let message): fromClient(sender) { handleSubmit(message, from: sender) }
+        case .statusRequest: fromClient(sender) { handleStatus(from: sender) }
+        case .cancelJob(let message): fromClient(sender) { handleCancel(message, from: sender) }
+        case .watchJob(let message): fromClient(sender) { handleWatch(message, from: sender) }
         case .registered, .leases, .cancel, .shutdown, .reject, .jobAccepted, .jobUpdate, .clusterStatus:
             dropMalformed(from: sender, "a coordinator does not accept \(Self.name(of: body)) messages")
         }
@@ -42,14 +44,44 @@ extension CoordinatorService {
 
     private func dropMalformed(from sender: [UInt8], _ why: String) {
         counters.increment(.framesMalformed)
-        logger.warning("dropped malformed frame", metadata: ["peer": "\(PeerName.describe(sender))", "why": "\(why)"])
+        logLimited(.warning, "dropped malformed frame", from: sender, why: why, key: "malformed")
+    }
+
+    /// Logs a line about what `sender` sent, escaped, at most a few times per sender and
+    /// `key` per window (the rest are counted and summed up in the next line written).
+    /// Returns whether the line was written: replies to the same bad input follow the same
+    /// limit, so that a peer cannot turn a flood into a flood of answers.
+    @discardableResult
+    func logLimited(_ level: Logger.Level, _ message: Logger.Message, from sender: [UInt8], why: String, key: String) -> Bool {
+        let peer = PeerName.describe(sender)
+        var metadata: Logger.Metadata = ["peer": "\(peer)", "why": "\(PrintableText.escaped(why, limit: 300))"]
+        switch logLimiter.decide(peer + "\u{1}" + key, now: MonotonicClock.milliseconds) {
+        case .log: break
+        case .logWithSuppressed(let count): metadata["suppressed_since_last"] = "\(count)"
+        case .suppress:
+            counters.increment(.logLinesSuppressed)
+            return false
+        }
+        logger.log(level: level, message, metadata: metadata)
+        return true
+    }
+
+    /// Runs `body` for a client's request unless the client is over its request rate.
+    private func fromClient(_ sender: [UInt8], _ body: () -> Void) {
+        guard clientLimiter.allow(sender, now: MonotonicClock.milliseconds) else {
+            counters.increment(.requestsRateLimited)
+            guard logLimited(.notice, "client request dropped", from: sender, why: "over its request rate", key: "rate") else { return }
+            reject(sender, .rejectRateLimited, "more than \(config.clientRequestBurst) requests at once or \(config.clientRequestsPerSecond) a second; wait and ask again")
+            return
+        }
+        body()
     }
 
     /// Runs `body` for a registered worker's message; anyone else is told to register.
     private func fromWorker(_ sender: [UInt8], _ body: (String) -> Void) {
         guard let worker = workers.worker(routingID: sender) else {
             counters.increment(.framesUnknownSender)
-            logger.info("message from unregistered peer", metadata: ["peer": "\(PeerName.describe(sender))"])
+            guard logLimited(.info, "message from unregistered peer", from: sender, why: "not registered", key: "unknown") else { return }
             reject(sender, .rejectUnknownWorker, "worker is not registered with coordinator \(coordinatorID); register first")
             return
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Runtime
 import Wire
 import Workloads
@@ -6,18 +7,30 @@ import Workloads
 extension CoordinatorService {
     func handleRegister(_ message: Orrery_V1_Register, from sender: [UInt8]) {
         let now = MonotonicClock.milliseconds
-        guard !message.workerID.isEmpty, Array(message.workerID.utf8) == sender else {
-            reject(sender, .rejectInvalidRegistration,
-                "worker_id '\(message.workerID)' must be non-empty and equal the socket's routing id")
+        if let problem = RegistrationRules.problem(with: message) {
+            refuseRegistration(sender, .rejectInvalidRegistration, problem)
             return
         }
         let runnable = message.capabilities.filter(registry.contains)
         guard !runnable.isEmpty else {
-            reject(sender, .rejectInvalidRegistration,
-                "worker offers \(message.capabilities) but this coordinator runs \(registry.kinds)")
+            refuseRegistration(sender, .rejectInvalidRegistration,
+                "worker offers \(message.capabilities.prefix(8)) but this coordinator runs \(registry.kinds)")
             return
         }
-        let returning = workers.register(message, routingID: sender, now: now)
+        if let holder = workers[message.workerID], holder.routingID != sender {
+            // Another process (another connection identity) claims a live worker's id: the
+            // live one keeps its id and leases. Its own restart waits for the old entry to
+            // be declared dead (the worker backs off and registers again).
+            refuseRegistration(sender, .rejectDuplicateWorker,
+                "worker id '\(message.workerID)' is held by a live worker (heard \(now - holder.lastHeard) ms ago)")
+            return
+        }
+        let returning = workers[message.workerID] != nil
+        guard returning || workers.count < config.maxWorkers else {
+            refuseRegistration(sender, .rejectClusterFull, "this coordinator admits at most \(config.maxWorkers) workers")
+            return
+        }
+        workers.register(message, routingID: sender, now: now)
         counters.increment(.workersRegistered)
         if returning {
             // Leases this worker no longer runs (it restarted, or lost them) go back to the queue.
@@ -26,31 +39,37 @@ extension CoordinatorService {
                 keeping: Set(message.runningTaskIds))
             apply(released)
         }
-        logger.info(
-            returning ? "worker re-registered" : "worker registered",
-            metadata: [
-                "worker": "\(message.workerID)", "host": "\(message.hostname)", "pid": "\(message.pid)",
-                "slots": "\(message.slots)", "capabilities": "\(message.capabilities.joined(separator: ","))",
-            ])
+        logLimited(
+            .info, returning ? "worker re-registered" : "worker registered", from: sender,
+            why: "host=\(message.hostname) pid=\(message.pid) slots=\(message.slots) capabilities=\(message.capabilities.joined(separator: ","))",
+            key: "register")
         var reply = Orrery_V1_Registered()
         reply.coordinatorID = coordinatorID
         reply.heartbeatIntervalMs = UInt32(config.liveness.intervalMilliseconds)
         reply.heartbeatMisses = UInt32(config.liveness.misses)
         send(.registered(reply), to: sender)
-        needsDispatch = true
+        // No dispatch yet: the worker gets leases once it is heard from again.
+    }
+
+    private func refuseRegistration(_ sender: [UInt8], _ code: Orrery_V1_RejectCode, _ reason: String) {
+        counters.increment(.registrationsRefused)
+        guard logLimited(.warning, "registration refused", from: sender, why: reason, key: "refused") else { return }
+        reject(sender, code, reason)
     }
 
     func handleHeartbeat(_ message: Orrery_V1_Heartbeat, worker: String) {
         workers.update(worker) { $0.runningReported = Int(message.runningTasks) }
+        needsDispatch = true  // a first heartbeat is what makes a new worker eligible for leases
     }
 
     func handleProgress(_ message: Orrery_V1_ProgressBatch, worker: String) {
         for item in message.items {
-            logger.debug("progress", metadata: ["task": "\(item.taskID)", "fraction": "\(item.fraction)", "note": "\(item.message)"])
-            guard !item.message.isEmpty, let jobID = item.taskID.split(separator: "/").first, let job = jobs[String(jobID)],
-                job.isRunning
+            logger.trace("progress", metadata: ["task": "\(PrintableText.escaped(item.taskID))", "fraction": "\(item.fraction)"])
+            // Only a worker holding the task may speak for it.
+            guard !item.message.isEmpty, leases.isHeld(item.taskID, by: worker),
+                let jobID = item.taskID.split(separator: "/").first, let job = jobs[String(jobID)], job.isRunning
             else { continue }
-            job.progress = item.message
+            job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes)
             job.changedSinceUpdate = true
         }
     }
@@ -61,30 +80,36 @@ extension CoordinatorService {
             workers.recordTask(worker, elapsedMilliseconds: result.elapsedMs)
             switch result.outcome {
             case .success(let success):
-                completeTask(result.taskID, success: success, worker: worker, nowMicros: nowMicros)
+                completeTask(result.taskID, attempt: Int(result.attempt), success: success, worker: worker, nowMicros: nowMicros)
             case .failure(let failure):
                 let now = MonotonicClock.milliseconds
-                for suspect in failure.suspectedWorkers where suspect != worker { workers.suspect(suspect, now: now) }
+                let message = failure.message.truncated(toBytes: WireLimits.maximumNoteBytes)
                 if let release = leases.fail(
-                    result.taskID, worker: worker, attempt: Int(result.attempt), message: failure.message, retryable: failure.retryable)
+                    result.taskID, worker: worker, attempt: Int(result.attempt), message: message, retryable: failure.retryable)
                 {
+                    // Only the holder of the failed lease may blame its gang peers.
+                    for suspect in failure.suspectedWorkers.prefix(64) where suspect != worker { workers.suspect(suspect, now: now) }
                     logger.info("task failed", metadata: [
-                        "task": "\(result.taskID)", "worker": "\(worker)", "why": "\(failure.message)",
-                        "suspects": "\(failure.suspectedWorkers.joined(separator: ","))",
+                        "task": "\(PrintableText.escaped(result.taskID))", "worker": "\(PrintableText.escaped(worker))",
+                        "why": "\(PrintableText.escaped(message, limit: 400))",
+                        "suspects": "\(PrintableText.escaped(failure.suspectedWorkers.prefix(8).joined(separator: ",")))",
                     ])
                     apply([release])
+                } else {
+                    counters.increment(.resultsStaleAttempt)
                 }
             case nil:
-                logger.warning("result without an outcome dropped", metadata: ["task": "\(result.taskID)", "worker": "\(worker)"])
+                logLimited(.warning, "result without an outcome dropped", from: workers[worker]?.routingID ?? [], why: result.taskID, key: "no-outcome")
             }
         }
         needsDispatch = true
     }
 
-    private func completeTask(_ taskID: String, success: Orrery_V1_TaskSuccess, worker: String, nowMicros: Int64) {
-        switch leases.complete(taskID, worker: worker, nowMicros: nowMicros) {
+    private func completeTask(_ taskID: String, attempt: Int, success: Orrery_V1_TaskSuccess, worker: String, nowMicros: Int64) {
+        switch leases.complete(taskID, worker: worker, attempt: attempt, nowMicros: nowMicros) {
         case .accepted(let final, let roundTrip, let superseded):
             counters.increment(.tasksCompleted)
+            workers.update(worker) { $0.expiredInARow = 0 }
             if let superseded { cancel([taskID], on: superseded, reason: "another worker finished it first") }
             guard let job = jobs[final.jobID] else { return }
             if let roundTrip { job.recordRoundTrip(roundTrip) }
@@ -95,10 +120,14 @@ extension CoordinatorService {
             if let jobID = taskID.split(separator: "/").first, let job = jobs[String(jobID)] {
                 job.duplicatesIgnored += 1
             }
-            logger.debug("duplicate result ignored", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
+            logger.debug("duplicate result ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
         case .unknown:
-            counters.increment(.duplicateResults)
-            logger.debug("result for unknown task ignored", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
+            counters.increment(.resultsUnknownTask)
+            logger.debug("result for unknown task ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
+        case .staleAttempt:
+            counters.increment(.resultsStaleAttempt)
+            logLimited(.info, "result for an attempt the worker did not hold ignored", from: workers[worker]?.routingID ?? [],
+                why: "task \(taskID) attempt \(attempt)", key: "stale")
         case .memberFinished:
             logger.debug("gang member finished", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
         }
@@ -107,8 +136,14 @@ extension CoordinatorService {
 
     /// Keeps the newest checkpoint of a task's current attempt; older attempts' are stale.
     func handleCheckpoint(_ message: Orrery_V1_Checkpoint, worker: String) {
+        guard message.step <= UInt64(Int32.max) else {
+            logLimited(.warning, "checkpoint refused", from: workers[worker]?.routingID ?? [],
+                why: "step \(message.step) is beyond any a task commits (docs/wire.md)", key: "checkpoint-step")
+            return
+        }
         guard leases.acceptsCheckpoint(message.taskID, worker: worker, attempt: Int(message.attempt)) else {
-            logger.info("stale checkpoint dropped", metadata: ["task": "\(message.taskID)", "worker": "\(worker)", "attempt": "\(message.attempt)"])
+            logLimited(.info, "stale checkpoint dropped", from: workers[worker]?.routingID ?? [],
+                why: "task \(message.taskID) attempt \(message.attempt)", key: "checkpoint")
             return
         }
         checkpoints.commit(message.taskID, .init(attempt: Int(message.attempt), step: message.step, data: message.data), logger: logger)

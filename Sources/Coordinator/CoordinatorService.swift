@@ -30,6 +30,9 @@ public final class CoordinatorService {
     var nextJobNumber = 1
     var heartbeatSequence: UInt64 = 0
     var needsDispatch = false
+    /// A few log lines per sender and reason per window, whatever the rate of bad input.
+    var logLimiter = LogRateLimiter()
+    var clientLimiter: RequestRateLimiter
 
     var draining = false
     var drainDeadline: Int64 = 0
@@ -44,6 +47,7 @@ public final class CoordinatorService {
         self.logger = logger
         self.coordinatorID = "coord-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         self.checkpoints = CheckpointStore(directory: config.checkpointDirectory)
+        self.clientLimiter = RequestRateLimiter(burst: config.clientRequestBurst, perSecond: config.clientRequestsPerSecond)
         self.logger[metadataKey: "coordinator"] = "\(coordinatorID)"
     }
 
@@ -147,8 +151,14 @@ public final class CoordinatorService {
     /// or its queue is full; the caller decides what that means for its message.
     @discardableResult
     func send(_ body: EnvelopeBody, to routingID: [UInt8]) -> Bool {
+        send(frame: EnvelopeCodec.encode(body), to: routingID)
+    }
+
+    /// Sends an already encoded envelope.
+    @discardableResult
+    func send(frame: [UInt8], to routingID: [UInt8]) -> Bool {
         do {
-            try socket.send([routingID, EnvelopeCodec.encode(body)])
+            try socket.send([routingID, frame])
             return true
         } catch {
             counters.increment(.sendFailures)

@@ -27,6 +27,8 @@ final class Job {
     private var roundTripPercentiles: (p50: Double, p99: Double)?
     /// Clients that asked for updates (routing ids), and when they last got one.
     var watchers: [[UInt8]] = []
+    /// Watchers kept per job; a client past it gets one answer and no stream.
+    static let maximumWatchers = 64
     var lastUpdateSent: Int64 = 0
     var changedSinceUpdate = true
 
@@ -60,8 +62,34 @@ final class Job {
         roundTrips.append(UInt32(clamping: micros))
     }
 
+    /// How much of a job a reply carries.
+    enum Detail {
+        /// Everything: the job's own watchers and `status JOB`.
+        case full
+        /// For the cluster-wide status: counters, a running job's live report (cut to
+        /// `maximumSummaryReportBytes`), and no finished job's report, so that one status
+        /// reply stays small however many large jobs the coordinator keeps.
+        case summary
+    }
+
+    static let maximumSummaryReportBytes = 16 * 1024
+    /// How long a running job's live report is reused in status replies.
+    static let liveReportMilliseconds: Int64 = 250
+    private var liveReportCache: (text: String, at: Int64)?
+
+    /// A running job's report for status replies, made at most every
+    /// `liveReportMilliseconds` and cut to `maximumSummaryReportBytes`: a planner's report
+    /// (a leaderboard) costs far more than the reply, and clients may ask as often as
+    /// they like.
+    func liveReport(now: Int64) -> String {
+        if let cached = liveReportCache, now - cached.at < Self.liveReportMilliseconds { return cached.text }
+        let text = (planner?.report().text ?? "").truncated(toBytes: Self.maximumSummaryReportBytes)
+        liveReportCache = (text, now)
+        return text
+    }
+
     /// The job as clients see it; `queued` and `running` come from the lease table.
-    func info(queued: Int, running: Int, now: Int64) -> Orrery_V1_JobInfo {
+    func info(queued: Int, running: Int, now: Int64, detail: Detail = .full) -> Orrery_V1_JobInfo {
         var info = Orrery_V1_JobInfo()
         info.jobID = id
         info.name = spec.name
@@ -78,12 +106,17 @@ final class Job {
         info.elapsedS = Double((finishedAt ?? now) - startedAt) / 1000
         info.error = error
         info.progress = (isRunning ? planner?.statusLine : nil) ?? progress
-        if let planner, isRunning {
-            info.reportText = planner.report().text
-        } else {
+        switch (detail, isRunning) {
+        case (.full, true):
+            info.reportText = planner?.report().text ?? ""
+        case (.summary, true):
+            info.reportText = liveReport(now: now)
+        case (.full, false):
             info.reportText = report.text
             info.reportJson = report.json
             info.reportFiles = report.files
+        case (.summary, false):
+            break
         }
         if let roundTripPercentiles {
             info.roundTripP50Us = roundTripPercentiles.p50

@@ -48,6 +48,14 @@ struct LeaseTable {
         var members: [String] = []
         /// When a queued gang task was first seen with too few free workers for its maximum.
         var waitingSince: Int64?
+        /// The worker that held each attempt (for a gang: its leader), so that a result is
+        /// accepted only from the worker that held the attempt it names.
+        var leaders: [String] = []
+
+        /// Whether `worker` held attempt `attempt` of this task (as a gang's leader).
+        func held(_ attempt: Int, by worker: String) -> Bool {
+            attempt >= 1 && attempt <= leaders.count && leaders[attempt - 1] == worker
+        }
 
         /// Everyone holding this task's current lease.
         func holders(leader: String) -> [String] { members.isEmpty ? [leader] : members }
@@ -84,7 +92,11 @@ struct LeaseTable {
         /// and should be told to cancel it.
         case accepted(Final, roundTripMicros: Int64?, supersededHolder: String?)
         case duplicate
+        /// No such task: never leased, or its job is gone.
         case unknown
+        /// The sender never held the attempt the result names (attempt 6 of a task leased
+        /// once, or an attempt leased to someone else): ignored, counted apart.
+        case staleAttempt
         /// A result from a gang member other than the leader: its part is done, the task is not.
         case memberFinished
     }
@@ -180,6 +192,9 @@ struct LeaseTable {
         return abandoned
     }
 
+    /// Whether `worker` holds a lease on `taskID` now (as its holder or a gang member).
+    func isHeld(_ taskID: String, by worker: String) -> Bool { leasesByWorker[worker]?.contains(taskID) ?? false }
+
     func leaseCount(worker: String) -> Int { leasesByWorker[worker]?.count ?? 0 }
 
     var leasedCount: Int { inFlightByJob.values.reduce(0, +) }
@@ -224,6 +239,7 @@ struct LeaseTable {
             guard var task = tasks[id], task.state == .queued else { continue }
             queuedCount -= 1
             task.attempts += 1
+            task.leaders.append(worker)
             let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
             task.state = .leased(worker: worker, deadline: deadline, sentAtMicros: nowMicros)
             tasks[id] = task
@@ -242,6 +258,7 @@ struct LeaseTable {
         for id in taskIDs.reversed() {
             guard var task = tasks[id], case .leased(let worker, _, _) = task.state else { continue }
             task.attempts -= 1
+            task.leaders.removeLast()
             task.state = .queued
             tasks[id] = task
             for holder in task.holders(leader: worker) { leasesByWorker[holder]?.remove(id) }
@@ -257,14 +274,20 @@ struct LeaseTable {
 
     // MARK: Outcomes
 
-    /// A success reported by `worker`.
-    mutating func complete(_ taskID: String, worker: String, nowMicros: Int64) -> Completion {
+    /// A success reported by `worker` for attempt `attempt`.
+    ///
+    /// The first result of an attempt the sender held finishes the task, even when a newer
+    /// lease is out (a slow worker's late answer is as good as any); a result naming an
+    /// attempt the sender never held is `staleAttempt`.
+    mutating func complete(_ taskID: String, worker: String, attempt: Int, nowMicros: Int64) -> Completion {
         guard var task = tasks[taskID] else { return .unknown }
+        let isCurrentMember = task.gang != nil && attempt == task.attempts && task.members.contains(worker)
+        guard task.held(attempt, by: worker) || isCurrentMember else { return .staleAttempt }
         var roundTrip: Int64?
         var superseded: String?
         switch task.state {
         case .finished:
-            return task.members.contains(worker) ? .memberFinished : .duplicate
+            return isCurrentMember && task.leaders.last != worker ? .memberFinished : .duplicate
         case .queued:
             if task.gang == nil {
                 queuedCount -= 1  // its stale FIFO entry is skipped when popped
@@ -272,14 +295,14 @@ struct LeaseTable {
                 gangQueue.removeAll { $0 == taskID }
             }
         case .leased(let holder, _, let sentAt):
-            if task.gang != nil && holder != worker && task.members.contains(worker) {
+            if isCurrentMember && holder != worker {
                 leasesByWorker[worker]?.remove(taskID)  // this member is done; the leader reports
                 return .memberFinished
             }
             dropLease(task, holder: holder)
-            if holder == worker { roundTrip = nowMicros - sentAt } else { superseded = holder }
-            if task.gang != nil && holder != worker {
-                abandoned += task.members.filter { $0 != holder && $0 != worker }.map { ($0, taskID) }
+            if holder == worker && attempt == task.attempts { roundTrip = nowMicros - sentAt } else { superseded = holder }
+            if task.gang != nil && superseded != nil {
+                abandoned += task.members.filter { $0 != worker }.map { ($0, taskID) }
             }
         }
         task.state = .finished
@@ -393,6 +416,7 @@ struct LeaseTable {
             let members = Array(capable.prefix(size.maximum))
             available.removeAll { members.contains($0.id) }
             task.attempts += 1
+            task.leaders.append(members[0])
             task.members = members
             task.waitingSince = nil
             let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0

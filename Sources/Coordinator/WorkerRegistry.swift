@@ -1,6 +1,11 @@
 import Wire
 
 /// The workers that have registered and not since been declared dead.
+///
+/// A worker is known by its id and reached by its routing id. The routing id is its
+/// connection's identity, chosen by the worker process and kept across its reconnects, so
+/// the registry tells a reconnect of the same process (same routing id) from another
+/// process claiming a live worker's id (refused: `REJECT_DUPLICATE_WORKER`).
 struct WorkerRegistry {
     struct Worker {
         let id: String
@@ -8,8 +13,15 @@ struct WorkerRegistry {
         var registration: Orrery_V1_Register
         var capabilities: Set<String>
         var lastHeard: Int64
+        /// Set once the worker is heard from after registering (its first heartbeat): only
+        /// then does it get leases, so a flood of registrations that never follow up takes
+        /// no work out of the queue.
+        var proven = false
         var runningReported: Int = 0
         var tasksCompleted: UInt64 = 0
+        /// Leases of this worker that expired since its last result: a worker that takes
+        /// leases and never answers is held to one lease at a time (probation).
+        var expiredInARow = 0
         /// Moving average of task execution time on this worker, which sets how many tasks
         /// it is sent ahead (a deep queue for microsecond tasks, a shallow one for long ones).
         var averageTaskMilliseconds: Double?
@@ -18,41 +30,54 @@ struct WorkerRegistry {
         var suspectedAt: Int64?
 
         var slots: Int { max(1, Int(registration.slots)) }
+        /// The most leases the worker asked to hold (0: no cap of its own).
+        var maxPrefetch: Int { Int(registration.maxPrefetch) }
+        /// Leases expired in a row before a worker is put on probation.
+        static let probationAfter = 3
+        var onProbation: Bool { expiredInARow >= Self.probationAfter }
     }
 
     private(set) var workers: [String: Worker] = [:]
+    private var byRoutingID: [[UInt8]: String] = [:]
     /// Registration order, so that dispatch visits workers in a stable order.
     private(set) var order: [String] = []
+
+    var count: Int { workers.count }
 
     subscript(id: String) -> Worker? { workers[id] }
 
     /// The worker a frame came from, if its routing id belongs to a registered worker.
     func worker(routingID: [UInt8]) -> Worker? {
-        let id = String(decoding: routingID, as: UTF8.self)
-        guard let worker = workers[id], worker.routingID == routingID else { return nil }
-        return worker
+        byRoutingID[routingID].flatMap { workers[$0] }
     }
 
-    /// Adds or replaces a worker; returns true when the id was already registered.
+    /// Adds a worker, or replaces one whose registration ended (same id: its own reconnect,
+    /// or a new process after the old one was declared dead). Returns true when the id was
+    /// already registered.
     @discardableResult
     mutating func register(_ message: Orrery_V1_Register, routingID: [UInt8], now: Int64) -> Bool {
-        let existed = workers[message.workerID] != nil
         var worker = Worker(
             id: message.workerID, routingID: routingID, registration: message,
             capabilities: Set(message.capabilities), lastHeard: now)
-        if let previous = workers[message.workerID] {
+        let previous = workers[message.workerID]
+        if let previous {
             worker.tasksCompleted = previous.tasksCompleted
             worker.averageTaskMilliseconds = previous.averageTaskMilliseconds
+            worker.expiredInARow = previous.expiredInARow
+            byRoutingID[previous.routingID] = nil
         } else {
             order.append(message.workerID)
         }
         workers[message.workerID] = worker
-        return existed
+        byRoutingID[routingID] = message.workerID
+        return previous != nil
     }
 
     mutating func heard(_ id: String, now: Int64) {
-        workers[id]?.lastHeard = now
-        if let suspected = workers[id]?.suspectedAt, now > suspected { workers[id]?.suspectedAt = nil }
+        guard workers[id] != nil else { return }
+        workers[id]!.lastHeard = now
+        workers[id]!.proven = true
+        if let suspected = workers[id]!.suspectedAt, now > suspected { workers[id]!.suspectedAt = nil }
     }
 
     /// Keeps `id` out of new gangs until it is next heard from.
@@ -79,8 +104,23 @@ struct WorkerRegistry {
         order.filter { id in workers[id].map { policy.isDead(lastHeard: $0.lastHeard, now: now) } ?? false }
     }
 
-    mutating func remove(_ id: String) {
-        workers[id] = nil
-        order.removeAll { $0 == id }
+    /// Forgets workers entirely (they were declared dead): nothing of them stays in memory.
+    /// One pass over the order for all of them, so that a flood's ten thousand
+    /// registrations expire without a quadratic stall.
+    mutating func remove(_ ids: [String]) {
+        var removed = Set<String>()
+        for id in ids {
+            guard let worker = workers.removeValue(forKey: id) else { continue }
+            byRoutingID[worker.routingID] = nil
+            removed.insert(id)
+        }
+        guard !removed.isEmpty else { return }
+        order.removeAll { removed.contains($0) }
+        if workers.isEmpty {
+            // Dictionaries keep their capacity: after a flood of registrations, give it back.
+            workers = [:]
+            byRoutingID = [:]
+            order = []
+        }
     }
 }

@@ -3,6 +3,16 @@
 public enum DatasetCatalog {
     public static let names = ["fashion-mnist", "mnist-5k", "digits"]
 
+    /// Image shape ([channels, height, width]) and class count of a set, known without
+    /// loading it, so that a model can be checked against its data before anything runs.
+    public static func shape(of name: String) -> (imageShape: [Int], classes: Int)? {
+        switch name {
+        case "fashion-mnist", "mnist-5k": ([1, 28, 28], 10)
+        case "digits": ([1, 8, 8], 10)
+        default: nil
+        }
+    }
+
     public static func load(_ name: String) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
         switch name {
         case "fashion-mnist":

@@ -8,6 +8,13 @@ extension Socket {
         }
     }
 
+    func setOption(_ option: Int32, int64 value: Int64, name: String) throws(ZMQError) {
+        var value = value
+        try ZMQCall.retryingOnInterrupt("zmq_setsockopt(\(name))") {
+            zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size)
+        }
+    }
+
     func setOption(_ option: Int32, bytes: [UInt8], name: String) throws(ZMQError) {
         try ZMQCall.retryingOnInterrupt("zmq_setsockopt(\(name))") {
             bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }

@@ -28,6 +28,7 @@ public final class Socket {
             try setOption(ZMQ_LINGER, policy.lingerMilliseconds, name: "ZMQ_LINGER")
             try setOption(ZMQ_SNDHWM, policy.sendHighWaterMark, name: "ZMQ_SNDHWM")
             try setOption(ZMQ_RCVHWM, policy.receiveHighWaterMark, name: "ZMQ_RCVHWM")
+            try setOption(ZMQ_MAXMSGSIZE, int64: policy.maximumMessageBytes, name: "ZMQ_MAXMSGSIZE")
         } catch {
             zmq_close(handle)
             isClosed = true

@@ -9,32 +9,63 @@ public struct SocketPolicy: Sendable, Equatable {
     public var sendHighWaterMark: Int32
     /// Messages queued on receipt per peer before the peer is pushed back (0: no limit).
     public var receiveHighWaterMark: Int32
+    /// The largest frame accepted from a peer (`ZMQ_MAXMSGSIZE`); libzmq drops a connection
+    /// as soon as its peer announces a bigger one, before reading or allocating it. -1: no
+    /// limit (only for inproc sockets between threads of one process).
+    public var maximumMessageBytes: Int64
 
-    public init(lingerMilliseconds: Int32, sendHighWaterMark: Int32, receiveHighWaterMark: Int32) {
+    public init(lingerMilliseconds: Int32, sendHighWaterMark: Int32, receiveHighWaterMark: Int32, maximumMessageBytes: Int64) {
         self.lingerMilliseconds = lingerMilliseconds
         self.sendHighWaterMark = sendHighWaterMark
         self.receiveHighWaterMark = receiveHighWaterMark
+        self.maximumMessageBytes = maximumMessageBytes
     }
 
+    /// The largest control-plane frame (one protobuf envelope): room for a lease batch or a
+    /// checkpoint of the models Orrery trains, far below what a flood could pin.
+    public static let maximumControlMessageBytes: Int64 = 64 << 20
+    /// The largest data-plane frame: one chunk of a collective (at most
+    /// `maximumChunkBytes` of floats) plus its small protobuf header.
+    public static let maximumDataPlaneMessageBytes: Int64 = maximumChunkBytes + 64 * 1024
+    /// The largest tensor chunk a collective sends in one frame.
+    public static let maximumChunkBytes: Int64 = 1 << 20
+
     /// Control traffic between daemons: a short linger so a shutdown notice or final
-    /// result still leaves on close, and deep queues because leases are sent in bursts and a
-    /// dropped control frame costs a whole lease timeout.
+    /// result still leaves on close, and queues of 1,000 messages each way per peer.
+    ///
+    /// Both queues are what a peer that floods, or never reads, can pin in the other's
+    /// memory, so they hold what one turn of a reader drains and no more: peers batch what
+    /// they send (a frame holds many leases or results), a lease batch that meets a full
+    /// queue is taken back without costing an attempt, and a watcher whose queue is full
+    /// is dropped.
     public static let control = SocketPolicy(
-        lingerMilliseconds: 500, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000)
+        lingerMilliseconds: 500, sendHighWaterMark: 1_000, receiveHighWaterMark: 1_000,
+        maximumMessageBytes: maximumControlMessageBytes)
 
     /// Threads of one process talking over inproc: nothing to wait for on close, and no
     /// limit, since both ends live and die together.
     public static let inproc = SocketPolicy(
-        lingerMilliseconds: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0)
+        lingerMilliseconds: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maximumMessageBytes: -1)
 
     /// A one-shot client (status, cancel): nothing pending matters once it has its answer.
     public static let client = SocketPolicy(
-        lingerMilliseconds: 200, sendHighWaterMark: 1_000, receiveHighWaterMark: 10_000)
+        lingerMilliseconds: 200, sendHighWaterMark: 1_000, receiveHighWaterMark: 10_000,
+        maximumMessageBytes: maximumControlMessageBytes)
 
-    /// Tensor traffic between gang members: never drop or refuse a queued chunk (a
+    /// Tensor traffic to a gang neighbour: never drop or refuse a queued chunk (a
     /// collective's memory is bounded by its algorithm, not by the queue), and keep sending
     /// what is queued for a while after close, since the last chunks of a call are often
     /// still leaving when the caller moves on.
-    public static let dataPlane = SocketPolicy(
-        lingerMilliseconds: 5_000, sendHighWaterMark: 0, receiveHighWaterMark: 0)
+    public static let dataPlaneSend = SocketPolicy(
+        lingerMilliseconds: 5_000, sendHighWaterMark: 0, receiveHighWaterMark: 0,
+        maximumMessageBytes: maximumDataPlaneMessageBytes)
+
+    /// A worker's data-plane endpoint, which anyone on the network can reach: a bounded
+    /// queue per connection (64 chunks: a full chunk stream keeps the ring busy while a
+    /// flood pins at most 64 frames of at most `maximumDataPlaneMessageBytes` each). A
+    /// full queue stops libzmq reading that connection (TCP pushes back); a ring's sender
+    /// queues on its own side instead, since its send high-water mark is unbounded.
+    public static let dataPlaneReceive = SocketPolicy(
+        lingerMilliseconds: 0, sendHighWaterMark: 0, receiveHighWaterMark: 64,
+        maximumMessageBytes: maximumDataPlaneMessageBytes)
 }

@@ -12,12 +12,22 @@ public enum EnvelopeCodec {
         return (try? envelope.serializedBytes()) ?? []
     }
 
+    /// Unknown fields are dropped rather than kept inside the decoded message (a peer
+    /// could otherwise park megabytes in a registration the coordinator stores), and
+    /// nesting is bounded well below the stack.
+    public static var decodingOptions: BinaryDecodingOptions {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        options.messageDepthLimit = 32
+        return options
+    }
+
     /// The body of an envelope frame.
     /// - Throws: `WireError` for bytes that do not parse, another protocol version, or no body.
     public static func decode(_ frame: [UInt8]) throws(WireError) -> EnvelopeBody {
         let envelope: Envelope
         do {
-            envelope = try Envelope(serializedBytes: frame)
+            envelope = try Envelope(serializedBytes: frame, options: decodingOptions)
         } catch {
             throw WireError(.malformed("\(frame.count) bytes: \(error)"))
         }
@@ -31,7 +41,7 @@ public enum EnvelopeCodec {
     /// Decodes a workload payload as `M`, naming `M` in the error.
     public static func decodePayload<M: SwiftProtobuf.Message>(_ type: M.Type, from bytes: Data) throws(WireError) -> M {
         do {
-            return try M(serializedBytes: bytes)
+            return try M(serializedBytes: bytes, options: decodingOptions)
         } catch {
             throw WireError(.badPayload(message: String(describing: M.protoMessageName), detail: "\(error)"))
         }

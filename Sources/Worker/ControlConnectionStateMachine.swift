@@ -10,7 +10,13 @@ import Wire
 ///               │   ▼                          ▼                          ▼
 ///               └─ backing off ◄──────────── registering      backing off (reopen socket)
 /// ```
-/// A Reject for a wrong protocol version or a refused registration is final.
+/// A Reject for a wrong protocol version or a refused registration is final. A Reject for a
+/// duplicate worker id (another live process holds it) backs off and tries again: the
+/// other holder may be this worker's own previous process, not yet declared dead.
+///
+/// Values from the coordinator are bounded before any arithmetic: a `Registered` whose
+/// interval or misses lie outside `WireLimits` is answered by keeping the worker's own
+/// contract (and a warning), never by overflowing a deadline.
 struct ControlConnectionStateMachine {
     enum State: Equatable {
         case idle
@@ -29,6 +35,8 @@ struct ControlConnectionStateMachine {
         case flushPending
         /// Give up: the coordinator refused this worker for good.
         case fail(String)
+        /// Keep going, but tell the operator: the coordinator sent something odd.
+        case warn(String)
     }
 
     private(set) var state = State.idle
@@ -36,6 +44,9 @@ struct ControlConnectionStateMachine {
     private(set) var liveness: (intervalMilliseconds: Int64, misses: Int64)
     private var backoff: ExponentialBackoff
     private var nextHeartbeat: Int64 = 0
+    /// How long to wait after a duplicate-id or cluster-full refusal: the other holder, if
+    /// it is this worker's own dead predecessor, is declared dead within the liveness window.
+    private var backoffDelayAfterRefusal: Int64 { liveness.intervalMilliseconds * liveness.misses }
     /// Times the connection was re-established, for logs and tests.
     private(set) var reconnects = 0
 
@@ -96,22 +107,37 @@ struct ControlConnectionStateMachine {
     mutating func received(_ body: EnvelopeBody, now: Int64) -> [Action] {
         switch body {
         case .registered(let message):
-            if message.heartbeatIntervalMs > 0 && message.heartbeatMisses > 0 {
+            var actions: [Action] = []
+            if WireLimits.heartbeatIntervalMilliseconds.contains(message.heartbeatIntervalMs)
+                && WireLimits.heartbeatMisses.contains(message.heartbeatMisses)
+            {
                 liveness = (Int64(message.heartbeatIntervalMs), Int64(message.heartbeatMisses))
+            } else {
+                actions.append(.warn(
+                    "coordinator's liveness contract (\(message.heartbeatIntervalMs) ms × \(message.heartbeatMisses)) is outside "
+                        + "\(WireLimits.heartbeatIntervalMilliseconds) ms × \(WireLimits.heartbeatMisses); keeping "
+                        + "\(liveness.intervalMilliseconds) ms × \(liveness.misses)"))
             }
             backoff.reset()
             state = .registered(lastHeard: now)
+            // The first heartbeat goes at once: the coordinator leases nothing to a worker
+            // until it has heard from it after its registration.
             nextHeartbeat = now + liveness.intervalMilliseconds
-            return [.flushPending]
+            return actions + [.flushPending, .sendHeartbeat]
         case .reject(let reject):
             switch reject.code {
             case .rejectUnknownWorker:
                 // The coordinator restarted or declared us dead: register again at once.
                 state = .registering(since: now, lastSent: now)
                 return [.sendRegister]
-            case .rejectProtocolVersion, .rejectInvalidRegistration, .rejectDuplicateWorker:
+            case .rejectProtocolVersion, .rejectInvalidRegistration:
                 state = .idle
                 return [.closeConnection, .fail(reject.reason)]
+            case .rejectDuplicateWorker, .rejectClusterFull:
+                state = .backingOff(until: now + backoffDelayAfterRefusal)
+                let why = reject.code == .rejectClusterFull
+                    ? "coordinator admits no more workers" : "coordinator says another live process holds this worker id"
+                return [.closeConnection, .warn("\(why) (\(reject.reason)); registering again in \(backoffDelayAfterRefusal) ms")]
             default:
                 return []
             }

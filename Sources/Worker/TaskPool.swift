@@ -58,8 +58,14 @@ final class TaskPool: Sendable {
     /// Where gang peers reach this worker; nil when it has no data plane.
     let dataPlane: DataPlaneEndpoint?
     private let sharedContext = Mutex<ZMQContext?>(nil)
+    /// Where tasks may write files.
+    let outputDirectory: OutputDirectory?
 
-    init(threads: Int, executors: [String: any Executor], resultsEndpoint: String, dataPlane: DataPlaneEndpoint?) {
+    init(
+        threads: Int, executors: [String: any Executor], resultsEndpoint: String, dataPlane: DataPlaneEndpoint?,
+        outputDirectory: OutputDirectory? = nil
+    ) {
+        self.outputDirectory = outputDirectory
         self.threadCount = threads
         self.executors = executors
         self.resultsEndpoint = resultsEndpoint
@@ -198,6 +204,7 @@ final class TaskPool: Sendable {
         let outbox = SocketBox(socket: socket)
         let context = TaskContext(
             taskID: taskID, attempt: attempt, gang: try item.ring.map(gang), resume: item.resume,
+            outputDirectory: outputDirectory,
             isCancelled: { [self] in self.isCancelled(taskID, attempt: attempt) },
             reportProgress: { [self] fraction, message in
                 var progress = Orrery_V1_Progress()

@@ -25,6 +25,12 @@ public struct WorkerConfig: Sendable {
     public var backoffMaximumMilliseconds: Int64 = 5000
     /// After SIGTERM, how long running tasks may take to finish and report.
     public var gracePeriodMilliseconds: Int64 = 10_000
+    /// The only directory tasks write files into (a `train` task's saved weights); paths
+    /// in leases that leave it are refused. The working directory by default.
+    public var outputDirectory = FileManager.default.currentDirectoryPath
+    /// The most leases held at once, running and queued (0: the coordinator decides; at
+    /// least `slots`). Caps how much work one worker takes out of the queue ahead.
+    public var maxPrefetch = 0
 
     public init(coordinatorEndpoint: String, workerID: String, slots: Int) {
         self.coordinatorEndpoint = coordinatorEndpoint

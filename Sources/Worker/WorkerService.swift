@@ -1,6 +1,7 @@
 import Collectives
 import Foundation
 import Logging
+import Metrics
 import Messaging
 import Runtime
 import Wire
@@ -44,12 +45,23 @@ public final class WorkerService {
     private var heartbeatSequence: UInt64 = 0
     private var exitReason: WorkerExit?
     private var stopping: (signal: Int32, deadline: Int64)?
+    /// This process's identity on the control socket: the worker id and a random suffix,
+    /// the same across reconnects. The coordinator tells a reconnect of this process
+    /// (same routing id) from another process claiming the same worker id.
+    private let routingID: String
+    /// Data-plane frames dropped while no gang held the socket.
+    private var dataPlaneDropped: UInt64 = 0
+    private var logLimiter = LogRateLimiter()
+    private let droppedControlFrames = Counter(label: "orrery_worker_control_frames_dropped_total")
+    private let droppedDataFrames = Counter(label: "orrery_worker_data_plane_frames_dropped_total")
 
     public init(config: WorkerConfig, registry: WorkloadRegistry = .builtIn, logger: Logger) {
         self.config = config
         self.registry = registry
         self.logger = logger
         self.logger[metadataKey: "worker"] = "\(config.workerID)"
+        self.routingID = config.workerID.truncated(toBytes: WireLimits.maximumIdentifierBytes - 17)
+            + "#" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         self.connection = ControlConnectionStateMachine(
             intervalMilliseconds: config.heartbeatIntervalMilliseconds, misses: config.heartbeatMisses,
             backoff: ExponentialBackoff(
@@ -68,7 +80,15 @@ public final class WorkerService {
         results = try Socket(context: context, kind: .pull, policy: .inproc)
         try results.bind(resultsEndpoint)
         try openDataPlane(context: context)
-        pool = TaskPool(threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint, dataPlane: dataPlane)
+        let outputDirectory: OutputDirectory
+        do {
+            outputDirectory = try OutputDirectory(config.outputDirectory)
+        } catch {
+            throw WorkerConfigError("--output-dir: \(error.message)")
+        }
+        pool = TaskPool(
+            threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint, dataPlane: dataPlane,
+            outputDirectory: outputDirectory)
         pool.start(context: context)
         defer {
             shutDownPool()
@@ -86,6 +106,7 @@ public final class WorkerService {
             sendProgress()
             if ready.contains(0) { try drainResults() }
             if ready.contains(1) { try drainControl() }
+            drainIdleDataPlane()
             let now = MonotonicClock.milliseconds
             try perform(connection.tick(now: now))
             handleSignals(now: now)
@@ -131,17 +152,19 @@ public final class WorkerService {
             switch action {
             case .openConnection: try openConnection()
             case .closeConnection:
-                logger.warning("coordinator silent; reconnecting with backoff")
+                logLimited(.warning, "coordinator silent; reconnecting with backoff", why: "no word within the liveness window", key: "silent")
                 control?.close()
                 control = nil
             case .sendRegister: sendRegister()
             case .sendHeartbeat: sendHeartbeat()
             case .flushPending:
-                logger.info("registered", metadata: ["reconnects": "\(connection.reconnects)", "held_results": "\(pending.count)"])
+                logLimited(.info, "registered", why: "reconnects=\(connection.reconnects) held_results=\(pending.count)", key: "registered")
                 flushPending()
             case .fail(let reason):
-                logger.error("coordinator refused this worker: \(reason)")
+                logger.error("coordinator refused this worker: \(PrintableText.escaped(reason, limit: 400))")
                 exitReason = .refused(reason)
+            case .warn(let message):
+                logLimited(.warning, "control connection", why: message, key: "warn")
             }
         }
     }
@@ -149,7 +172,7 @@ public final class WorkerService {
     private func openConnection() throws {
         control?.close()
         let socket = try Socket(context: context, kind: .dealer, policy: .control)
-        try socket.setRoutingID(config.workerID)
+        try socket.setRoutingID(routingID)
         try socket.setReconnectInterval(milliseconds: 100, maximumMilliseconds: Int32(config.backoffMaximumMilliseconds))
         try socket.connect(config.coordinatorEndpoint)
         control = socket
@@ -180,6 +203,7 @@ public final class WorkerService {
         message.pid = UInt32(getpid())
         message.runningTaskIds = running.keys.sorted()
         message.agent = "orrery-swift/\(WireProtocol.version)"
+        message.maxPrefetch = UInt32(clamping: config.maxPrefetch)
         send(.register(message))
     }
 
@@ -196,14 +220,14 @@ public final class WorkerService {
         for _ in 0..<1024 {
             guard let frames = try control.receive(wait: false) else { return }
             guard frames.count == 1 else {
-                logger.warning("dropped control message of \(frames.count) frames")
+                noteDropped("message of \(frames.count) frames")
                 continue
             }
             let body: EnvelopeBody
             do {
                 body = try EnvelopeCodec.decode(frames[0])
             } catch {
-                logger.warning("dropped control frame: \(error)")
+                noteDropped("\(error)")
                 continue
             }
             try perform(connection.received(body, now: MonotonicClock.milliseconds))
@@ -212,27 +236,61 @@ public final class WorkerService {
         }
     }
 
+    /// Counts a control frame that made no sense and logs it, a few lines per reason and
+    /// window whatever the rate (a hostile coordinator must not fill the disk).
+    private func noteDropped(_ why: String) {
+        droppedControlFrames.increment()
+        logLimited(.warning, "dropped control frame", why: why, key: "dropped")
+    }
+
+    /// Logs a line about what the coordinator sent, escaped, a few times per `key` and
+    /// window at most (then one line with the count of those left out).
+    private func logLimited(_ level: Logger.Level, _ message: Logger.Message, why: String, key: String) {
+        var metadata: Logger.Metadata = ["why": "\(PrintableText.escaped(why, limit: 300))"]
+        switch logLimiter.decide(key, now: MonotonicClock.milliseconds) {
+        case .log: break
+        case .logWithSuppressed(let count): metadata["suppressed_since_last"] = "\(count)"
+        case .suppress: return
+        }
+        logger.log(level: level, message, metadata: metadata)
+    }
+
     private func handle(_ body: EnvelopeBody) {
         switch body {
         case .leases(let batch): accept(batch.leases)
         case .cancel(let cancel):
             pool.cancel(cancel.taskIds)
             for id in cancel.taskIds { running[id] = nil }
-            logger.info("cancelled \(cancel.taskIds.count) task(s): \(cancel.reason)")
+            logLimited(.info, "cancelled \(cancel.taskIds.count) task(s)", why: cancel.reason, key: "cancel")
         case .shutdown(let shutdown):
-            logger.notice("coordinator asked this worker to shut down: \(shutdown.reason)")
+            logger.notice("coordinator asked this worker to shut down: \(PrintableText.escaped(shutdown.reason))")
             exitReason = .shutdownRequested(shutdown.reason)
-        case .reject(let reject) where reject.code != .rejectUnknownWorker:
-            logger.warning("coordinator rejected a message: \(reject.reason)")
+        case .reject(let reject) where reject.code != .rejectUnknownWorker && reject.code != .rejectDuplicateWorker:
+            logLimited(.warning, "coordinator rejected a message", why: reject.reason, key: "reject")
         default:
             break
         }
     }
 
+    /// Leases this worker holds at most (running and queued); more is a coordinator not
+    /// keeping the contract, and the extras go back at once.
+    private var maximumHeldLeases: Int { config.slots * WireLimits.maximumQueuedLeasesPerSlot }
+
     private func accept(_ leases: [Orrery_V1_TaskLease]) {
         for lease in leases {
             if stopping != nil {
                 report(Self.refusal(lease, "worker \(config.workerID) is shutting down"))
+                continue
+            }
+            if let problem = Self.problem(with: lease) {
+                logLimited(.warning, "refused a malformed lease", why: problem, key: "malformed lease")
+                if !lease.taskID.isEmpty && lease.taskID.utf8.count <= WireLimits.maximumIdentifierBytes {
+                    report(Self.refusal(lease, problem, retryable: false))
+                }
+                continue
+            }
+            if running[lease.taskID] == nil && running.count >= maximumHeldLeases {
+                report(Self.refusal(lease, "worker \(config.workerID) already holds \(running.count) leases (its limit)"))
                 continue
             }
             running[lease.taskID] = Int(lease.attempt)
@@ -243,13 +301,25 @@ public final class WorkerService {
         }
     }
 
-    private static func refusal(_ lease: Orrery_V1_TaskLease, _ message: String) -> Orrery_V1_TaskResult {
+    /// What is wrong with a lease's own fields, or nil; the payload is the executor's to check.
+    static func problem(with lease: Orrery_V1_TaskLease) -> String? {
+        if lease.taskID.isEmpty || lease.taskID.utf8.count > WireLimits.maximumIdentifierBytes {
+            return "task_id must be 1 to \(WireLimits.maximumIdentifierBytes) bytes, got \(lease.taskID.utf8.count)"
+        }
+        if lease.attempt == 0 { return "task \(PrintableText.escaped(lease.taskID)): attempt must be 1 or more" }
+        if lease.resumeStep > UInt64(Int32.max) {
+            return "task \(PrintableText.escaped(lease.taskID)): resume_step \(lease.resumeStep) is beyond any checkpoint a task commits"
+        }
+        return nil
+    }
+
+    private static func refusal(_ lease: Orrery_V1_TaskLease, _ message: String, retryable: Bool = true) -> Orrery_V1_TaskResult {
         var result = Orrery_V1_TaskResult()
         result.taskID = lease.taskID
         result.attempt = lease.attempt
         var failure = Orrery_V1_TaskFailure()
         failure.message = message
-        failure.retryable = true
+        failure.retryable = retryable
         result.failure = failure
         return result
     }
@@ -291,12 +361,23 @@ public final class WorkerService {
     private func report(_ batch: [Orrery_V1_TaskResult]) {
         guard !batch.isEmpty else { return }
         guard connection.isRegistered else {
-            pending.append(contentsOf: batch)
+            hold(batch)
             return
         }
         var message = Orrery_V1_ResultBatch()
         message.results = batch
-        if !send(.results(message)) { pending.append(contentsOf: batch) }
+        if !send(.results(message)) { hold(batch) }
+    }
+
+    /// Keeps results until the worker is registered again, at most as many as it may hold
+    /// leases: a coordinator that keeps leasing while it never takes results back cannot
+    /// grow the worker without bound (the oldest go; their leases expire and are re-run).
+    private func hold(_ batch: [Orrery_V1_TaskResult]) {
+        pending.append(contentsOf: batch)
+        let excess = pending.count - maximumHeldLeases
+        guard excess > 0 else { return }
+        pending.removeFirst(excess)
+        logLimited(.warning, "dropped held results", why: "\(excess) beyond the limit of \(maximumHeldLeases)", key: "held")
     }
 
     private func flushPending() {
@@ -311,6 +392,23 @@ public final class WorkerService {
         var batch = Orrery_V1_ProgressBatch()
         batch.items = items
         send(.progress(batch))
+    }
+
+    /// Empties the data plane of what arrived while no gang held it (see
+    /// `DataPlaneEndpoint`), and reports drops a few times a minute at most.
+    private func drainIdleDataPlane() {
+        guard let dataPlane else { return }
+        dataPlane.drainWhileIdle()
+        let total = dataPlane.droppedFrames
+        guard total > dataPlaneDropped else { return }
+        droppedDataFrames.increment(by: Int(total - dataPlaneDropped))
+        let now = MonotonicClock.milliseconds
+        switch logLimiter.decide("data-plane drops", now: now) {
+        case .log, .logWithSuppressed:
+            logger.warning("dropped data-plane frames that belong to no ring", metadata: ["total": "\(total)"])
+        case .suppress: break
+        }
+        dataPlaneDropped = total
     }
 
     // MARK: Shutdown

@@ -18,12 +18,16 @@ public struct TaskContext: Sendable {
     public let gang: Gang?
     /// The last checkpoint an earlier attempt of this task committed, to resume from.
     public let resume: TaskCheckpoint?
+    /// Where the task may write files; nil when it runs in the user's own process
+    /// (`orrery train`), where paths are taken as given.
+    public let outputDirectory: OutputDirectory?
     private let cancelled: @Sendable () -> Bool
     private let progress: @Sendable (Float, String) -> Void
     private let checkpoint: @Sendable (TaskCheckpoint) -> Void
 
     public init(
         taskID: String, attempt: Int, gang: Gang? = nil, resume: TaskCheckpoint? = nil,
+        outputDirectory: OutputDirectory? = nil,
         isCancelled: @escaping @Sendable () -> Bool,
         reportProgress: @escaping @Sendable (Float, String) -> Void,
         commitCheckpoint: @escaping @Sendable (TaskCheckpoint) -> Void = { _ in }
@@ -32,6 +36,7 @@ public struct TaskContext: Sendable {
         self.attempt = attempt
         self.gang = gang
         self.resume = resume
+        self.outputDirectory = outputDirectory
         self.cancelled = isCancelled
         self.progress = reportProgress
         self.checkpoint = commitCheckpoint
@@ -47,6 +52,13 @@ public struct TaskContext: Sendable {
 
     /// Reports how far the task is (0...1), with an optional note.
     public func reportProgress(_ fraction: Float, _ message: String = "") { progress(fraction, message) }
+
+    /// Where the task may write `requested`: the path itself in the user's own process,
+    /// inside the worker's output directory otherwise (an error if it would leave it).
+    public func outputPath(_ requested: String) throws(TaskError) -> String {
+        guard let outputDirectory else { return requested }
+        return try outputDirectory.resolve(requested)
+    }
 
     /// Throws `TaskError.cancelled` if the task was cancelled.
     public func checkCancellation() throws(TaskError) {

@@ -35,8 +35,23 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Also write committed checkpoints to this directory (default: memory only).")
     var checkpointDir: String?
 
+    @Option(name: .long, help: "Workers admitted at once; more registrations are refused (REJECT_CLUSTER_FULL).")
+    var maxWorkers = 4096
+
+    @Option(name: .long, help: "Jobs running at once; more submissions are refused (REJECT_TOO_MANY_JOBS).")
+    var maxJobs = 256
+
+    @Option(name: .long, help: "Client requests answered per peer per second (after a burst of 50); more are refused (REJECT_RATE_LIMITED).")
+    var clientRate = 20.0
+
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
+
+    func validate() throws {
+        if maxWorkers < 1 { throw ValidationError("--max-workers must be at least 1") }
+        if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
+        if !(clientRate > 0) || !clientRate.isFinite { throw ValidationError("--client-rate must be a positive number") }
+    }
 
     func run() throws {
         logging.bootstrap()
@@ -51,6 +66,9 @@ struct CoordinatorCommand: ParsableCommand {
         config.gangGatherMilliseconds = Int64(gangGather.milliseconds)
         config.collectiveTimeoutMilliseconds = collectiveTimeout.milliseconds
         config.checkpointDirectory = checkpointDir
+        config.maxWorkers = maxWorkers
+        config.maxRunningJobs = maxJobs
+        config.clientRequestsPerSecond = clientRate
         let logger = Logger(label: "orrery.coordinator")
         let context = try ZMQContext()
         do {

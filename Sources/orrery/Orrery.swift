@@ -20,6 +20,6 @@ struct Orrery: ParsableCommand {
         subcommands: [
             LaunchCommand.self, TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
             StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, EmbedCommand.self,
-            GenerateCommand.self, BenchCommand.self,
+            GenerateCommand.self, BenchCommand.self, FuzzCommand.self,
         ])
 }

@@ -39,12 +39,21 @@ struct WorkerCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not offer an ipc:// data plane to peers on this host (they then use TCP).")
     var noLocalIpc = false
 
+    @Option(name: .long, help: "The only directory tasks may write files into (a train job's saved weights; default: the working directory).")
+    var outputDir: String?
+
+    @Option(name: .long, help: "Most leases held at once, running and queued ahead (default: the coordinator decides).")
+    var prefetch: Int?
+
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
 
     func validate() throws {
         if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
-        if let id, id.isEmpty || id.utf8.count > 255 { throw ValidationError("--id must be 1 to 255 bytes") }
+        if let slots, slots > 1024 { throw ValidationError("--slots must be at most 1024") }
+        if let id, id.isEmpty || id.utf8.count > 200 { throw ValidationError("--id must be 1 to 200 bytes") }
+        if let prefetch, let slots, prefetch < slots { throw ValidationError("--prefetch must be at least --slots (\(slots))") }
+        if let prefetch, prefetch < 1 { throw ValidationError("--prefetch must be at least 1") }
     }
 
     func run() throws {
@@ -60,6 +69,8 @@ struct WorkerCommand: ParsableCommand {
         config.dataBind = dataBind == "none" ? nil : dataBind
         config.dataHost = dataHost
         config.dataLocalIPC = !noLocalIpc
+        if let outputDir { config.outputDirectory = outputDir }
+        if let prefetch { config.maxPrefetch = max(prefetch, config.slots) }
         let logger = Logger(label: "orrery.worker")
         let context = try ZMQContext()
         let outcome: WorkerExit

@@ -136,7 +136,7 @@ struct RingCollectivesTests {
     func staleFramesDropped() throws {
         let ring = try RingHarness(members: 2)
         // A frame tagged for another ring, sent straight to rank 1's endpoint.
-        let stray = try Socket(context: ring.context, kind: .push, policy: .dataPlane)
+        let stray = try Socket(context: ring.context, kind: .push, policy: .dataPlaneSend)
         try stray.connect(ring.endpoints[1].endpoint)
         var frame = Orrery_V1_CollectiveFrame()
         frame.ringTag = RingTopology(rank: 0, endpoints: ["x"], collectiveID: "an-old-ring").tag

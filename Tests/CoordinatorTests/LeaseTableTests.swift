@@ -32,14 +32,14 @@ struct LeaseTableTests {
     func exactlyOnce() {
         var table = table(tasks: 1)
         _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 100)
-        guard case .accepted(let final, let roundTrip, nil) = table.complete("j/0", worker: "a", nowMicros: 350) else {
+        guard case .accepted(let final, let roundTrip, nil) = table.complete("j/0", worker: "a", attempt: 1, nowMicros: 350) else {
             Issue.record("first result not accepted")
             return
         }
         #expect(final.key == "0" && final.attempts == 1 && final.failure == nil)
         #expect(roundTrip == 250)
-        #expect(table.complete("j/0", worker: "a", nowMicros: 400) == .duplicate)
-        #expect(table.complete("j/9", worker: "a", nowMicros: 400) == .unknown)
+        #expect(table.complete("j/0", worker: "a", attempt: 1, nowMicros: 400) == .duplicate)
+        #expect(table.complete("j/9", worker: "a", attempt: 1, nowMicros: 400) == .unknown)
     }
 
     @Test("a dead worker's leases return to the queue, and the old holder's late result still counts once")
@@ -52,14 +52,14 @@ struct LeaseTableTests {
         let again = table.lease(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0)
         #expect(again.map(\.attempt) == [2])
         // "a" was not dead after all: its result arrives first and wins; "b" must cancel.
-        guard case .accepted(_, _, let superseded) = table.complete("j/0", worker: "a", nowMicros: 0) else {
+        guard case .accepted(_, _, let superseded) = table.complete("j/0", worker: "a", attempt: 1, nowMicros: 0) else {
             Issue.record("late result from the first holder was not accepted")
             return
         }
         #expect(superseded == "b")
-        #expect(table.complete("j/0", worker: "b", nowMicros: 0) == .duplicate)
+        #expect(table.complete("j/0", worker: "b", attempt: 2, nowMicros: 0) == .duplicate)
         // j/1 is queued again; a late result for it finishes it and it is never leased.
-        guard case .accepted = table.complete("j/1", worker: "a", nowMicros: 0) else {
+        guard case .accepted = table.complete("j/1", worker: "a", attempt: 1, nowMicros: 0) else {
             Issue.record("result for a requeued task not accepted")
             return
         }
@@ -139,7 +139,51 @@ struct LeaseTableTests {
         let outstanding = table.removeJob("j")
         #expect(outstanding["a"]?.sorted() == ["j/0", "j/1"])
         #expect(table.queuedCount == 0 && table.leasedCount == 0 && table.tasks.isEmpty)
-        #expect(table.complete("j/0", worker: "a", nowMicros: 0) == .unknown)
+        #expect(table.complete("j/0", worker: "a", attempt: 1, nowMicros: 0) == .unknown)
+    }
+
+    @Test("a result counts only from the worker that held the attempt it names")
+    func attemptsMustMatch() {
+        var table = table(tasks: 2)
+        _ = table.lease(to: "a", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        // Attempt 6 of a task leased once, attempt 0, and another worker's claim: ignored.
+        #expect(table.complete("j/0", worker: "a", attempt: 6, nowMicros: 0) == .staleAttempt)
+        #expect(table.complete("j/0", worker: "a", attempt: 0, nowMicros: 0) == .staleAttempt)
+        #expect(table.complete("j/0", worker: "x", attempt: 1, nowMicros: 0) == .staleAttempt)
+        // A task never leased cannot be finished by anyone.
+        #expect(table.complete("j/1", worker: "a", attempt: 1, nowMicros: 0) == .staleAttempt)
+        #expect(table.leaseCount(worker: "a") == 1)
+        // The lease moves to b (a died); a's late answer for attempt 1 still counts, b's
+        // claim to attempt 1 does not.
+        _ = table.releaseWorker("a", reason: "died")
+        let moved = table.lease(to: "b", capabilities: all, limit: 2, now: 0, nowMicros: 0)
+        #expect(moved.map(\.taskID).sorted() == ["j/0", "j/1"])
+        #expect(table.complete("j/0", worker: "b", attempt: 1, nowMicros: 0) == .staleAttempt)
+        guard case .accepted(_, _, let superseded) = table.complete("j/0", worker: "a", attempt: 1, nowMicros: 0) else {
+            Issue.record("the first holder's late result was not accepted")
+            return
+        }
+        #expect(superseded == "b")
+    }
+
+    @Test("a gang's result counts only from its current leader; members and old members do not finish it")
+    func gangAttempts() {
+        var table = LeaseTable()
+        table.addJob("g", limits: Self.limits)
+        table.enqueue(jobID: "g", [PlannedTask(key: "t", payload: Data(), gang: GangSize(minimum: 2, maximum: 2))])
+        let first = table.leaseGangs(free: [("a", all), ("b", all)], now: 0, nowMicros: 0, gatherMilliseconds: 0)
+        #expect(first.first?.members == ["a", "b"])
+        _ = table.releaseWorker("b", reason: "died")
+        let second = table.leaseGangs(free: [("c", all), ("a", all)], now: 0, nowMicros: 0, gatherMilliseconds: 0)
+        #expect(second.first?.members == ["c", "a"])
+        // b (a member of attempt 1, never a leader) cannot finish it; a, member of attempt 2, only reports its part.
+        #expect(table.complete("g/t", worker: "b", attempt: 1, nowMicros: 0) == .staleAttempt)
+        #expect(table.complete("g/t", worker: "a", attempt: 2, nowMicros: 0) == .memberFinished)
+        guard case .accepted(let final, _, nil) = table.complete("g/t", worker: "c", attempt: 2, nowMicros: 0) else {
+            Issue.record("the leader's result was not accepted")
+            return
+        }
+        #expect(final.attempts == 2)
     }
 
     @Test("liveness: dead only after the allowed silence")

@@ -56,7 +56,7 @@ extension ClusterTests {
             #expect(job.state == .succeeded)
         }
 
-        @Test("a registration with a mismatched id or no runnable workload is refused with the reason")
+        @Test("a registration with fields out of bounds or no runnable workload is refused with the reason")
         func badRegistration() throws {
             let cluster = try TestCluster()
             try cluster.startCoordinator()
@@ -66,6 +66,7 @@ extension ClusterTests {
             var register = Orrery_V1_Register()
             register.workerID = "claimed-id"
             register.capabilities = ["sweep"]
+            register.slots = 4_000_000_000
             try raw.send([EnvelopeCodec.encode(.register(register))], wait: true)
             let first = try #require(try raw.receive(timeoutMilliseconds: 3_000))
             guard case .reject(let reject) = try EnvelopeCodec.decode(first[0]) else {
@@ -73,8 +74,9 @@ extension ClusterTests {
                 return
             }
             #expect(reject.code == .rejectInvalidRegistration)
-            #expect(reject.reason.contains("claimed-id"))
+            #expect(reject.reason.contains("slots"))
 
+            register.slots = 1
             register.workerID = "socket-id"
             register.capabilities = ["teleport"]
             try raw.send([EnvelopeCodec.encode(.register(register))], wait: true)

@@ -63,7 +63,7 @@ struct SocketRoundTripTests {
 
     @Test("a full queue is reported as would-block, never a silent drop")
     func highWaterMark() throws {
-        let policy = SocketPolicy(lingerMilliseconds: 0, sendHighWaterMark: 4, receiveHighWaterMark: 4)
+        let policy = SocketPolicy(lingerMilliseconds: 0, sendHighWaterMark: 4, receiveHighWaterMark: 4, maximumMessageBytes: -1)
         let push = try Socket(context: context, kind: .push, policy: policy)
         let endpoint = "inproc://hwm-\(UInt32.random(in: 0...UInt32.max))"
         try push.bind(endpoint)
@@ -85,6 +85,24 @@ struct SocketRoundTripTests {
         var received = 0
         while try pull.receive(wait: false) != nil { received += 1 }
         #expect(received == sent)
+    }
+
+    @Test("a frame over the receiver's maximum size never arrives; its sender is cut off, others are not")
+    func maximumMessageSize() throws {
+        let small = SocketPolicy(lingerMilliseconds: 0, sendHighWaterMark: 100, receiveHighWaterMark: 100, maximumMessageBytes: 1024)
+        let pull = try Socket(context: context, kind: .pull, policy: small)
+        try pull.bind("tcp://127.0.0.1:*")
+        let endpoint = try pull.lastEndpoint()
+        let flooder = try Socket(context: context, kind: .push, policy: .dataPlaneSend)
+        try flooder.connect(endpoint)
+        try flooder.send([[UInt8](repeating: 7, count: 4096)], wait: true)
+        try flooder.send([[1]], wait: true)  // same connection: dropped with it
+        #expect(try pull.receive(timeoutMilliseconds: 500) == nil)
+        let honest = try Socket(context: context, kind: .push, policy: .dataPlaneSend)
+        try honest.connect(endpoint)
+        try honest.send([[UInt8](repeating: 1, count: 1024)], wait: true)
+        let frames = try #require(try pull.receive(timeoutMilliseconds: 3_000))
+        #expect(frames == [[UInt8](repeating: 1, count: 1024)])
     }
 
     @Test("the poller reports exactly the sockets that are readable")

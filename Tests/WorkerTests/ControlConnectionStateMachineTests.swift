@@ -23,7 +23,8 @@ struct ControlConnectionStateMachineTests {
     func registration() {
         var machine = ControlConnectionStateMachine(intervalMilliseconds: 1000, misses: 3)
         #expect(machine.start(now: 0) == [.openConnection, .sendRegister])
-        #expect(machine.received(registered(interval: 100), now: 10) == [.flushPending])
+        // The first heartbeat goes at once: it is what makes the coordinator lease to us.
+        #expect(machine.received(registered(interval: 100), now: 10) == [.flushPending, .sendHeartbeat])
         #expect(machine.isRegistered)
         #expect(machine.tick(now: 50, backoffDelay: { 0 }).isEmpty)
         #expect(machine.tick(now: 110, backoffDelay: { 0 }) == [.sendHeartbeat])
@@ -62,5 +63,45 @@ struct ControlConnectionStateMachineTests {
         #expect(!machine.isRegistered)
         #expect(machine.received(reject(.rejectProtocolVersion), now: 20) == [.closeConnection, .fail("because")])
         #expect(machine.tick(now: 10_000, backoffDelay: { 1 }).isEmpty)
+    }
+
+    @Test("a liveness contract outside the wire's bounds is refused with a warning, never overflows")
+    func hostileContract() {
+        var machine = ControlConnectionStateMachine(intervalMilliseconds: 1000, misses: 3)
+        _ = machine.start(now: 0)
+        // 4e9 ms × 4e9 misses overflowed Int64 before; now the worker keeps its own contract.
+        let actions = machine.received(registered(interval: 4_000_000_000, misses: 4_000_000_000), now: 0)
+        #expect(actions.count == 3)
+        guard case .warn(let message) = actions.first else {
+            Issue.record("expected a warning, got \(actions)")
+            return
+        }
+        #expect(message.contains("4000000000"))
+        #expect(machine.liveness.intervalMilliseconds == 1000 && machine.liveness.misses == 3)
+        for (interval, misses) in [(UInt32(0), UInt32(3)), (5, 3), (100, 0), (100, 1001), (600_001, 1)] {
+            guard case .warn = machine.received(registered(interval: interval, misses: misses), now: 0).first else {
+                Issue.record("contract \(interval) ms × \(misses) was accepted")
+                continue
+            }
+        }
+        #expect(machine.liveness.intervalMilliseconds == 1000)
+        // Silence is still judged on the kept contract.
+        #expect(machine.tick(now: 3_001, backoffDelay: { 10 }) == [.closeConnection])
+    }
+
+    @Test("a duplicate id or a full cluster backs off for a liveness window, then registers again")
+    func retryableRefusals() {
+        for code in [Orrery_V1_RejectCode.rejectDuplicateWorker, .rejectClusterFull] {
+            var machine = ControlConnectionStateMachine(intervalMilliseconds: 100, misses: 3)
+            _ = machine.start(now: 0)
+            let actions = machine.received(reject(code), now: 10)
+            #expect(actions.first == .closeConnection)
+            guard case .warn = actions.last else {
+                Issue.record("no warning for \(code)")
+                continue
+            }
+            #expect(machine.tick(now: 309, backoffDelay: { 1 }).isEmpty)
+            #expect(machine.tick(now: 310, backoffDelay: { 1 }) == [.openConnection, .sendRegister])
+        }
     }
 }

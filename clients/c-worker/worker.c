@@ -1,10 +1,15 @@
 /*
  * orrery-c-worker: a worker for Orrery's `sweep` workload in plain C.
  *
- * It speaks the same wire as the Swift worker, from the same proto/ files: a DEALER
- * socket whose routing id is the worker id, one protobuf Envelope per frame. It
- * registers, heartbeats, re-registers when the coordinator says it does not know it or
- * goes silent, evaluates leased sweep tasks and returns their results.
+ * It speaks the same wire as the Swift worker, from the same proto/ files, and keeps the
+ * contract in docs/wire.md: a DEALER socket whose routing id is the worker id plus a
+ * random suffix fixed for the life of the process (so the coordinator tells this
+ * process's reconnects from another process claiming the id), frames of at most 64 MiB,
+ * one protobuf Envelope per frame. It registers, heartbeats at once and then every
+ * interval, re-registers when the coordinator says it does not know it or goes silent,
+ * backs off after REJECT_DUPLICATE_WORKER or REJECT_CLUSTER_FULL, ignores a liveness
+ * contract outside the documented bounds, evaluates leased sweep tasks and returns their
+ * results.
  *
  *   orrery-c-worker --coordinator tcp://127.0.0.1:7100 --id c-worker-1 [--heartbeat-ms 1000]
  *
@@ -176,7 +181,14 @@ int main(int argc, char **argv) {
     zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(socket, ZMQ_ROUTING_ID, worker_id, strlen(worker_id));
+    int64_t max_message = 64 << 20;
+    zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message);
+    char routing_id[256];
+    struct timespec seed;
+    clock_gettime(CLOCK_REALTIME, &seed);
+    srand((unsigned)(seed.tv_nsec ^ getpid()));
+    snprintf(routing_id, sizeof routing_id, "%.200s#%08x%08x", worker_id, (unsigned)rand(), (unsigned)getpid());
+    zmq_setsockopt(socket, ZMQ_ROUTING_ID, routing_id, strlen(routing_id));
     if (zmq_connect(socket, endpoint) != 0) {
         fprintf(stderr, "orrery-c-worker: cannot connect to %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         return 2;
@@ -184,7 +196,7 @@ int main(int argc, char **argv) {
 
     int registered = 0, status = 0;
     uint64_t sequence = 0;
-    int64_t last_heard = now_ms(), next_heartbeat = 0, last_register = now_ms();
+    int64_t last_heard = now_ms(), next_heartbeat = 0, last_register = now_ms(), backoff_until = 0;
     send_register(socket, worker_id);
     while (!stop_signal) {
         zmq_pollitem_t item = {socket, 0, ZMQ_POLLIN, 0};
@@ -203,8 +215,13 @@ int main(int argc, char **argv) {
             switch (envelope->body_case) {
             case ORRERY__V1__ENVELOPE__BODY_REGISTERED:
                 registered = 1;
-                if (envelope->registered->heartbeat_interval_ms) interval = envelope->registered->heartbeat_interval_ms;
-                if (envelope->registered->heartbeat_misses) misses = envelope->registered->heartbeat_misses;
+                next_heartbeat = 0; /* the first heartbeat at once: no leases before it */
+                /* Bounds from docs/wire.md; outside them the worker keeps its own contract. */
+                if (envelope->registered->heartbeat_interval_ms >= 10 && envelope->registered->heartbeat_interval_ms <= 600000 &&
+                    envelope->registered->heartbeat_misses >= 1 && envelope->registered->heartbeat_misses <= 1000) {
+                    interval = envelope->registered->heartbeat_interval_ms;
+                    misses = envelope->registered->heartbeat_misses;
+                }
                 fprintf(stderr, "orrery-c-worker: registered with %s\n", envelope->registered->coordinator_id);
                 break;
             case ORRERY__V1__ENVELOPE__BODY_LEASES:
@@ -218,6 +235,13 @@ int main(int argc, char **argv) {
                     registered = 0;
                     send_register(socket, worker_id);
                     last_register = now_ms();
+                } else if (envelope->reject->code == ORRERY__V1__REJECT_CODE__REJECT_DUPLICATE_WORKER ||
+                           envelope->reject->code == ORRERY__V1__REJECT_CODE__REJECT_CLUSTER_FULL) {
+                    fprintf(stderr, "orrery-c-worker: %s; registering again later\n", envelope->reject->reason);
+                    registered = 0;
+                    backoff_until = now_ms() + interval * misses;
+                } else if (envelope->reject->code == ORRERY__V1__REJECT_CODE__REJECT_RATE_LIMITED) {
+                    /* a client-side code: not meant for workers, nothing to do */
                 } else {
                     fprintf(stderr, "orrery-c-worker: refused: %s\n", envelope->reject->reason);
                     stop_signal = SIGTERM;
@@ -236,7 +260,8 @@ int main(int argc, char **argv) {
             send_heartbeat(socket, ++sequence);
             next_heartbeat = now + interval;
         }
-        if ((registered && now - last_heard > interval * misses) || (!registered && now - last_register > interval)) {
+        if (now >= backoff_until &&
+            ((registered && now - last_heard > interval * misses) || (!registered && now - last_register > interval))) {
             registered = 0;
             send_register(socket, worker_id);
             last_register = now;

@@ -318,40 +318,68 @@ public nonisolated struct Orrery_V1_CoordinatorCounters: Sendable {
 
   public var tasksCompleted: UInt64 = 0
 
+  /// A second result for a task already finished.
   public var duplicateResults: UInt64 = 0
+
+  /// Results for tasks the coordinator never leased (or whose job is gone).
+  public var resultsUnknownTask: UInt64 = 0
+
+  /// Results whose attempt the sending worker did not hold.
+  public var resultsStaleAttempt: UInt64 = 0
+
+  /// Client requests dropped because their sender exceeded its request rate.
+  public var requestsRateLimited: UInt64 = 0
+
+  /// Registrations refused (duplicate live id, cluster full, invalid fields).
+  public var registrationsRefused: UInt64 = 0
+
+  /// Log lines left out by the per-sender, per-reason rate limit.
+  public var logLinesSuppressed: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Orrery_V1_ClusterStatus: Sendable {
+public nonisolated struct Orrery_V1_ClusterStatus: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var coordinatorID: String = String()
+  public var coordinatorID: String {
+    get {_storage._coordinatorID}
+    set {_uniqueStorage()._coordinatorID = newValue}
+  }
 
-  public var workers: [Orrery_V1_WorkerInfo] = []
+  public var workers: [Orrery_V1_WorkerInfo] {
+    get {_storage._workers}
+    set {_uniqueStorage()._workers = newValue}
+  }
 
-  public var jobs: [Orrery_V1_JobInfo] = []
+  public var jobs: [Orrery_V1_JobInfo] {
+    get {_storage._jobs}
+    set {_uniqueStorage()._jobs = newValue}
+  }
 
   public var counters: Orrery_V1_CoordinatorCounters {
-    get {_counters ?? Orrery_V1_CoordinatorCounters()}
-    set {_counters = newValue}
+    get {_storage._counters ?? Orrery_V1_CoordinatorCounters()}
+    set {_uniqueStorage()._counters = newValue}
   }
   /// Returns true if `counters` has been explicitly set.
-  public var hasCounters: Bool {self._counters != nil}
+  public var hasCounters: Bool {_storage._counters != nil}
   /// Clears the value of `counters`. Subsequent reads from it will return its default value.
-  public mutating func clearCounters() {self._counters = nil}
+  public mutating func clearCounters() {_uniqueStorage()._counters = nil}
 
-  public var draining: Bool = false
+  public var draining: Bool {
+    get {_storage._draining}
+    set {_uniqueStorage()._draining = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _counters: Orrery_V1_CoordinatorCounters? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -814,7 +842,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -830,6 +858,11 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.workersDeclaredDead) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.tasksCompleted) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.duplicateResults) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.resultsUnknownTask) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.resultsStaleAttempt) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsRateLimited) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.registrationsRefused) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.logLinesSuppressed) }()
       default: break
       }
     }
@@ -860,6 +893,21 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if self.duplicateResults != 0 {
       try visitor.visitSingularUInt64Field(value: self.duplicateResults, fieldNumber: 8)
     }
+    if self.resultsUnknownTask != 0 {
+      try visitor.visitSingularUInt64Field(value: self.resultsUnknownTask, fieldNumber: 9)
+    }
+    if self.resultsStaleAttempt != 0 {
+      try visitor.visitSingularUInt64Field(value: self.resultsStaleAttempt, fieldNumber: 10)
+    }
+    if self.requestsRateLimited != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestsRateLimited, fieldNumber: 11)
+    }
+    if self.registrationsRefused != 0 {
+      try visitor.visitSingularUInt64Field(value: self.registrationsRefused, fieldNumber: 12)
+    }
+    if self.logLinesSuppressed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logLinesSuppressed, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -872,6 +920,11 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if lhs.workersDeclaredDead != rhs.workersDeclaredDead {return false}
     if lhs.tasksCompleted != rhs.tasksCompleted {return false}
     if lhs.duplicateResults != rhs.duplicateResults {return false}
+    if lhs.resultsUnknownTask != rhs.resultsUnknownTask {return false}
+    if lhs.resultsStaleAttempt != rhs.resultsStaleAttempt {return false}
+    if lhs.requestsRateLimited != rhs.requestsRateLimited {return false}
+    if lhs.registrationsRefused != rhs.registrationsRefused {return false}
+    if lhs.logLinesSuppressed != rhs.logLinesSuppressed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -881,51 +934,95 @@ nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProto
   public static let protoMessageName: String = _protobuf_package + ".ClusterStatus"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}coordinator_id\0\u{1}workers\0\u{1}jobs\0\u{1}counters\0\u{1}draining\0")
 
+  fileprivate class _StorageClass {
+    var _coordinatorID: String = String()
+    var _workers: [Orrery_V1_WorkerInfo] = []
+    var _jobs: [Orrery_V1_JobInfo] = []
+    var _counters: Orrery_V1_CoordinatorCounters? = nil
+    var _draining: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _coordinatorID = source._coordinatorID
+      _workers = source._workers
+      _jobs = source._jobs
+      _counters = source._counters
+      _draining = source._draining
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.coordinatorID) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.workers) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.jobs) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._counters) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.draining) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._coordinatorID) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._workers) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._jobs) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._counters) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._draining) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.coordinatorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.coordinatorID, fieldNumber: 1)
-    }
-    if !self.workers.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.workers, fieldNumber: 2)
-    }
-    if !self.jobs.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.jobs, fieldNumber: 3)
-    }
-    try { if let v = self._counters {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if self.draining != false {
-      try visitor.visitSingularBoolField(value: self.draining, fieldNumber: 5)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._coordinatorID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._coordinatorID, fieldNumber: 1)
+      }
+      if !_storage._workers.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._workers, fieldNumber: 2)
+      }
+      if !_storage._jobs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._jobs, fieldNumber: 3)
+      }
+      try { if let v = _storage._counters {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._draining != false {
+        try visitor.visitSingularBoolField(value: _storage._draining, fieldNumber: 5)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_ClusterStatus, rhs: Orrery_V1_ClusterStatus) -> Bool {
-    if lhs.coordinatorID != rhs.coordinatorID {return false}
-    if lhs.workers != rhs.workers {return false}
-    if lhs.jobs != rhs.jobs {return false}
-    if lhs._counters != rhs._counters {return false}
-    if lhs.draining != rhs.draining {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._coordinatorID != rhs_storage._coordinatorID {return false}
+        if _storage._workers != rhs_storage._workers {return false}
+        if _storage._jobs != rhs_storage._jobs {return false}
+        if _storage._counters != rhs_storage._counters {return false}
+        if _storage._draining != rhs_storage._draining {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

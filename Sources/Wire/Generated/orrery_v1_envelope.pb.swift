@@ -85,6 +85,18 @@ public nonisolated enum Orrery_V1_RejectCode: SwiftProtobuf.Enum, Swift.CaseIter
 
   /// A registration that advertises no workload this coordinator can run, or bad fields.
   case rejectInvalidRegistration // = 7
+
+  /// The coordinator already has as many workers as it admits (`--max-workers`); the
+  /// worker backs off and registers again later.
+  case rejectClusterFull // = 8
+
+  /// The sender's client requests arrive faster than the coordinator answers any one
+  /// peer; the request was dropped. The client waits and asks again.
+  case rejectRateLimited // = 9
+
+  /// The coordinator already runs as many jobs as it admits (`--max-jobs`); submit again
+  /// once one has ended.
+  case rejectTooManyJobs // = 10
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -101,6 +113,9 @@ public nonisolated enum Orrery_V1_RejectCode: SwiftProtobuf.Enum, Swift.CaseIter
     case 5: self = .rejectDuplicateWorker
     case 6: self = .rejectUnknownJob
     case 7: self = .rejectInvalidRegistration
+    case 8: self = .rejectClusterFull
+    case 9: self = .rejectRateLimited
+    case 10: self = .rejectTooManyJobs
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -115,6 +130,9 @@ public nonisolated enum Orrery_V1_RejectCode: SwiftProtobuf.Enum, Swift.CaseIter
     case .rejectDuplicateWorker: return 5
     case .rejectUnknownJob: return 6
     case .rejectInvalidRegistration: return 7
+    case .rejectClusterFull: return 8
+    case .rejectRateLimited: return 9
+    case .rejectTooManyJobs: return 10
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -129,6 +147,9 @@ public nonisolated enum Orrery_V1_RejectCode: SwiftProtobuf.Enum, Swift.CaseIter
     .rejectDuplicateWorker,
     .rejectUnknownJob,
     .rejectInvalidRegistration,
+    .rejectClusterFull,
+    .rejectRateLimited,
+    .rejectTooManyJobs,
   ]
 
 }
@@ -337,7 +358,7 @@ nonisolated extension Orrery_V1_ProtocolVersion: SwiftProtobuf._ProtoNameProvidi
 }
 
 nonisolated extension Orrery_V1_RejectCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REJECT_UNSPECIFIED\0\u{1}REJECT_PROTOCOL_VERSION\0\u{1}REJECT_UNKNOWN_WORKER\0\u{1}REJECT_INVALID_SPEC\0\u{1}REJECT_DRAINING\0\u{1}REJECT_DUPLICATE_WORKER\0\u{1}REJECT_UNKNOWN_JOB\0\u{1}REJECT_INVALID_REGISTRATION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REJECT_UNSPECIFIED\0\u{1}REJECT_PROTOCOL_VERSION\0\u{1}REJECT_UNKNOWN_WORKER\0\u{1}REJECT_INVALID_SPEC\0\u{1}REJECT_DRAINING\0\u{1}REJECT_DUPLICATE_WORKER\0\u{1}REJECT_UNKNOWN_JOB\0\u{1}REJECT_INVALID_REGISTRATION\0\u{1}REJECT_CLUSTER_FULL\0\u{1}REJECT_RATE_LIMITED\0\u{1}REJECT_TOO_MANY_JOBS\0")
 }
 
 nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -64,6 +64,10 @@ public nonisolated struct Orrery_V1_Register: Sendable {
   /// empty when the worker has none.
   public var dataEndpointLocal: String = String()
 
+  /// The most leases this worker wants to hold at once, running and queued ahead (0: the
+  /// coordinator decides from measured task times). At least `slots`; see docs/wire.md.
+  public var maxPrefetch: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -371,7 +375,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1"
 
 nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Register"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0\u{3}data_endpoint_local\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0\u{3}data_endpoint_local\0\u{3}max_prefetch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -390,6 +394,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
       case 9: try { try decoder.decodeRepeatedStringField(value: &self.runningTaskIds) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.agent) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.dataEndpointLocal) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.maxPrefetch) }()
       default: break
       }
     }
@@ -429,6 +434,9 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.dataEndpointLocal.isEmpty {
       try visitor.visitSingularStringField(value: self.dataEndpointLocal, fieldNumber: 11)
     }
+    if self.maxPrefetch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxPrefetch, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -444,6 +452,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.runningTaskIds != rhs.runningTaskIds {return false}
     if lhs.agent != rhs.agent {return false}
     if lhs.dataEndpointLocal != rhs.dataEndpointLocal {return false}
+    if lhs.maxPrefetch != rhs.maxPrefetch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,7 @@ final class PromptSearchExecutor: Executor, Sendable {
     }
 
     private func score(_ task: Orrery_V1_Workloads_PromptScoreTask, context: TaskContext) throws -> TaskOutput {
+        try PromptSearchTaskRules.validate(task)
         let prompt = task.prompt
         guard !prompt.verbalizers.isEmpty, prompt.template.contains("{text}") else {
             throw TaskError("the prompt needs verbalizers and a template with {text}", retryable: false)
@@ -76,6 +77,7 @@ final class PromptSearchExecutor: Executor, Sendable {
     }
 
     private func paraphrase(_ task: Orrery_V1_Workloads_ParaphraseTask, context: TaskContext) throws -> TaskOutput {
+        try PromptSearchTaskRules.validate(task)
         let model = try smolLM2.get(expected: task.modelSha256)
         let request = "Rewrite this instruction in other words, keeping its meaning. Reply with the new instruction only.\n\n"
             + "Instruction: \(task.instruction)"

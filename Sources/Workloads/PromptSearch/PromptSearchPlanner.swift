@@ -98,7 +98,10 @@ final class PromptSearchPlanner: Planner {
         switch (task, outcome.result) {
         case (.paraphrase(_, let parent), .success(let output)):
             if let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_ParaphraseResult.self, from: output.payload) {
-                for text in result.paraphrases where !space.instructions.contains(text) && !paraphrases.contains(text) {
+                // A worker's answer is bounded before it grows the search space.
+                let offered = result.paraphrases.prefix(PromptSearchTaskRules.paraphrases.upperBound)
+                    .filter { !$0.isEmpty && $0.utf8.count <= 1024 }
+                for text in offered where !space.instructions.contains(text) && !paraphrases.contains(text) {
                     paraphrases.append(text)
                     if let parent { adopt(text, childOf: parent) }
                 }
@@ -361,7 +364,7 @@ final class PromptSearchPlanner: Planner {
         guard let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptScoreResult.self, from: output.payload),
             result.predictions.count == count, result.predictions.allSatisfy({ $0 < classes })
         else { return nil }
-        scoringSeconds += result.seconds
+        scoringSeconds += MetricValue.amount(result.seconds)
         return result.predictions.map(Int.init)
     }
 

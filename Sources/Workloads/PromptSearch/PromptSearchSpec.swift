@@ -39,7 +39,7 @@ enum PromptSearchSpec {
             let everyNode = fields.optional("every")
             paraphrase = .init(
                 count: try fields.required("count").int(in: 1...20),
-                temperature: try fields.optional("temperature")?.double() ?? 0.8,
+                temperature: try fields.optional("temperature")?.double(in: PromptSearchTaskRules.temperature) ?? 0.8,
                 every: try everyNode?.int(in: 1...10_000))
             try fields.finish()
             if let everyNode {
@@ -54,9 +54,9 @@ enum PromptSearchSpec {
         return PromptSearchPlan(
             task: task, scorer: scorer, modelSHA256: scorer.pinnedSHA256, space: space, strategy: strategy,
             dev: dev, pool: pool, test: test, budget: budget,
-            batch: try section.optional("batch")?.int(in: 1...10_000) ?? 25,
+            batch: try section.optional("batch")?.int(in: PromptSearchTaskRules.texts) ?? 25,
             concurrentTrials: try section.optional("concurrent_trials")?.int(in: 1...10_000) ?? 4,
-            maxTextTokens: try section.optional("max_text_tokens")?.int(in: 8...512) ?? 96,
+            maxTextTokens: try section.optional("max_text_tokens")?.int(in: PromptSearchTaskRules.maxTextTokens) ?? 96,
             recomputePrefix: try section.optional("recompute_prefix")?.bool() ?? false,
             top: try section.optional("top")?.int(in: 1...1000) ?? 10,
             seed: UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1),

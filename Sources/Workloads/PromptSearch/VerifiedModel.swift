@@ -10,7 +10,9 @@ final class VerifiedModel<Model>: @unchecked Sendable {
     private let name: String
     private let weightsPath: String
     private let load: () throws -> Model
-    private var loaded: (model: Model, sha256: String)?
+    private var loaded: Model?
+    /// The weights file's sha256, computed once.
+    private var digest: String?
 
     /// - Parameters:
     ///   - weightsPath: the file whose digest identifies the model.
@@ -21,23 +23,28 @@ final class VerifiedModel<Model>: @unchecked Sendable {
         self.load = load
     }
 
-    /// The model, loaded once, if its weights have the digest `expected`. Errors are
-    /// retryable, so that another worker (with the right files) can take the task.
+    /// The model, loaded once, if its weights have the digest `expected`. The digest is
+    /// checked before the model is loaded, so a task naming other weights costs a hash,
+    /// not a load. Errors are retryable, so that another worker (with the right files) can
+    /// take the task.
     func get(expected: String) throws -> Model {
         try lock.withLock { () throws -> Model in
-            if loaded == nil {
-                let sha256: String
-                do { sha256 = try SHA256.hex(file: weightsPath) } catch {
+            if digest == nil {
+                do { digest = try SHA256.hex(file: weightsPath) } catch {
                     throw TaskError("cannot read \(weightsPath) (run scripts/fetch-data on this worker)", retryable: true)
                 }
-                do { loaded = (try load(), sha256) } catch {
+            }
+            guard digest == expected else {
+                throw TaskError(
+                    "\(weightsPath) has sha256 \(digest!), the job's scores are keyed by \(PrintableText.escaped(expected, limit: 80))",
+                    retryable: true)
+            }
+            if loaded == nil {
+                do { loaded = try load() } catch {
                     throw TaskError("cannot load \(name): \(error)", retryable: true)
                 }
             }
-            guard loaded!.sha256 == expected else {
-                throw TaskError("\(weightsPath) has sha256 \(loaded!.sha256), the job's scores are keyed by \(expected)", retryable: true)
-            }
-            return loaded!.model
+            return loaded!
         }
     }
 }

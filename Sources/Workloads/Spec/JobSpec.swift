@@ -30,12 +30,27 @@ public struct ValidatedJob {
 }
 
 extension JobSpec {
+    /// The largest spec accepted, in bytes: a coordinator keeps every job's spec, so this
+    /// bounds what one submission can make it hold.
+    public static let maximumBytes = 256 * 1024
+    /// The longest job name, in bytes; names are shown in every status reply.
+    public static let maximumNameBytes = 200
+
     /// Parses and validates `yaml`, building the workload's planner (which validates its
     /// section). Nothing runs; an invalid spec throws before any process is started.
     public static func parse(yaml: String, source: String, registry: WorkloadRegistry) throws(SpecError) -> ValidatedJob {
+        guard yaml.utf8.count <= maximumBytes else {
+            throw SpecError(
+                source: source, line: nil, column: nil, field: "",
+                message: "the spec is \(yaml.utf8.count) bytes; at most \(maximumBytes) are accepted")
+        }
         let root = try rootNode(yaml: yaml, source: source)
         let fields = try root.mapping()
-        let name = try fields.required("name").string()
+        let nameNode = try fields.required("name")
+        let name = try nameNode.string(maximumBytes: maximumNameBytes)
+        guard name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw nameNode.error("a job name is one line of printable text")
+        }
         let kindNode = try fields.required("workload")
         let workload = try registry.workload(kindNode.choice(registry.kinds))
         let maxAttempts = try fields.optional("max_attempts")?.int(in: 1...100) ?? 3

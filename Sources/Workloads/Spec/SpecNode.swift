@@ -24,7 +24,7 @@ public struct SpecNode {
     /// The raw text of a scalar, for messages.
     var shown: String {
         switch node {
-        case .scalar(let scalar): "'\(scalar.string)'"
+        case .scalar(let scalar): "'\(PrintableText.escaped(scalar.string, limit: 60))'"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"
@@ -36,21 +36,32 @@ public struct SpecNode {
         return try SpecMapping(mapping, node: self)
     }
 
-    public func list() throws(SpecError) -> [SpecNode] {
+    /// The longest text a field may hold (`text(maximumBytes:)` takes longer where a
+    /// workload needs it): every field is copied into status replies and logs.
+    public static let maximumTextBytes = 4096
+    /// The most items a list may hold unless its accessor says otherwise.
+    public static let maximumListItems = 10_000
+
+    public func list(maximumItems: Int = maximumListItems) throws(SpecError) -> [SpecNode] {
         guard case .sequence(let sequence) = node else { throw error("expected a list, got \(shown)") }
+        guard sequence.count <= maximumItems else {
+            throw error("a list of at most \(maximumItems) items, got \(sequence.count)")
+        }
         return sequence.enumerated().map { SpecNode(node: $1, path: "\(path)[\($0)]", source: source) }
     }
 
-    public func string() throws(SpecError) -> String {
-        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
-            throw error("expected text, got \(shown)")
-        }
-        return scalar.string
+    public func string(maximumBytes: Int = maximumTextBytes) throws(SpecError) -> String {
+        let value = try text(maximumBytes: maximumBytes)
+        guard !value.isEmpty else { throw error("expected text, got \(shown)") }
+        return value
     }
 
     /// Text that may be empty (`""`), such as a prompt's empty instruction.
-    public func text() throws(SpecError) -> String {
+    public func text(maximumBytes: Int = maximumTextBytes) throws(SpecError) -> String {
         guard case .scalar(let scalar) = node else { throw error("expected text, got \(shown)") }
+        guard scalar.string.utf8.count <= maximumBytes else {
+            throw error("text of at most \(maximumBytes) bytes, got \(scalar.string.utf8.count)")
+        }
         return scalar.string
     }
 
@@ -60,10 +71,11 @@ public struct SpecNode {
         return value
     }
 
-    public func double() throws(SpecError) -> Double {
+    public func double(in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws(SpecError) -> Double {
         guard case .scalar = node, let value = node.float, value.isFinite else {
             throw error("expected a number, got \(shown)")
         }
+        guard range.contains(value) else { throw error("must be in \(range.lowerBound)...\(range.upperBound), got \(value)") }
         return value
     }
 
@@ -75,7 +87,7 @@ public struct SpecNode {
     /// A duration such as `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds.
     public func milliseconds() throws(SpecError) -> Int {
         guard let value = DurationText.milliseconds(try string()) else {
-            throw error("expected a duration such as 500ms, 30s or 5m, got \(shown)")
+            throw error("expected a duration such as 500ms, 30s or 5m (at most 30 days), got \(shown)")
         }
         return value
     }

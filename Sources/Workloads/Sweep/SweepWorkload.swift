@@ -44,6 +44,16 @@ public struct SweepWorkload: Workload {
             batch: try section.optional("batch")?.int(in: 1...100_000) ?? 20,
             top: try section.optional("top")?.int(in: 1...1000) ?? 5,
             seed: UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1))
+        // A round's points live in the planner and a task's travel in one lease: both bounded
+        // in coordinates (8 bytes each), whatever the dimension.
+        if plan.points * dimension > Self.maximumRoundCoordinates {
+            throw section.optional("points")!.error(
+                "\(plan.points) points of \(dimension) coordinates exceed \(Self.maximumRoundCoordinates) coordinates per round")
+        }
+        if plan.batch * dimension > Self.maximumTaskCoordinates {
+            throw section.optional("batch")!.error(
+                "\(plan.batch) points of \(dimension) coordinates exceed \(Self.maximumTaskCoordinates) coordinates per task")
+        }
         if plan.strategy == "grid" && plan.pointsPerAxis < 2 {
             throw section.optional("points")!.error(
                 "a grid in \(dimension) dimensions needs at least \(1 << dimension) points (2 per axis)")
@@ -52,6 +62,11 @@ public struct SweepWorkload: Workload {
     }
 
     public func makeExecutor() throws -> any Executor { SweepExecutor() }
+
+    /// Coordinates in one round's points (2 million: 16 MB in the planner).
+    static let maximumRoundCoordinates = 2_000_000
+    /// Coordinates in one task's points (1 million: an 8 MB lease).
+    static let maximumTaskCoordinates = 1_000_000
 }
 
 /// The validated settings of one sweep.

@@ -13,16 +13,28 @@ struct ClassifierTrainer {
     let model: Sequential
     let optimizer: any Optimizer
 
-    init(task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int) {
+    /// Where the trained weights go (already resolved inside the worker's output
+    /// directory); nil: not saved.
+    let savePath: String?
+
+    /// Builds the model and optimizer the task names; an unknown name is an error, never a
+    /// silent default. The task must have passed `TrainTaskRules.validate`.
+    init(task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int, savePath: String? = nil) throws(TaskError) {
         self.task = task
+        self.savePath = savePath
         var generator = SplitMix64(seed: task.seed)
-        let activation = Activation.Kind(rawValue: task.activation) ?? .relu
+        guard let activation = Activation.Kind(rawValue: task.activation) else {
+            throw TaskError("train task: unknown activation '\(task.activation)'", retryable: false)
+        }
         let hidden = task.hidden.map(Int.init)
-        if task.model == "cnn" {
+        switch task.model {
+        case "cnn":
             model = CNN.make(
                 imageShape: imageShape, channels: task.channels.map(Int.init), hidden: hidden, classes: classes, using: &generator)
-        } else {
+        case "mlp":
             model = MLP.make([imageShape.reduce(1, *)] + hidden + [classes], activation: activation, using: &generator)
+        default:
+            throw TaskError("train task: unknown model '\(task.model)'", retryable: false)
         }
         switch task.optimizer {
         case "sgd":
@@ -31,8 +43,13 @@ struct ClassifierTrainer {
                 nesterov: task.nesterov, weightDecay: task.weightDecay)
         case "adamw":
             optimizer = Adam.adamW(parameters: model.parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
-        default:
+        case "adam":
             optimizer = Adam(parameters: model.parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
+        default:
+            throw TaskError("train task: unknown optimizer '\(task.optimizer)'", retryable: false)
+        }
+        guard TrainTaskRules.schedules.contains(task.schedule) else {
+            throw TaskError("train task: unknown schedule '\(task.schedule)'", retryable: false)
         }
     }
 
@@ -114,8 +131,8 @@ struct ClassifierTrainer {
         }
         guard rank == 0 else { return TaskOutput(metrics: ["rank": Double(rank)]) }
         let seconds = Date().timeIntervalSince(started)
-        if !task.savePath.isEmpty {
-            try Safetensors.save(model.namedParameters(), to: task.savePath, metadata: ["orrery.model": task.model, "orrery.dataset": task.dataset])
+        if let savePath {
+            try Safetensors.save(model.namedParameters(), to: savePath, metadata: ["orrery.model": task.model, "orrery.dataset": task.dataset])
         }
         let trained = max(0, step - firstStep)
         return TaskOutput(metrics: [
@@ -138,7 +155,7 @@ struct ClassifierTrainer {
             switch task.schedule {
             case "cosine": .cosine(base: task.learningRate, steps: max(1, totalSteps - Int(task.warmupSteps)), minimum: 0)
             case "step": .step(base: task.learningRate, every: max(1, stepsPerEpoch * 2), factor: 0.5)
-            default: .constant(task.learningRate)
+            default: .constant(task.learningRate)  // "constant": the initializer refused any other name
             }
         return task.warmupSteps > 0 ? LearningRateSchedule.warmup(steps: Int(task.warmupSteps), then: base) : base
     }

@@ -33,14 +33,14 @@ final class TrainPlanner: Planner {
         let text = String(
             format: "%@ on %@: test accuracy %.2f%% (loss %.4f) after %d epoch(s); %.0f samples/s; %d parameters%@",
             task.model + Self.gangPhrase(m), task.dataset,
-            100 * (m["test_accuracy"] ?? 0), m["test_loss"] ?? 0, Int(m["epochs"] ?? 0),
-            m["samples_per_second"] ?? 0, Int(m["parameters"] ?? 0), task.savePath.isEmpty ? "" : "; saved to \(task.savePath)")
+            100 * (m["test_accuracy"] ?? 0), m["test_loss"] ?? 0, MetricValue.count(m["epochs"]),
+            m["samples_per_second"] ?? 0, MetricValue.count(m["parameters"]), task.savePath.isEmpty ? "" : "; saved to \(task.savePath)")
         return JobReport(text: text, json: ReportJSON.encode(m))
     }
 
     /// " on 2 workers (all-reduce through shared memory)", or nothing for one worker.
     private static func gangPhrase(_ metrics: [String: Double]) -> String {
         guard let workers = metrics["workers"], workers > 1 else { return "" }
-        return " on \(Int(workers)) workers" + (metrics["shared_memory"] == 1 ? " (all-reduce through shared memory)" : "")
+        return " on \(MetricValue.count(workers)) workers" + (metrics["shared_memory"] == 1 ? " (all-reduce through shared memory)" : "")
     }
 }

@@ -39,37 +39,49 @@ public struct TrainWorkload: Workload {
     public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
         var task = Orrery_V1_Workloads_TrainTask()
         task.dataset = try section.required("dataset").choice(DatasetCatalog.names)
-        task.model = try section.optional("model")?.choice(["mlp", "cnn"]) ?? "mlp"
-        task.channels = try section.optional("channels")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...4096)) } ?? [16, 32]
-        task.hidden = try section.optional("hidden")?.list().map { (node) throws(SpecError) in UInt32(try node.int(in: 1...65536)) } ?? [256, 256]
-        task.activation = try section.optional("activation")?.choice(["relu", "gelu", "gelu_tanh", "tanh", "sigmoid"]) ?? "relu"
-        task.optimizer = try section.optional("optimizer")?.choice(["sgd", "adam", "adamw"]) ?? "adam"
+        task.model = try section.optional("model")?.choice(TrainTaskRules.models) ?? "mlp"
+        task.channels = try section.optional("channels")?.list(maximumItems: TrainTaskRules.convolutionBlocks.upperBound).map { (node) throws(SpecError) in UInt32(try node.int(in: TrainTaskRules.channelWidth)) } ?? [16, 32]
+        task.hidden = try section.optional("hidden")?.list(maximumItems: TrainTaskRules.hiddenLayers.upperBound).map { (node) throws(SpecError) in UInt32(try node.int(in: TrainTaskRules.hiddenWidth)) } ?? [256, 256]
+        task.activation = try section.optional("activation")?.choice(TrainTaskRules.activations) ?? "relu"
+        task.optimizer = try section.optional("optimizer")?.choice(TrainTaskRules.optimizers) ?? "adam"
         task.learningRate = Float(try section.optional("learning_rate")?.double() ?? (task.optimizer == "sgd" ? 0.05 : 0.001))
         task.momentum = Float(try section.optional("momentum")?.double() ?? 0.9)
         task.nesterov = try section.optional("nesterov")?.bool() ?? false
         task.weightDecay = Float(try section.optional("weight_decay")?.double() ?? (task.optimizer == "adamw" ? 0.01 : 0))
-        task.schedule = try section.optional("schedule")?.choice(["constant", "cosine", "step"]) ?? "constant"
-        task.warmupSteps = UInt32(try section.optional("warmup_steps")?.int(in: 0...10_000_000) ?? 0)
+        task.schedule = try section.optional("schedule")?.choice(TrainTaskRules.schedules) ?? "constant"
+        task.warmupSteps = UInt32(try section.optional("warmup_steps")?.int(in: TrainTaskRules.warmupSteps) ?? 0)
         task.clipNorm = Float(try section.optional("clip_norm")?.double() ?? 0)
-        task.batchSize = UInt32(try section.optional("batch_size")?.int(in: 1...65536) ?? 64)
-        task.epochs = UInt32(try section.optional("epochs")?.int(in: 1...10_000) ?? 5)
+        task.batchSize = UInt32(try section.optional("batch_size")?.int(in: TrainTaskRules.batchSize) ?? 64)
+        task.epochs = UInt32(try section.optional("epochs")?.int(in: TrainTaskRules.epochs) ?? 5)
         task.seed = UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1)
         task.savePath = try section.optional("save")?.string() ?? ""
-        task.trainLimit = UInt32(try section.optional("train_limit")?.int(in: 0...100_000_000) ?? 0)
+        task.trainLimit = UInt32(try section.optional("train_limit")?.int(in: TrainTaskRules.trainLimit) ?? 0)
         if let workers = section.optional("workers") {
             if let range = try? workers.mapping() {
-                task.workersMin = UInt32(try range.required("min").int(in: 1...1024))
-                task.workersMax = UInt32(try range.required("max").int(in: Int(task.workersMin)...1024))
+                task.workersMin = UInt32(try range.required("min").int(in: TrainTaskRules.workers))
+                task.workersMax = UInt32(try range.required("max").int(in: Int(task.workersMin)...TrainTaskRules.workers.upperBound))
                 try range.finish()
             } else {
-                task.workersMin = UInt32(try workers.int(in: 1...1024))
+                task.workersMin = UInt32(try workers.int(in: TrainTaskRules.workers))
                 task.workersMax = task.workersMin
             }
         }
-        task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: 0...100_000_000) ?? (task.workersMax > 0 ? 100 : 0))
-        task.bucketElements = UInt32(try section.optional("bucket_elements")?.int(in: 1024...(1 << 28)) ?? (1 << 20))
+        task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: TrainTaskRules.checkpointEvery) ?? (task.workersMax > 0 ? 100 : 0))
+        task.bucketElements = UInt32(try section.optional("bucket_elements")?.int(in: TrainTaskRules.bucketElements) ?? (1 << 20))
         if let rate = section.optional("learning_rate"), task.learningRate <= 0 { throw rate.error("must be positive") }
         if task.nesterov && task.optimizer != "sgd" { throw section.optional("nesterov")!.error("applies to optimizer: sgd only") }
+        for (field, value) in [("momentum", task.momentum), ("weight_decay", task.weightDecay), ("clip_norm", task.clipNorm)] where value < 0 {
+            throw section.optional(field)!.error("must be 0 or more")
+        }
+        // The data set's shape decides how deep the convolutions may go and how large the
+        // model is: the same check a worker makes, made before the job is accepted.
+        if let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
+            do {
+                _ = try TrainTaskRules.parameterCount(task, imageShape: shape, classes: classes)
+            } catch {
+                throw section.node.error(error.message)
+            }
+        }
         return TrainPlanner(task: task)
     }
 

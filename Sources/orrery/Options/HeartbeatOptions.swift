@@ -1,4 +1,5 @@
 import ArgumentParser
+import Wire
 
 /// The liveness contract, shared by the coordinator (which hands it to workers) and the
 /// worker (which uses it until the coordinator's arrives).
@@ -10,8 +11,13 @@ struct HeartbeatOptions: ParsableArguments {
     var heartbeatMisses = 3
 
     func validate() throws {
-        guard heartbeatInterval.milliseconds >= 10 else { throw ValidationError("--heartbeat-interval must be at least 10ms") }
-        guard heartbeatMisses >= 1 else { throw ValidationError("--heartbeat-misses must be at least 1") }
+        // The wire's bounds (docs/wire.md): a worker refuses a contract outside them.
+        guard WireLimits.heartbeatIntervalMilliseconds.contains(UInt32(clamping: heartbeatInterval.milliseconds)) else {
+            throw ValidationError("--heartbeat-interval must be 10ms to 10m")
+        }
+        guard WireLimits.heartbeatMisses.contains(UInt32(clamping: max(0, heartbeatMisses))) else {
+            throw ValidationError("--heartbeat-misses must be 1 to 1000")
+        }
     }
 }
 

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+import Wire
+import Workloads
+
+/// Tasks as a hostile coordinator could send them: each must end as a named, non-retryable
+/// `TaskError` before anything is built, never as a trap, a division by zero or an
+/// allocation the size of the machine (issue 14's crash list, one by one).
+@Suite("Hostile task payloads")
+struct HostileTaskTests {
+    static func context(output: OutputDirectory? = nil) -> TaskContext {
+        TaskContext(taskID: "fuzz/0", attempt: 1, outputDirectory: output, isCancelled: { false }, reportProgress: { _, _ in })
+    }
+
+    /// A task the spec parser would have produced for `digits`, then changed by `edit`.
+    static func train(_ edit: (inout Orrery_V1_Workloads_TrainTask) -> Void) -> Data {
+        var task = Orrery_V1_Workloads_TrainTask()
+        task.dataset = "digits"
+        task.model = "mlp"
+        task.hidden = [8]
+        task.channels = [4]
+        task.activation = "relu"
+        task.optimizer = "adam"
+        task.schedule = "constant"
+        task.learningRate = 0.01
+        task.batchSize = 32
+        task.epochs = 1
+        task.bucketElements = 1 << 20
+        edit(&task)
+        return EnvelopeCodec.encodePayload(task)
+    }
+
+    /// Runs the train executor on `payload` and returns the refusal's message.
+    func refusal(_ payload: Data, context: TaskContext = context()) throws -> String {
+        let executor = try TrainWorkload().makeExecutor()
+        do {
+            _ = try executor.execute(payload, context: context)
+        } catch let error as TaskError {
+            #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
+            return error.message
+        }
+        Issue.record("the task ran")
+        return ""
+    }
+
+    /// One hostile change to a message, and the word its refusal must name.
+    struct Edit: Sendable, CustomTestStringConvertible {
+        let expected: String
+        let change: @Sendable (inout Orrery_V1_Workloads_TrainTask) -> Void
+        init(_ expected: String, _ change: @escaping @Sendable (inout Orrery_V1_Workloads_TrainTask) -> Void) {
+            self.expected = expected
+            self.change = change
+        }
+        var testDescription: String { expected }
+    }
+
+    @Test(
+        "train: every out-of-range field is refused by name",
+        arguments: [
+            Edit("batch_size") { $0.batchSize = 0 },
+            Edit("hidden[0]") { $0.hidden = [0] },
+            Edit("hidden[1]") { $0.hidden = [8, 4_000_000_000] },
+            Edit("channels[0]") { $0.model = "cnn"; $0.channels = [0] },
+            Edit("epochs") { $0.epochs = 0 },
+            Edit("epochs") { $0.epochs = 4_000_000_000 },
+            Edit("bucket_elements") { $0.bucketElements = 0 },
+            Edit("learning_rate") { $0.learningRate = .nan },
+            Edit("momentum") { $0.momentum = -.infinity },
+            Edit("unknown model 'transformer'") { $0.model = "transformer" },
+            Edit("unknown optimizer 'lion'") { $0.optimizer = "lion" },
+            Edit("unknown schedule 'exponential'") { $0.schedule = "exponential" },
+            Edit("unknown activation 'swish'") { $0.activation = "swish" },
+            Edit("unknown dataset 'imagenet'") { $0.dataset = "imagenet" },
+            Edit("workers_max") { $0.workersMin = 3; $0.workersMax = 2 },
+            Edit("pooled to nothing") { $0.model = "cnn"; $0.channels = [4, 4, 4, 4] },
+            Edit("parameters") { $0.hidden = [65536, 65536] },
+        ])
+    func trainRefusals(edit: Edit) throws {
+        let message = try refusal(Self.train(edit.change))
+        #expect(message.contains(edit.expected), "\(message)")
+    }
+
+    @Test("train: a save path outside the worker's output directory is refused before training")
+    func savePathEscapes() throws {
+        let root = NSTemporaryDirectory() + "/orrery-output-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root + "/inside", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try? FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "/etc")
+        let output = try OutputDirectory(root)
+        for path in ["/etc/orrery-owned", "../outside.safetensors", "inside/../../outside", "link/passwd", root + "/../x"] {
+            let message = try refusal(Self.train { $0.savePath = path }, context: Self.context(output: output))
+            #expect(message.contains("leaves this worker's output directory"), "\(path): \(message)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/etc/orrery-owned"))
+        // Inside is fine, relative or absolute, and parents are made.
+        #expect(try output.resolve("inside/model.safetensors") == output.path + "/inside/model.safetensors")
+        #expect(try output.resolve(output.path + "/new/dir/m.safetensors") == output.path + "/new/dir/m.safetensors")
+        #expect(FileManager.default.fileExists(atPath: output.path + "/new/dir"))
+    }
+
+    @Test("prompt search: absurd counts, token budgets and labels are refused by name")
+    func promptSearchRefusals() throws {
+        let executor = try PromptSearchWorkload().makeExecutor()
+        func message(_ task: Orrery_V1_Workloads_PromptSearchTask) throws -> String {
+            do {
+                _ = try executor.execute(EnvelopeCodec.encodePayload(task), context: Self.context())
+            } catch let error as TaskError {
+                return error.message
+            }
+            return "ran"
+        }
+        let digest = String(repeating: "ab", count: 32)
+        var paraphrase = Orrery_V1_Workloads_ParaphraseTask()
+        paraphrase.modelSha256 = "not a digest"
+        paraphrase.count = 2
+        paraphrase.maxTokens = 48
+        var task = Orrery_V1_Workloads_PromptSearchTask()
+        task.paraphrase = paraphrase
+        #expect(try message(task).contains("model_sha256"))
+        paraphrase.modelSha256 = digest
+        paraphrase.count = 4_000_000_000
+        paraphrase.maxTokens = 48
+        paraphrase.temperature = 0.8
+        task.paraphrase = paraphrase
+        #expect(try message(task).contains("count"))
+        paraphrase.count = 2
+        paraphrase.maxTokens = 4_000_000_000
+        task.paraphrase = paraphrase
+        #expect(try message(task).contains("max_tokens"))
+        paraphrase.maxTokens = 48
+        paraphrase.temperature = .nan
+        task.paraphrase = paraphrase
+        #expect(try message(task).contains("temperature"))
+
+        var score = Orrery_V1_Workloads_PromptScoreTask()
+        score.scorer = "smollm2"
+        score.modelSha256 = digest
+        score.maxTextTokens = 96
+        score.texts = ["a text"]
+        var prompt = Orrery_V1_Workloads_Prompt()
+        prompt.template = "{text}"
+        prompt.verbalizers = ["yes", "no"]
+        var demonstration = Orrery_V1_Workloads_Demonstration()
+        demonstration.text = "shown"
+        demonstration.label = 7
+        prompt.demonstrations = [demonstration]
+        score.prompt = prompt
+        task.score = score
+        #expect(try message(task).contains("label 7"))
+        score.prompt.demonstrations = []
+        score.maxTextTokens = 4_000_000_000
+        task.score = score
+        #expect(try message(task).contains("max_text_tokens"))
+    }
+
+    @Test("specs: durations and sizes that used to trap or bloat are errors naming the field")
+    func specLimits() {
+        func error(_ yaml: String) -> String {
+            do {
+                _ = try JobSpec.parse(yaml: yaml, source: "t.yaml", registry: .builtIn)
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        for timeout in ["99999999999999999h", "2562047788016h", "31d", "1e300s", "721h"] {
+            #expect(error("name: t\nworkload: noop\ntask_timeout: \(timeout)\nnoop:\n  tasks: 1\n").contains("task_timeout"), "\(timeout)")
+        }
+        #expect(error("name: \(String(repeating: "n", count: 300))\nworkload: noop\nnoop:\n  tasks: 1\n").contains("at most 200 bytes"))
+        #expect(error("name: \"a\\nb\"\nworkload: noop\nnoop:\n  tasks: 1\n").contains("printable"))
+        #expect(error("name: big\nworkload: noop\nnoop:\n  tasks: 1\n# \(String(repeating: "x", count: 300_000))\n").contains("at most 262144"))
+        #expect(error("name: t\nworkload: train\ntrain:\n  dataset: digits\n  model: cnn\n  channels: [4, 4, 4, 4]\n").contains("pooled to nothing"))
+        #expect(error("name: t\nworkload: train\ntrain:\n  dataset: fashion-mnist\n  hidden: [65536, 65536]\n").contains("parameters"))
+        #expect(error("name: t\nworkload: sweep\nsweep:\n  function: sphere\n  dimensions: 64\n  points: 100000\n").contains("coordinates per round"))
+        #expect(error("name: t\nworkload: train\ntrain:\n  dataset: digits\n  momentum: -1\n").contains("momentum"))
+    }
+}
