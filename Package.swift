@@ -143,7 +143,7 @@ let package = Package(
             dependencies: [
                 "Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search", "LanguageModels", "Runtime",
             ]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire", "OrreryTestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",

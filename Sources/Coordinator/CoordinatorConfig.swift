@@ -28,12 +28,17 @@ public struct CoordinatorConfig: Sendable {
 
     /// Jobs running at once; more submissions get `REJECT_TOO_MANY_JOBS`.
     public var maxRunningJobs = 256
+    /// Tasks the lease table may hold (queued, leased, and finished ones of running jobs)
+    /// before a new job is refused (`REJECT_TOO_MANY_JOBS`): a job is admitted only if its
+    /// first planned batch fits. Each task costs a few hundred bytes, so this bounds what
+    /// submissions can make the coordinator hold.
+    public var maxHeldTasks = 500_000
     /// Workers admitted at once; more registrations get `REJECT_CLUSTER_FULL`.
     public var maxWorkers = 4096
     /// Client requests (submit, status, watch, cancel) answered per peer: a burst, then a
     /// steady rate per second. Past it, requests get `REJECT_RATE_LIMITED`, so a peer that
     /// asks without reading cannot make the coordinator queue replies without end.
-    public var clientRequestBurst = 50
+    public var clientRequestBurst = 10
     public var clientRequestsPerSecond = 20.0
 
     public init() {}

@@ -23,6 +23,14 @@ extension CoordinatorService {
             reject(client, .rejectInvalidSpec, error.description.truncated(toBytes: WireLimits.maximumNoteBytes))
             return
         }
+        // The first batch a job plans must fit beside everything already held.
+        let planned = validated.planner.start()
+        guard leases.tasks.count + planned.count <= config.maxHeldTasks else {
+            reject(client, .rejectTooManyJobs,
+                "the job plans \(planned.count) tasks at once and coordinator \(coordinatorID) holds \(leases.tasks.count) of at most "
+                    + "\(config.maxHeldTasks); submit it when running jobs have ended, or plan fewer tasks at once")
+            return
+        }
         let now = MonotonicClock.milliseconds
         let id = "\(coordinatorID.dropFirst(6))-\(nextJobNumber)"
         nextJobNumber += 1
@@ -40,7 +48,7 @@ extension CoordinatorService {
         accepted.jobID = id
         send(.jobAccepted(accepted), to: client)
         logger.info("job accepted", metadata: ["job": "\(id)", "name": "\(spec.name)", "workload": "\(spec.workload.kind)"])
-        enqueue(validated.planner.start(), for: job)
+        enqueue(planned, for: job)
         checkCompletion(job)
         if leases.counts(jobID: id).queued > 0 && !workers.workers.values.contains(where: { $0.capabilities.contains(spec.workload.kind) }) {
             logger.warning("no registered worker can run this job's workload yet", metadata: ["job": "\(id)", "workload": "\(spec.workload.kind)"])
@@ -69,8 +77,22 @@ extension CoordinatorService {
         }
     }
 
+    /// Answers a status request. A reply lists every worker and job, so building one costs
+    /// far more than asking: replies are built fresh while requests are few (at most
+    /// `statusBuildsPerSecond`, after a burst), and past that the last reply's bytes are sent
+    /// again, so a flood of status requests costs the loop a send each, not a build each.
     func handleStatus(from client: [UInt8]) {
         let now = MonotonicClock.milliseconds
+        if let cached = statusReply, !statusBuilds.allow([], now: now) {
+            send(frame: cached, to: client)
+            return
+        }
+        let frame = EnvelopeCodec.encode(.clusterStatus(clusterStatus(now: now)))
+        statusReply = frame
+        send(frame: frame, to: client)
+    }
+
+    private func clusterStatus(now: Int64) -> Orrery_V1_ClusterStatus {
         var status = Orrery_V1_ClusterStatus()
         status.coordinatorID = coordinatorID
         status.draining = draining
@@ -91,7 +113,7 @@ extension CoordinatorService {
             return info
         }
         status.jobs = jobOrder.compactMap { jobs[$0] }.map { jobInfo($0, now: now, detail: .summary) }
-        send(.clusterStatus(status), to: client)
+        return status
     }
 
     func jobInfo(_ job: Job, now: Int64, detail: Job.Detail = .full) -> Orrery_V1_JobInfo {

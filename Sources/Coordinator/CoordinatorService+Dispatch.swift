@@ -166,6 +166,18 @@ extension CoordinatorService {
         workers.remove(dead)
     }
 
+    /// Tells the watchers of a job that no registered worker can run why it does not move
+    /// (instead of a progress line stuck at 0 while only the coordinator's log says why).
+    func noteUnrunnableJobs() {
+        let runnable = workers.workers.values.reduce(into: Set<String>()) { $0.formUnion($1.capabilities) }
+        for job in jobs.values where job.isRunning && !runnable.contains(job.spec.workload.kind) {
+            let note = "waiting: no registered worker runs workload '\(job.spec.workload.kind)'"
+            guard job.progress != note, leases.counts(jobID: job.id).leased == 0 else { continue }
+            job.progress = note
+            job.changedSinceUpdate = true
+        }
+    }
+
     func expireLeases(now: Int64) {
         for (worker, release) in leases.expireDeadlines(now: now) {
             workers.update(worker) { $0.expiredInARow += 1 }

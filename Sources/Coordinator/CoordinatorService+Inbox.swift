@@ -52,16 +52,17 @@ extension CoordinatorService {
     /// Returns whether the line was written: replies to the same bad input follow the same
     /// limit, so that a peer cannot turn a flood into a flood of answers.
     @discardableResult
-    func logLimited(_ level: Logger.Level, _ message: Logger.Message, from sender: [UInt8], why: String, key: String) -> Bool {
-        let peer = PeerName.describe(sender)
-        var metadata: Logger.Metadata = ["peer": "\(peer)", "why": "\(PrintableText.escaped(why, limit: 300))"]
-        switch logLimiter.decide(peer + "\u{1}" + key, now: MonotonicClock.milliseconds) {
-        case .log: break
-        case .logWithSuppressed(let count): metadata["suppressed_since_last"] = "\(count)"
-        case .suppress:
+    func logLimited(
+        _ level: Logger.Level, _ message: Logger.Message, from sender: [UInt8], why: @autoclosure () -> String, key: String
+    ) -> Bool {
+        // Decided before anything is formatted: a flood costs a lookup per frame, not a line.
+        let decision = logLimiter.decide(String(decoding: sender, as: UTF8.self) + "\u{1}" + key, now: MonotonicClock.milliseconds)
+        if decision == .suppress {
             counters.increment(.logLinesSuppressed)
             return false
         }
+        var metadata: Logger.Metadata = ["peer": "\(PeerName.describe(sender))", "why": "\(PrintableText.escaped(why(), limit: 300))"]
+        if case .logWithSuppressed(let count) = decision { metadata["suppressed_since_last"] = "\(count)" }
         logger.log(level: level, message, metadata: metadata)
         return true
     }

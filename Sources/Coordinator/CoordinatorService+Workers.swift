@@ -25,6 +25,12 @@ extension CoordinatorService {
                 "worker id '\(message.workerID)' is held by a live worker (heard \(now - holder.lastHeard) ms ago)")
             return
         }
+        if let previous = workers.worker(routingID: sender), previous.id != message.workerID {
+            // One connection, one worker: a connection that registers under another id
+            // has left as its old self.
+            apply(leases.releaseWorker(previous.id, reason: "its connection re-registered as worker \(message.workerID)"))
+            workers.remove([previous.id])
+        }
         let returning = workers[message.workerID] != nil
         guard returning || workers.count < config.maxWorkers else {
             refuseRegistration(sender, .rejectClusterFull, "this coordinator admits at most \(config.maxWorkers) workers")
@@ -39,6 +45,9 @@ extension CoordinatorService {
                 keeping: Set(message.runningTaskIds))
             apply(released)
         }
+        // Tasks it still runs that are not its any more (it was declared dead and they went
+        // elsewhere, finished, or their job ended) are stopped, not finished a second time.
+        let stale = message.runningTaskIds.filter { !leases.isHeld($0, by: message.workerID) }
         logLimited(
             .info, returning ? "worker re-registered" : "worker registered", from: sender,
             why: "host=\(message.hostname) pid=\(message.pid) slots=\(message.slots) capabilities=\(message.capabilities.joined(separator: ","))",
@@ -48,6 +57,12 @@ extension CoordinatorService {
         reply.heartbeatIntervalMs = UInt32(config.liveness.intervalMilliseconds)
         reply.heartbeatMisses = UInt32(config.liveness.misses)
         send(.registered(reply), to: sender)
+        if !stale.isEmpty {
+            var cancel = Orrery_V1_Cancel()
+            cancel.taskIds = stale
+            cancel.reason = "these leases are no longer this worker's (it was away too long)"
+            send(.cancel(cancel), to: sender)
+        }
         // No dispatch yet: the worker gets leases once it is heard from again.
     }
 
@@ -77,7 +92,7 @@ extension CoordinatorService {
     func handleResults(_ batch: Orrery_V1_ResultBatch, worker: String) {
         let nowMicros = MonotonicClock.microseconds
         for result in batch.results {
-            workers.recordTask(worker, elapsedMilliseconds: result.elapsedMs)
+            workers.recordTaskTime(worker, elapsedMilliseconds: result.elapsedMs)
             switch result.outcome {
             case .success(let success):
                 completeTask(result.taskID, attempt: Int(result.attempt), success: success, worker: worker, nowMicros: nowMicros)
@@ -109,7 +124,10 @@ extension CoordinatorService {
         switch leases.complete(taskID, worker: worker, attempt: attempt, nowMicros: nowMicros) {
         case .accepted(let final, let roundTrip, let superseded):
             counters.increment(.tasksCompleted)
-            workers.update(worker) { $0.expiredInARow = 0 }
+            workers.update(worker) {
+                $0.tasksCompleted += 1
+                $0.expiredInARow = 0
+            }
             if let superseded { cancel([taskID], on: superseded, reason: "another worker finished it first") }
             guard let job = jobs[final.jobID] else { return }
             if let roundTrip { job.recordRoundTrip(roundTrip) }

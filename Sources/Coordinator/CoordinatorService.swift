@@ -33,6 +33,10 @@ public final class CoordinatorService {
     /// A few log lines per sender and reason per window, whatever the rate of bad input.
     var logLimiter = LogRateLimiter()
     var clientLimiter: RequestRateLimiter
+    /// Status replies built fresh (see `handleStatus`): 50 a second after a burst of 20.
+    var statusBuilds = RequestRateLimiter(burst: 20, perSecond: 50, maximumPeers: 1)
+    /// The last status reply built, encoded.
+    var statusReply: [UInt8]?
 
     var draining = false
     var drainDeadline: Int64 = 0
@@ -85,6 +89,7 @@ public final class CoordinatorService {
             if after >= nextSweep {
                 declareSilentWorkersDead(now: after)
                 expireLeases(now: after)
+                noteUnrunnableJobs()
                 sendWatcherUpdates(now: after)
                 nextSweep = after + Int64(min(config.updateIntervalMilliseconds, config.liveness.intervalMilliseconds / 2))
             }

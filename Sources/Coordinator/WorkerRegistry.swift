@@ -18,6 +18,7 @@ struct WorkerRegistry {
         /// no work out of the queue.
         var proven = false
         var runningReported: Int = 0
+        /// Results of this worker that finished a task (duplicates and stale ones not counted).
         var tasksCompleted: UInt64 = 0
         /// Leases of this worker that expired since its last result: a worker that takes
         /// leases and never answers is held to one lease at a time (probation).
@@ -88,10 +89,10 @@ struct WorkerRegistry {
         change(&workers[id]!)
     }
 
-    /// Records one finished task's execution time in the worker's moving average.
-    mutating func recordTask(_ id: String, elapsedMilliseconds: Double) {
+    /// Records one task's execution time (any result, counted or not) in the worker's
+    /// moving average.
+    mutating func recordTaskTime(_ id: String, elapsedMilliseconds: Double) {
         update(id) { worker in
-            worker.tasksCompleted += 1
             // The value comes from the network: only finite times may steer dispatch.
             guard elapsedMilliseconds.isFinite else { return }
             let sample = min(3_600_000, max(0.001, elapsedMilliseconds))
@@ -111,7 +112,7 @@ struct WorkerRegistry {
         var removed = Set<String>()
         for id in ids {
             guard let worker = workers.removeValue(forKey: id) else { continue }
-            byRoutingID[worker.routingID] = nil
+            if byRoutingID[worker.routingID] == id { byRoutingID[worker.routingID] = nil }
             removed.insert(id)
         }
         guard !removed.isEmpty else { return }

@@ -20,6 +20,8 @@ public final class FakeCoordinator {
     /// Heartbeats and results received in all.
     public private(set) var heartbeats = 0
     public private(set) var results = 0
+    /// Well-formed envelopes received from the worker.
+    public private(set) var messagesFromWorker = 0
     /// The endpoint actually bound.
     public let endpoint: String
 
@@ -52,6 +54,10 @@ public final class FakeCoordinator {
                 continue
             }
             let message = frames.next { $0.fromCoordinator(workerID: workerID) }
+            // A damaged frame can decode as one of the messages that stop or pause a worker
+            // by design.
+            if message.count == 1, Self.stopsWorkerByDesign(message[0]) { continue }
+            if MonotonicClock.milliseconds - lastHeard > 10_000 { break }  // the worker is gone
             do {
                 try socket.send([worker] + message)
                 report.frames += 1
@@ -68,14 +74,27 @@ public final class FakeCoordinator {
         return report
     }
 
-    /// After a pass: hands the worker a sane contract and reports whether it goes on
-    /// heartbeating for `milliseconds`.
+    /// After a pass: hands the worker a sane contract and reports whether it is heard from
+    /// (a heartbeat, or a registration after its reconnect backoff) within `milliseconds`.
+    /// A hostile but valid contract may have made it heartbeat only every ten minutes, or
+    /// decide this coordinator went silent: either way it must come back.
     public func workerStillAlive(milliseconds: Int) -> Bool {
         if let worker { try? socket.send([worker, EnvelopeCodec.encode(.registered(Self.saneContract))]) }
-        let before = heartbeats
+        let before = messagesFromWorker
         let deadline = MonotonicClock.milliseconds + Int64(milliseconds)
-        while MonotonicClock.milliseconds < deadline { pump(waitMilliseconds: 20) }
-        return heartbeats > before
+        while MonotonicClock.milliseconds < deadline && messagesFromWorker == before { pump(waitMilliseconds: 20) }
+        return messagesFromWorker > before
+    }
+
+    /// `Shutdown`, a `Reject` a worker must treat as final, or one after which it backs off
+    /// for a while (a duplicate id, a full cluster).
+    static func stopsWorkerByDesign(_ frame: Frame) -> Bool {
+        switch try? EnvelopeCodec.decode(frame) {
+        case .shutdown: true
+        case .reject(let reject):
+            [.rejectProtocolVersion, .rejectInvalidRegistration, .rejectDuplicateWorker, .rejectClusterFull].contains(reject.code)
+        default: false
+        }
     }
 
     static var saneContract: Orrery_V1_Registered {
@@ -95,6 +114,7 @@ public final class FakeCoordinator {
             count += 1
             guard message.count == 2, let body = try? EnvelopeCodec.decode(message[1]) else { continue }
             lastHeard = MonotonicClock.milliseconds
+            messagesFromWorker += 1
             switch body {
             case .register(let register):
                 worker = message[0]

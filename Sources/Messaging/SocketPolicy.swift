@@ -31,15 +31,18 @@ public struct SocketPolicy: Sendable, Equatable {
     public static let maximumChunkBytes: Int64 = 1 << 20
 
     /// Control traffic between daemons: a short linger so a shutdown notice or final
-    /// result still leaves on close, and queues of 1,000 messages each way per peer.
+    /// result still leaves on close; at most 100 messages queued each way per peer.
     ///
     /// Both queues are what a peer that floods, or never reads, can pin in the other's
     /// memory, so they hold what one turn of a reader drains and no more: peers batch what
     /// they send (a frame holds many leases or results), a lease batch that meets a full
     /// queue is taken back without costing an attempt, and a watcher whose queue is full
-    /// is dropped.
+    /// is dropped. The send queue is the shorter because replies can be large (a status
+    /// reply lists every job and worker): a client that asks and never reads pins at most
+    /// 100 of them. On receipt, a connection that floods and hangs up leaves at most 100
+    /// unread frames behind for the reader to get through.
     public static let control = SocketPolicy(
-        lingerMilliseconds: 500, sendHighWaterMark: 1_000, receiveHighWaterMark: 1_000,
+        lingerMilliseconds: 500, sendHighWaterMark: 100, receiveHighWaterMark: 100,
         maximumMessageBytes: maximumControlMessageBytes)
 
     /// Threads of one process talking over inproc: nothing to wait for on close, and no

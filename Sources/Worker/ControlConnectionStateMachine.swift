@@ -45,8 +45,9 @@ struct ControlConnectionStateMachine {
     private var backoff: ExponentialBackoff
     private var nextHeartbeat: Int64 = 0
     /// How long to wait after a duplicate-id or cluster-full refusal: the other holder, if
-    /// it is this worker's own dead predecessor, is declared dead within the liveness window.
-    private var backoffDelayAfterRefusal: Int64 { liveness.intervalMilliseconds * liveness.misses }
+    /// it is this worker's own dead predecessor, is declared dead within the liveness window
+    /// (but never longer than 30 s, whatever contract a coordinator handed out).
+    private var backoffDelayAfterRefusal: Int64 { min(liveness.intervalMilliseconds * liveness.misses, 30_000) }
     /// Times the connection was re-established, for logs and tests.
     private(set) var reconnects = 0
 

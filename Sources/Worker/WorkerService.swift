@@ -52,6 +52,7 @@ public final class WorkerService {
     /// Data-plane frames dropped while no gang held the socket.
     private var dataPlaneDropped: UInt64 = 0
     private var logLimiter = LogRateLimiter()
+    private var unsentProgress: [Orrery_V1_Progress] = []
     private let droppedControlFrames = Counter(label: "orrery_worker_control_frames_dropped_total")
     private let droppedDataFrames = Counter(label: "orrery_worker_data_plane_frames_dropped_total")
 
@@ -106,6 +107,8 @@ public final class WorkerService {
             sendProgress()
             if ready.contains(0) { try drainResults() }
             if ready.contains(1) { try drainControl() }
+            // Results a full queue refused go out again on the next turn.
+            if connection.isRegistered && !pending.isEmpty { flushPending() }
             drainIdleDataPlane()
             let now = MonotonicClock.milliseconds
             try perform(connection.tick(now: now))
@@ -164,7 +167,7 @@ public final class WorkerService {
                 logger.error("coordinator refused this worker: \(PrintableText.escaped(reason, limit: 400))")
                 exitReason = .refused(reason)
             case .warn(let message):
-                logLimited(.warning, "control connection", why: message, key: "warn")
+                logLimited(.warning, "control connection", why: message, key: "warn:" + String(message.prefix(while: { !$0.isNumber }).prefix(40)))
             }
         }
     }
@@ -386,12 +389,15 @@ public final class WorkerService {
         report(held)
     }
 
+    /// Sends the pool's progress notes; notes a full queue refused are kept (the newest
+    /// 256) and go first next time.
     private func sendProgress() {
-        let items = pool.takeProgress()
+        let items = unsentProgress + pool.takeProgress()
+        unsentProgress = []
         guard !items.isEmpty, connection.isRegistered else { return }
         var batch = Orrery_V1_ProgressBatch()
         batch.items = items
-        send(.progress(batch))
+        if !send(.progress(batch)) { unsentProgress = Array(items.suffix(256)) }
     }
 
     /// Empties the data plane of what arrived while no gang held it (see

@@ -18,7 +18,7 @@ struct CancelCommand: ParsableCommand {
         do {
             JobResultPrinter.print(try client.cancel(jobID: jobID), json: output.json)
         } catch let error as ClientError {
-            throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+            throw CommandFailure.exit(error)
         }
     }
 }

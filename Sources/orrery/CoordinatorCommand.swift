@@ -41,6 +41,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Jobs running at once; more submissions are refused (REJECT_TOO_MANY_JOBS).")
     var maxJobs = 256
 
+    @Option(name: .long, help: "Tasks held at once (queued, running, and finished ones of running jobs); a job whose first batch does not fit is refused.")
+    var maxHeldTasks = 500_000
+
     @Option(name: .long, help: "Client requests answered per peer per second (after a burst of 50); more are refused (REJECT_RATE_LIMITED).")
     var clientRate = 20.0
 
@@ -50,6 +53,7 @@ struct CoordinatorCommand: ParsableCommand {
     func validate() throws {
         if maxWorkers < 1 { throw ValidationError("--max-workers must be at least 1") }
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
+        if maxHeldTasks < 1 { throw ValidationError("--max-held-tasks must be at least 1") }
         if !(clientRate > 0) || !clientRate.isFinite { throw ValidationError("--client-rate must be a positive number") }
     }
 
@@ -68,6 +72,7 @@ struct CoordinatorCommand: ParsableCommand {
         config.checkpointDirectory = checkpointDir
         config.maxWorkers = maxWorkers
         config.maxRunningJobs = maxJobs
+        config.maxHeldTasks = maxHeldTasks
         config.clientRequestsPerSecond = clientRate
         let logger = Logger(label: "orrery.coordinator")
         let context = try ZMQContext()

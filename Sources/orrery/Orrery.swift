@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Wire
 
 /// The `orrery` command-line tool: daemons, job submission and benchmarks in one binary.
@@ -22,4 +23,18 @@ struct Orrery: ParsableCommand {
             StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, EmbedCommand.self,
             GenerateCommand.self, BenchCommand.self, FuzzCommand.self,
         ])
+
+    /// ArgumentParser's own `main`, except that invalid arguments exit with status 2, as
+    /// the discussion above promises, instead of its EX_USAGE (64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code.rawValue == ExitCode.validationFailure.rawValue else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
 }

@@ -19,7 +19,7 @@ struct StatusCommand: ParsableCommand {
         do {
             status = try client.status()
         } catch let error as ClientError {
-            throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+            throw CommandFailure.exit(error)
         }
         if output.json {
             print((try? status.jsonString()) ?? "{}")

@@ -37,7 +37,7 @@ struct SubmitCommand: ParsableCommand {
                 print(try client.submit(specYAML: yaml, sourceName: spec, watch: false))
                 return
             } catch let error as ClientError {
-                throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+                throw CommandFailure.exit(error)
             }
         }
         let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json)

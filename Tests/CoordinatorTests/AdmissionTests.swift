@@ -1,3 +1,4 @@
+import OrreryTestSupport
 import Testing
 import Wire
 
@@ -15,16 +16,7 @@ struct AdmissionTests {
         return message
     }
 
-    /// One hostile change to a message, and the word its refusal must name.
-    struct Edit: Sendable, CustomTestStringConvertible {
-        let expected: String
-        let change: @Sendable (inout Orrery_V1_Register) -> Void
-        init(_ expected: String, _ change: @escaping @Sendable (inout Orrery_V1_Register) -> Void) {
-            self.expected = expected
-            self.change = change
-        }
-        var testDescription: String { expected }
-    }
+    typealias Edit = HostileEdit<Orrery_V1_Register>
 
     @Test(
         "a registration out of bounds is refused naming the field",

@@ -1,4 +1,5 @@
 import Foundation
+import OrreryTestSupport
 import Testing
 import Wire
 import Workloads
@@ -43,16 +44,7 @@ struct HostileTaskTests {
         return ""
     }
 
-    /// One hostile change to a message, and the word its refusal must name.
-    struct Edit: Sendable, CustomTestStringConvertible {
-        let expected: String
-        let change: @Sendable (inout Orrery_V1_Workloads_TrainTask) -> Void
-        init(_ expected: String, _ change: @escaping @Sendable (inout Orrery_V1_Workloads_TrainTask) -> Void) {
-            self.expected = expected
-            self.change = change
-        }
-        var testDescription: String { expected }
-    }
+    typealias Edit = HostileEdit<Orrery_V1_Workloads_TrainTask>
 
     @Test(
         "train: every out-of-range field is refused by name",
@@ -168,6 +160,10 @@ struct HostileTaskTests {
         }
         #expect(error("name: \(String(repeating: "n", count: 300))\nworkload: noop\nnoop:\n  tasks: 1\n").contains("at most 200 bytes"))
         #expect(error("name: \"a\\nb\"\nworkload: noop\nnoop:\n  tasks: 1\n").contains("printable"))
+        for name in ["~", "null", "123", "true", "1.5", ""] {
+            #expect(error("name: \(name)\nworkload: noop\nnoop:\n  tasks: 1\n").contains("name:"), "name: \(name)")
+        }
+        #expect(error("name: \"123\"\nworkload: noop\nnoop:\n  tasks: 1\n") == "accepted")
         #expect(error("name: big\nworkload: noop\nnoop:\n  tasks: 1\n# \(String(repeating: "x", count: 300_000))\n").contains("at most 262144"))
         #expect(error("name: t\nworkload: train\ntrain:\n  dataset: digits\n  model: cnn\n  channels: [4, 4, 4, 4]\n").contains("pooled to nothing"))
         #expect(error("name: t\nworkload: train\ntrain:\n  dataset: fashion-mnist\n  hidden: [65536, 65536]\n").contains("parameters"))

@@ -21,7 +21,8 @@ public struct NoopWorkload: Workload {
         let tasks = try section.required("tasks").int(in: 1...100_000_000)
         let sleep = try section.optional("sleep_ms")?.int(in: 0...3_600_000) ?? 0
         let padding = try section.optional("padding_bytes")?.int(in: 0...16 << 20) ?? 0
-        let window = try section.optional("window")?.int(in: 1...10_000_000) ?? 50_000
+        // Tasks planned ahead are held by the coordinator: at most 100,000 at a time.
+        let window = try section.optional("window")?.int(in: 1...100_000) ?? 50_000
         var task = Orrery_V1_Workloads_NoopTask()
         task.sleepMs = UInt32(sleep)
         task.padding = Data(repeating: 0xA5, count: padding)

@@ -1,4 +1,3 @@
-import Runtime
 import Wire
 
 /// The bounds a prompt-search task from the network must keep before a worker spends a
@@ -15,46 +14,41 @@ enum PromptSearchTaskRules {
     static let temperature = 0.0...5.0
     /// Longest instruction, template, verbalizer or text, in bytes.
     static let maximumTextBytes = 64 * 1024
+    private static let rule = TaskRule(subject: "prompt-search task")
 
     /// A model digest as the planner writes it: 64 lowercase hex digits. Checked before
     /// the worker hashes its weights file to compare.
     static func validateDigest(_ digest: String) throws(TaskError) {
         guard digest.utf8.count == 64, digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            throw TaskError("prompt-search task: model_sha256 must be 64 lowercase hex digits", retryable: false)
+            throw rule.fail("model_sha256 must be 64 lowercase hex digits")
         }
     }
 
     static func validate(_ task: Orrery_V1_Workloads_PromptScoreTask) throws(TaskError) {
         try validateDigest(task.modelSha256)
         let prompt = task.prompt
-        try range("max_text_tokens", Int(task.maxTextTokens), maxTextTokens)
-        try range("texts", task.texts.count, texts)
-        try range("verbalizers", prompt.verbalizers.count, verbalizers)
-        try range("demonstrations", prompt.demonstrations.count, demonstrations)
+        try rule.range("max_text_tokens", Int(task.maxTextTokens), maxTextTokens)
+        try rule.range("texts", task.texts.count, texts)
+        try rule.range("verbalizers", prompt.verbalizers.count, verbalizers)
+        try rule.range("demonstrations", prompt.demonstrations.count, demonstrations)
         for demonstration in prompt.demonstrations where Int(demonstration.label) >= prompt.verbalizers.count {
-            throw TaskError("prompt-search task: a demonstration's label \(demonstration.label) has no verbalizer", retryable: false)
+            throw rule.fail("a demonstration's label \(demonstration.label) has no verbalizer")
         }
         let texts = [prompt.instruction, prompt.template] + prompt.verbalizers + task.texts + prompt.demonstrations.map(\.text)
         if let long = texts.first(where: { $0.utf8.count > maximumTextBytes }) {
-            throw TaskError("prompt-search task: a text of \(long.utf8.count) bytes; at most \(maximumTextBytes)", retryable: false)
+            throw rule.fail("a text of \(long.utf8.count) bytes; at most \(maximumTextBytes)")
         }
     }
 
     static func validate(_ task: Orrery_V1_Workloads_ParaphraseTask) throws(TaskError) {
         try validateDigest(task.modelSha256)
-        try range("count", Int(task.count), paraphrases)
-        try range("max_tokens", Int(task.maxTokens), paraphraseTokens)
+        try rule.range("count", Int(task.count), paraphrases)
+        try rule.range("max_tokens", Int(task.maxTokens), paraphraseTokens)
         guard temperature.contains(task.temperature) else {
-            throw TaskError("prompt-search task: temperature must be in 0...5, got \(task.temperature)", retryable: false)
+            throw rule.fail("temperature must be in 0...5, got \(task.temperature)")
         }
         guard task.instruction.utf8.count <= maximumTextBytes else {
-            throw TaskError("prompt-search task: an instruction of \(task.instruction.utf8.count) bytes; at most \(maximumTextBytes)", retryable: false)
-        }
-    }
-
-    private static func range(_ field: String, _ value: Int, _ allowed: ClosedRange<Int>) throws(TaskError) {
-        guard allowed.contains(value) else {
-            throw TaskError("prompt-search task: \(field) must be in \(allowed.lowerBound)...\(allowed.upperBound), got \(value)", retryable: false)
+            throw rule.fail("an instruction of \(task.instruction.utf8.count) bytes; at most \(maximumTextBytes)")
         }
     }
 }

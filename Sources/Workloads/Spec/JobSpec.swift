@@ -48,6 +48,7 @@ extension JobSpec {
         let fields = try root.mapping()
         let nameNode = try fields.required("name")
         let name = try nameNode.string(maximumBytes: maximumNameBytes)
+        guard !nameNode.isPlainNonText else { throw nameNode.error("a job name is text; quote it to use \(nameNode.shown) as one") }
         guard name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
             throw nameNode.error("a job name is one line of printable text")
         }

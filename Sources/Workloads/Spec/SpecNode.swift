@@ -52,8 +52,20 @@ public struct SpecNode {
 
     public func string(maximumBytes: Int = maximumTextBytes) throws(SpecError) -> String {
         let value = try text(maximumBytes: maximumBytes)
-        guard !value.isEmpty else { throw error("expected text, got \(shown)") }
+        guard !value.isEmpty, !isPlainNull else { throw error("expected text, got \(isPlainNull ? "null (\(shown))" : shown)") }
         return value
+    }
+
+    /// An unquoted scalar that YAML reads as null (`~`, `null`, nothing).
+    var isPlainNull: Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return node.null != nil
+    }
+
+    /// An unquoted scalar that YAML reads as null, a boolean or a number rather than text.
+    public var isPlainNonText: Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return node.null != nil || node.bool != nil || node.int != nil || node.float != nil
     }
 
     /// Text that may be empty (`""`), such as a prompt's empty instruction.

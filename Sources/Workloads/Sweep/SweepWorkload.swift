@@ -50,6 +50,11 @@ public struct SweepWorkload: Workload {
             throw section.optional("points")!.error(
                 "\(plan.points) points of \(dimension) coordinates exceed \(Self.maximumRoundCoordinates) coordinates per round")
         }
+        if (plan.points + plan.batch - 1) / plan.batch > Self.maximumTasksPerRound {
+            throw section.optional("batch")?.error(
+                "\(plan.points) points in batches of \(plan.batch) make more than \(Self.maximumTasksPerRound) tasks per round")
+                ?? section.node.error("more than \(Self.maximumTasksPerRound) tasks per round")
+        }
         if plan.batch * dimension > Self.maximumTaskCoordinates {
             throw section.optional("batch")!.error(
                 "\(plan.batch) points of \(dimension) coordinates exceed \(Self.maximumTaskCoordinates) coordinates per task")
@@ -65,6 +70,8 @@ public struct SweepWorkload: Workload {
 
     /// Coordinates in one round's points (2 million: 16 MB in the planner).
     static let maximumRoundCoordinates = 2_000_000
+    /// Tasks planned at once (the coordinator holds them all until the round ends).
+    static let maximumTasksPerRound = 100_000
     /// Coordinates in one task's points (1 million: an 8 MB lease).
     static let maximumTaskCoordinates = 1_000_000
 }

@@ -1,5 +1,4 @@
 import Datasets
-import Runtime
 import Wire
 
 /// The one definition of what a `TrainTask` may hold. The spec parser reads its ranges and
@@ -28,37 +27,38 @@ enum TrainTaskRules {
     /// optimizer values per weight, float32) must fit in one control frame
     /// (`SocketPolicy.maximumControlMessageBytes`, 64 MiB) with room to spare.
     static let maximumParameters = 4_000_000
+    private static let rule = TaskRule(subject: "train task")
 
     /// Checks every field that does not depend on the data set.
     static func validate(_ task: Orrery_V1_Workloads_TrainTask) throws(TaskError) {
-        try choice("dataset", task.dataset, DatasetCatalog.names)
-        try choice("model", task.model, models)
-        try choice("activation", task.activation, activations)
-        try choice("optimizer", task.optimizer, optimizers)
-        try choice("schedule", task.schedule, schedules)
-        try count("hidden", task.hidden.count, hiddenLayers)
-        for (index, width) in task.hidden.enumerated() { try range("hidden[\(index)]", Int(width), hiddenWidth) }
+        try rule.choice("dataset", task.dataset, DatasetCatalog.names)
+        try rule.choice("model", task.model, models)
+        try rule.choice("activation", task.activation, activations)
+        try rule.choice("optimizer", task.optimizer, optimizers)
+        try rule.choice("schedule", task.schedule, schedules)
+        try rule.count("hidden", task.hidden.count, hiddenLayers)
+        for (index, width) in task.hidden.enumerated() { try rule.range("hidden[\(index)]", Int(width), hiddenWidth) }
         if task.model == "cnn" {
-            try count("channels", task.channels.count, convolutionBlocks)
-            for (index, width) in task.channels.enumerated() { try range("channels[\(index)]", Int(width), channelWidth) }
+            try rule.count("channels", task.channels.count, convolutionBlocks)
+            for (index, width) in task.channels.enumerated() { try rule.range("channels[\(index)]", Int(width), channelWidth) }
         }
-        try range("batch_size", Int(task.batchSize), batchSize)
-        try range("epochs", Int(task.epochs), epochs)
-        try range("warmup_steps", Int(task.warmupSteps), warmupSteps)
-        try range("train_limit", Int(task.trainLimit), trainLimit)
-        try range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
-        try range("bucket_elements", Int(task.bucketElements), bucketElements)
+        try rule.range("batch_size", Int(task.batchSize), batchSize)
+        try rule.range("epochs", Int(task.epochs), epochs)
+        try rule.range("warmup_steps", Int(task.warmupSteps), warmupSteps)
+        try rule.range("train_limit", Int(task.trainLimit), trainLimit)
+        try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
+        try rule.range("bucket_elements", Int(task.bucketElements), bucketElements)
         if task.workersMax > 0 {
-            try range("workers_min", Int(task.workersMin), workers)
-            try range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
+            try rule.range("workers_min", Int(task.workersMin), workers)
+            try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
         }
         for (name, value) in [
             ("learning_rate", task.learningRate), ("momentum", task.momentum), ("weight_decay", task.weightDecay),
             ("clip_norm", task.clipNorm),
         ] where !value.isFinite || value < 0 {
-            throw TaskError("train task: \(name) must be a finite number ≥ 0, got \(value)", retryable: false)
+            throw rule.fail("\(name) must be a finite number ≥ 0, got \(value)")
         }
-        guard task.learningRate > 0 else { throw TaskError("train task: learning_rate must be positive", retryable: false) }
+        guard task.learningRate > 0 else { throw rule.fail("learning_rate must be positive") }
     }
 
     /// The parameter count of the task's model on images of `imageShape` ([C, H, W]); throws
@@ -70,9 +70,7 @@ enum TrainTaskRules {
             var (channels, height, width) = (imageShape[0], imageShape[1], imageShape[2])
             for (index, next) in task.channels.map(Int.init).enumerated() {
                 guard height >= 2, width >= 2 else {
-                    throw TaskError(
-                        "train task: channels[\(index)]: \(imageShape[1])×\(imageShape[2]) images are pooled to nothing after \(index) block(s)",
-                        retryable: false)
+                    throw rule.fail("channels[\(index)]: \(imageShape[1])×\(imageShape[2]) images are pooled to nothing after \(index) block(s)")
                 }
                 total = try add(total, 9 * channels * next + next)
                 (channels, height, width) = (next, height / 2, width / 2)
@@ -95,26 +93,6 @@ enum TrainTaskRules {
     }
 
     private static func tooLarge() -> TaskError {
-        TaskError("train task: the model would have more than \(maximumParameters) parameters", retryable: false)
-    }
-
-    private static func choice(_ field: String, _ value: String, _ choices: [String]) throws(TaskError) {
-        guard choices.contains(value) else {
-            throw TaskError(
-                "train task: unknown \(field) '\(PrintableText.escaped(value, limit: 40))'; known: \(choices.joined(separator: ", "))",
-                retryable: false)
-        }
-    }
-
-    private static func range(_ field: String, _ value: Int, _ allowed: ClosedRange<Int>) throws(TaskError) {
-        guard allowed.contains(value) else {
-            throw TaskError("train task: \(field) must be in \(allowed.lowerBound)...\(allowed.upperBound), got \(value)", retryable: false)
-        }
-    }
-
-    private static func count(_ field: String, _ value: Int, _ allowed: ClosedRange<Int>) throws(TaskError) {
-        guard allowed.contains(value) else {
-            throw TaskError("train task: \(field) must list \(allowed.lowerBound)...\(allowed.upperBound) widths, got \(value)", retryable: false)
-        }
+        rule.fail("the model would have more than \(maximumParameters) parameters")
     }
 }

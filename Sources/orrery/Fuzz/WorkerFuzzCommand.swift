@@ -8,7 +8,7 @@ struct WorkerFuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Play a hostile coordinator: bind, wait for a worker to register, then fuzz it.",
-        discussion: "Start the worker with --coordinator pointing at --bind. The run fails if the worker stops heartbeating.")
+        discussion: "Start the worker with --coordinator pointing at --bind. The run fails if the worker is not heard from within 10 s after the pass.")
 
     @Option(name: .long, help: "Where the fake coordinator listens.")
     var bind = "tcp://127.0.0.1:7199"
@@ -26,8 +26,8 @@ struct WorkerFuzzCommand: ParsableCommand {
         }
         try FuzzRun.report("worker (from a fake coordinator)", options: fuzz) {
             let report = coordinator.run(count: fuzz.frames, deadline: FuzzRun.deadline(fuzz))
-            guard coordinator.workerStillAlive(milliseconds: 3_000) else {
-                throw CommandFailure.exit("the worker stopped heartbeating after the pass", code: CommandFailure.jobFailed)
+            guard coordinator.workerStillAlive(milliseconds: 10_000) else {
+                throw CommandFailure.exit("the worker was not heard from within 10 s after the pass", code: CommandFailure.jobFailed)
             }
             return report
         }

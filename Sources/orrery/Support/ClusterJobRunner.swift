@@ -15,10 +15,7 @@ enum ClusterJobRunner {
         do {
             jobID = try client.submit(specYAML: yaml, sourceName: source, watch: true)
         } catch let error as ClientError {
-            if error.kind == .rejected(.rejectInvalidSpec) {
-                throw CommandFailure.exit("invalid job spec: \(error.message)", code: CommandFailure.invalidInput)
-            }
-            throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+            throw CommandFailure.exit(error)
         }
         var view = JobProgressView(quiet: quiet)
         defer { view.finish() }
@@ -28,7 +25,7 @@ enum ClusterJobRunner {
             view.finish()
             throw CommandFailure.exit("interrupted; job \(jobID) left running on \(endpoint)", code: CommandFailure.interrupted)
         } catch let error as ClientError {
-            throw CommandFailure.exit(error.message, code: CommandFailure.clusterError)
+            throw CommandFailure.exit(error)
         }
     }
 }
