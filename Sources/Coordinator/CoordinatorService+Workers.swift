@@ -99,8 +99,10 @@ extension CoordinatorService {
             case .failure(let failure):
                 let now = MonotonicClock.milliseconds
                 let message = failure.message.truncated(toBytes: WireLimits.maximumNoteBytes)
+                let blamesPeer = failure.suspectedWorkers.contains { $0 != worker }
                 if let release = leases.fail(
-                    result.taskID, worker: worker, attempt: Int(result.attempt), message: message, retryable: failure.retryable)
+                    result.taskID, worker: worker, attempt: Int(result.attempt), message: message, retryable: failure.retryable,
+                    blamesPeer: blamesPeer)
                 {
                     // Only the holder of the failed lease may blame its gang peers.
                     for suspect in failure.suspectedWorkers.prefix(64) where suspect != worker { workers.suspect(suspect, now: now) }

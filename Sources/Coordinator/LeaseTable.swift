@@ -48,6 +48,9 @@ struct LeaseTable {
         var members: [String] = []
         /// When a queued gang task was first seen with too few free workers for its maximum.
         var waitingSince: Int64?
+        /// Attempts of a gang task that ended because a member died or left, not because the
+        /// task failed: they do not count against the job's `max_attempts`.
+        var memberLosses = 0
         /// The worker that held each attempt (for a gang: its leader), so that a result is
         /// accepted only from the worker that held the attempt it names.
         var leaders: [String] = []
@@ -316,20 +319,31 @@ struct LeaseTable {
     ///
     /// - Parameter attempt: the attempt the failure belongs to; a failure of an earlier one
     ///   says nothing about the current lease (for a gang: about its new ring).
-    mutating func fail(_ taskID: String, worker: String, attempt: Int? = nil, message: String, retryable: Bool) -> Release? {
+    /// - Parameter blamesPeer: the failure names another member of the gang (it died or
+    ///   went silent): a member loss, which does not use up an attempt.
+    mutating func fail(
+        _ taskID: String, worker: String, attempt: Int? = nil, message: String, retryable: Bool, blamesPeer: Bool = false
+    ) -> Release? {
         guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state,
             task.holders(leader: holder).contains(worker), attempt.map({ $0 == task.attempts }) ?? true
         else {
             return nil  // a failure from an old lease says nothing about the current one
         }
-        return release(taskID, reason: message, retryable: retryable, responsible: worker)
+        return release(taskID, reason: message, retryable: retryable, responsible: worker, memberLoss: blamesPeer)
     }
 
-    /// Returns every lease `worker` holds, except those in `keeping`, to the queue.
+    /// Returns every lease `worker` holds, except those in `keeping`, to the queue. For a
+    /// gang task this is a member loss: the gang is re-formed without using up an attempt.
     mutating func releaseWorker(_ worker: String, reason: String, keeping: Set<String> = []) -> [Release] {
         let held = leasesByWorker[worker] ?? []
-        return held.subtracting(keeping).sorted().compactMap { release($0, reason: reason, retryable: true, responsible: worker) }
+        return held.subtracting(keeping).sorted().compactMap {
+            release($0, reason: reason, retryable: true, responsible: worker, memberLoss: true)
+        }
     }
+
+    /// Member losses a gang task survives before it fails anyway (a task that kills its
+    /// workers must not be re-formed forever).
+    static let maximumMemberLosses = 64
 
     /// Leases whose deadline has passed, released; each with the worker that held it.
     mutating func expireDeadlines(now: Int64) -> [(worker: String, release: Release)] {
@@ -348,17 +362,23 @@ struct LeaseTable {
         }
     }
 
-    /// - Parameter responsible: the worker whose failure or death released the lease; a
-    ///   gang's other members are listed in `abandoned`.
-    private mutating func release(_ taskID: String, reason: String, retryable: Bool, responsible: String? = nil) -> Release? {
+    /// - Parameters:
+    ///   - responsible: the worker whose failure or death released the lease; a gang's other
+    ///     members are listed in `abandoned`.
+    ///   - memberLoss: a gang lost a member (the elastic path): the attempt is counted apart.
+    private mutating func release(
+        _ taskID: String, reason: String, retryable: Bool, responsible: String? = nil, memberLoss: Bool = false
+    ) -> Release? {
         guard var task = tasks[taskID], case .leased(let holder, _, _) = task.state else { return nil }
         dropLease(task, holder: holder)
         if task.gang != nil {
             abandoned += task.members.filter { $0 != responsible }.map { ($0, taskID) }
+            if memberLoss { task.memberLosses += 1 }
         }
         task.lastFailure = reason
         let maxAttempts = limits[task.jobID]?.maxAttempts ?? 1
-        if retryable && task.attempts < maxAttempts {
+        let failedAttempts = task.attempts - task.memberLosses
+        if retryable && failedAttempts < maxAttempts && task.memberLosses <= Self.maximumMemberLosses {
             task.state = .queued
             task.waitingSince = nil
             tasks[taskID] = task
@@ -367,7 +387,8 @@ struct LeaseTable {
         }
         task.state = .finished
         tasks[taskID] = task
-        let message = retryable ? "gave up after \(task.attempts) attempt(s); last: \(reason)" : reason
+        let losses = task.memberLosses > 0 ? " (and \(task.memberLosses) re-formed after losing a member)" : ""
+        let message = retryable ? "gave up after \(failedAttempts) failed attempt(s)\(losses); last: \(reason)" : reason
         return .failed(Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: message, worker: holder))
     }
 

@@ -186,6 +186,40 @@ struct LeaseTableTests {
         #expect(final.attempts == 2)
     }
 
+    @Test("a gang that loses members is re-formed without using up attempts; its own failures still count")
+    func memberLossesAreNotAttempts() {
+        var table = LeaseTable()
+        table.addJob("g", limits: Self.limits)  // max_attempts: 2
+        table.enqueue(jobID: "g", [PlannedTask(key: "t", payload: Data(), gang: GangSize(minimum: 2, maximum: 2))])
+        let workers = ["a", "b", "c", "d", "e", "f"]
+        for round in 0..<5 {
+            let free = workers.map { (id: $0, capabilities: all) }.filter { $0.id != workers[round] }
+            guard let gang = table.leaseGangs(free: free, now: 0, nowMicros: 0, gatherMilliseconds: 0).first else {
+                Issue.record("no gang formed in round \(round)")
+                return
+            }
+            // Alternately a member dies, or a member reports a failure that blames a peer.
+            let release = round % 2 == 0
+                ? table.releaseWorker(gang.members[1], reason: "died")
+                : [table.fail("g/t", worker: gang.members[0], attempt: gang.lease.attempt, message: "peer vanished", retryable: true, blamesPeer: true)].compactMap { $0 }
+            #expect(release == [.requeued(taskID: "g/t")], "round \(round)")
+        }
+        // A failure of the task itself counts: two of them end it.
+        for attempt in 0..<2 {
+            let gang = table.leaseGangs(free: [("a", all), ("b", all)], now: 0, nowMicros: 0, gatherMilliseconds: 0)
+            let release = table.fail("g/t", worker: "a", attempt: gang.first?.lease.attempt, message: "diverged", retryable: true)
+            if attempt == 0 {
+                #expect(release == .requeued(taskID: "g/t"))
+            } else {
+                guard case .failed(let final) = release else {
+                    Issue.record("expected the task to fail, got \(String(describing: release))")
+                    return
+                }
+                #expect(final.failure?.contains("gave up after 2 failed attempt(s) (and 5 re-formed after losing a member)") == true, "\(final)")
+            }
+        }
+    }
+
     @Test("liveness: dead only after the allowed silence")
     func liveness() {
         let policy = LivenessPolicy(intervalMilliseconds: 1000, misses: 3)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import OrreryTestSupport
+import Runtime
 import Testing
 import Wire
 
@@ -62,6 +63,31 @@ extension ClusterTests {
             let (a, b) = (after["test_accuracy"] ?? 0, reference["test_accuracy"] ?? 0)
             #expect(b > 0.8, "\(reference)")
             #expect(abs(a - b) <= 0.01, "disturbed \(a) vs undisturbed \(b)")
+        }
+        @Test("losing a member is not a failed attempt: a job with max_attempts 2 survives two kills")
+        func memberLossesDoNotUseAttempts() throws {
+            let cluster = try TestCluster(heartbeat: "200ms")
+            try cluster.startCoordinator(extra: ["--gang-gather", "300ms", "--collective-timeout", "20s"])
+            var workers: [String: ChildProcess] = [:]
+            for id in ["m0", "m1", "m2", "m3"] { workers[id] = try cluster.startWorker(id) }
+            #expect(cluster.waitForWorkers(Array(workers.keys)))
+            let spec = Self.spec.replacingOccurrences(of: "max_attempts: 4", with: "max_attempts: 2")
+                .replacingOccurrences(of: "workers: {min: 2, max: 3}", with: "workers: {min: 1, max: 2}")
+            let client = try cluster.client()
+            let id = try client.submit(specYAML: spec, sourceName: "dp.yaml", watch: true)
+            var kills: [String] = []
+            let job = try client.follow(jobID: id, onUpdate: { info in
+                // A member other than the leader, once per reported epoch (1 and 2).
+                let epoch = info.progress.hasPrefix("epoch 1:") ? 1 : info.progress.hasPrefix("epoch 2:") ? 2 : 0
+                guard epoch > kills.count, let status = try? cluster.status() else { return }
+                let busy = status.workers.filter { $0.runningTasks > 0 }.map(\.workerID).sorted()
+                guard let victim = busy.last, let process = workers[victim] else { return }
+                process.signal(SIGKILL)
+                kills.append(victim)
+            })
+            #expect(kills.count == 2, "killed \(kills)")
+            #expect(job.state == .succeeded, "\(job.error)\n\(cluster.log("coordinator").suffix(2000))")
+            #expect(job.retries >= 2)
         }
     }
 }

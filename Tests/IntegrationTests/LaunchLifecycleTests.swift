@@ -62,7 +62,7 @@ extension ClusterTests {
                 "name: late\nworkload: noop\nmax_attempts: 2\ntask_timeout: 300ms\nnoop:\n  tasks: 1\n  sleep_ms: 5000\n")
             #expect(job.state == .failed)
             #expect(job.retries == 1)
-            #expect(job.error.contains("gave up after 2 attempt(s)"))
+            #expect(job.error.contains("gave up after 2 failed attempt(s)"))
             #expect(job.error.contains("lease deadline of 300 ms passed on worker slowpoke"))
         }
     }
