@@ -80,6 +80,16 @@ public final class TestCluster {
         return process
     }
 
+    /// A raw DEALER connected to the coordinator as `routingID` that has sent `register`
+    /// and nothing else: a worker a test plays by hand (or an impostor).
+    public func rawWorker(routingID: String, register: Orrery_V1_Register) throws -> Socket {
+        let socket = try Socket(context: context, kind: .dealer, policy: .client)
+        try socket.setRoutingID(routingID)
+        try socket.connect(endpoint)
+        try socket.send([EnvelopeCodec.encode(.register(register))], wait: true)
+        return socket
+    }
+
     public func client() throws -> CoordinatorClient {
         let client = try CoordinatorClient(endpoint: endpoint, context: context)
         client.replyTimeoutMilliseconds = 3_000

@@ -2,6 +2,7 @@ import ArgumentParser
 import Client
 import Foundation
 import Messaging
+import Runtime
 import SwiftProtobuf
 import Wire
 
@@ -52,9 +53,15 @@ struct StatusCommand: ParsableCommand {
             "\nframes: \(counters.framesReceived) received, \(counters.framesMalformed) malformed, "
                 + "\(counters.framesWrongVersion) wrong version, \(counters.framesUnknownSender) from unknown senders; "
                 + "workers declared dead: \(counters.workersDeclaredDead); duplicate results ignored: \(counters.duplicateResults)")
+        print(
+            "results for unknown tasks: \(counters.resultsUnknownTask), for attempts not held: \(counters.resultsStaleAttempt); "
+                + "registrations refused: \(counters.registrationsRefused); client requests over their rate: \(counters.requestsRateLimited); "
+                + "log lines left out: \(counters.logLinesSuppressed)")
     }
 
+    /// One table row; cells come from workers' registrations, so they are escaped (a host
+    /// name must not be able to send the terminal escape sequences).
     static func row(_ cells: String...) -> String {
-        cells.map { $0.count >= 14 ? $0 + " " : $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined()
+        cells.map { PrintableText.escaped($0, limit: 60) }.map { $0.count >= 14 ? $0 + " " : $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined()
     }
 }

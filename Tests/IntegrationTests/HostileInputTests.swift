@@ -33,19 +33,15 @@ extension ClusterTests {
             return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
         }
 
-        /// A raw DEALER that has sent one `Register` and nothing else.
+        /// A raw worker that has sent one `Register` and nothing else.
         static func registeredRawWorker(_ cluster: TestCluster, routingID: String, workerID: String, capabilities: [String]) throws -> Socket {
-            let socket = try Socket(context: cluster.context, kind: .dealer, policy: .client)
-            try socket.setRoutingID(routingID)
-            try socket.connect(cluster.endpoint)
             var register = Orrery_V1_Register()
             register.workerID = workerID
             register.capabilities = capabilities
             register.slots = 4
             register.hostname = "evil"
             register.pid = 1
-            try socket.send([EnvelopeCodec.encode(.register(register))], wait: true)
-            return socket
+            return try cluster.rawWorker(routingID: routingID, register: register)
         }
 
         static func memory(_ process: ChildProcess?) -> ProcessMemory? { process.flatMap { ProcessMemory.of(pid: $0.pid) } }

@@ -43,13 +43,10 @@ extension ClusterTests {
             let cluster = try TestCluster()
             try cluster.startCoordinator()
             // The one registered worker runs sweeps only.
-            let raw = try Socket(context: cluster.context, kind: .dealer, policy: .client)
-            try raw.setRoutingID("only-sweep#1")
-            try raw.connect(cluster.endpoint)
             var register = Orrery_V1_Register()
             register.workerID = "only-sweep"
             register.capabilities = ["sweep"]
-            try raw.send([EnvelopeCodec.encode(.register(register))], wait: true)
+            let raw = try cluster.rawWorker(routingID: "only-sweep#1", register: register)
             _ = try raw.receive(timeoutMilliseconds: 3_000)
             let watcher = try cluster.client()
             let id = try watcher.submit(specYAML: "name: n\nworkload: noop\nnoop:\n  tasks: 3\n", sourceName: "n.yaml", watch: false)
@@ -64,14 +61,11 @@ extension ClusterTests {
         func staleRunningTasks() throws {
             let cluster = try TestCluster()
             try cluster.startCoordinator()
-            let raw = try Socket(context: cluster.context, kind: .dealer, policy: .client)
-            try raw.setRoutingID("sleeper#1")
-            try raw.connect(cluster.endpoint)
             var register = Orrery_V1_Register()
             register.workerID = "sleeper"
             register.capabilities = ["noop"]
             register.runningTaskIds = ["gone-1/7", "gone-1/8"]
-            try raw.send([EnvelopeCodec.encode(.register(register))], wait: true)
+            let raw = try cluster.rawWorker(routingID: "sleeper#1", register: register)
             var cancelled: [String] = []
             _ = eventually(timeoutMilliseconds: 3_000, every: 10) {
                 if let frames = try? raw.receive(timeoutMilliseconds: 50), case .cancel(let cancel) = try? EnvelopeCodec.decode(frames[0]) {
