@@ -99,11 +99,16 @@ struct JobSpecTests {
         #expect(error("just text")?.message.hasPrefix("expected a mapping") == true)
     }
 
-    @Test("a field given twice is refused, naming it and its first line")
+    @Test("a field given twice is refused at its second line, naming it and its first")
     func duplicateField() {
         let e = error("workload: noop\nname: x\nname: y\nnoop:\n  tasks: 1\n")
         #expect(e?.field == "name")
-        #expect(e?.line == 2)
-        #expect(e?.message == "appears more than once in the same mapping")
+        #expect(e?.line == 3)
+        #expect(e?.message == "appears more than once in the same mapping (first at line 2)")
+        let nested = error("name: x\nworkload: train\ntrain:\n  dataset: digits\n  epochs: 1\n  hidden: [8]\n  epochs : 2\n")
+        #expect(nested?.field == "epochs")
+        #expect(nested?.line == 7 && nested?.column == 3)
+        let top = error("name: x\nworkload: noop\nnoop:\n  tasks: 1\n  name: inner\nname: y\n")
+        #expect(top?.line == 6, "\(String(describing: top))")
     }
 }

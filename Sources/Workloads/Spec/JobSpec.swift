@@ -75,7 +75,7 @@ extension JobSpec {
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw Self.syntaxError(error, source: source)
+            throw Self.syntaxError(error, source: source, yaml: yaml)
         } catch {
             throw SpecError(source: source, line: nil, column: nil, field: "", message: "not valid YAML: \(error)")
         }
@@ -85,12 +85,27 @@ extension JobSpec {
         return SpecNode(node: node, path: "", source: source)
     }
 
-    static func syntaxError(_ error: YamlError, source: String) -> SpecError {
+    /// A key given twice, reported where it is given again (the parser only knows where it
+    /// was first): the next line after the first that starts with the same key at the same
+    /// column.
+    static func duplicateKeyError(keys: [String], first: Mark, yaml: String, source: String) -> SpecError {
+        let key = keys.first ?? ""
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = String(repeating: " ", count: max(0, first.column - 1))
+        let again = lines.indices.dropFirst(first.line).first { index in
+            let line = lines[index]
+            guard line.hasPrefix(indent + key) else { return false }
+            return line.dropFirst(indent.count + key.count).drop(while: { $0 == " " }).first == ":"
+        }
+        return SpecError(
+            source: source, line: again.map { $0 + 1 } ?? first.line, column: first.column,
+            field: keys.joined(separator: ", "), message: "appears more than once in the same mapping (first at line \(first.line))")
+    }
+
+    static func syntaxError(_ error: YamlError, source: String, yaml: String = "") -> SpecError {
         switch error {
         case .duplicatedKeysInMapping(let keys, let context):
-            SpecError(
-                source: source, line: context.mark.line, column: context.mark.column,
-                field: keys.joined(separator: ", "), message: "appears more than once in the same mapping")
+            Self.duplicateKeyError(keys: keys, first: context.mark, yaml: yaml, source: source)
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             SpecError(source: source, line: mark.line, column: mark.column, field: "", message: "not valid YAML: \(problem)")
         default:
