@@ -24,6 +24,9 @@ struct CoordinatorCounters {
     }
 
     private var values: [Name: UInt64] = [:]
+    /// The longest turn of the loop, microseconds (a maximum, not a count).
+    private(set) var worstLoopTurnMicros: UInt64 = 0
+    private let worstLoopTurn = Gauge(label: "orrery_coordinator_worst_loop_turn_microseconds")
     private let exported: [Name: Counter] = Dictionary(
         uniqueKeysWithValues: Name.allCases.map { ($0, Counter(label: $0.rawValue)) })
 
@@ -32,6 +35,12 @@ struct CoordinatorCounters {
     mutating func increment(_ name: Name, by amount: Int = 1) {
         values[name, default: 0] += UInt64(amount)
         exported[name]?.increment(by: amount)
+    }
+
+    mutating func recordLoopTurn(microseconds: Int64) {
+        guard microseconds > Int64(worstLoopTurnMicros) else { return }
+        worstLoopTurnMicros = UInt64(microseconds)
+        worstLoopTurn.record(microseconds)
     }
 
     var wire: Orrery_V1_CoordinatorCounters {
@@ -49,6 +58,7 @@ struct CoordinatorCounters {
         counters.requestsRateLimited = self[.requestsRateLimited]
         counters.registrationsRefused = self[.registrationsRefused]
         counters.logLinesSuppressed = self[.logLinesSuppressed]
+        counters.worstLoopTurnUs = worstLoopTurnMicros
         return counters
     }
 }

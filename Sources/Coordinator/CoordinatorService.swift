@@ -78,8 +78,12 @@ public final class CoordinatorService {
             let now = MonotonicClock.milliseconds
             let wait = max(0, min(nextHeartbeat, nextSweep) - now)
             let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
+            let turnStarted = MonotonicClock.microseconds
+            defer { counters.recordLoopTurn(microseconds: MonotonicClock.microseconds - turnStarted) }
             if !ready.isEmpty { try drainInbox() }
             if needsDispatch { dispatch() }
+            // Ended jobs' tasks leave memory a slice per turn.
+            if leases.removalBacklog > 0 { leases.collectRemoved(budget: 20_000) }
 
             let after = MonotonicClock.milliseconds
             if after >= nextHeartbeat {

@@ -21,9 +21,8 @@ final class Job {
     var progress = ""
     var report = JobReport(text: "", json: "")
     /// Lease-to-result times of tasks that finished on their first holder, microseconds;
-    /// summarized into percentiles once the job ends (sorting on every update would cost
-    /// the event loop on large jobs).
-    var roundTrips: [UInt32] = []
+    /// summarized into percentiles once the job ends.
+    private var roundTrips = LatencyHistogram()
     private var roundTripPercentiles: (p50: Double, p99: Double)?
     /// Clients that asked for updates (routing ids), and when they last got one.
     var watchers: [[UInt8]] = []
@@ -48,19 +47,15 @@ final class Job {
         self.error = error
         if let planner { report = planner.report() }
         planner = nil
-        if !roundTrips.isEmpty {
-            let sorted = roundTrips.sorted()
-            roundTripPercentiles = (Double(sorted[sorted.count / 2]), Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
+        if let p50 = roundTrips.percentile(0.5), let p99 = roundTrips.percentile(0.99) {
+            roundTripPercentiles = (p50, p99)
         }
-        roundTrips = []
+        roundTrips = LatencyHistogram()
         finishedAt = now
         changedSinceUpdate = true
     }
 
-    func recordRoundTrip(_ micros: Int64) {
-        guard roundTrips.count < 4_000_000 else { return }
-        roundTrips.append(UInt32(clamping: micros))
-    }
+    func recordRoundTrip(_ micros: Int64) { roundTrips.record(microseconds: micros) }
 
     /// How much of a job a reply carries.
     enum Detail {

@@ -117,6 +117,15 @@ struct LeaseTable {
     private(set) var inFlightByJob: [String: Int] = [:]
     private(set) var leasesByWorker: [String: Set<String>] = [:]
     private(set) var queuedCount = 0
+    /// Non-gang tasks queued, per job (they sum to `queuedCount`).
+    private var queuedByJob: [String: Int] = [:]
+    /// Every task id of each job, so that a job's end touches only its own tasks.
+    private var taskIDsByJob: [String: [String]] = [:]
+    /// Task ids of ended jobs still to be deleted, a slice per turn of the loop
+    /// (`collectRemoved`), so that ending a job of millions of tasks never stalls it.
+    private var removals = FIFO<[String]>()
+    /// Tasks waiting in `removals`.
+    private(set) var removalBacklog = 0
     /// Gang tasks waiting for enough free workers, in the order they were queued.
     private var gangQueue: [String] = []
     var queuedGangCount: Int { gangQueue.count }
@@ -144,28 +153,34 @@ struct LeaseTable {
                 continue
             }
             tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang)
+            taskIDsByJob[jobID, default: []].append(id)
             queue(id, gang: task.gang != nil)
         }
         return rejected
     }
 
     /// Forgets a job; returns the leases still out, by worker, so they can be cancelled.
+    ///
+    /// The job stops at once (nothing of it is leased again, a result for it is unknown),
+    /// but its tasks leave memory a slice at a time through `collectRemoved`.
     mutating func removeJob(_ jobID: String) -> [String: [String]] {
         var outstanding: [String: [String]] = [:]
-        let prefix = "\(jobID)/"
-        for (id, task) in tasks where task.jobID == jobID {
-            switch task.state {
-            case .leased(let leader, _, _):
-                for worker in task.holders(leader: leader) {
-                    outstanding[worker, default: []].append(id)
-                    leasesByWorker[worker]?.remove(id)
-                }
-            case .queued: if task.gang == nil { queuedCount -= 1 }
-            case .finished: break
-            }
+        for (worker, ids) in leasesByWorker {
+            for id in ids where tasks[id]?.jobID == jobID { outstanding[worker, default: []].append(id) }
         }
+        for (worker, ids) in outstanding {
+            for id in ids {
+                leasesByWorker[worker]?.remove(id)
+                tasks[id]?.state = .finished
+            }
+            if leasesByWorker[worker]?.isEmpty == true { leasesByWorker[worker] = nil }
+        }
+        queuedCount -= queuedByJob.removeValue(forKey: jobID) ?? 0
         gangQueue.removeAll { tasks[$0]?.jobID == jobID }
-        tasks = tasks.filter { !$0.key.hasPrefix(prefix) }
+        if let ids = taskIDsByJob.removeValue(forKey: jobID) {
+            removals.push(ids)
+            removalBacklog += ids.count
+        }
         queues[jobID] = nil
         limits[jobID] = nil
         inFlightByJob[jobID] = nil
@@ -175,6 +190,22 @@ struct LeaseTable {
             if cursor >= jobOrder.count { cursor = 0 }
         }
         return outstanding
+    }
+
+    /// Deletes up to `budget` tasks of ended jobs; returns how many it deleted.
+    @discardableResult
+    mutating func collectRemoved(budget: Int) -> Int {
+        var deleted = 0
+        while deleted < budget, var ids = removals.pop() {
+            let take = min(budget - deleted, ids.count)
+            for id in ids.suffix(take) { tasks[id] = nil }
+            ids.removeLast(take)
+            deleted += take
+            if !ids.isEmpty { removals.pushFront(ids) }
+        }
+        removalBacklog -= deleted
+        if removalBacklog == 0 && tasks.isEmpty { tasks = [:] }  // give a drained table's capacity back
+        return deleted
     }
 
     func counts(jobID: String) -> (queued: Int, leased: Int) {
@@ -240,7 +271,7 @@ struct LeaseTable {
         if limits.maxInFlight > 0 && inFlightByJob[jobID, default: 0] >= limits.maxInFlight { return nil }
         while let id = queues[jobID]?.pop() {
             guard var task = tasks[id], task.state == .queued else { continue }
-            queuedCount -= 1
+            adjustQueued(jobID, by: -1)
             task.attempts += 1
             task.leaders.append(worker)
             let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
@@ -270,7 +301,7 @@ struct LeaseTable {
                 gangQueue.insert(id, at: 0)
             } else {
                 queues[task.jobID]?.pushFront(id)
-                queuedCount += 1
+                adjustQueued(task.jobID, by: 1)
             }
         }
     }
@@ -283,7 +314,7 @@ struct LeaseTable {
     /// lease is out (a slow worker's late answer is as good as any); a result naming an
     /// attempt the sender never held is `staleAttempt`.
     mutating func complete(_ taskID: String, worker: String, attempt: Int, nowMicros: Int64) -> Completion {
-        guard var task = tasks[taskID] else { return .unknown }
+        guard var task = tasks[taskID], limits[task.jobID] != nil else { return .unknown }
         let isCurrentMember = task.gang != nil && attempt == task.attempts && task.members.contains(worker)
         guard task.held(attempt, by: worker) || isCurrentMember else { return .staleAttempt }
         var roundTrip: Int64?
@@ -293,7 +324,7 @@ struct LeaseTable {
             return isCurrentMember && task.leaders.last != worker ? .memberFinished : .duplicate
         case .queued:
             if task.gang == nil {
-                queuedCount -= 1  // its stale FIFO entry is skipped when popped
+                adjustQueued(task.jobID, by: -1)  // its stale FIFO entry is skipped when popped
             } else {
                 gangQueue.removeAll { $0 == taskID }
             }
@@ -392,6 +423,11 @@ struct LeaseTable {
         return .failed(Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: message, worker: holder))
     }
 
+    private mutating func adjustQueued(_ jobID: String, by amount: Int) {
+        queuedCount += amount
+        queuedByJob[jobID, default: 0] += amount
+    }
+
     private mutating func dropLease(_ task: Task, holder: String) {
         for worker in task.holders(leader: holder) {
             leasesByWorker[worker]?.remove(task.id)
@@ -404,8 +440,9 @@ struct LeaseTable {
         if gang {
             gangQueue.append(taskID)
         } else {
-            queues[tasks[taskID]!.jobID, default: FIFO()].push(taskID)
-            queuedCount += 1
+            let jobID = tasks[taskID]!.jobID
+            queues[jobID, default: FIFO()].push(taskID)
+            adjustQueued(jobID, by: 1)
         }
     }
 

@@ -56,7 +56,7 @@ struct StatusCommand: ParsableCommand {
         print(
             "results for unknown tasks: \(counters.resultsUnknownTask), for attempts not held: \(counters.resultsStaleAttempt); "
                 + "registrations refused: \(counters.registrationsRefused); client requests over their rate: \(counters.requestsRateLimited); "
-                + "log lines left out: \(counters.logLinesSuppressed)")
+                + "log lines left out: \(counters.logLinesSuppressed); longest loop turn: \(counters.worstLoopTurnUs) µs")
     }
 
     /// One table row; cells come from workers' registrations, so they are escaped (a host

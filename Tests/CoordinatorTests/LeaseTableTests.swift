@@ -138,8 +138,14 @@ struct LeaseTableTests {
         _ = table.lease(to: "a", capabilities: all, limit: 2, now: 0, nowMicros: 0)
         let outstanding = table.removeJob("j")
         #expect(outstanding["a"]?.sorted() == ["j/0", "j/1"])
-        #expect(table.queuedCount == 0 && table.leasedCount == 0 && table.tasks.isEmpty)
+        #expect(table.queuedCount == 0 && table.leasedCount == 0 && table.leaseCount(worker: "a") == 0)
         #expect(table.complete("j/0", worker: "a", attempt: 1, nowMicros: 0) == .unknown)
+        #expect(table.lease(to: "a", capabilities: all, limit: 5, now: 0, nowMicros: 0).isEmpty)
+        // Its tasks leave memory a slice per turn.
+        #expect(table.removalBacklog == 3)
+        #expect(table.collectRemoved(budget: 2) == 2)
+        #expect(table.collectRemoved(budget: 10) == 1)
+        #expect(table.tasks.isEmpty && table.removalBacklog == 0)
     }
 
     @Test("a result counts only from the worker that held the attempt it names")

@@ -336,6 +336,10 @@ public nonisolated struct Orrery_V1_CoordinatorCounters: Sendable {
   /// Log lines left out by the per-sender, per-reason rate limit.
   public var logLinesSuppressed: UInt64 = 0
 
+  /// The longest turn of the coordinator's loop so far (work between two polls), in
+  /// microseconds: how long the coordinator was deaf at worst.
+  public var worstLoopTurnUs: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -842,7 +846,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -863,6 +867,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsRateLimited) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.registrationsRefused) }()
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.logLinesSuppressed) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.worstLoopTurnUs) }()
       default: break
       }
     }
@@ -908,6 +913,9 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if self.logLinesSuppressed != 0 {
       try visitor.visitSingularUInt64Field(value: self.logLinesSuppressed, fieldNumber: 13)
     }
+    if self.worstLoopTurnUs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.worstLoopTurnUs, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -925,6 +933,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if lhs.requestsRateLimited != rhs.requestsRateLimited {return false}
     if lhs.registrationsRefused != rhs.registrationsRefused {return false}
     if lhs.logLinesSuppressed != rhs.logLinesSuppressed {return false}
+    if lhs.worstLoopTurnUs != rhs.worstLoopTurnUs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

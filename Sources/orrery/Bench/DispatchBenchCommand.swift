@@ -1,4 +1,5 @@
 import ArgumentParser
+import Client
 import Foundation
 import Messaging
 import Runtime
@@ -41,6 +42,8 @@ struct DispatchBenchCommand: ParsableCommand {
         let medianTasksPerSecond: Double
         let medianP50Micros: Double
         let medianP99Micros: Double
+        /// The coordinator's longest loop turn over all the runs (its worst deafness).
+        let worstLoopTurnMicros: UInt64
     }
 
     func run() throws {
@@ -66,17 +69,18 @@ struct DispatchBenchCommand: ParsableCommand {
                         run + 1, throughput.last!, bulk.tasksDone, bulk.elapsedS, p50.last!, p99.last!))
             }
         }
+        let status = try CoordinatorClient(endpoint: cluster.endpoint, context: context).status()
         let row = Row(
             workers: workers, tasks: tasks, tasksPerSecond: throughput, roundTripP50Micros: p50, roundTripP99Micros: p99,
             medianTasksPerSecond: BenchmarkOutput.median(throughput), medianP50Micros: BenchmarkOutput.median(p50),
-            medianP99Micros: BenchmarkOutput.median(p99))
+            medianP99Micros: BenchmarkOutput.median(p99), worstLoopTurnMicros: status.counters.worstLoopTurnUs)
         if output.json {
             try BenchmarkOutput.printJSON(row)
         } else {
             print(
                 String(
-                    format: "orrery dispatch, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs",
-                    workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros))
+                    format: "orrery dispatch, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms",
+                    workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros, Double(row.worstLoopTurnMicros) / 1000))
         }
         try? FileManager.default.removeItem(atPath: logDirectory)
     }
