@@ -32,7 +32,7 @@ public struct CoordinatorConfig: Sendable {
     /// before a new job is refused (`REJECT_TOO_MANY_JOBS`): a job is admitted only if its
     /// first planned batch fits. Each task costs a few hundred bytes, so this bounds what
     /// submissions can make the coordinator hold.
-    public var maxHeldTasks = 500_000
+    public var maxHeldTasks = 2_000_000
     /// Workers admitted at once; more registrations get `REJECT_CLUSTER_FULL`.
     public var maxWorkers = 4096
     /// Client requests (submit, status, watch, cancel) answered per peer: a burst, then a

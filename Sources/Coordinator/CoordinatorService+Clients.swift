@@ -25,9 +25,10 @@ extension CoordinatorService {
         }
         // The first batch a job plans must fit beside everything already held.
         let planned = validated.planner.start()
-        guard leases.tasks.count + planned.count <= config.maxHeldTasks else {
+        let held = leases.tasks.count - leases.removalBacklog  // ended jobs' tasks are on their way out
+        guard held + planned.count <= config.maxHeldTasks else {
             reject(client, .rejectTooManyJobs,
-                "the job plans \(planned.count) tasks at once and coordinator \(coordinatorID) holds \(leases.tasks.count) of at most "
+                "the job plans \(planned.count) tasks at once and coordinator \(coordinatorID) holds \(held) of at most "
                     + "\(config.maxHeldTasks); submit it when running jobs have ended, or plan fewer tasks at once")
             return
         }

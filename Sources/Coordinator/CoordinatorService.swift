@@ -83,7 +83,7 @@ public final class CoordinatorService {
             if !ready.isEmpty { try drainInbox() }
             if needsDispatch { dispatch() }
             // Ended jobs' tasks leave memory a slice per turn.
-            if leases.removalBacklog > 0 { leases.collectRemoved(budget: 20_000) }
+            if leases.removalBacklog > 0 { leases.collectRemoved(budget: 10_000) }
 
             let after = MonotonicClock.milliseconds
             if after >= nextHeartbeat {
@@ -106,13 +106,20 @@ public final class CoordinatorService {
     /// Ends the loop after its current turn (for embedding; daemons use signals).
     public func requestStop() { stopRequested = true }
 
-    /// Reads every frame that is waiting, up to a bound so timers still run under load.
+    /// Reads the frames that are waiting, for at most `turnBudgetMicroseconds` (a frame can
+    /// carry thousands of results), so that timers, dispatch and every other peer get a
+    /// turn under any load; what is left is read on the next turn.
     private func drainInbox() throws {
-        for _ in 0..<4096 {
+        let deadline = MonotonicClock.microseconds + Self.turnBudgetMicroseconds
+        for index in 0..<4096 {
             guard let frames = try socket.receive(wait: false) else { return }
             handle(frames)
+            if index % 8 == 7 && MonotonicClock.microseconds > deadline { return }
         }
     }
+
+    /// How long one turn may spend reading frames.
+    static let turnBudgetMicroseconds: Int64 = 10_000
 
     private func writeReadyFile() throws {
         guard let path = config.readyFile else { return }

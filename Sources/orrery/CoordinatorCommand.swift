@@ -42,7 +42,7 @@ struct CoordinatorCommand: ParsableCommand {
     var maxJobs = 256
 
     @Option(name: .long, help: "Tasks held at once (queued, running, and finished ones of running jobs); a job whose first batch does not fit is refused.")
-    var maxHeldTasks = 500_000
+    var maxHeldTasks = 2_000_000
 
     @Option(name: .long, help: "Client requests answered per peer per second (after a burst of 50); more are refused (REJECT_RATE_LIMITED).")
     var clientRate = 20.0
