@@ -80,11 +80,11 @@ extension CoordinatorService {
 
     /// Answers a status request. A reply lists every worker and job, so building one costs
     /// far more than asking: replies are built fresh while requests are few (at most
-    /// `statusBuildsPerSecond`, after a burst), and past that the last reply's bytes are sent
+    /// `statusBuilds`: 50 a second after a burst of 20), and past that the last reply's bytes are sent
     /// again, so a flood of status requests costs the loop a send each, not a build each.
     func handleStatus(from client: [UInt8]) {
         let now = MonotonicClock.milliseconds
-        if let cached = statusReply, !statusBuilds.allow([], now: now) {
+        if let cached = statusReply, !statusBuilds.take(now: now) {
             send(frame: cached, to: client)
             return
         }

@@ -159,7 +159,7 @@ extension CoordinatorService {
             let silence = now - (workers[id]?.lastHeard ?? now)
             let released = leases.releaseWorker(id, reason: "worker \(id) died (silent for \(silence) ms)")
             counters.increment(.workersDeclaredDead)
-            logLimited(.warning, "worker declared dead", from: workers[id]?.routingID ?? [],
+            logLimited(.warning, "worker declared dead", worker: id,
                 why: "silent for \(silence) ms; \(released.count) lease(s) returned", key: "dead")
             apply(released)
         }

@@ -55,16 +55,17 @@ extension CoordinatorService {
     func logLimited(
         _ level: Logger.Level, _ message: Logger.Message, from sender: [UInt8], why: @autoclosure () -> String, key: String
     ) -> Bool {
-        // Decided before anything is formatted: a flood costs a lookup per frame, not a line.
-        let decision = logLimiter.decide(String(decoding: sender, as: UTF8.self) + "\u{1}" + key, now: MonotonicClock.milliseconds)
-        if decision == .suppress {
-            counters.increment(.logLinesSuppressed)
-            return false
-        }
-        var metadata: Logger.Metadata = ["peer": "\(PeerName.describe(sender))", "why": "\(PrintableText.escaped(why(), limit: 300))"]
-        if case .logWithSuppressed(let count) = decision { metadata["suppressed_since_last"] = "\(count)" }
-        logger.log(level: level, message, metadata: metadata)
-        return true
+        let written = logLimiter.log(
+            logger, level, message, key: String(decoding: sender, as: UTF8.self) + "\u{1}" + key, now: MonotonicClock.milliseconds,
+            why: why(), metadata: ["peer": "\(PeerName.describe(sender))"])
+        if !written { counters.increment(.logLinesSuppressed) }
+        return written
+    }
+
+    /// The same, about a registered worker's message (by worker id).
+    @discardableResult
+    func logLimited(_ level: Logger.Level, _ message: Logger.Message, worker: String, why: @autoclosure () -> String, key: String) -> Bool {
+        logLimited(level, message, from: workers[worker]?.routingID ?? Array(worker.utf8), why: why(), key: key)
     }
 
     /// Runs `body` for a client's request unless the client is over its request rate.

@@ -116,7 +116,7 @@ extension CoordinatorService {
                     counters.increment(.resultsStaleAttempt)
                 }
             case nil:
-                logLimited(.warning, "result without an outcome dropped", from: workers[worker]?.routingID ?? [], why: result.taskID, key: "no-outcome")
+                logLimited(.warning, "result without an outcome dropped", worker: worker, why: result.taskID, key: "no-outcome")
             }
         }
         needsDispatch = true
@@ -146,7 +146,7 @@ extension CoordinatorService {
             logger.debug("result for unknown task ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
         case .staleAttempt:
             counters.increment(.resultsStaleAttempt)
-            logLimited(.info, "result for an attempt the worker did not hold ignored", from: workers[worker]?.routingID ?? [],
+            logLimited(.info, "result for an attempt the worker did not hold ignored", worker: worker,
                 why: "task \(taskID) attempt \(attempt)", key: "stale")
         case .memberFinished:
             logger.debug("gang member finished", metadata: ["task": "\(taskID)", "worker": "\(worker)"])
@@ -157,12 +157,12 @@ extension CoordinatorService {
     /// Keeps the newest checkpoint of a task's current attempt; older attempts' are stale.
     func handleCheckpoint(_ message: Orrery_V1_Checkpoint, worker: String) {
         guard message.step <= UInt64(Int32.max) else {
-            logLimited(.warning, "checkpoint refused", from: workers[worker]?.routingID ?? [],
+            logLimited(.warning, "checkpoint refused", worker: worker,
                 why: "step \(message.step) is beyond any a task commits (docs/wire.md)", key: "checkpoint-step")
             return
         }
         guard leases.acceptsCheckpoint(message.taskID, worker: worker, attempt: Int(message.attempt)) else {
-            logLimited(.info, "stale checkpoint dropped", from: workers[worker]?.routingID ?? [],
+            logLimited(.info, "stale checkpoint dropped", worker: worker,
                 why: "task \(message.taskID) attempt \(message.attempt)", key: "checkpoint")
             return
         }

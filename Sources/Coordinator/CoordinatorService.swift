@@ -34,7 +34,7 @@ public final class CoordinatorService {
     var logLimiter = LogRateLimiter()
     var clientLimiter: RequestRateLimiter
     /// Status replies built fresh (see `handleStatus`): 50 a second after a burst of 20.
-    var statusBuilds = RequestRateLimiter(burst: 20, perSecond: 50, maximumPeers: 1)
+    var statusBuilds = TokenBucket(burst: 20, perSecond: 50, now: MonotonicClock.milliseconds)
     /// The last status reply built, encoded.
     var statusReply: [UInt8]?
 

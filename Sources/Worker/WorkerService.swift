@@ -248,14 +248,8 @@ public final class WorkerService {
 
     /// Logs a line about what the coordinator sent, escaped, a few times per `key` and
     /// window at most (then one line with the count of those left out).
-    private func logLimited(_ level: Logger.Level, _ message: Logger.Message, why: String, key: String) {
-        var metadata: Logger.Metadata = ["why": "\(PrintableText.escaped(why, limit: 300))"]
-        switch logLimiter.decide(key, now: MonotonicClock.milliseconds) {
-        case .log: break
-        case .logWithSuppressed(let count): metadata["suppressed_since_last"] = "\(count)"
-        case .suppress: return
-        }
-        logger.log(level: level, message, metadata: metadata)
+    private func logLimited(_ level: Logger.Level, _ message: Logger.Message, why: @autoclosure () -> String, key: String) {
+        logLimiter.log(logger, level, message, key: key, now: MonotonicClock.milliseconds, why: why())
     }
 
     private func handle(_ body: EnvelopeBody) {
@@ -408,12 +402,7 @@ public final class WorkerService {
         let total = dataPlane.droppedFrames
         guard total > dataPlaneDropped else { return }
         droppedDataFrames.increment(by: Int(total - dataPlaneDropped))
-        let now = MonotonicClock.milliseconds
-        switch logLimiter.decide("data-plane drops", now: now) {
-        case .log, .logWithSuppressed:
-            logger.warning("dropped data-plane frames that belong to no ring", metadata: ["total": "\(total)"])
-        case .suppress: break
-        }
+        logLimited(.warning, "dropped data-plane frames that belong to no ring", why: "\(total) in all", key: "data-plane drops")
         dataPlaneDropped = total
     }
 
