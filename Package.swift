@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries, reached through module maps and pkg-config.
@@ -61,9 +62,12 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Process-level plumbing shared by the daemons: signals, clocks, backoff, logging.
         .target(name: "CRuntimeShims"),
+        // (Optimized in debug builds too: its SHA-256 digests checkpoints and weights files
+        // on the coordinator's loop, and runs 100× slower unoptimized.)
         .target(
             name: "Runtime",
-            dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: optimizedKernels),
         // Loops in C where Swift cannot reach full speed: a register-tiled AVX2 matrix
         // product, and element loops where Swift's SIMD types fall back to scalar code.
         .target(
@@ -98,10 +102,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The coordinator's durable record (SQLite through GRDB): jobs, open tasks and their
+        // leases, accepted outcomes, a cache of scores shared across jobs.
+        .target(name: "Ledger", dependencies: ["Runtime", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Coordinator",
             dependencies: [
-                "Messaging", "Wire", "Workloads", "Runtime",
+                "Messaging", "Wire", "Workloads", "Runtime", "Ledger",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -144,6 +151,7 @@ let package = Package(
                 "Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search", "LanguageModels", "Runtime",
             ]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire", "OrreryTestSupport"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",

@@ -14,6 +14,9 @@ public final class CoordinatorClient {
     /// (the coordinator sends one at least every heartbeat interval).
     public var replyTimeoutMilliseconds = 5_000
     public var silenceTimeoutMilliseconds = 15_000
+    /// Silence after which a follower asks for the job again: a coordinator restarted on its
+    /// ledger knows the job but not who watched it.
+    public var rewatchAfterMilliseconds = 2_500
 
     public init(endpoint: String, context: ZMQContext) throws {
         self.endpoint = endpoint
@@ -43,11 +46,19 @@ public final class CoordinatorClient {
         jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, shouldStop: () -> Bool = { false }
     ) throws -> Orrery_V1_JobInfo {
         var lastHeard = MonotonicClock.milliseconds
+        var lastAsked = lastHeard
         while true {
             if shouldStop() { throw ClientError(.interrupted, "interrupted while following job \(jobID)") }
             guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
-                if MonotonicClock.milliseconds - lastHeard > Int64(silenceTimeoutMilliseconds) {
+                let now = MonotonicClock.milliseconds
+                if now - lastHeard > Int64(silenceTimeoutMilliseconds) {
                     throw ClientError(.timeout, "coordinator at \(endpoint) went silent while running job \(jobID)")
+                }
+                if now - max(lastHeard, lastAsked) > Int64(rewatchAfterMilliseconds) {
+                    var watch = Orrery_V1_WatchJob()
+                    watch.jobID = jobID
+                    try? send(.watchJob(watch))
+                    lastAsked = now
                 }
                 continue
             }

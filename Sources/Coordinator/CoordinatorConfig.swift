@@ -1,3 +1,5 @@
+import Ledger
+
 /// How a coordinator runs. Every field has the default an operator would expect.
 public struct CoordinatorConfig: Sendable {
     /// ZeroMQ endpoints to bind, e.g. `tcp://0.0.0.0:7100`; `tcp://127.0.0.1:*` picks a port.
@@ -25,6 +27,11 @@ public struct CoordinatorConfig: Sendable {
     /// Where committed checkpoints are also written (one file per task); nil keeps them in
     /// memory only.
     public var checkpointDirectory: String?
+    /// Where the ledger lives (`ledger.sqlite`): with one, a restarted coordinator resumes
+    /// every unfinished job; nil keeps everything in memory (lost with the process).
+    public var stateDirectory: String?
+    /// When a ledger commit reaches the disk (see `LedgerDurability`).
+    public var ledgerDurability = LedgerDurability.normal
 
     /// Jobs running at once; more submissions get `REJECT_TOO_MANY_JOBS`.
     public var maxRunningJobs = 256

@@ -21,6 +21,7 @@ struct CoordinatorCounters {
         case sendFailures = "orrery_coordinator_send_failures_total"
         case gangsFormed = "orrery_coordinator_gangs_formed_total"
         case checkpointsCommitted = "orrery_coordinator_checkpoints_committed_total"
+        case ledgerCommits = "orrery_coordinator_ledger_commits_total"
     }
 
     private var values: [Name: UInt64] = [:]
@@ -59,6 +60,7 @@ struct CoordinatorCounters {
         counters.registrationsRefused = self[.registrationsRefused]
         counters.logLinesSuppressed = self[.logLinesSuppressed]
         counters.worstLoopTurnUs = worstLoopTurnMicros
+        counters.ledgerCommits = self[.ledgerCommits]
         return counters
     }
 }

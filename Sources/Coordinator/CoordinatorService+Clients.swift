@@ -34,8 +34,9 @@ extension CoordinatorService {
         }
         let now = MonotonicClock.milliseconds
         let id = "\(coordinatorID.dropFirst(6))-\(nextJobNumber)"
-        nextJobNumber += 1
         let job = Job(id: id, validated: validated, now: now)
+        recordSubmitted(job, spec: message, number: nextJobNumber)
+        nextJobNumber += 1
         jobs[id] = job
         jobOrder.append(id)
         let spec = validated.spec
@@ -45,11 +46,12 @@ extension CoordinatorService {
                 workload: spec.workload.kind, maxAttempts: spec.maxAttempts,
                 timeoutMilliseconds: spec.taskTimeoutMilliseconds, maxInFlight: spec.maxInFlight))
         if message.watch { job.watchers.append(client) }
+        // The job and its first tasks are committed together before the client hears of it.
+        enqueue(planned, for: job)
         var accepted = Orrery_V1_JobAccepted()
         accepted.jobID = id
         send(.jobAccepted(accepted), to: client)
         logger.info("job accepted", metadata: ["job": "\(id)", "name": "\(spec.name)", "workload": "\(spec.workload.kind)"])
-        enqueue(planned, for: job)
         checkCompletion(job)
         if leases.counts(jobID: id).queued > 0 && !workers.workers.values.contains(where: { $0.capabilities.contains(spec.workload.kind) }) {
             logger.warning("no registered worker can run this job's workload yet", metadata: ["job": "\(id)", "workload": "\(spec.workload.kind)"])
@@ -57,7 +59,7 @@ extension CoordinatorService {
     }
 
     func handleWatch(_ message: Orrery_V1_WatchJob, from client: [UInt8]) {
-        guard let job = jobs[message.jobID] else {
+        guard let job = jobs[message.jobID] ?? archivedJob(message.jobID) else {
             reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
@@ -66,7 +68,7 @@ extension CoordinatorService {
     }
 
     func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {
-        guard let job = jobs[message.jobID] else {
+        guard let job = jobs[message.jobID] ?? archivedJob(message.jobID) else {
             reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }

@@ -20,6 +20,7 @@ extension CoordinatorService {
             guard room > 0 else { continue }
             let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
             guard !batch.isEmpty else { continue }
+            for lease in batch { recordLeased(lease, holder: id) }
             // Every frame stays far below the worker's largest accepted message.
             for part in Self.split(batch.map(wireLease), maximumBytes: WireLimits.maximumLeaseBatchBytes) {
                 var message = Orrery_V1_LeaseBatch()
@@ -27,6 +28,7 @@ extension CoordinatorService {
                 if !send(.leases(message), to: worker.routingID) {
                     // Never reached the worker: the tasks go back, and the attempt does not count.
                     leases.unlease(part.map(\.taskID))
+                    for lease in part { recordRequeued(lease.taskID) }
                     logger.warning("lease batch could not be sent; tasks requeued", metadata: ["worker": "\(id)", "tasks": "\(part.count)"])
                 }
             }
@@ -87,6 +89,7 @@ extension CoordinatorService {
         if leases.queuedGangCount > 0 { needsDispatch = true }  // look again: the gather window may end
         for gang in gangs {
             counters.increment(.gangsFormed)
+            recordLeased(gang.lease, holder: nil)
             logger.info("gang formed", metadata: [
                 "task": "\(gang.lease.taskID)", "attempt": "\(gang.lease.attempt)", "members": "\(gang.members.joined(separator: ","))",
             ])
@@ -170,8 +173,8 @@ extension CoordinatorService {
     /// (instead of a progress line stuck at 0 while only the coordinator's log says why).
     func noteUnrunnableJobs() {
         let runnable = workers.workers.values.reduce(into: Set<String>()) { $0.formUnion($1.capabilities) }
-        for job in jobs.values where job.isRunning && !runnable.contains(job.spec.workload.kind) {
-            let note = "waiting: no registered worker runs workload '\(job.spec.workload.kind)'"
+        for job in jobs.values where job.isRunning && !runnable.contains(job.workload) {
+            let note = "waiting: no registered worker runs workload '\(job.workload)'"
             guard job.progress != note, leases.counts(jobID: job.id).leased == 0 else { continue }
             job.progress = note
             job.changedSinceUpdate = true

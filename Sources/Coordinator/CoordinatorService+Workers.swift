@@ -38,13 +38,14 @@ extension CoordinatorService {
         }
         workers.register(message, routingID: sender, now: now)
         counters.increment(.workersRegistered)
-        if returning {
-            // Leases this worker no longer runs (it restarted, or lost them) go back to the queue.
-            let released = leases.releaseWorker(
-                message.workerID, reason: "worker \(message.workerID) re-registered without it",
-                keeping: Set(message.runningTaskIds))
-            apply(released)
-        }
+        // Leases this worker no longer runs (it restarted, or lost them) go back to the
+        // queue; a new registration can hold some too: leases restored from the ledger after
+        // a coordinator restart, which it keeps if it still runs them.
+        let released = leases.releaseWorker(
+            message.workerID, reason: "worker \(message.workerID) re-registered without it",
+            keeping: Set(message.runningTaskIds))
+        apply(released)
+        leases.reattach(message.workerID, now: now)
         // Tasks it still runs that are not its any more (it was declared dead and they went
         // elsewhere, finished, or their job ended) are stopped, not finished a second time.
         let stale = message.runningTaskIds.filter { !leases.isHeld($0, by: message.workerID) }
@@ -167,6 +168,7 @@ extension CoordinatorService {
             return
         }
         checkpoints.commit(message.taskID, .init(attempt: Int(message.attempt), step: message.step, data: message.data), logger: logger)
+        recordCheckpoint(message.taskID, attempt: Int(message.attempt), step: message.step, data: message.data)
         counters.increment(.checkpointsCommitted)
         logger.debug("checkpoint committed", metadata: ["task": "\(message.taskID)", "step": "\(message.step)", "bytes": "\(message.data.count)"])
     }
@@ -184,6 +186,7 @@ extension CoordinatorService {
         for release in releases {
             switch release {
             case .requeued(let taskID):
+                recordRequeued(taskID)
                 if let jobID = taskID.split(separator: "/").first { jobs[String(jobID)]?.retries += 1 }
                 needsDispatch = true
             case .failed(let final):
@@ -200,6 +203,7 @@ extension CoordinatorService {
     /// Hands one task's final outcome to its job's planner and queues what it plans next.
     func deliver(_ outcome: TaskOutcome, to job: Job) {
         guard job.isRunning, let planner = job.planner else { return }
+        recordOutcome(outcome, job: job)
         if case .failure = outcome.result { job.tasksFailed += 1 } else { job.tasksDone += 1 }
         job.changedSinceUpdate = true
         enqueue(planner.consume(outcome), for: job)
@@ -209,9 +213,10 @@ extension CoordinatorService {
     func enqueue(_ tasks: [PlannedTask], for job: Job) {
         guard !tasks.isEmpty else { return }
         let rejected = leases.enqueue(jobID: job.id, tasks)
+        recordPlanned(tasks, rejected: rejected, job: job)
         job.tasksPlanned += UInt64(tasks.count - rejected.count)
         if !rejected.isEmpty {
-            fail(job, "the \(job.spec.workload.kind) planner produced duplicate task keys: \(rejected.prefix(3))")
+            fail(job, "the \(job.workload) planner produced duplicate task keys: \(rejected.prefix(3))")
         }
         needsDispatch = true
     }
@@ -238,6 +243,7 @@ extension CoordinatorService {
         }
         checkpoints.removeJob(job.id)
         job.finish(state, error: error, now: now)
+        recordEnded(job)
         logger.info(
             "job ended",
             metadata: [
@@ -256,7 +262,7 @@ extension CoordinatorService {
         send(.cancel(message), to: routingID)
     }
 
-    private func pruneFinishedJobs() {
+    func pruneFinishedJobs() {
         let finished = jobOrder.filter { jobs[$0]?.isRunning == false }
         for id in finished.dropLast(config.finishedJobsKept) {
             jobs[id] = nil

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Logging
 import Messaging
 import Runtime
@@ -18,12 +19,17 @@ public final class CoordinatorService {
     let config: CoordinatorConfig
     let registry: WorkloadRegistry
     var logger: Logger
-    let coordinatorID: String
+    /// Kept across restarts in the ledger, so that job ids stay unique to this coordinator.
+    var coordinatorID: String
 
     var socket: Socket!
     var leases = LeaseTable()
     var workers = WorkerRegistry()
     var checkpoints: CheckpointStore
+    /// The durable record, when the coordinator has a state directory.
+    var ledger: Ledger?
+    /// Set when a ledger commit failed: the loop stops and `run` throws it.
+    var ledgerFailure: LedgerError?
     var jobs: [String: Job] = [:]
     var jobOrder: [String] = []
     var counters = CoordinatorCounters()
@@ -59,6 +65,7 @@ public final class CoordinatorService {
     /// - Throws: `ZMQError` if a socket cannot be bound; nothing that arrives from the
     ///   network makes it throw.
     public func run(context: ZMQContext) throws {
+        if let directory = config.stateDirectory { try openLedger(directory: directory) }
         socket = try Socket(context: context, kind: .router, policy: .control)
         try socket.setRouterMandatory(true)
         try socket.setRouterHandover(true)
@@ -84,6 +91,7 @@ public final class CoordinatorService {
             if needsDispatch { dispatch() }
             // Ended jobs' tasks leave memory a slice per turn.
             if leases.removalBacklog > 0 { leases.collectRemoved(budget: 10_000) }
+            collectLedger()
 
             let after = MonotonicClock.milliseconds
             if after >= nextHeartbeat {
@@ -99,7 +107,9 @@ public final class CoordinatorService {
             }
             handleSignals(now: after)
             if draining { checkDrain(now: after) }
+            commitLedger()
         }
+        if let ledgerFailure { throw ledgerFailure }
         logger.info("stopped")
     }
 
@@ -173,6 +183,8 @@ public final class CoordinatorService {
     /// Sends an already encoded envelope.
     @discardableResult
     func send(frame: [UInt8], to routingID: [UInt8]) -> Bool {
+        // Nothing leaves that depends on what a crash could still take back.
+        guard commitLedger() else { return false }
         do {
             try socket.send([routingID, frame])
             return true

@@ -1,11 +1,14 @@
 import Foundation
+import Ledger
 import Wire
 import Workloads
 
-/// One submitted job: its spec, its planner, and what has happened to it so far.
+/// One submitted job: its planner, and what has happened to it so far.
 final class Job {
     let id: String
-    let spec: JobSpec
+    let name: String
+    /// The workload kind its spec names.
+    let workload: String
     /// Dropped once the job ends and its report is taken, to free what it planned.
     private(set) var planner: (any Planner)?
     var state: Orrery_V1_JobState = .running
@@ -33,9 +36,30 @@ final class Job {
 
     init(id: String, validated: ValidatedJob, now: Int64) {
         self.id = id
-        self.spec = validated.spec
+        self.name = validated.spec.name
+        self.workload = validated.spec.workload.kind
         self.planner = validated.planner
         self.startedAt = now
+    }
+
+    /// A job that ended before this coordinator started, as its ledger recorded it.
+    init(ended record: LedgerJob, end: LedgerJobEnd, now: Int64) {
+        id = record.id
+        name = record.name
+        workload = record.workload
+        planner = nil
+        state = Orrery_V1_JobState(rawValue: end.state) ?? .failed
+        error = end.error
+        // Elapsed time is kept as it was; the monotonic clock of an earlier process is gone.
+        startedAt = now - max(0, end.finishedAt - record.submittedAt)
+        finishedAt = now
+        tasksPlanned = end.tasksPlanned
+        tasksDone = end.tasksDone
+        tasksFailed = end.tasksFailed
+        retries = end.retries
+        duplicatesIgnored = end.duplicatesIgnored
+        report = JobReport(text: end.reportText, json: end.reportJSON, files: end.reportFiles)
+        changedSinceUpdate = false
     }
 
     var isRunning: Bool { state == .running }
@@ -87,8 +111,8 @@ final class Job {
     func info(queued: Int, running: Int, now: Int64, detail: Detail = .full) -> Orrery_V1_JobInfo {
         var info = Orrery_V1_JobInfo()
         info.jobID = id
-        info.name = spec.name
-        info.workload = spec.workload.kind
+        info.name = name
+        info.workload = workload
         info.state = state
         let expected = UInt64(planner?.expectedTaskCount ?? 0)
         info.tasksTotal = max(tasksPlanned, expected)

@@ -48,12 +48,16 @@ struct LeaseTable {
         var members: [String] = []
         /// When a queued gang task was first seen with too few free workers for its maximum.
         var waitingSince: Int64?
-        /// Attempts of a gang task that ended because a member died or left, not because the
-        /// task failed: they do not count against the job's `max_attempts`.
+        /// Attempts that ended because a gang member died or left, or because the
+        /// coordinator restarted while the task was leased, not because the task failed:
+        /// they do not count against the job's `max_attempts`.
         var memberLosses = 0
         /// The worker that held each attempt (for a gang: its leader), so that a result is
         /// accepted only from the worker that held the attempt it names.
         var leaders: [String] = []
+        /// Restored from the ledger as leased to a worker that has not re-attached since the
+        /// coordinator restarted (see `restore` and `reattach`).
+        var awaitingHolder = false
 
         /// Whether `worker` held attempt `attempt` of this task (as a gang's leader).
         func held(_ attempt: Int, by worker: String) -> Bool {
@@ -233,6 +237,48 @@ struct LeaseTable {
 
     var leasedCount: Int { inFlightByJob.values.reduce(0, +) }
 
+    // MARK: Restart
+
+    /// Puts back an open task read from the ledger after a restart. A task whose lease was
+    /// held by one worker stays leased to it until `reattachBy` (its worker re-registers
+    /// listing it, and keeps it: `reattach`), and goes back to the queue if that worker
+    /// does not come back in time; every other task (a gang's: its ring is gone) is queued.
+    mutating func restore(
+        jobID: String, key: String, payload: Data, gang: GangSize?, attempts: Int, memberLosses: Int, holder: String?,
+        reattachBy deadline: Int64, nowMicros: Int64
+    ) {
+        let id = "\(jobID)/\(key)"
+        guard tasks[id] == nil else { return }
+        var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang)
+        task.attempts = attempts
+        task.memberLosses = memberLosses
+        taskIDsByJob[jobID, default: []].append(id)
+        guard let holder, gang == nil, attempts >= 1 else {
+            tasks[id] = task
+            queue(id, gang: gang != nil)
+            return
+        }
+        // Only the last attempt's holder is known; earlier attempts cannot be reported.
+        task.leaders = Array(repeating: "", count: attempts - 1) + [holder]
+        task.state = .leased(worker: holder, deadline: deadline, sentAtMicros: nowMicros)
+        task.awaitingHolder = true
+        tasks[id] = task
+        inFlightByJob[jobID, default: 0] += 1
+        leasesByWorker[holder, default: []].insert(id)
+    }
+
+    /// A worker re-registered after a restart: the restored leases it still holds get the
+    /// job's own deadline instead of the re-attach one.
+    mutating func reattach(_ worker: String, now: Int64) {
+        for id in leasesByWorker[worker] ?? [] {
+            guard var task = tasks[id], task.awaitingHolder, case .leased(let holder, _, let sentAt) = task.state else { continue }
+            let timeout = limits[task.jobID]?.timeoutMilliseconds ?? 0
+            task.awaitingHolder = false
+            task.state = .leased(worker: holder, deadline: timeout > 0 ? now + Int64(timeout) : 0, sentAtMicros: sentAt)
+            tasks[id] = task
+        }
+    }
+
     // MARK: Leasing
 
     /// Leases up to `limit` queued tasks that `worker` can run, taking jobs in turn.
@@ -405,6 +451,12 @@ struct LeaseTable {
         if task.gang != nil {
             abandoned += task.members.filter { $0 != responsible }.map { ($0, taskID) }
             if memberLoss { task.memberLosses += 1 }
+        } else if task.awaitingHolder {
+            // The lease was lost to a coordinator restart (its result, or the lease itself,
+            // died with the old process), not to the task: like a gang's lost member, it
+            // does not use up an attempt.
+            task.memberLosses += 1
+            task.awaitingHolder = false
         }
         task.lastFailure = reason
         let maxAttempts = limits[task.jobID]?.maxAttempts ?? 1

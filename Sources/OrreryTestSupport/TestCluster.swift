@@ -15,6 +15,8 @@ public final class TestCluster {
     public private(set) var workers: [String: ChildProcess] = [:]
     public let context: ZMQContext
     public let heartbeat: String
+    /// The coordinator's ledger: the same for every start, so a restarted one resumes.
+    public var stateDirectory: String { "\(directory)/state" }
     private var coordinatorStarts = 0
 
     /// - Parameter heartbeat: heartbeat interval for every daemon (short, so tests are quick).
@@ -43,7 +45,7 @@ public final class TestCluster {
                 "coordinator", "--bind", fixed ?? "tcp://127.0.0.1:*", "--ready-file", ready,
                 "--heartbeat-interval", heartbeat, "--heartbeat-misses", "3", "--drain-timeout", "5s",
                 "--parent-pid", String(getpid()), "--log-level", "info",
-            ] + extra,
+            ] + (extra.contains("--ephemeral") || extra.contains("--state-dir") ? [] : ["--state-dir", stateDirectory]) + extra,
             standardError: .file("\(directory)/coordinator.log"))
         coordinator = process
         let found = eventually(timeoutMilliseconds: 15_000) { FileManager.default.fileExists(atPath: ready) || !process.isRunning }

@@ -204,7 +204,9 @@ public final class WorkerService {
         message.slots = UInt32(config.slots)
         message.hostname = ProcessInfo.processInfo.hostName
         message.pid = UInt32(getpid())
-        message.runningTaskIds = running.keys.sorted()
+        // Tasks whose results wait to be sent count as held: a restarted coordinator keeps
+        // their leases, so the results are accepted instead of the tasks run again.
+        message.runningTaskIds = Array(Set(running.keys).union(pending.map(\.taskID))).sorted()
         message.agent = "orrery-swift/\(WireProtocol.version)"
         message.maxPrefetch = UInt32(clamping: config.maxPrefetch)
         send(.register(message))

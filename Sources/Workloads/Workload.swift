@@ -20,6 +20,17 @@ public protocol Workload: Sendable {
 ///
 /// A planner lives on the coordinator's event loop thread and is never shared, so it is a
 /// plain class with no locking.
+///
+/// **Replay contract.** A planner's state is a function of its spec and of the outcomes it
+/// was given, in order: a planner built again from the same spec, started, and given the
+/// same outcomes in the same order plans the same tasks (same keys, same payloads) and
+/// reports the same. The coordinator's ledger keeps only a job's spec, its outcomes and its
+/// open tasks, and rebuilds the planner this way after a restart, so a planner must not
+/// depend on the clock, on unseeded randomness, or on the iteration order of a `Set` or
+/// `Dictionary` (which changes from process to process), and ties must be broken by
+/// content, not by arrival order. A restarted coordinator checks the rebuilt planner's open
+/// tasks against the ledger's and refuses to resume a job whose planner breaks this;
+/// `PlannerReplayTests` checks every built-in kind.
 public protocol Planner: AnyObject {
     /// The tasks to run first.
     func start() -> [PlannedTask]

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Coordinator
+import Foundation
+import Ledger
 import Glibc
 import Logging
 import Messaging
@@ -13,6 +15,11 @@ struct CoordinatorCommand: ParsableCommand {
             Workers and clients connect to the bound endpoint. On SIGTERM or SIGINT the
             coordinator drains: it takes no new jobs and leases no new tasks, waits up to
             --drain-timeout for running tasks to report, then exits 0. A second signal exits at once.
+
+            Jobs, their open tasks, accepted results and checkpoints are kept in a ledger
+            (SQLite) in --state-dir: a coordinator started again on the same directory, after
+            a drain or a kill -9, resumes every unfinished job, and workers that still run its
+            tasks keep them. --ephemeral keeps everything in memory instead.
             """)
 
     @Option(name: .long, help: "Endpoint to bind (repeatable), e.g. tcp://0.0.0.0:7100; tcp://127.0.0.1:* picks a free port.")
@@ -35,6 +42,15 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Also write committed checkpoints to this directory (default: memory only).")
     var checkpointDir: String?
 
+    @Option(name: .long, help: "Directory of the coordinator's ledger (default: $XDG_DATA_HOME/orrery/coordinator, or ~/.local/share/orrery/coordinator).")
+    var stateDir: String?
+
+    @Flag(name: .long, help: "Keep no ledger: jobs are lost when the coordinator stops.")
+    var ephemeral = false
+
+    @Option(name: .long, help: "When ledger commits reach the disk: normal (a power loss may roll back the last commits) or full (fsync before anything is sent).")
+    var ledgerDurability: LedgerDurability = .normal
+
     @Option(name: .long, help: "Workers admitted at once; more registrations are refused (REJECT_CLUSTER_FULL).")
     var maxWorkers = 4096
 
@@ -51,6 +67,7 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var child: ChildOptions
 
     func validate() throws {
+        if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
         if maxWorkers < 1 { throw ValidationError("--max-workers must be at least 1") }
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
         if maxHeldTasks < 1 { throw ValidationError("--max-held-tasks must be at least 1") }
@@ -70,6 +87,8 @@ struct CoordinatorCommand: ParsableCommand {
         config.gangGatherMilliseconds = Int64(gangGather.milliseconds)
         config.collectiveTimeoutMilliseconds = collectiveTimeout.milliseconds
         config.checkpointDirectory = checkpointDir
+        config.stateDirectory = ephemeral ? nil : (stateDir ?? Self.defaultStateDirectory)
+        config.ledgerDurability = ledgerDurability
         config.maxWorkers = maxWorkers
         config.maxRunningJobs = maxJobs
         config.maxHeldTasks = maxHeldTasks
@@ -84,4 +103,14 @@ struct CoordinatorCommand: ParsableCommand {
         }
         Glibc.exit(0)
     }
+
+    /// Under the user's data directory, as the XDG base directory rules place it.
+    static var defaultStateDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        return (base as NSString).appendingPathComponent("orrery/coordinator")
+    }
 }
+
+extension LedgerDurability: ExpressibleByArgument {}

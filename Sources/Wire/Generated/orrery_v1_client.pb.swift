@@ -340,6 +340,9 @@ public nonisolated struct Orrery_V1_CoordinatorCounters: Sendable {
   /// microseconds: how long the coordinator was deaf at worst.
   public var worstLoopTurnUs: UInt64 = 0
 
+  /// Group commits to the ledger (0 without a state directory).
+  public var ledgerCommits: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -846,7 +849,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -868,6 +871,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.registrationsRefused) }()
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.logLinesSuppressed) }()
       case 14: try { try decoder.decodeSingularUInt64Field(value: &self.worstLoopTurnUs) }()
+      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.ledgerCommits) }()
       default: break
       }
     }
@@ -916,6 +920,9 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if self.worstLoopTurnUs != 0 {
       try visitor.visitSingularUInt64Field(value: self.worstLoopTurnUs, fieldNumber: 14)
     }
+    if self.ledgerCommits != 0 {
+      try visitor.visitSingularUInt64Field(value: self.ledgerCommits, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -934,6 +941,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if lhs.registrationsRefused != rhs.registrationsRefused {return false}
     if lhs.logLinesSuppressed != rhs.logLinesSuppressed {return false}
     if lhs.worstLoopTurnUs != rhs.worstLoopTurnUs {return false}
+    if lhs.ledgerCommits != rhs.ledgerCommits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -67,11 +67,20 @@ final class SweepPlanner: Planner {
         }
     }
 
+    /// Keeps `best` ordered by value, ties broken by the point's coordinates: the order
+    /// results arrive in (which workers and restarts change) never changes the leaderboard
+    /// or the boxes of the next round.
     private func insertBest(point: [Double], value: Double) {
-        if best.count >= keep, let last = best.last, value >= last.value { return }
-        let index = best.firstIndex { $0.value > value } ?? best.count
-        best.insert((point, value), at: index)
+        let entry = (point: point, value: value)
+        if best.count >= keep, let last = best.last, !Self.ranksBefore(entry, last) { return }
+        let index = best.firstIndex { Self.ranksBefore(entry, $0) } ?? best.count
+        best.insert(entry, at: index)
         if best.count > keep { best.removeLast() }
+    }
+
+    private static func ranksBefore(_ a: (point: [Double], value: Double), _ b: (point: [Double], value: Double)) -> Bool {
+        if a.value != b.value { return a.value < b.value }
+        return a.point.lexicographicallyPrecedes(b.point)
     }
 
     private func planRound() -> [PlannedTask] {

@@ -36,7 +36,7 @@ final class LocalCluster {
         coordinator = try ChildProcess(
             executable: executable,
             arguments: [
-                "coordinator", "--bind", "tcp://127.0.0.1:*", "--ready-file", readyFile, "--parent-pid", parent,
+                "coordinator", "--bind", "tcp://127.0.0.1:*", "--ready-file", readyFile, "--parent-pid", parent, "--ephemeral",
                 "--log-level", settings.logLevel, "--heartbeat-interval", settings.heartbeatInterval,
                 "--drain-timeout", "2s",
             ] + settings.coordinatorArguments,

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+@testable import Ledger
+
+@Suite struct LedgerTests {
+    private func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "orrery-ledger-\(UUID().uuidString)"
+        return path
+    }
+
+    private func job(_ id: String, number: Int) -> LedgerJob {
+        LedgerJob(id: id, number: number, name: "t", workload: "noop", specYAML: "name: t\nworkload: noop\n", sourceName: "t.yaml", submittedAt: 1_000)
+    }
+
+    @Test func recordsSurviveReopening() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let ledger = try Ledger(directory: directory)
+            ledger.append(.jobSubmitted(job("a-1", number: 1)))
+            ledger.append(.tasksPlanned(jobID: "a-1", [
+                LedgerTask(key: "0", payload: Data([1]), gang: nil),
+                LedgerTask(key: "1", payload: Data([2]), gang: (2, 3)),
+                LedgerTask(key: "2", payload: Data([3]), gang: nil),
+            ]))
+            ledger.append(.leased(jobID: "a-1", key: "0", attempt: 1, holder: "w1"))
+            ledger.append(.leased(jobID: "a-1", key: "2", attempt: 1, holder: "w2"))
+            ledger.append(.requeued(jobID: "a-1", key: "2", attempts: 1, memberLosses: 0))
+            ledger.append(.outcome(LedgerOutcome(
+                jobID: "a-1", sequence: 0, key: "0", failure: nil, metrics: ["loss": 0.25, "acc": 0.5], payload: Data([9]),
+                attempts: 1, worker: "w1")))
+            ledger.append(.checkpoint(LedgerCheckpoint(jobID: "a-1", key: "1", attempt: 1, step: 7, data: Data([4, 5]))))
+            ledger.append(.cached(key: "k", value: Data([42])))
+            #expect(ledger.hasPending)
+            try ledger.commit()
+            #expect(!ledger.hasPending)
+        }
+        let reopened = try Ledger(directory: directory)
+        let jobs = try reopened.jobs()
+        #expect(jobs.map(\.job) == [job("a-1", number: 1)])
+        #expect(jobs.first?.end == nil)
+        let open = try reopened.openTasks(jobID: "a-1")
+        #expect(open.map(\.key) == ["1", "2"])
+        #expect(open[0].gang?.minimum == 2 && open[0].gang?.maximum == 3)
+        #expect(open[1].attempts == 1 && open[1].holder == nil)
+        var outcomes: [LedgerOutcome] = []
+        try reopened.forEachOutcome(jobID: "a-1") { outcomes.append($0) }
+        #expect(outcomes.count == 1)
+        #expect(outcomes.first?.metrics == ["loss": 0.25, "acc": 0.5])
+        #expect(outcomes.first?.payload == Data([9]))
+        #expect(try reopened.checkpoints(jobID: "a-1").map(\.step) == [7])
+        #expect(try reopened.cached("k") == Data([42]))
+        #expect(try reopened.cached("missing") == nil)
+    }
+
+    @Test func anEndedJobKeepsItsReportAndLosesItsOutcomesInSlices() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try Ledger(directory: directory)
+        ledger.append(.jobSubmitted(job("a-1", number: 1)))
+        ledger.append(.tasksPlanned(jobID: "a-1", (0..<25).map { LedgerTask(key: "\($0)", payload: Data(), gang: nil) }))
+        for index in 0..<25 {
+            ledger.append(.outcome(LedgerOutcome(
+                jobID: "a-1", sequence: index, key: "\(index)", failure: nil, metrics: [:], payload: Data(), attempts: 1, worker: "w")))
+        }
+        let end = LedgerJobEnd(
+            jobID: "a-1", state: 2, error: "", finishedAt: 5, tasksPlanned: 25, tasksDone: 25, tasksFailed: 0, retries: 0,
+            duplicatesIgnored: 0, reportText: "all done", reportJSON: "{}", reportFiles: ["board.csv": "a,b\n"])
+        ledger.append(.jobEnded(end))
+        try ledger.commit()
+        #expect(try ledger.collectEndedJobs(budget: 10) == 10)
+        #expect(try ledger.collectEndedJobs(budget: 10) == 10)
+        #expect(try ledger.collectEndedJobs(budget: 10) == 5)
+        #expect(!ledger.hasEndedJobsToCollect)
+        var remaining = 0
+        try ledger.forEachOutcome(jobID: "a-1") { _ in remaining += 1 }
+        #expect(remaining == 0)
+        #expect(try ledger.job("a-1")?.end == end)
+        #expect(try ledger.openTasks(jobID: "a-1").isEmpty)
+    }
+
+    @Test func aDamagedFileIsRefusedByNameAndLeftAsItIs() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let ledger = try Ledger(directory: directory)
+            ledger.append(.jobSubmitted(job("a-1", number: 1)))
+            try ledger.commit()
+        }
+        let path = directory + "/ledger.sqlite"
+        // Checkpoint the WAL into the main file, then cut the file short.
+        try? FileManager.default.removeItem(atPath: path + "-wal")
+        try? FileManager.default.removeItem(atPath: path + "-shm")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        for damaged in [Data(repeating: 0xA5, count: 8192), whole.prefix(100), Data("not a database at all".utf8)] {
+            try damaged.write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: LedgerError.self) { try Ledger(directory: directory) }
+            #expect(error?.kind == .corrupt)
+            #expect(error?.description.contains(path) == true)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged)
+        }
+    }
+
+    @Test func oneCoordinatorPerStateDirectory() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try Ledger(directory: directory)
+        let error = #expect(throws: LedgerError.self) { try Ledger(directory: directory) }
+        #expect(error?.description.contains("another coordinator (pid \(getpid()))") == true)
+        _ = first
+    }
+
+    @Test func metricsRoundTripAndDamageIsDetected() {
+        let metrics = ["accuracy": 0.875, "loss": -1.5e-7, "ünïcode": .infinity]
+        let encoded = MetricsCoding.encode(metrics)
+        #expect(MetricsCoding.decode(encoded) == metrics)
+        #expect(MetricsCoding.encode([:]) == nil)
+        #expect(MetricsCoding.decode(nil) == [:])
+        #expect(MetricsCoding.decode(encoded!.dropLast()) == nil)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import Tensor
+import Wire
+
+@testable import Workloads
+
+/// The `Planner` contract a coordinator's ledger relies on after a restart: a planner
+/// built again from its spec and given, after `start`, the same outcomes in the same order
+/// is in the same state — it reports the same, and the tasks it planned without an outcome
+/// are exactly the original's. Checked for every built-in kind, with outcomes arriving out
+/// of planning order (as workers return them) and the rebuild cut at several points.
+@Suite("Planner replay (every workload)")
+struct PlannerReplayTests {
+    typealias Answer = (PlannedTask, any Planner) throws -> TaskOutcome
+
+    private static func planner(_ yaml: String) throws -> any Planner {
+        try JobSpec.parse(yaml: yaml, source: "replay.yaml", registry: .builtIn).planner
+    }
+
+    /// Runs `yaml` to its end, answering tasks in a seeded random order; at every cut
+    /// (and at the end) rebuilds a second planner by replay and compares the two.
+    private static func check(_ yaml: String, cuts: Set<Int>, answer: Answer) throws {
+        let original = try planner(yaml)
+        var open = original.start()
+        var outcomes: [TaskOutcome] = []
+        var generator = SplitMix64(seed: 11)
+        try compare(original, open: open, rebuiltFrom: yaml, outcomes: [])
+        var compared = 1
+        while !open.isEmpty {
+            let task = open.remove(at: Int(generator.next() % UInt64(open.count)))
+            let outcome = try answer(task, original)
+            outcomes.append(outcome)
+            open += original.consume(outcome)
+            if cuts.contains(outcomes.count) || open.isEmpty {
+                try compare(original, open: open, rebuiltFrom: yaml, outcomes: outcomes)
+                compared += 1
+            }
+        }
+        #expect(original.isComplete)
+        #expect(compared >= 2, "the job ended after \(outcomes.count) outcomes, before most cuts")
+    }
+
+    private static func compare(_ original: any Planner, open: [PlannedTask], rebuiltFrom yaml: String, outcomes: [TaskOutcome]) throws {
+        let rebuilt = try planner(yaml)
+        var planned: [String: PlannedTask] = [:]
+        for task in rebuilt.start() { planned[task.key] = task }
+        for outcome in outcomes {
+            planned[outcome.key] = nil
+            for task in rebuilt.consume(outcome) { planned[task.key] = task }
+        }
+        let at = "after \(outcomes.count) outcomes"
+        #expect(Set(planned.keys) == Set(open.map(\.key)), "\(at): open tasks differ")
+        for task in open { #expect(planned[task.key] == task, "\(at): task \(task.key) differs") }
+        #expect(rebuilt.report() == original.report(), "\(at): reports differ")
+        #expect(rebuilt.isComplete == original.isComplete)
+        #expect(rebuilt.failureReason == original.failureReason)
+        #expect(rebuilt.statusLine == original.statusLine)
+    }
+
+    private static func success(_ task: PlannedTask, _ output: TaskOutput = TaskOutput()) -> TaskOutcome {
+        TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "w")
+    }
+
+    @Test("noop: the window and the outcome bitmap")
+    func noop() throws {
+        try Self.check("name: r\nworkload: noop\nnoop:\n  tasks: 300\n", cuts: [1, 17, 150, 299]) { task, _ in
+            // Every 7th task fails for good: failures are replayed too.
+            Int(task.key)! % 7 == 3
+                ? TaskOutcome(key: task.key, result: .failure("boom"), attempts: 3, workerID: "w") : Self.success(task)
+        }
+    }
+
+    @Test("sweep: adaptive rounds around the best points so far, answered by the real executor")
+    func sweep() throws {
+        let executor = try SweepWorkload().makeExecutor()
+        let yaml = """
+            name: r
+            workload: sweep
+            sweep: {function: rastrigin, dimensions: 3, strategy: random, points: 60, rounds: 5, batch: 4, seed: 3}
+            """
+        try Self.check(yaml, cuts: [1, 14, 15, 16, 40, 70]) { task, _ in
+            let context = TaskContext(taskID: task.key, attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+            return Self.success(task, try executor.execute(task.payload, context: context))
+        }
+    }
+
+    @Test("train: one task, its metrics in the report")
+    func train() throws {
+        try Self.check("name: r\nworkload: train\ntrain:\n  dataset: digits\n  epochs: 1\n", cuts: [1]) { task, _ in
+            Self.success(task, TaskOutput(metrics: ["test_accuracy": 0.93, "epochs": 1, "samples_per_second": 1234]))
+        }
+    }
+
+    @Test("prompt search: evolution with paraphrases, successive halving and the test split")
+    func promptSearch() throws {
+        let yaml = """
+            name: r
+            workload: prompt-search
+            prompt-search:
+              task: vader-tweets
+              scorer: minilm
+              dev: 8
+              test: 8
+              batch: 4
+              strategy: evolution
+              candidates: 8
+              population: 3
+              concurrent_trials: 2
+              instructions: ["", "Is the tweet positive?"]
+              templates: ["{text}", "Tweet: {text}"]
+              verbalizers: [[negative, positive], [sad, happy]]
+              paraphrase: {count: 2, every: 2}
+            """
+        try Self.check(yaml, cuts: [1, 2, 5, 9, 13, 20]) { task, planner in
+            try PromptSearchPlannerTests.answer(task, try #require(planner as? PromptSearchPlanner))
+        }
+    }
+}
