@@ -104,7 +104,9 @@ let package = Package(
             ]),
         // The coordinator's durable record (SQLite through GRDB): jobs, open tasks and their
         // leases, accepted outcomes, a cache of scores shared across jobs.
-        .target(name: "Ledger", dependencies: ["Runtime", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Ledger",
+            dependencies: ["Runtime", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(
             name: "Coordinator",
             dependencies: [

@@ -22,6 +22,7 @@ struct CoordinatorCounters {
         case gangsFormed = "orrery_coordinator_gangs_formed_total"
         case checkpointsCommitted = "orrery_coordinator_checkpoints_committed_total"
         case ledgerCommits = "orrery_coordinator_ledger_commits_total"
+        case cacheHits = "orrery_coordinator_cache_hits_total"
     }
 
     private var values: [Name: UInt64] = [:]
@@ -61,6 +62,7 @@ struct CoordinatorCounters {
         counters.logLinesSuppressed = self[.logLinesSuppressed]
         counters.worstLoopTurnUs = worstLoopTurnMicros
         counters.ledgerCommits = self[.ledgerCommits]
+        counters.cacheHits = self[.cacheHits]
         return counters
     }
 }

@@ -21,6 +21,7 @@ extension CoordinatorService {
             let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
             guard !batch.isEmpty else { continue }
             for lease in batch { recordLeased(lease, holder: id) }
+            workers.update(id) { $0.lastLeasedAt = now }
             // Every frame stays far below the worker's largest accepted message.
             for part in Self.split(batch.map(wireLease), maximumBytes: WireLimits.maximumLeaseBatchBytes) {
                 var message = Orrery_V1_LeaseBatch()
@@ -94,6 +95,7 @@ extension CoordinatorService {
                 "task": "\(gang.lease.taskID)", "attempt": "\(gang.lease.attempt)", "members": "\(gang.members.joined(separator: ","))",
             ])
             for (rank, member) in gang.members.enumerated() {
+                workers.update(member) { $0.lastLeasedAt = now }
                 guard let worker = workers[member] else { continue }
                 var wire = wireLease(gang.lease)
                 wire.ring = ringAssignment(rank: rank, members: gang.members, collectiveID: "\(gang.lease.taskID)#\(gang.lease.attempt)")

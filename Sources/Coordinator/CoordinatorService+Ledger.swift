@@ -30,7 +30,7 @@ extension CoordinatorService {
         guard let ledger, !tasks.isEmpty else { return }
         let refused = Set(rejected)
         let open = tasks.filter { !refused.contains($0.key) }.map {
-            LedgerTask(key: $0.key, payload: $0.payload, gang: $0.gang.map { ($0.minimum, $0.maximum) })
+            LedgerTask(key: $0.key, payload: $0.payload, gang: $0.gang.map { ($0.minimum, $0.maximum) }, cacheKey: $0.cacheKey)
         }
         ledger.append(.tasksPlanned(jobID: job.id, open))
     }
@@ -185,7 +185,7 @@ extension CoordinatorService {
         for task in open {
             leases.restore(
                 jobID: job.id, key: task.key, payload: task.payload, gang: task.gang.map { GangSize(minimum: $0.minimum, maximum: $0.maximum) },
-                attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder, reattachBy: now + reattachMilliseconds,
+                cacheKey: task.cacheKey, attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder, reattachBy: now + reattachMilliseconds,
                 nowMicros: nowMicros)
         }
         for checkpoint in try ledger.checkpoints(jobID: job.id) {

@@ -46,6 +46,7 @@ extension CoordinatorService {
             keeping: Set(message.runningTaskIds))
         apply(released)
         leases.reattach(message.workerID, now: now)
+        workers.update(message.workerID) { $0.lastLeasedAt = now }
         // Tasks it still runs that are not its any more (it was declared dead and they went
         // elsewhere, finished, or their job ended) are stopped, not finished a second time.
         let stale = message.runningTaskIds.filter { !leases.isHeld($0, by: message.workerID) }
@@ -75,7 +76,22 @@ extension CoordinatorService {
 
     func handleHeartbeat(_ message: Orrery_V1_Heartbeat, worker: String) {
         workers.update(worker) { $0.runningReported = Int(message.runningTasks) }
+        reconcileLeases(worker, reported: Int(message.runningTasks))
         needsDispatch = true  // a first heartbeat is what makes a new worker eligible for leases
+    }
+
+    /// A worker whose heartbeat says it holds no lease, sent well after its newest lease
+    /// left here, holds none: leases the coordinator counts for it were lost on the way (a
+    /// coordinator killed right after sending them, restarted on its ledger). They go back
+    /// to the queue instead of waiting forever on a worker that never heard of them.
+    private func reconcileLeases(_ id: String, reported: Int) {
+        guard reported == 0, leases.leaseCount(worker: id) > 0, let worker = workers[id] else { return }
+        let now = MonotonicClock.milliseconds
+        guard now - worker.lastLeasedAt > 3 * Int64(config.liveness.intervalMilliseconds) else { return }
+        let released = leases.releaseLost(id, reason: "worker \(id) reports holding no lease")
+        guard !released.isEmpty else { return }
+        logLimited(.warning, "leases the worker never received returned", worker: id, why: "\(released.count) lease(s)", key: "lost-lease")
+        apply(released)
     }
 
     func handleProgress(_ message: Orrery_V1_ProgressBatch, worker: String) {
@@ -132,6 +148,7 @@ extension CoordinatorService {
                 $0.expiredInARow = 0
             }
             if let superseded { cancel([taskID], on: superseded, reason: "another worker finished it first") }
+            if let key = final.cacheKey { recordCached(key, success) }
             guard let job = jobs[final.jobID] else { return }
             if let roundTrip { job.recordRoundTrip(roundTrip) }
             let output = TaskOutput(metrics: success.metrics, payload: success.payload)
@@ -212,7 +229,7 @@ extension CoordinatorService {
 
     func enqueue(_ tasks: [PlannedTask], for job: Job) {
         guard !tasks.isEmpty else { return }
-        let rejected = leases.enqueue(jobID: job.id, tasks)
+        let rejected = leases.enqueue(jobID: job.id, answerFromCache(tasks, job: job))
         recordPlanned(tasks, rejected: rejected, job: job)
         job.tasksPlanned += UInt64(tasks.count - rejected.count)
         if !rejected.isEmpty {
@@ -224,7 +241,8 @@ extension CoordinatorService {
     func checkCompletion(_ job: Job) {
         guard job.isRunning, let planner = job.planner else { return }
         let (queued, leased) = leases.counts(jobID: job.id)
-        guard planner.isComplete || (queued == 0 && leased == 0 && planner.failureReason != nil) else { return }
+        let idle = queued == 0 && leased == 0 && job.cachedAnswersPending == 0
+        guard planner.isComplete || (idle && planner.failureReason != nil) else { return }
         if let reason = planner.failureReason {
             end(job, .failed, error: reason)
         } else {

@@ -36,6 +36,8 @@ public final class CoordinatorService {
     var nextJobNumber = 1
     var heartbeatSequence: UInt64 = 0
     var needsDispatch = false
+    /// Outcomes the cross-job cache answered, for their planners (see `deliverCachedAnswers`).
+    var cachedAnswers = FIFO<(jobID: String, outcome: TaskOutcome)>()
     /// A few log lines per sender and reason per window, whatever the rate of bad input.
     var logLimiter = LogRateLimiter()
     var clientLimiter: RequestRateLimiter
@@ -83,11 +85,12 @@ public final class CoordinatorService {
         var nextSweep = MonotonicClock.milliseconds
         while !stopRequested {
             let now = MonotonicClock.milliseconds
-            let wait = max(0, min(nextHeartbeat, nextSweep) - now)
+            let wait = cachedAnswers.isEmpty ? max(0, min(nextHeartbeat, nextSweep) - now) : 0
             let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
             let turnStarted = MonotonicClock.microseconds
             defer { counters.recordLoopTurn(microseconds: MonotonicClock.microseconds - turnStarted) }
             if !ready.isEmpty { try drainInbox() }
+            if !cachedAnswers.isEmpty { deliverCachedAnswers() }
             if needsDispatch { dispatch() }
             // Ended jobs' tasks leave memory a slice per turn.
             if leases.removalBacklog > 0 { leases.collectRemoved(budget: 10_000) }
@@ -175,16 +178,30 @@ public final class CoordinatorService {
 
     /// Sends one message to a peer. Returns false when the peer is unknown to the socket
     /// or its queue is full; the caller decides what that means for its message.
+    ///
+    /// What a client is told (a job accepted, cancelled, ended; a refusal) is committed to
+    /// the ledger first, so a client never hears of something a crash takes back. Frames to
+    /// workers go out at once and the turn's changes are committed at its end: a crash in
+    /// between loses nothing — a lease the ledger never recorded is cancelled when its
+    /// worker re-registers and planned again by replay, a result it never recorded is
+    /// produced again — and the commit stays off the lease-to-result round trip.
     @discardableResult
     func send(_ body: EnvelopeBody, to routingID: [UInt8]) -> Bool {
-        send(frame: EnvelopeCodec.encode(body), to: routingID)
+        if Self.acknowledgesToClient(body) { guard commitLedger() else { return false } }
+        return send(frame: EnvelopeCodec.encode(body), to: routingID)
+    }
+
+    private static func acknowledgesToClient(_ body: EnvelopeBody) -> Bool {
+        switch body {
+        case .jobAccepted, .jobUpdate, .reject: return true
+        default: return false
+        }
     }
 
     /// Sends an already encoded envelope.
     @discardableResult
     func send(frame: [UInt8], to routingID: [UInt8]) -> Bool {
-        // Nothing leaves that depends on what a crash could still take back.
-        guard commitLedger() else { return false }
+        guard ledgerFailure == nil else { return false }
         do {
             try socket.send([routingID, frame])
             return true

@@ -19,6 +19,11 @@ final class Job {
     var tasksFailed: UInt64 = 0
     var retries: UInt64 = 0
     var duplicatesIgnored: UInt64 = 0
+    /// Outcomes answered from the cross-job cache instead of run.
+    var tasksCached: UInt64 = 0
+    /// Cache answers queued for this job's planner and not yet delivered: outstanding
+    /// outcomes the lease table does not hold.
+    var cachedAnswersPending = 0
     var error = ""
     /// The latest progress note from one of the job's tasks.
     var progress = ""
@@ -122,6 +127,7 @@ final class Job {
         info.tasksRunning = UInt64(running)
         info.retries = retries
         info.duplicatesIgnored = duplicatesIgnored
+        info.tasksCached = tasksCached
         info.elapsedS = Double((finishedAt ?? now) - startedAt) / 1000
         info.error = error
         info.progress = (isRunning ? planner?.statusLine : nil) ?? progress

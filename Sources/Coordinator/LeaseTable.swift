@@ -39,6 +39,8 @@ struct LeaseTable {
         let key: String
         let payload: Data
         let gang: GangSize?
+        /// Where a success goes in the cross-job cache.
+        let cacheKey: String?
         var attempts = 0
         var state = TaskState.queued
         /// Why the last attempt ended without a result, for the final failure message.
@@ -58,6 +60,9 @@ struct LeaseTable {
         /// Restored from the ledger as leased to a worker that has not re-attached since the
         /// coordinator restarted (see `restore` and `reattach`).
         var awaitingHolder = false
+        /// Restored from the ledger: its holder may name a later attempt than the ledger
+        /// recorded (see `adoptUnrecordedAttempt`).
+        var restored = false
 
         /// Whether `worker` held attempt `attempt` of this task (as a gang's leader).
         func held(_ attempt: Int, by worker: String) -> Bool {
@@ -92,6 +97,7 @@ struct LeaseTable {
         /// nil for success (the caller has the output); the reason for a failure.
         let failure: String?
         let worker: String
+        var cacheKey: String? = nil
     }
 
     enum Completion: Equatable {
@@ -123,8 +129,12 @@ struct LeaseTable {
     private(set) var queuedCount = 0
     /// Non-gang tasks queued, per job (they sum to `queuedCount`).
     private var queuedByJob: [String: Int] = [:]
-    /// Every task id of each job, so that a job's end touches only its own tasks.
-    private var taskIDsByJob: [String: [String]] = [:]
+    /// The task ids each job holds here, so that a job's end touches only its own tasks.
+    private var taskIDsByJob: [String: Set<String>] = [:]
+    /// The most recent tasks to finish, which left `tasks` when they did: a late result
+    /// for one of them (a superseded holder's) is a duplicate, not an unknown task. Older
+    /// ones are forgotten, so memory does not grow with a job's finished tasks.
+    private var recentlyFinished = RecentSet(capacity: 65_536)
     /// Task ids of ended jobs still to be deleted, a slice per turn of the loop
     /// (`collectRemoved`), so that ending a job of millions of tasks never stalls it.
     private var removals = FIFO<[String]>()
@@ -156,8 +166,8 @@ struct LeaseTable {
                 rejected.append(task.key)
                 continue
             }
-            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang)
-            taskIDsByJob[jobID, default: []].append(id)
+            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang, cacheKey: task.cacheKey)
+            taskIDsByJob[jobID, default: []].insert(id)
             queue(id, gang: task.gang != nil)
         }
         return rejected
@@ -182,7 +192,7 @@ struct LeaseTable {
         queuedCount -= queuedByJob.removeValue(forKey: jobID) ?? 0
         gangQueue.removeAll { tasks[$0]?.jobID == jobID }
         if let ids = taskIDsByJob.removeValue(forKey: jobID) {
-            removals.push(ids)
+            removals.push(Array(ids))
             removalBacklog += ids.count
         }
         queues[jobID] = nil
@@ -244,22 +254,25 @@ struct LeaseTable {
     /// listing it, and keeps it: `reattach`), and goes back to the queue if that worker
     /// does not come back in time; every other task (a gang's: its ring is gone) is queued.
     mutating func restore(
-        jobID: String, key: String, payload: Data, gang: GangSize?, attempts: Int, memberLosses: Int, holder: String?,
+        jobID: String, key: String, payload: Data, gang: GangSize?, cacheKey: String?, attempts: Int, memberLosses: Int, holder: String?,
         reattachBy deadline: Int64, nowMicros: Int64
     ) {
         let id = "\(jobID)/\(key)"
         guard tasks[id] == nil else { return }
-        var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang)
+        var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang, cacheKey: cacheKey)
         task.attempts = attempts
         task.memberLosses = memberLosses
-        taskIDsByJob[jobID, default: []].append(id)
+        taskIDsByJob[jobID, default: []].insert(id)
+        // Who held the attempts before is not recorded: their slots stay empty.
+        task.leaders = Array(repeating: "", count: attempts)
+        task.restored = true
         guard let holder, gang == nil, attempts >= 1 else {
             tasks[id] = task
             queue(id, gang: gang != nil)
             return
         }
         // Only the last attempt's holder is known; earlier attempts cannot be reported.
-        task.leaders = Array(repeating: "", count: attempts - 1) + [holder]
+        task.leaders[attempts - 1] = holder
         task.state = .leased(worker: holder, deadline: deadline, sentAtMicros: nowMicros)
         task.awaitingHolder = true
         tasks[id] = task
@@ -277,6 +290,33 @@ struct LeaseTable {
             task.state = .leased(worker: holder, deadline: timeout > 0 ? now + Int64(timeout) : 0, sentAtMicros: sentAt)
             tasks[id] = task
         }
+    }
+
+    /// After a restart a task's lease history is known only from the ledger's last commit:
+    /// which worker holds the latest attempt it recorded, not who held the ones before, and
+    /// nothing of a lease the old coordinator sent but died before committing. So a result
+    /// for a restored task is taken as held when it comes from the worker the ledger says
+    /// holds it (whatever attempt it names: the worker answered for the task, and would
+    /// otherwise keep a lease it no longer works on), or names a later attempt than the
+    /// ledger recorded (the uncommitted lease, the newest there was).
+    private mutating func adoptUnrecordedAttempt(_ taskID: String, worker: String, attempt: Int) {
+        guard var task = tasks[taskID], task.restored, attempt >= 1, attempt <= task.attempts + 1_000, !task.held(attempt, by: worker)
+        else { return }
+        let holdsIt: Bool
+        switch task.state {
+        case .leased(let holder, _, _): holdsIt = holder == worker
+        case .queued: holdsIt = false
+        case .finished: return
+        }
+        if attempt > task.attempts {
+            task.leaders += Array(repeating: "", count: attempt - task.attempts - 1) + [worker]
+            task.attempts = attempt
+        } else if holdsIt && task.leaders[attempt - 1].isEmpty {
+            task.leaders[attempt - 1] = worker
+        } else {
+            return
+        }
+        tasks[taskID] = task
     }
 
     // MARK: Leasing
@@ -360,9 +400,20 @@ struct LeaseTable {
     /// lease is out (a slow worker's late answer is as good as any); a result naming an
     /// attempt the sender never held is `staleAttempt`.
     mutating func complete(_ taskID: String, worker: String, attempt: Int, nowMicros: Int64) -> Completion {
-        guard var task = tasks[taskID], limits[task.jobID] != nil else { return .unknown }
+        adoptUnrecordedAttempt(taskID, worker: worker, attempt: attempt)
+        guard var task = tasks[taskID], limits[task.jobID] != nil else {
+            return recentlyFinished.contains(taskID) ? .duplicate : .unknown
+        }
         let isCurrentMember = task.gang != nil && attempt == task.attempts && task.members.contains(worker)
-        guard task.held(attempt, by: worker) || isCurrentMember else { return .staleAttempt }
+        // After a restart, a success from the worker holding the task's lease counts for any
+        // attempt the task had: every attempt runs the same payload, and the holder may never
+        // have received its newest lease (a frame lost with the coordinator that died), so
+        // it answers for an older one, and would otherwise keep a lease it never works on.
+        var isCurrentHolder = false
+        if task.restored, task.gang == nil, (1...max(1, task.attempts)).contains(attempt), case .leased(let holder, _, _) = task.state {
+            isCurrentHolder = holder == worker
+        }
+        guard task.held(attempt, by: worker) || isCurrentMember || isCurrentHolder else { return .staleAttempt }
         var roundTrip: Int64?
         var superseded: String?
         switch task.state {
@@ -380,14 +431,17 @@ struct LeaseTable {
                 return .memberFinished
             }
             dropLease(task, holder: holder)
-            if holder == worker && attempt == task.attempts { roundTrip = nowMicros - sentAt } else { superseded = holder }
+            if holder == worker && attempt == task.attempts {
+                roundTrip = nowMicros - sentAt
+            } else if holder != worker {
+                superseded = holder
+            }
             if task.gang != nil && superseded != nil {
                 abandoned += task.members.filter { $0 != worker }.map { ($0, taskID) }
             }
         }
-        task.state = .finished
-        tasks[taskID] = task
-        let final = Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: nil, worker: worker)
+        finish(task)
+        let final = Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: nil, worker: worker, cacheKey: task.cacheKey)
         return .accepted(final, roundTripMicros: roundTrip, supersededHolder: superseded)
     }
 
@@ -401,12 +455,23 @@ struct LeaseTable {
     mutating func fail(
         _ taskID: String, worker: String, attempt: Int? = nil, message: String, retryable: Bool, blamesPeer: Bool = false
     ) -> Release? {
+        if let attempt { adoptUnrecordedAttempt(taskID, worker: worker, attempt: attempt) }
         guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state,
-            task.holders(leader: holder).contains(worker), attempt.map({ $0 == task.attempts }) ?? true
+            task.holders(leader: holder).contains(worker), attempt.map({ $0 == task.attempts || (task.restored && task.held($0, by: worker)) }) ?? true
         else {
             return nil  // a failure from an old lease says nothing about the current one
         }
         return release(taskID, reason: message, retryable: retryable, responsible: worker, memberLoss: blamesPeer)
+    }
+
+    /// Leases given to `worker` (not gang tasks) that it says it does not hold: they go back
+    /// to the queue without using an attempt (their frames were lost, not the task).
+    mutating func releaseLost(_ worker: String, reason: String) -> [Release] {
+        let held = (leasesByWorker[worker] ?? []).filter { tasks[$0]?.gang == nil }
+        return held.sorted().compactMap {
+            tasks[$0]?.awaitingHolder = true  // forgiven, as a lease lost to a restart is
+            return release($0, reason: reason, retryable: true, responsible: worker)
+        }
     }
 
     /// Returns every lease `worker` holds, except those in `keeping`, to the queue. For a
@@ -468,11 +533,25 @@ struct LeaseTable {
             queue(taskID, gang: task.gang != nil)
             return .requeued(taskID: taskID)
         }
-        task.state = .finished
-        tasks[taskID] = task
+        finish(task)
         let losses = task.memberLosses > 0 ? " (and \(task.memberLosses) re-formed after losing a member)" : ""
         let message = retryable ? "gave up after \(failedAttempts) failed attempt(s)\(losses); last: \(reason)" : reason
         return .failed(Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: message, worker: holder))
+    }
+
+    /// A task has its outcome. It leaves the table at once (the ledger keeps it), except a
+    /// gang task, kept until its job ends so that its other members' results are told
+    /// apart from strangers' (a job has few gang tasks).
+    private mutating func finish(_ task: Task) {
+        var task = task
+        task.state = .finished
+        guard task.gang == nil else {
+            tasks[task.id] = task
+            return
+        }
+        tasks[task.id] = nil
+        taskIDsByJob[task.jobID]?.remove(task.id)
+        recentlyFinished.insert(task.id)
     }
 
     private mutating func adjustQueued(_ jobID: String, by amount: Int) {

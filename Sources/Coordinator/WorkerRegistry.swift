@@ -23,6 +23,8 @@ struct WorkerRegistry {
         /// Leases of this worker that expired since its last result: a worker that takes
         /// leases and never answers is held to one lease at a time (probation).
         var expiredInARow = 0
+        /// When it was last sent a lease (or had restored leases re-attached).
+        var lastLeasedAt: Int64 = 0
         /// Moving average of task execution time on this worker, which sets how many tasks
         /// it is sent ahead (a deep queue for microsecond tasks, a shallow one for long ones).
         var averageTaskMilliseconds: Double?

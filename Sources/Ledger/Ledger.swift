@@ -16,6 +16,11 @@ public final class Ledger {
     public let path: String
     private let queue: DatabaseQueue
     private var pending: [LedgerRecord] = []
+    /// Tasks planned since the last commit, written first in the next one; a lease or a
+    /// requeue of one of them changes its row here instead of adding an UPDATE (a task is
+    /// usually planned and leased in the same turn of the coordinator's loop).
+    private var planned: [(jobID: String, task: LedgerTask)] = []
+    private var plannedIndex: [String: Int] = [:]
     private let lockDescriptor: Int32
     /// Jobs that ended with outcome rows still to delete, a slice at a time.
     private var endedWithOutcomes: [String] = []
@@ -39,6 +44,9 @@ public final class Ledger {
         configuration.label = "orrery-ledger"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            // One process uses the file (the directory lock says so): without the shared
+            // WAL index, a transaction skips the locking system calls it would otherwise make.
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -105,20 +113,45 @@ public final class Ledger {
     // MARK: Writing
 
     /// Adds a change to the next commit.
-    public func append(_ record: LedgerRecord) { pending.append(record) }
+    public func append(_ record: LedgerRecord) {
+        switch record {
+        case .tasksPlanned(let jobID, let tasks):
+            for task in tasks {
+                plannedIndex[Self.taskKey(jobID, task.key)] = planned.count
+                planned.append((jobID, task))
+            }
+        case .leased(let jobID, let key, let attempt, let holder):
+            guard let index = plannedIndex[Self.taskKey(jobID, key)] else { return pending.append(record) }
+            planned[index].task.attempts = attempt
+            planned[index].task.holder = holder
+        case .requeued(let jobID, let key, let attempts, let memberLosses):
+            guard let index = plannedIndex[Self.taskKey(jobID, key)] else { return pending.append(record) }
+            planned[index].task.attempts = attempts
+            planned[index].task.memberLosses = memberLosses
+            planned[index].task.holder = nil
+        default:
+            pending.append(record)
+        }
+    }
 
-    public var hasPending: Bool { !pending.isEmpty }
+    private static func taskKey(_ jobID: String, _ key: String) -> String { jobID + "/" + key }
+
+    public var hasPending: Bool { !pending.isEmpty || !planned.isEmpty }
 
     /// Writes every appended change in one transaction.
     /// - Throws: `LedgerError`; the changes stay pending, so a later commit may retry them.
     public func commit() throws(LedgerError) {
-        guard !pending.isEmpty else { return }
+        guard hasPending else { return }
         do {
             try queue.inTransaction { db in
+                // Planned tasks first: later records (an outcome, a job's end) may remove them.
+                try insert(planned, db)
                 for record in pending { try write(record, db) }
                 return .commit
             }
             pending.removeAll(keepingCapacity: true)
+            planned.removeAll(keepingCapacity: true)
+            plannedIndex.removeAll(keepingCapacity: true)
         } catch {
             throw Self.describe(error, path: path)
         }
@@ -130,32 +163,27 @@ public final class Ledger {
             try db.cachedStatement(sql: "INSERT INTO jobs (id, number, name, workload, spec_yaml, source_name, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [job.id, job.number, job.name, job.workload, job.specYAML, job.sourceName, job.submittedAt])
         case .tasksPlanned(let jobID, let tasks):
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO tasks (job_id, key, payload, gang_min, gang_max, attempts, member_losses, holder, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for task in tasks {
-                try insert.execute(arguments: [
-                    jobID, task.key, task.payload, task.gang?.minimum, task.gang?.maximum, task.attempts, task.memberLosses, task.holder,
-                    nextTaskPosition,
-                ])
-                nextTaskPosition += 1
-            }
+            try insert(tasks.map { (jobID, $0) }, db)
         case .leased(let jobID, let key, let attempt, let holder):
-            try db.cachedStatement(sql: "UPDATE tasks SET attempts = ?, holder = ? WHERE job_id = ? AND key = ?")
-                .execute(arguments: [attempt, holder, jobID, key])
+            try HotStatement.run(
+                try db.cachedStatement(sql: "UPDATE tasks SET attempts = ?, holder = ? WHERE job_id = ? AND key = ?"),
+                [.int(attempt), .text(holder), .text(jobID), .text(key)], in: db)
         case .requeued(let jobID, let key, let attempts, let memberLosses):
             try db.cachedStatement(sql: "UPDATE tasks SET attempts = ?, member_losses = ?, holder = NULL WHERE job_id = ? AND key = ?")
                 .execute(arguments: [attempts, memberLosses, jobID, key])
         case .outcome(let outcome):
-            try db.cachedStatement(sql: """
-                INSERT INTO outcomes (job_id, sequence, key, failure, metrics, payload, attempts, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    outcome.jobID, outcome.sequence, outcome.key, outcome.failure, MetricsCoding.encode(outcome.metrics),
-                    outcome.payload, outcome.attempts, outcome.worker,
-                ])
-            try db.cachedStatement(sql: "DELETE FROM tasks WHERE job_id = ? AND key = ?").execute(arguments: [outcome.jobID, outcome.key])
-            try db.cachedStatement(sql: "DELETE FROM checkpoints WHERE job_id = ? AND key = ?").execute(arguments: [outcome.jobID, outcome.key])
+            try HotStatement.run(
+                try db.cachedStatement(sql: """
+                    INSERT INTO outcomes (job_id, sequence, key, failure, metrics, payload, attempts, worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """),
+                [
+                    .text(outcome.jobID), .int(outcome.sequence), .text(outcome.key), .text(outcome.failure),
+                    MetricsCoding.encode(outcome.metrics).map { .blob($0) } ?? .null, .blob(outcome.payload), .int(outcome.attempts),
+                    .text(outcome.worker),
+                ], in: db)
+            try HotStatement.run(
+                try db.cachedStatement(sql: "DELETE FROM tasks WHERE job_id = ? AND key = ?"), [.text(outcome.jobID), .text(outcome.key)],
+                in: db)
         case .checkpoint(let checkpoint):
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO checkpoints (job_id, key, attempt, step, digest, data) VALUES (?, ?, ?, ?, ?, ?)
@@ -179,6 +207,22 @@ public final class Ledger {
             endedWithOutcomes.append(end.jobID)
         case .cached(let key, let value):
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)").execute(arguments: [key, value])
+        }
+    }
+
+    private func insert(_ tasks: [(jobID: String, task: LedgerTask)], _ db: Database) throws {
+        guard !tasks.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO tasks (job_id, key, payload, gang_min, gang_max, attempts, member_losses, holder, position, cache_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (jobID, task) in tasks {
+            try HotStatement.run(insert, [
+                .text(jobID), .text(task.key), .blob(task.payload), task.gang.map { .int($0.minimum) } ?? .null,
+                task.gang.map { .int($0.maximum) } ?? .null, .int(task.attempts), .int(task.memberLosses), .text(task.holder),
+                .int(nextTaskPosition), .text(task.cacheKey),
+            ], in: db)
+            nextTaskPosition += 1
         }
     }
 
@@ -266,7 +310,7 @@ public final class Ledger {
                 let maximum: Int? = row["gang_max"]
                 return LedgerTask(
                     key: row["key"], payload: row["payload"], gang: minimum.flatMap { lo in maximum.map { (lo, $0) } },
-                    attempts: row["attempts"], memberLosses: row["member_losses"], holder: row["holder"])
+                    attempts: row["attempts"], memberLosses: row["member_losses"], holder: row["holder"], cacheKey: row["cache_key"])
             }
         }
     }

@@ -58,11 +58,17 @@ public struct LedgerTask: Sendable, Equatable {
     public var memberLosses: Int
     /// The worker holding its current lease, when it has one that can be re-attached.
     public var holder: String?
+    /// Where its output goes in the cross-job cache (see `PlannedTask.cacheKey`).
+    public let cacheKey: String?
 
-    public init(key: String, payload: Data, gang: (minimum: Int, maximum: Int)?, attempts: Int = 0, memberLosses: Int = 0, holder: String? = nil) {
+    public init(
+        key: String, payload: Data, gang: (minimum: Int, maximum: Int)?, attempts: Int = 0, memberLosses: Int = 0, holder: String? = nil,
+        cacheKey: String? = nil
+    ) {
         self.key = key
         self.payload = payload
         self.gang = gang
+        self.cacheKey = cacheKey
         self.attempts = attempts
         self.memberLosses = memberLosses
         self.holder = holder
@@ -70,7 +76,7 @@ public struct LedgerTask: Sendable, Equatable {
 
     public static func == (a: LedgerTask, b: LedgerTask) -> Bool {
         a.key == b.key && a.payload == b.payload && a.gang?.minimum == b.gang?.minimum && a.gang?.maximum == b.gang?.maximum
-            && a.attempts == b.attempts && a.memberLosses == b.memberLosses && a.holder == b.holder
+            && a.attempts == b.attempts && a.memberLosses == b.memberLosses && a.holder == b.holder && a.cacheKey == b.cacheKey
     }
 }
 

@@ -8,7 +8,8 @@ import GRDB
 /// - `outcomes`: every final outcome of a running job, numbered in the order the planner
 ///   received it, so that a planner is rebuilt by replaying them; a job's rows leave when it
 ///   ends (its report keeps the result).
-/// - `checkpoints`: the newest checkpoint of each open task.
+/// - `checkpoints`: the newest checkpoint of each task of a running job (they leave with
+///   the job: few tasks checkpoint, and a finished one's checkpoint is never read).
 /// - `cache`: values shared across jobs, keyed by a digest of everything that produced them.
 /// - `meta`: the coordinator's id and other single values.
 enum LedgerSchema {
@@ -41,6 +42,7 @@ enum LedgerSchema {
                     member_losses INTEGER NOT NULL DEFAULT 0,
                     holder TEXT,
                     position INTEGER NOT NULL,
+                    cache_key TEXT,
                     PRIMARY KEY (job_id, key)) WITHOUT ROWID;
                 CREATE TABLE outcomes (
                     job_id TEXT NOT NULL,

@@ -65,11 +65,17 @@ public struct PlannedTask: Sendable, Equatable {
     public let payload: Data
     /// Set when the task runs on several workers at once (data-parallel training).
     public let gang: GangSize?
+    /// A digest of everything that determines the task's output, set only when the output
+    /// is a pure function of it (no side effects, no clock, no randomness outside it). A
+    /// coordinator with a ledger then answers a task whose output it recorded before — in
+    /// this job or any earlier one — without running it again.
+    public let cacheKey: String?
 
-    public init(key: String, payload: Data, gang: GangSize? = nil) {
+    public init(key: String, payload: Data, gang: GangSize? = nil, cacheKey: String? = nil) {
         self.key = key
         self.payload = payload
         self.gang = gang
+        self.cacheKey = cacheKey
     }
 }
 

@@ -42,6 +42,51 @@ struct LeaseTableTests {
         #expect(table.complete("j/9", worker: "a", attempt: 1, nowMicros: 400) == .unknown)
     }
 
+    @Test("finished tasks leave the table at once; a late result for one is still a duplicate")
+    func finishedTasksLeaveMemory() {
+        var table = LeaseTable()
+        table.addJob("j", limits: Self.limits)
+        for round in 0..<4 {
+            table.enqueue(jobID: "j", (0..<500).map { PlannedTask(key: "\(round)-\($0)", payload: Data()) })
+            let leased = table.lease(to: "a", capabilities: all, limit: 500, now: 0, nowMicros: 0)
+            for lease in leased { _ = table.complete(lease.taskID, worker: "a", attempt: lease.attempt, nowMicros: 0) }
+            #expect(table.tasks.isEmpty, "round \(round): \(table.tasks.count) finished tasks kept")
+        }
+        #expect(table.complete("j/3-7", worker: "a", attempt: 1, nowMicros: 0) == .duplicate)
+        #expect(table.complete("j/never", worker: "a", attempt: 1, nowMicros: 0) == .unknown)
+        // Only the most recent finished tasks are remembered.
+        var recent = RecentSet(capacity: 3)
+        for id in ["a", "b", "c", "d"] { recent.insert(id) }
+        #expect(!recent.contains("a") && recent.contains("b") && recent.contains("d") && recent.count == 3)
+    }
+
+    @Test("after a restart: restored leases wait for their holder, lost leases return free, the holder's answer counts whatever attempt")
+    func restoredLeases() {
+        var table = LeaseTable()
+        table.addJob("j", limits: Self.limits)
+        // Ledger: task 0 held by "a" at attempt 2; task 1 queued after one attempt.
+        table.restore(jobID: "j", key: "0", payload: Data(), gang: nil, cacheKey: nil, attempts: 2, memberLosses: 0, holder: "a", reattachBy: 500, nowMicros: 0)
+        table.restore(jobID: "j", key: "1", payload: Data(), gang: nil, cacheKey: nil, attempts: 1, memberLosses: 0, holder: nil, reattachBy: 500, nowMicros: 0)
+        #expect(table.leaseCount(worker: "a") == 1 && table.queuedCount == 1)
+        // "a" answers for attempt 1 of task 0 (it never got attempt 2): accepted.
+        guard case .accepted = table.complete("j/0", worker: "a", attempt: 1, nowMicros: 0) else {
+            Issue.record("the holder's answer for an older attempt was refused")
+            return
+        }
+        // "b" names attempt 2 of task 1, a lease the ledger never recorded: accepted.
+        guard case .accepted = table.complete("j/1", worker: "b", attempt: 2, nowMicros: 0) else {
+            Issue.record("a result for an unrecorded later attempt was refused")
+            return
+        }
+        // A lease that never reached its worker comes back without using an attempt:
+        // with max_attempts 2, the task still gets two real attempts after it.
+        table.enqueue(jobID: "j", [PlannedTask(key: "2", payload: Data())])
+        #expect(table.lease(to: "c", capabilities: all, limit: 1, now: 0, nowMicros: 0).map(\.attempt) == [1])
+        #expect(table.releaseLost("c", reason: "lost") == [.requeued(taskID: "j/2")])
+        #expect(table.lease(to: "c", capabilities: all, limit: 1, now: 0, nowMicros: 0).map(\.attempt) == [2])
+        #expect(table.fail("j/2", worker: "c", attempt: 2, message: "x", retryable: true) == .requeued(taskID: "j/2"))
+    }
+
     @Test("a dead worker's leases return to the queue, and the old holder's late result still counts once")
     func workerDeath() {
         var table = table(tasks: 2)

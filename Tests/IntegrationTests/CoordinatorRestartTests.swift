@@ -98,6 +98,50 @@ extension ClusterTests {
             #expect(!log.contains("job not resumed"), "\(log.suffix(3000))")
         }
 
+        @Test("a prompt search survives kill -9s of its coordinator: the same leaderboard as an undisturbed run, every score once")
+        func promptSearchSurvivesKills() throws {
+            let cluster = try TestCluster(heartbeat: "200ms")
+            let endpoint = try cluster.startCoordinator()
+            try cluster.startWorker("w1")
+            try cluster.startWorker("w2")
+            #expect(cluster.waitForWorkers(["w1", "w2"]))
+            let spec = PromptSearchClusterTests.spec
+            // Batches of 6 for the reference: other payloads, so it leaves nothing in the
+            // cross-job cache that the disturbed run (batches of 5) could reuse.
+            let started = MonotonicClock.milliseconds
+            let undisturbed = try cluster.run(spec.replacingOccurrences(of: "batch: 5", with: "batch: 6"), timeoutMilliseconds: 300_000)
+            #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
+            let duration = max(1_000, MonotonicClock.milliseconds - started)
+
+            let jobID = try cluster.client().submit(specYAML: spec, sourceName: "ps.yaml", watch: false)
+            let follower = try Follower(cluster: cluster, jobID: jobID)
+            var kills = 0
+            while kills < 5 && !follower.isDone {
+                usleep(UInt32.random(in: UInt32(duration / 10 * 1000)...UInt32(duration / 5 * 1000)))
+                try killAndRestart(cluster, endpoint: endpoint)
+                kills += 1
+            }
+            let disturbed: Orrery_V1_JobInfo
+            do {
+                disturbed = try follower.wait(seconds: 40)
+            } catch {
+                let status = (try? cluster.status())?.jobs.map {
+                    "\($0.jobID): \($0.state) done \($0.tasksDone) queued \($0.tasksQueued) running \($0.tasksRunning)"
+                } ?? []
+                Issue.record("\(error): \(status)\n\(cluster.log("coordinator").suffix(6000))\nw1:\n\(cluster.log("w1").suffix(3000))")
+                return
+            }
+            #expect(kills >= 3, "the search ended after \(kills) kills")
+            #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
+            #expect(disturbed.tasksCached == 0)
+            let report = PromptSearchClusterTests.report(disturbed)
+            #expect(report["devEvaluations"] as? Int == 4 * 60, "\(report)")
+            #expect(report["duplicateScoresIgnored"] as? Int == 0)
+            #expect(PromptSearchClusterTests.board(report) == PromptSearchClusterTests.board(PromptSearchClusterTests.report(undisturbed)))
+            #expect(report["best"] as? [String: AnyHashable] == PromptSearchClusterTests.report(undisturbed)["best"] as? [String: AnyHashable])
+            #expect(!cluster.log("coordinator").contains("job not resumed"))
+        }
+
         @Test("noop tasks held by workers across a kill -9 are kept, not run again; status and jobs outlive restarts")
         func heldTasksAreReattached() throws {
             let cluster = try TestCluster(heartbeat: "200ms")

@@ -72,11 +72,26 @@ extension ClusterTests {
             #expect(!(report["test"] as? [Any] ?? []).isEmpty)
             #expect(disturbed.reportFiles["leaderboard.csv"] != nil)
 
+            // Tasks of 6 tweets, not 5: other task payloads, so the cross-job cache has none of
+            // them and every score is computed again.
             let undisturbed = try client.follow(
-                jobID: try client.submit(specYAML: Self.spec, sourceName: "ps.yaml", watch: true), onUpdate: { _ in })
+                jobID: try client.submit(specYAML: Self.spec.replacingOccurrences(of: "batch: 5", with: "batch: 6"), sourceName: "ps.yaml", watch: true),
+                onUpdate: { _ in })
             #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
+            #expect(undisturbed.tasksCached == 0)
             #expect(Self.board(report) == Self.board(Self.report(undisturbed)))
             #expect(Self.board(report).count == 4)
+
+            // The first job's spec again: every score comes from the ledger's cache, none is run.
+            let completedBefore = try cluster.status().counters.tasksCompleted
+            let again = try client.follow(
+                jobID: try client.submit(specYAML: Self.spec, sourceName: "ps.yaml", watch: true), onUpdate: { _ in })
+            #expect(again.state == .succeeded, "\(again.error)")
+            #expect(again.tasksCached == again.tasksDone && again.tasksDone > 0, "\(again.tasksCached) of \(again.tasksDone) from the cache")
+            #expect(try cluster.status().counters.tasksCompleted == completedBefore)
+            #expect(try cluster.status().counters.cacheHits == again.tasksCached)
+            #expect(Self.board(Self.report(again)) == Self.board(report))
+            #expect(again.reportFiles["leaderboard.csv"] == disturbed.reportFiles["leaderboard.csv"])
         }
     }
 }

@@ -241,6 +241,12 @@ public nonisolated struct Orrery_V1_JobInfo: @unchecked Sendable {
     set {_uniqueStorage()._reportFiles = newValue}
   }
 
+  /// Tasks answered from the cross-job cache (the ledger) instead of run.
+  public var tasksCached: UInt64 {
+    get {_storage._tasksCached}
+    set {_uniqueStorage()._tasksCached = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -342,6 +348,9 @@ public nonisolated struct Orrery_V1_CoordinatorCounters: Sendable {
 
   /// Group commits to the ledger (0 without a state directory).
   public var ledgerCommits: UInt64 = 0
+
+  /// Task outcomes answered from the cross-job cache instead of run.
+  public var cacheHits: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -548,7 +557,7 @@ nonisolated extension Orrery_V1_StatusRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0\u{1}progress\0\u{3}report_files\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}name\0\u{1}workload\0\u{1}state\0\u{3}tasks_total\0\u{3}tasks_done\0\u{3}tasks_failed\0\u{3}tasks_running\0\u{3}tasks_queued\0\u{1}retries\0\u{3}duplicates_ignored\0\u{3}elapsed_s\0\u{1}error\0\u{3}report_text\0\u{3}report_json\0\u{3}round_trip_p50_us\0\u{3}round_trip_p99_us\0\u{1}progress\0\u{3}report_files\0\u{3}tasks_cached\0")
 
   fileprivate class _StorageClass {
     var _jobID: String = String()
@@ -570,6 +579,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     var _roundTripP99Us: Double = 0
     var _progress: String = String()
     var _reportFiles: Dictionary<String,String> = [:]
+    var _tasksCached: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -599,6 +609,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       _roundTripP99Us = source._roundTripP99Us
       _progress = source._progress
       _reportFiles = source._reportFiles
+      _tasksCached = source._tasksCached
     }
   }
 
@@ -636,6 +647,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._roundTripP99Us) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._progress) }()
         case 19: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._reportFiles) }()
+        case 20: try { try decoder.decodeSingularUInt64Field(value: &_storage._tasksCached) }()
         default: break
         }
       }
@@ -701,6 +713,9 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._reportFiles.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._reportFiles, fieldNumber: 19)
       }
+      if _storage._tasksCached != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._tasksCached, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -729,6 +744,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._roundTripP99Us != rhs_storage._roundTripP99Us {return false}
         if _storage._progress != rhs_storage._progress {return false}
         if _storage._reportFiles != rhs_storage._reportFiles {return false}
+        if _storage._tasksCached != rhs_storage._tasksCached {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -849,7 +865,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0\u{3}cache_hits\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -872,6 +888,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.logLinesSuppressed) }()
       case 14: try { try decoder.decodeSingularUInt64Field(value: &self.worstLoopTurnUs) }()
       case 15: try { try decoder.decodeSingularUInt64Field(value: &self.ledgerCommits) }()
+      case 16: try { try decoder.decodeSingularUInt64Field(value: &self.cacheHits) }()
       default: break
       }
     }
@@ -923,6 +940,9 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if self.ledgerCommits != 0 {
       try visitor.visitSingularUInt64Field(value: self.ledgerCommits, fieldNumber: 15)
     }
+    if self.cacheHits != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cacheHits, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -942,6 +962,7 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     if lhs.logLinesSuppressed != rhs.logLinesSuppressed {return false}
     if lhs.worstLoopTurnUs != rhs.worstLoopTurnUs {return false}
     if lhs.ledgerCommits != rhs.ledgerCommits {return false}
+    if lhs.cacheHits != rhs.cacheHits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -326,7 +326,16 @@ final class PromptSearchPlanner: Planner {
         let key = "\(prefix)\(taskNumber)"
         taskNumber += 1
         pending[key] = task
-        return PlannedTask(key: key, payload: EnvelopeCodec.encodePayload(wrapper))
+        let payload = EnvelopeCodec.encodePayload(wrapper)
+        // A score is a pure function of the payload (model digest, prompt, texts, cut): it
+        // is shared across jobs. A rewrite is not (it samples).
+        var cacheKey: String?
+        if case .score = task {
+            var digest = SHA256()
+            digest.update(payload)
+            cacheKey = "prompt-search/score/" + digest.finalize()
+        }
+        return PlannedTask(key: key, payload: payload, cacheKey: cacheKey)
     }
 
     static func wire(_ rendered: RenderedPrompt) -> Orrery_V1_Workloads_Prompt {

@@ -31,9 +31,18 @@ struct DispatchBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Runs of each; medians are reported.")
     var repeats = 5
 
+    @Option(name: .long, help: "Coordinator ledger: on, off, or both (side by side, runs interleaved).")
+    var ledger: LedgerMode = .both
+
+    enum LedgerMode: String, ExpressibleByArgument, CaseIterable {
+        case on, off, both
+    }
+
     @OptionGroup var output: OutputOptions
 
     struct Row: Encodable {
+        /// Whether the coordinator kept its ledger (SQLite, group commits) during the runs.
+        let ledger: Bool
         let workers: Int
         let tasks: Int
         let tasksPerSecond: [Double]
@@ -44,43 +53,79 @@ struct DispatchBenchCommand: ParsableCommand {
         let medianP99Micros: Double
         /// The coordinator's longest loop turn over all the runs (its worst deafness).
         let worstLoopTurnMicros: UInt64
+        let ledgerCommits: UInt64
+    }
+
+    /// One coordinator and its workers, and what its runs measured.
+    private final class Setup {
+        let ledger: Bool
+        let cluster: LocalCluster
+        var throughput: [Double] = []
+        var p50: [Double] = []
+        var p99: [Double] = []
+
+        init(ledger: Bool, cluster: LocalCluster) {
+            self.ledger = ledger
+            self.cluster = cluster
+        }
     }
 
     func run() throws {
         LoggingSetup.bootstrap(level: .warning)
         SignalTrap.install()
         let logDirectory = LocalCluster.makeLogDirectory()
-        let cluster = try LocalCluster(.init(workers: workers, slots: slots), logDirectory: logDirectory)
-        defer { cluster.stop() }
+        let modes = ledger == .both ? [false, true] : [ledger == .on]
+        var setups: [Setup] = []
+        defer { for setup in setups { setup.cluster.stop() } }
+        for withLedger in modes {
+            let directory = "\(logDirectory)/\(withLedger ? "ledger" : "memory")"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var settings = LocalCluster.Settings(workers: workers, slots: slots)
+            settings.stateDirectory = withLedger ? "\(directory)/state" : nil
+            setups.append(Setup(ledger: withLedger, cluster: try LocalCluster(settings, logDirectory: directory)))
+        }
         let context = try ZMQContext()
-        var throughput: [Double] = []
-        var p50: [Double] = []
-        var p99: [Double] = []
         for run in 0..<repeats {
-            let bulk = try runJob(noopSpec(name: "dispatch-throughput-\(run)", tasks: tasks, maxInFlight: 0), cluster, context)
-            throughput.append(Double(bulk.tasksDone) / max(bulk.elapsedS, 1e-9))
-            let latency = try runJob(noopSpec(name: "dispatch-latency-\(run)", tasks: latencyTasks, maxInFlight: 1), cluster, context)
-            p50.append(latency.roundTripP50Us)
-            p99.append(latency.roundTripP99Us)
-            if !output.json {
-                print(
-                    String(
-                        format: "run %d: %.0f tasks/s (%d tasks in %.2f s); round trip p50 %.0f µs, p99 %.0f µs",
-                        run + 1, throughput.last!, bulk.tasksDone, bulk.elapsedS, p50.last!, p99.last!))
+            // Interleaved, so that a noisy moment of the shared machine hits both alike.
+            for setup in setups {
+                let bulk = try runJob(noopSpec(name: "dispatch-throughput-\(run)", tasks: tasks, maxInFlight: 0), setup.cluster, context)
+                setup.throughput.append(Double(bulk.tasksDone) / max(bulk.elapsedS, 1e-9))
+                let latency = try runJob(noopSpec(name: "dispatch-latency-\(run)", tasks: latencyTasks, maxInFlight: 1), setup.cluster, context)
+                setup.p50.append(latency.roundTripP50Us)
+                setup.p99.append(latency.roundTripP99Us)
+                if !output.json {
+                    print(
+                        String(
+                            format: "run %d, ledger %@: %.0f tasks/s (%d tasks in %.2f s); round trip p50 %.0f µs, p99 %.0f µs",
+                            run + 1, setup.ledger ? "on" : "off", setup.throughput.last!, bulk.tasksDone, bulk.elapsedS,
+                            setup.p50.last!, setup.p99.last!))
+                }
             }
         }
-        let status = try CoordinatorClient(endpoint: cluster.endpoint, context: context).status()
-        let row = Row(
-            workers: workers, tasks: tasks, tasksPerSecond: throughput, roundTripP50Micros: p50, roundTripP99Micros: p99,
-            medianTasksPerSecond: BenchmarkOutput.median(throughput), medianP50Micros: BenchmarkOutput.median(p50),
-            medianP99Micros: BenchmarkOutput.median(p99), worstLoopTurnMicros: status.counters.worstLoopTurnUs)
+        var rows: [Row] = []
+        for setup in setups {
+            let status = try CoordinatorClient(endpoint: setup.cluster.endpoint, context: context).status()
+            rows.append(Row(
+                ledger: setup.ledger, workers: workers, tasks: tasks, tasksPerSecond: setup.throughput,
+                roundTripP50Micros: setup.p50, roundTripP99Micros: setup.p99,
+                medianTasksPerSecond: BenchmarkOutput.median(setup.throughput), medianP50Micros: BenchmarkOutput.median(setup.p50),
+                medianP99Micros: BenchmarkOutput.median(setup.p99), worstLoopTurnMicros: status.counters.worstLoopTurnUs,
+                ledgerCommits: status.counters.ledgerCommits))
+        }
         if output.json {
-            try BenchmarkOutput.printJSON(row)
+            try BenchmarkOutput.printJSON(rows)
         } else {
-            print(
-                String(
-                    format: "orrery dispatch, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms",
-                    workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros, Double(row.worstLoopTurnMicros) / 1000))
+            for row in rows {
+                print(
+                    String(
+                        format: "orrery dispatch, ledger %@, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms; %llu commits",
+                        row.ledger ? "on" : "off", workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros,
+                        Double(row.worstLoopTurnMicros) / 1000, row.ledgerCommits))
+            }
+            if rows.count == 2 {
+                print(String(format: "ledger on / off: throughput %.2f, p50 %.2f", rows[1].medianTasksPerSecond / rows[0].medianTasksPerSecond,
+                    rows[1].medianP50Micros / rows[0].medianP50Micros))
+            }
         }
         try? FileManager.default.removeItem(atPath: logDirectory)
     }

@@ -15,7 +15,8 @@ enum JobResultPrinter {
         Swift.print(
             "job \(job.jobID) (\(job.name), \(job.workload)): \(state) in \(String(format: "%.2f", job.elapsedS)) s; "
                 + "\(job.tasksDone) tasks done, \(job.tasksFailed) failed, \(job.retries) retried, "
-                + "\(job.duplicatesIgnored) duplicate results ignored")
+                + "\(job.duplicatesIgnored) duplicate results ignored"
+                + (job.tasksCached > 0 ? "; \(job.tasksCached) answered from the cache of earlier results" : ""))
         if !job.error.isEmpty { Swift.print("error: \(job.error)") }
         if !job.reportText.isEmpty { Swift.print(job.reportText) }
     }

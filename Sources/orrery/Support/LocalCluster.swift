@@ -20,6 +20,9 @@ final class LocalCluster {
         var heartbeatInterval = "1s"
         /// Extra arguments for the coordinator.
         var coordinatorArguments: [String] = []
+        /// The coordinator's ledger directory; nil runs it without one (`--ephemeral`): a
+        /// local run lives and dies with this process.
+        var stateDirectory: String?
     }
 
     /// Starts the coordinator, waits until it listens, then starts the workers.
@@ -36,10 +39,10 @@ final class LocalCluster {
         coordinator = try ChildProcess(
             executable: executable,
             arguments: [
-                "coordinator", "--bind", "tcp://127.0.0.1:*", "--ready-file", readyFile, "--parent-pid", parent, "--ephemeral",
+                "coordinator", "--bind", "tcp://127.0.0.1:*", "--ready-file", readyFile, "--parent-pid", parent,
                 "--log-level", settings.logLevel, "--heartbeat-interval", settings.heartbeatInterval,
                 "--drain-timeout", "2s",
-            ] + settings.coordinatorArguments,
+            ] + (settings.stateDirectory.map { ["--state-dir", $0] } ?? ["--ephemeral"]) + settings.coordinatorArguments,
             environment: environment, standardError: .file("\(logDirectory)/coordinator.log"))
         endpoint = try Self.waitForEndpoint(readyFile, coordinator: coordinator, log: "\(logDirectory)/coordinator.log")
         for index in 0..<settings.workers {
