@@ -88,6 +88,27 @@ public final class CoordinatorClient {
         return status
     }
 
+    /// One job as it stands now (a finished one with its report), without following it.
+    public func job(_ jobID: String) throws -> Orrery_V1_JobInfo {
+        var watch = Orrery_V1_WatchJob()
+        watch.jobID = jobID
+        watch.once = true
+        try send(.watchJob(watch))
+        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "job \(jobID)")
+        guard case .jobUpdate(let update) = reply else { throw unexpected(reply) }
+        return update.job
+    }
+
+    /// Past and present jobs, newest first.
+    public func jobs(limit: Int) throws -> Orrery_V1_JobList {
+        var list = Orrery_V1_ListJobs()
+        list.limit = UInt32(clamping: limit)
+        try send(.listJobs(list))
+        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "the list of jobs")
+        guard case .jobList(let jobs) = reply else { throw unexpected(reply) }
+        return jobs
+    }
+
     /// Cancels a job; returns its final state.
     public func cancel(jobID: String) throws -> Orrery_V1_JobInfo {
         var cancel = Orrery_V1_CancelJob()

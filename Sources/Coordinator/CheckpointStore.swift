@@ -36,6 +36,6 @@ struct CheckpointStore {
 
     /// Forgets every checkpoint of a job that has ended.
     mutating func removeJob(_ jobID: String) {
-        entries = entries.filter { !$0.key.hasPrefix("\(jobID)/") }
+        entries = entries.filter { TaskID.jobID(of: $0.key) != jobID }
     }
 }

@@ -63,6 +63,7 @@ struct CoordinatorCounters {
         counters.worstLoopTurnUs = worstLoopTurnMicros
         counters.ledgerCommits = self[.ledgerCommits]
         counters.cacheHits = self[.cacheHits]
+        counters.checkpointsCommitted = self[.checkpointsCommitted]
         return counters
     }
 }

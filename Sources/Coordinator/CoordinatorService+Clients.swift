@@ -63,8 +63,30 @@ extension CoordinatorService {
             reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
-        if job.isRunning && !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers { job.watchers.append(client) }
+        if !message.once && job.isRunning && !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers {
+            job.watchers.append(client)
+        }
         sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
+    }
+
+    /// Past and present jobs, newest first: the ledger's, or those in memory without one.
+    /// Replies carry no reports, so even 10,000 jobs stay a small frame.
+    func handleListJobs(_ message: Orrery_V1_ListJobs, from client: [UInt8]) {
+        let limit = message.limit == 0 ? 100 : Int(min(message.limit, 10_000))
+        let now = MonotonicClock.milliseconds
+        var list = Orrery_V1_JobList()
+        if let ledger, let rows = try? ledger.jobs() {
+            list.total = UInt64(rows.count)
+            list.jobs = rows.reversed().prefix(limit).map { row in
+                if let job = jobs[row.job.id] { return jobInfo(job, now: now, detail: .summary) }
+                guard let end = row.end else { return Job.placeholderInfo(row.job) }
+                return Job(ended: row.job, end: end, now: now).info(queued: 0, running: 0, now: now, detail: .summary)
+            }
+        } else {
+            list.total = UInt64(jobOrder.count)
+            list.jobs = jobOrder.reversed().prefix(limit).compactMap { jobs[$0] }.map { jobInfo($0, now: now, detail: .summary) }
+        }
+        send(.jobList(list), to: client)
     }
 
     func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {

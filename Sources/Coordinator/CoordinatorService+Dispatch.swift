@@ -189,7 +189,7 @@ extension CoordinatorService {
             if case .requeued(let taskID) = release {
                 cancel([taskID], on: worker, reason: "lease deadline passed")
             } else if case .failed(let final) = release {
-                cancel(["\(final.jobID)/\(final.key)"], on: worker, reason: "lease deadline passed")
+                cancel([TaskID.make(jobID: final.jobID, key: final.key)], on: worker, reason: "lease deadline passed")
             }
             apply([release])
         }

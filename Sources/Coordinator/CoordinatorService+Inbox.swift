@@ -37,7 +37,8 @@ extension CoordinatorService {
         case .statusRequest: fromClient(sender) { handleStatus(from: sender) }
         case .cancelJob(let message): fromClient(sender) { handleCancel(message, from: sender) }
         case .watchJob(let message): fromClient(sender) { handleWatch(message, from: sender) }
-        case .registered, .leases, .cancel, .shutdown, .reject, .jobAccepted, .jobUpdate, .clusterStatus:
+        case .listJobs(let message): fromClient(sender) { handleListJobs(message, from: sender) }
+        case .registered, .leases, .cancel, .shutdown, .reject, .jobAccepted, .jobUpdate, .clusterStatus, .jobList:
             dropMalformed(from: sender, "a coordinator does not accept \(Self.name(of: body)) messages")
         }
     }

@@ -190,7 +190,7 @@ extension CoordinatorService {
         }
         for checkpoint in try ledger.checkpoints(jobID: job.id) {
             checkpoints.commit(
-                "\(job.id)/\(checkpoint.key)", .init(attempt: checkpoint.attempt, step: checkpoint.step, data: checkpoint.data), logger: logger)
+                TaskID.make(jobID: job.id, key: checkpoint.key), .init(attempt: checkpoint.attempt, step: checkpoint.step, data: checkpoint.data), logger: logger)
         }
         job.tasksPlanned = UInt64(outcomes + open.count)
         logger.notice("job resumed", metadata: [

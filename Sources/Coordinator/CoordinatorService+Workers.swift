@@ -99,7 +99,7 @@ extension CoordinatorService {
             logger.trace("progress", metadata: ["task": "\(PrintableText.escaped(item.taskID))", "fraction": "\(item.fraction)"])
             // Only a worker holding the task may speak for it.
             guard !item.message.isEmpty, leases.isHeld(item.taskID, by: worker),
-                let jobID = item.taskID.split(separator: "/").first, let job = jobs[String(jobID)], job.isRunning
+                let jobID = TaskID.jobID(of: item.taskID), let job = jobs[jobID], job.isRunning
             else { continue }
             job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes)
             job.changedSinceUpdate = true
@@ -155,7 +155,7 @@ extension CoordinatorService {
             deliver(TaskOutcome(key: final.key, result: .success(output), attempts: final.attempts, workerID: worker), to: job)
         case .duplicate:
             counters.increment(.duplicateResults)
-            if let jobID = taskID.split(separator: "/").first, let job = jobs[String(jobID)] {
+            if let jobID = TaskID.jobID(of: taskID), let job = jobs[jobID] {
                 job.duplicatesIgnored += 1
             }
             logger.debug("duplicate result ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
@@ -204,7 +204,7 @@ extension CoordinatorService {
             switch release {
             case .requeued(let taskID):
                 recordRequeued(taskID)
-                if let jobID = taskID.split(separator: "/").first { jobs[String(jobID)]?.retries += 1 }
+                if let jobID = TaskID.jobID(of: taskID) { jobs[jobID]?.retries += 1 }
                 needsDispatch = true
             case .failed(let final):
                 guard let job = jobs[final.jobID] else { continue }

@@ -161,7 +161,7 @@ struct LeaseTable {
     mutating func enqueue(jobID: String, _ planned: [PlannedTask]) -> [String] {
         var rejected: [String] = []
         for task in planned {
-            let id = "\(jobID)/\(task.key)"
+            let id = TaskID.make(jobID: jobID, key: task.key)
             guard tasks[id] == nil else {
                 rejected.append(task.key)
                 continue
@@ -257,7 +257,7 @@ struct LeaseTable {
         jobID: String, key: String, payload: Data, gang: GangSize?, cacheKey: String?, attempts: Int, memberLosses: Int, holder: String?,
         reattachBy deadline: Int64, nowMicros: Int64
     ) {
-        let id = "\(jobID)/\(key)"
+        let id = TaskID.make(jobID: jobID, key: key)
         guard tasks[id] == nil else { return }
         var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang, cacheKey: cacheKey)
         task.attempts = attempts

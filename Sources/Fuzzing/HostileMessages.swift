@@ -106,7 +106,7 @@ public struct HostileMessages {
 
     /// Submissions (mutated real specs, hostile values), status, watch and cancel requests.
     public mutating func fromClient() -> EnvelopeBody {
-        switch mutator.integer(below: 8) {
+        switch mutator.integer(below: 9) {
         case 0, 1, 2:
             var submit = Orrery_V1_SubmitJob()
             submit.specYaml = spec()
@@ -118,7 +118,12 @@ public struct HostileMessages {
         case 5:
             var watch = Orrery_V1_WatchJob()
             watch.jobID = taskID()
+            watch.once = mutator.chance(50)
             return .watchJob(watch)
+        case 8:
+            var list = Orrery_V1_ListJobs()
+            list.limit = mutator.chance(50) ? UInt32(mutator.integer(below: 200)) : UInt32.max
+            return .listJobs(list)
         case 6:
             var cancel = Orrery_V1_CancelJob()
             cancel.jobID = mutator.hostileText(maximumBytes: 100)

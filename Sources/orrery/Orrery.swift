@@ -20,7 +20,7 @@ struct Orrery: ParsableCommand {
         version: "0.1.0 (wire protocol \(WireProtocol.version))",
         subcommands: [
             LaunchCommand.self, TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
-            StatusCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, EmbedCommand.self,
+            StatusCommand.self, JobsCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, EmbedCommand.self,
             GenerateCommand.self, BenchCommand.self, FuzzCommand.self,
         ])
 

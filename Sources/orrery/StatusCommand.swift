@@ -8,7 +8,10 @@ import Wire
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show a coordinator's workers, jobs and counters.")
+        commandName: "status", abstract: "Show a coordinator's workers, jobs and counters, or one job with its report.")
+
+    @Argument(help: "A job id: show that job (a finished one with its report, after any number of coordinator restarts).")
+    var jobID: String?
 
     @OptionGroup var endpoint: EndpointOptions
     @OptionGroup var output: OutputOptions
@@ -16,6 +19,14 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let context = try ZMQContext()
         let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+        if let jobID {
+            do {
+                JobResultPrinter.print(try client.job(jobID), json: output.json)
+            } catch let error as ClientError {
+                throw CommandFailure.exit(error)
+            }
+            return
+        }
         let status: Orrery_V1_ClusterStatus
         do {
             status = try client.status()

@@ -1,3 +1,4 @@
+import Client
 import Foundation
 import Glibc
 import OrreryTestSupport
@@ -10,7 +11,7 @@ extension ClusterTests {
     /// the ledger and end as an undisturbed run does.
     @Suite("Coordinator restart")
     struct CoordinatorRestartTests {
-        /// 5,000 tasks in 50 adaptive rounds: each round's points depend on every earlier
+        /// 10,000 tasks in 100 adaptive rounds: each round's points depend on every earlier
         /// result, so a planner rebuilt wrongly ends with another leaderboard.
         static let sweep = """
             name: restart-sweep
@@ -21,18 +22,18 @@ extension ClusterTests {
               dimensions: 4
               strategy: random
               points: 400
-              rounds: 50
+              rounds: 100
               batch: 4
               seed: 7
             """
 
         /// Kills the coordinator with SIGKILL and starts it again on the same endpoint and
         /// state directory.
-        private func killAndRestart(_ cluster: TestCluster, endpoint: String) throws {
+        private func killAndRestart(_ cluster: TestCluster, endpoint: String, extra: [String] = []) throws {
             cluster.coordinator?.signal(SIGKILL)
             #expect(cluster.coordinator?.wait(timeoutMilliseconds: 5_000) == 128 + SIGKILL)
             let started = eventually(timeoutMilliseconds: 10_000, every: 100) {
-                (try? cluster.startCoordinator(endpoint: endpoint)) != nil
+                (try? cluster.startCoordinator(endpoint: endpoint, extra: extra)) != nil
             }
             #expect(started, "coordinator log:\n\(cluster.log("coordinator").suffix(2000))")
         }
@@ -80,7 +81,7 @@ extension ClusterTests {
             var generator = SystemRandomNumberGenerator()
             var kills = 0
             while kills < 20 && !follower.isDone {
-                usleep(UInt32.random(in: 0...UInt32(duration / 4 * 1000), using: &generator))
+                usleep(UInt32.random(in: 0...UInt32(duration / 10 * 1000), using: &generator))
                 try killAndRestart(cluster, endpoint: endpoint)
                 kills += 1
             }
@@ -142,6 +143,42 @@ extension ClusterTests {
             #expect(!cluster.log("coordinator").contains("job not resumed"))
         }
 
+        @Test("a data-parallel gang survives kill -9s of its coordinator: it resumes from the ledger's checkpoint and ends with the undisturbed run's model")
+        func gangSurvivesKills() throws {
+            let cluster = try TestCluster(heartbeat: "200ms")
+            let endpoint = try cluster.startCoordinator(extra: ["--gang-gather", "500ms", "--collective-timeout", "20s"])
+            for id in ["g0", "g1", "g2"] { try cluster.startWorker(id) }
+            #expect(cluster.waitForWorkers(["g0", "g1", "g2"]))
+            let spec = DataParallelClusterTests.spec
+            let undisturbed = try cluster.run(spec, timeoutMilliseconds: 180_000)
+            #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
+
+            let jobID = try cluster.client().submit(specYAML: spec, sourceName: "dp.yaml", watch: false)
+            let follower = try Follower(cluster: cluster, jobID: jobID)
+            var kills = 0
+            // Kill once the gang has committed a checkpoint, three times over.
+            while kills < 3 && !follower.isDone {
+                let progressed = eventually(timeoutMilliseconds: 60_000, every: 50) {
+                    follower.isDone || cluster.log("coordinator").components(separatedBy: "job resumed").count - 1 == kills
+                        && ((try? cluster.status().counters.checkpointsCommitted) ?? 0) > 0
+                }
+                guard progressed, !follower.isDone else { break }
+                usleep(UInt32.random(in: 100_000...600_000))
+                try killAndRestart(cluster, endpoint: endpoint, extra: ["--gang-gather", "500ms", "--collective-timeout", "20s"])
+                kills += 1
+            }
+            let disturbed = try follower.wait(seconds: 240)
+            #expect(kills >= 2, "training ended after \(kills) kills")
+            #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
+            let before = try DataParallelClusterTests.metrics(undisturbed)
+            let after = try DataParallelClusterTests.metrics(disturbed)
+            #expect(after["workers"] == 3 && before["workers"] == 3, "\(after)")
+            #expect((after["resumed_at_step"] ?? 0) > 0, "\(after)")
+            // The same gang size, resumed from a checkpoint: the same model, to the bit.
+            #expect(after["test_accuracy"] == before["test_accuracy"], "\(after) vs \(before)")
+            #expect(after["test_loss"] == before["test_loss"], "\(after) vs \(before)")
+        }
+
         @Test("noop tasks held by workers across a kill -9 are kept, not run again; status and jobs outlive restarts")
         func heldTasksAreReattached() throws {
             let cluster = try TestCluster(heartbeat: "200ms")
@@ -173,6 +210,20 @@ extension ClusterTests {
             #expect(after.state == .succeeded)
             #expect(after.reportJson == job.reportJson)
             #expect(try cluster.status().jobs.contains { $0.jobID == jobID && $0.tasksDone == 24 })
+            // `status JOB` and `jobs`, after yet another restart.
+            let second = try cluster.client().submit(
+                specYAML: "name: second\nworkload: noop\nnoop:\n  tasks: 5\n", sourceName: "second.yaml", watch: true)
+            _ = try cluster.client().follow(jobID: second, onUpdate: { _ in })
+            try killAndRestart(cluster, endpoint: endpoint)
+            let one = try cluster.client().job(jobID)
+            #expect(one.state == .succeeded && one.reportJson == job.reportJson && one.tasksDone == 24)
+            let list = try cluster.client().jobs(limit: 10)
+            #expect(list.total == 2)
+            #expect(list.jobs.map(\.jobID) == [second, jobID])
+            #expect(list.jobs.map(\.name) == ["second", "held"])
+            #expect(list.jobs.allSatisfy { $0.state == .succeeded && $0.reportJson.isEmpty })
+            #expect(try cluster.client().jobs(limit: 1).jobs.map(\.jobID) == [second])
+            #expect(throws: ClientError.self) { try cluster.client().job("no-such-job") }
         }
 
         @Test("a damaged ledger is refused by name and left in place")

@@ -106,6 +106,41 @@ public nonisolated struct Orrery_V1_WatchJob: Sendable {
 
   public var jobID: String = String()
 
+  /// Answer once with the job as it stands (a finished one with its report), without
+  /// following it.
+  public var once: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Past and present jobs, newest first, from the coordinator's ledger (or its memory when
+/// it keeps none).
+public nonisolated struct Orrery_V1_ListJobs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: 100; at most 10,000.
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Orrery_V1_JobList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Without reports; `WatchJob` with `once` gives one job's.
+  public var jobs: [Orrery_V1_JobInfo] = []
+
+  /// Jobs known in all (more than listed when over the limit).
+  public var total: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -305,90 +340,105 @@ public nonisolated struct Orrery_V1_WorkerInfo: Sendable {
   public init() {}
 }
 
-public nonisolated struct Orrery_V1_CoordinatorCounters: Sendable {
+public nonisolated struct Orrery_V1_CoordinatorCounters: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var framesReceived: UInt64 = 0
+  public var framesReceived: UInt64 {
+    get {_storage._framesReceived}
+    set {_uniqueStorage()._framesReceived = newValue}
+  }
 
-  public var framesMalformed: UInt64 = 0
+  public var framesMalformed: UInt64 {
+    get {_storage._framesMalformed}
+    set {_uniqueStorage()._framesMalformed = newValue}
+  }
 
-  public var framesWrongVersion: UInt64 = 0
+  public var framesWrongVersion: UInt64 {
+    get {_storage._framesWrongVersion}
+    set {_uniqueStorage()._framesWrongVersion = newValue}
+  }
 
-  public var framesUnknownSender: UInt64 = 0
+  public var framesUnknownSender: UInt64 {
+    get {_storage._framesUnknownSender}
+    set {_uniqueStorage()._framesUnknownSender = newValue}
+  }
 
-  public var workersRegistered: UInt64 = 0
+  public var workersRegistered: UInt64 {
+    get {_storage._workersRegistered}
+    set {_uniqueStorage()._workersRegistered = newValue}
+  }
 
-  public var workersDeclaredDead: UInt64 = 0
+  public var workersDeclaredDead: UInt64 {
+    get {_storage._workersDeclaredDead}
+    set {_uniqueStorage()._workersDeclaredDead = newValue}
+  }
 
-  public var tasksCompleted: UInt64 = 0
+  public var tasksCompleted: UInt64 {
+    get {_storage._tasksCompleted}
+    set {_uniqueStorage()._tasksCompleted = newValue}
+  }
 
   /// A second result for a task already finished.
-  public var duplicateResults: UInt64 = 0
+  public var duplicateResults: UInt64 {
+    get {_storage._duplicateResults}
+    set {_uniqueStorage()._duplicateResults = newValue}
+  }
 
   /// Results for tasks the coordinator never leased (or whose job is gone).
-  public var resultsUnknownTask: UInt64 = 0
+  public var resultsUnknownTask: UInt64 {
+    get {_storage._resultsUnknownTask}
+    set {_uniqueStorage()._resultsUnknownTask = newValue}
+  }
 
   /// Results whose attempt the sending worker did not hold.
-  public var resultsStaleAttempt: UInt64 = 0
+  public var resultsStaleAttempt: UInt64 {
+    get {_storage._resultsStaleAttempt}
+    set {_uniqueStorage()._resultsStaleAttempt = newValue}
+  }
 
   /// Client requests dropped because their sender exceeded its request rate.
-  public var requestsRateLimited: UInt64 = 0
+  public var requestsRateLimited: UInt64 {
+    get {_storage._requestsRateLimited}
+    set {_uniqueStorage()._requestsRateLimited = newValue}
+  }
 
   /// Registrations refused (duplicate live id, cluster full, invalid fields).
-  public var registrationsRefused: UInt64 = 0
+  public var registrationsRefused: UInt64 {
+    get {_storage._registrationsRefused}
+    set {_uniqueStorage()._registrationsRefused = newValue}
+  }
 
   /// Log lines left out by the per-sender, per-reason rate limit.
-  public var logLinesSuppressed: UInt64 = 0
+  public var logLinesSuppressed: UInt64 {
+    get {_storage._logLinesSuppressed}
+    set {_uniqueStorage()._logLinesSuppressed = newValue}
+  }
 
   /// The longest turn of the coordinator's loop so far (work between two polls), in
   /// microseconds: how long the coordinator was deaf at worst.
-  public var worstLoopTurnUs: UInt64 = 0
+  public var worstLoopTurnUs: UInt64 {
+    get {_storage._worstLoopTurnUs}
+    set {_uniqueStorage()._worstLoopTurnUs = newValue}
+  }
 
   /// Group commits to the ledger (0 without a state directory).
-  public var ledgerCommits: UInt64 = 0
+  public var ledgerCommits: UInt64 {
+    get {_storage._ledgerCommits}
+    set {_uniqueStorage()._ledgerCommits = newValue}
+  }
 
   /// Task outcomes answered from the cross-job cache instead of run.
-  public var cacheHits: UInt64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Orrery_V1_ClusterStatus: @unchecked Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var coordinatorID: String {
-    get {_storage._coordinatorID}
-    set {_uniqueStorage()._coordinatorID = newValue}
+  public var cacheHits: UInt64 {
+    get {_storage._cacheHits}
+    set {_uniqueStorage()._cacheHits = newValue}
   }
 
-  public var workers: [Orrery_V1_WorkerInfo] {
-    get {_storage._workers}
-    set {_uniqueStorage()._workers = newValue}
-  }
-
-  public var jobs: [Orrery_V1_JobInfo] {
-    get {_storage._jobs}
-    set {_uniqueStorage()._jobs = newValue}
-  }
-
-  public var counters: Orrery_V1_CoordinatorCounters {
-    get {_storage._counters ?? Orrery_V1_CoordinatorCounters()}
-    set {_uniqueStorage()._counters = newValue}
-  }
-  /// Returns true if `counters` has been explicitly set.
-  public var hasCounters: Bool {_storage._counters != nil}
-  /// Clears the value of `counters`. Subsequent reads from it will return its default value.
-  public mutating func clearCounters() {_uniqueStorage()._counters = nil}
-
-  public var draining: Bool {
-    get {_storage._draining}
-    set {_uniqueStorage()._draining = newValue}
+  /// Checkpoints of running tasks kept (and written to the ledger).
+  public var checkpointsCommitted: UInt64 {
+    get {_storage._checkpointsCommitted}
+    set {_uniqueStorage()._checkpointsCommitted = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -396,6 +446,35 @@ public nonisolated struct Orrery_V1_ClusterStatus: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Orrery_V1_ClusterStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var coordinatorID: String = String()
+
+  public var workers: [Orrery_V1_WorkerInfo] = []
+
+  public var jobs: [Orrery_V1_JobInfo] = []
+
+  public var counters: Orrery_V1_CoordinatorCounters {
+    get {_counters ?? Orrery_V1_CoordinatorCounters()}
+    set {_counters = newValue}
+  }
+  /// Returns true if `counters` has been explicitly set.
+  public var hasCounters: Bool {self._counters != nil}
+  /// Clears the value of `counters`. Subsequent reads from it will return its default value.
+  public mutating func clearCounters() {self._counters = nil}
+
+  public var draining: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _counters: Orrery_V1_CoordinatorCounters? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -478,7 +557,7 @@ nonisolated extension Orrery_V1_JobAccepted: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Orrery_V1_WatchJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchJob"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}once\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -487,6 +566,7 @@ nonisolated extension Orrery_V1_WatchJob: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.once) }()
       default: break
       }
     }
@@ -496,11 +576,80 @@ nonisolated extension Orrery_V1_WatchJob: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.jobID.isEmpty {
       try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
     }
+    if self.once != false {
+      try visitor.visitSingularBoolField(value: self.once, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_WatchJob, rhs: Orrery_V1_WatchJob) -> Bool {
     if lhs.jobID != rhs.jobID {return false}
+    if lhs.once != rhs.once {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_ListJobs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListJobs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_ListJobs, rhs: Orrery_V1_ListJobs) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_JobList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JobList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}jobs\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.jobs) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.jobs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.jobs, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt64Field(value: self.total, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_JobList, rhs: Orrery_V1_JobList) -> Bool {
+    if lhs.jobs != rhs.jobs {return false}
+    if lhs.total != rhs.total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -865,119 +1014,26 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0\u{3}cache_hits\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.framesReceived) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.framesMalformed) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.framesWrongVersion) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.framesUnknownSender) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.workersRegistered) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.workersDeclaredDead) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.tasksCompleted) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.duplicateResults) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.resultsUnknownTask) }()
-      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.resultsStaleAttempt) }()
-      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.requestsRateLimited) }()
-      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.registrationsRefused) }()
-      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.logLinesSuppressed) }()
-      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.worstLoopTurnUs) }()
-      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.ledgerCommits) }()
-      case 16: try { try decoder.decodeSingularUInt64Field(value: &self.cacheHits) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.framesReceived != 0 {
-      try visitor.visitSingularUInt64Field(value: self.framesReceived, fieldNumber: 1)
-    }
-    if self.framesMalformed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.framesMalformed, fieldNumber: 2)
-    }
-    if self.framesWrongVersion != 0 {
-      try visitor.visitSingularUInt64Field(value: self.framesWrongVersion, fieldNumber: 3)
-    }
-    if self.framesUnknownSender != 0 {
-      try visitor.visitSingularUInt64Field(value: self.framesUnknownSender, fieldNumber: 4)
-    }
-    if self.workersRegistered != 0 {
-      try visitor.visitSingularUInt64Field(value: self.workersRegistered, fieldNumber: 5)
-    }
-    if self.workersDeclaredDead != 0 {
-      try visitor.visitSingularUInt64Field(value: self.workersDeclaredDead, fieldNumber: 6)
-    }
-    if self.tasksCompleted != 0 {
-      try visitor.visitSingularUInt64Field(value: self.tasksCompleted, fieldNumber: 7)
-    }
-    if self.duplicateResults != 0 {
-      try visitor.visitSingularUInt64Field(value: self.duplicateResults, fieldNumber: 8)
-    }
-    if self.resultsUnknownTask != 0 {
-      try visitor.visitSingularUInt64Field(value: self.resultsUnknownTask, fieldNumber: 9)
-    }
-    if self.resultsStaleAttempt != 0 {
-      try visitor.visitSingularUInt64Field(value: self.resultsStaleAttempt, fieldNumber: 10)
-    }
-    if self.requestsRateLimited != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestsRateLimited, fieldNumber: 11)
-    }
-    if self.registrationsRefused != 0 {
-      try visitor.visitSingularUInt64Field(value: self.registrationsRefused, fieldNumber: 12)
-    }
-    if self.logLinesSuppressed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.logLinesSuppressed, fieldNumber: 13)
-    }
-    if self.worstLoopTurnUs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.worstLoopTurnUs, fieldNumber: 14)
-    }
-    if self.ledgerCommits != 0 {
-      try visitor.visitSingularUInt64Field(value: self.ledgerCommits, fieldNumber: 15)
-    }
-    if self.cacheHits != 0 {
-      try visitor.visitSingularUInt64Field(value: self.cacheHits, fieldNumber: 16)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Orrery_V1_CoordinatorCounters, rhs: Orrery_V1_CoordinatorCounters) -> Bool {
-    if lhs.framesReceived != rhs.framesReceived {return false}
-    if lhs.framesMalformed != rhs.framesMalformed {return false}
-    if lhs.framesWrongVersion != rhs.framesWrongVersion {return false}
-    if lhs.framesUnknownSender != rhs.framesUnknownSender {return false}
-    if lhs.workersRegistered != rhs.workersRegistered {return false}
-    if lhs.workersDeclaredDead != rhs.workersDeclaredDead {return false}
-    if lhs.tasksCompleted != rhs.tasksCompleted {return false}
-    if lhs.duplicateResults != rhs.duplicateResults {return false}
-    if lhs.resultsUnknownTask != rhs.resultsUnknownTask {return false}
-    if lhs.resultsStaleAttempt != rhs.resultsStaleAttempt {return false}
-    if lhs.requestsRateLimited != rhs.requestsRateLimited {return false}
-    if lhs.registrationsRefused != rhs.registrationsRefused {return false}
-    if lhs.logLinesSuppressed != rhs.logLinesSuppressed {return false}
-    if lhs.worstLoopTurnUs != rhs.worstLoopTurnUs {return false}
-    if lhs.ledgerCommits != rhs.ledgerCommits {return false}
-    if lhs.cacheHits != rhs.cacheHits {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ClusterStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}coordinator_id\0\u{1}workers\0\u{1}jobs\0\u{1}counters\0\u{1}draining\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0\u{3}cache_hits\0\u{3}checkpoints_committed\0")
 
   fileprivate class _StorageClass {
-    var _coordinatorID: String = String()
-    var _workers: [Orrery_V1_WorkerInfo] = []
-    var _jobs: [Orrery_V1_JobInfo] = []
-    var _counters: Orrery_V1_CoordinatorCounters? = nil
-    var _draining: Bool = false
+    var _framesReceived: UInt64 = 0
+    var _framesMalformed: UInt64 = 0
+    var _framesWrongVersion: UInt64 = 0
+    var _framesUnknownSender: UInt64 = 0
+    var _workersRegistered: UInt64 = 0
+    var _workersDeclaredDead: UInt64 = 0
+    var _tasksCompleted: UInt64 = 0
+    var _duplicateResults: UInt64 = 0
+    var _resultsUnknownTask: UInt64 = 0
+    var _resultsStaleAttempt: UInt64 = 0
+    var _requestsRateLimited: UInt64 = 0
+    var _registrationsRefused: UInt64 = 0
+    var _logLinesSuppressed: UInt64 = 0
+    var _worstLoopTurnUs: UInt64 = 0
+    var _ledgerCommits: UInt64 = 0
+    var _cacheHits: UInt64 = 0
+    var _checkpointsCommitted: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -988,11 +1044,23 @@ nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProto
     private init() {}
 
     init(copying source: _StorageClass) {
-      _coordinatorID = source._coordinatorID
-      _workers = source._workers
-      _jobs = source._jobs
-      _counters = source._counters
-      _draining = source._draining
+      _framesReceived = source._framesReceived
+      _framesMalformed = source._framesMalformed
+      _framesWrongVersion = source._framesWrongVersion
+      _framesUnknownSender = source._framesUnknownSender
+      _workersRegistered = source._workersRegistered
+      _workersDeclaredDead = source._workersDeclaredDead
+      _tasksCompleted = source._tasksCompleted
+      _duplicateResults = source._duplicateResults
+      _resultsUnknownTask = source._resultsUnknownTask
+      _resultsStaleAttempt = source._resultsStaleAttempt
+      _requestsRateLimited = source._requestsRateLimited
+      _registrationsRefused = source._registrationsRefused
+      _logLinesSuppressed = source._logLinesSuppressed
+      _worstLoopTurnUs = source._worstLoopTurnUs
+      _ledgerCommits = source._ledgerCommits
+      _cacheHits = source._cacheHits
+      _checkpointsCommitted = source._checkpointsCommitted
     }
   }
 
@@ -1011,11 +1079,23 @@ nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProto
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._coordinatorID) }()
-        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._workers) }()
-        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._jobs) }()
-        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._counters) }()
-        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._draining) }()
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._framesReceived) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._framesMalformed) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._framesWrongVersion) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._framesUnknownSender) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._workersRegistered) }()
+        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._workersDeclaredDead) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._tasksCompleted) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._duplicateResults) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._resultsUnknownTask) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._resultsStaleAttempt) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestsRateLimited) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._registrationsRefused) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._logLinesSuppressed) }()
+        case 14: try { try decoder.decodeSingularUInt64Field(value: &_storage._worstLoopTurnUs) }()
+        case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._ledgerCommits) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._cacheHits) }()
+        case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._checkpointsCommitted) }()
         default: break
         }
       }
@@ -1024,43 +1104,141 @@ nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProto
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._coordinatorID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._coordinatorID, fieldNumber: 1)
+      if _storage._framesReceived != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._framesReceived, fieldNumber: 1)
       }
-      if !_storage._workers.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._workers, fieldNumber: 2)
+      if _storage._framesMalformed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._framesMalformed, fieldNumber: 2)
       }
-      if !_storage._jobs.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._jobs, fieldNumber: 3)
+      if _storage._framesWrongVersion != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._framesWrongVersion, fieldNumber: 3)
       }
-      try { if let v = _storage._counters {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-      } }()
-      if _storage._draining != false {
-        try visitor.visitSingularBoolField(value: _storage._draining, fieldNumber: 5)
+      if _storage._framesUnknownSender != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._framesUnknownSender, fieldNumber: 4)
+      }
+      if _storage._workersRegistered != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._workersRegistered, fieldNumber: 5)
+      }
+      if _storage._workersDeclaredDead != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._workersDeclaredDead, fieldNumber: 6)
+      }
+      if _storage._tasksCompleted != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._tasksCompleted, fieldNumber: 7)
+      }
+      if _storage._duplicateResults != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._duplicateResults, fieldNumber: 8)
+      }
+      if _storage._resultsUnknownTask != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._resultsUnknownTask, fieldNumber: 9)
+      }
+      if _storage._resultsStaleAttempt != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._resultsStaleAttempt, fieldNumber: 10)
+      }
+      if _storage._requestsRateLimited != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestsRateLimited, fieldNumber: 11)
+      }
+      if _storage._registrationsRefused != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._registrationsRefused, fieldNumber: 12)
+      }
+      if _storage._logLinesSuppressed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._logLinesSuppressed, fieldNumber: 13)
+      }
+      if _storage._worstLoopTurnUs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._worstLoopTurnUs, fieldNumber: 14)
+      }
+      if _storage._ledgerCommits != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._ledgerCommits, fieldNumber: 15)
+      }
+      if _storage._cacheHits != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._cacheHits, fieldNumber: 16)
+      }
+      if _storage._checkpointsCommitted != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._checkpointsCommitted, fieldNumber: 17)
       }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Orrery_V1_ClusterStatus, rhs: Orrery_V1_ClusterStatus) -> Bool {
+  public static func ==(lhs: Orrery_V1_CoordinatorCounters, rhs: Orrery_V1_CoordinatorCounters) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._coordinatorID != rhs_storage._coordinatorID {return false}
-        if _storage._workers != rhs_storage._workers {return false}
-        if _storage._jobs != rhs_storage._jobs {return false}
-        if _storage._counters != rhs_storage._counters {return false}
-        if _storage._draining != rhs_storage._draining {return false}
+        if _storage._framesReceived != rhs_storage._framesReceived {return false}
+        if _storage._framesMalformed != rhs_storage._framesMalformed {return false}
+        if _storage._framesWrongVersion != rhs_storage._framesWrongVersion {return false}
+        if _storage._framesUnknownSender != rhs_storage._framesUnknownSender {return false}
+        if _storage._workersRegistered != rhs_storage._workersRegistered {return false}
+        if _storage._workersDeclaredDead != rhs_storage._workersDeclaredDead {return false}
+        if _storage._tasksCompleted != rhs_storage._tasksCompleted {return false}
+        if _storage._duplicateResults != rhs_storage._duplicateResults {return false}
+        if _storage._resultsUnknownTask != rhs_storage._resultsUnknownTask {return false}
+        if _storage._resultsStaleAttempt != rhs_storage._resultsStaleAttempt {return false}
+        if _storage._requestsRateLimited != rhs_storage._requestsRateLimited {return false}
+        if _storage._registrationsRefused != rhs_storage._registrationsRefused {return false}
+        if _storage._logLinesSuppressed != rhs_storage._logLinesSuppressed {return false}
+        if _storage._worstLoopTurnUs != rhs_storage._worstLoopTurnUs {return false}
+        if _storage._ledgerCommits != rhs_storage._ledgerCommits {return false}
+        if _storage._cacheHits != rhs_storage._cacheHits {return false}
+        if _storage._checkpointsCommitted != rhs_storage._checkpointsCommitted {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ClusterStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}coordinator_id\0\u{1}workers\0\u{1}jobs\0\u{1}counters\0\u{1}draining\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.coordinatorID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.workers) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.jobs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._counters) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.draining) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.coordinatorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.coordinatorID, fieldNumber: 1)
+    }
+    if !self.workers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.workers, fieldNumber: 2)
+    }
+    if !self.jobs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.jobs, fieldNumber: 3)
+    }
+    try { if let v = self._counters {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.draining != false {
+      try visitor.visitSingularBoolField(value: self.draining, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_ClusterStatus, rhs: Orrery_V1_ClusterStatus) -> Bool {
+    if lhs.coordinatorID != rhs.coordinatorID {return false}
+    if lhs.workers != rhs.workers {return false}
+    if lhs.jobs != rhs.jobs {return false}
+    if lhs._counters != rhs._counters {return false}
+    if lhs.draining != rhs.draining {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

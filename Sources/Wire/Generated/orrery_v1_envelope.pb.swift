@@ -279,6 +279,14 @@ public nonisolated struct Orrery_V1_Envelope: Sendable {
     set {body = .watchJob(newValue)}
   }
 
+  public var listJobs: Orrery_V1_ListJobs {
+    get {
+      if case .listJobs(let v)? = body {return v}
+      return Orrery_V1_ListJobs()
+    }
+    set {body = .listJobs(newValue)}
+  }
+
   /// coordinator -> client
   public var jobAccepted: Orrery_V1_JobAccepted {
     get {
@@ -304,6 +312,14 @@ public nonisolated struct Orrery_V1_Envelope: Sendable {
     set {body = .clusterStatus(newValue)}
   }
 
+  public var jobList: Orrery_V1_JobList {
+    get {
+      if case .jobList(let v)? = body {return v}
+      return Orrery_V1_JobList()
+    }
+    set {body = .jobList(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -325,10 +341,12 @@ public nonisolated struct Orrery_V1_Envelope: Sendable {
     case statusRequest(Orrery_V1_StatusRequest)
     case cancelJob(Orrery_V1_CancelJob)
     case watchJob(Orrery_V1_WatchJob)
+    case listJobs(Orrery_V1_ListJobs)
     /// coordinator -> client
     case jobAccepted(Orrery_V1_JobAccepted)
     case jobUpdate(Orrery_V1_JobUpdate)
     case clusterStatus(Orrery_V1_ClusterStatus)
+    case jobList(Orrery_V1_JobList)
 
   }
 
@@ -363,7 +381,7 @@ nonisolated extension Orrery_V1_RejectCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}register\0\u{1}heartbeat\0\u{1}progress\0\u{1}results\0\u{1}checkpoint\0\u{2}\u{6}registered\0\u{1}leases\0\u{1}cancel\0\u{1}shutdown\0\u{1}reject\0\u{4}\u{6}submit_job\0\u{3}status_request\0\u{3}cancel_job\0\u{3}watch_job\0\u{4}\u{7}job_accepted\0\u{3}job_update\0\u{3}cluster_status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}register\0\u{1}heartbeat\0\u{1}progress\0\u{1}results\0\u{1}checkpoint\0\u{2}\u{6}registered\0\u{1}leases\0\u{1}cancel\0\u{1}shutdown\0\u{1}reject\0\u{4}\u{6}submit_job\0\u{3}status_request\0\u{3}cancel_job\0\u{3}watch_job\0\u{3}list_jobs\0\u{4}\u{6}job_accepted\0\u{3}job_update\0\u{3}cluster_status\0\u{3}job_list\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -554,6 +572,19 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
           self.body = .watchJob(v)
         }
       }()
+      case 34: try {
+        var v: Orrery_V1_ListJobs?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .listJobs(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .listJobs(v)
+        }
+      }()
       case 40: try {
         var v: Orrery_V1_JobAccepted?
         var hadOneofValue = false
@@ -591,6 +622,19 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .clusterStatus(v)
+        }
+      }()
+      case 43: try {
+        var v: Orrery_V1_JobList?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .jobList(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .jobList(v)
         }
       }()
       default: break
@@ -663,6 +707,10 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
       guard case .watchJob(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
     }()
+    case .listJobs?: try {
+      guard case .listJobs(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+    }()
     case .jobAccepted?: try {
       guard case .jobAccepted(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
@@ -674,6 +722,10 @@ nonisolated extension Orrery_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
     case .clusterStatus?: try {
       guard case .clusterStatus(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+    }()
+    case .jobList?: try {
+      guard case .jobList(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
     }()
     case nil: break
     }
