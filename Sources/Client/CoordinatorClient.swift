@@ -34,10 +34,9 @@ public final class CoordinatorClient {
         submit.specYaml = specYAML
         submit.sourceName = sourceName
         submit.watch = watch
-        try send(.submitJob(submit))
-        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "an answer to the job submission")
-        guard case .jobAccepted(let accepted) = reply else { throw unexpected(reply) }
-        return accepted.jobID
+        return try request(.submitJob(submit), waitingFor: "an answer to the job submission") {
+            if case .jobAccepted(let accepted) = $0 { accepted.jobID } else { nil }
+        }
     }
 
     /// Waits for the job's updates until it ends, passing each to `onUpdate`.
@@ -82,10 +81,9 @@ public final class CoordinatorClient {
     }
 
     public func status() throws -> Orrery_V1_ClusterStatus {
-        try send(.statusRequest(Orrery_V1_StatusRequest()))
-        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "cluster status")
-        guard case .clusterStatus(let status) = reply else { throw unexpected(reply) }
-        return status
+        try request(.statusRequest(Orrery_V1_StatusRequest()), waitingFor: "cluster status") {
+            if case .clusterStatus(let status) = $0 { status } else { nil }
+        }
     }
 
     /// One job as it stands now (a finished one with its report), without following it.
@@ -93,20 +91,18 @@ public final class CoordinatorClient {
         var watch = Orrery_V1_WatchJob()
         watch.jobID = jobID
         watch.once = true
-        try send(.watchJob(watch))
-        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "job \(jobID)")
-        guard case .jobUpdate(let update) = reply else { throw unexpected(reply) }
-        return update.job
+        return try request(.watchJob(watch), waitingFor: "job \(jobID)") {
+            if case .jobUpdate(let update) = $0 { update.job } else { nil }
+        }
     }
 
     /// Past and present jobs, newest first.
     public func jobs(limit: Int) throws -> Orrery_V1_JobList {
         var list = Orrery_V1_ListJobs()
         list.limit = UInt32(clamping: limit)
-        try send(.listJobs(list))
-        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: "the list of jobs")
-        guard case .jobList(let jobs) = reply else { throw unexpected(reply) }
-        return jobs
+        return try request(.listJobs(list), waitingFor: "the list of jobs") {
+            if case .jobList(let jobs) = $0 { jobs } else { nil }
+        }
     }
 
     /// Cancels a job; returns its final state.
@@ -122,6 +118,15 @@ public final class CoordinatorClient {
     }
 
     // MARK: Frames
+
+    /// Sends `body` and waits for the one answer `answer` accepts (anything else, a
+    /// rejection included, is an error).
+    private func request<Answer>(_ body: EnvelopeBody, waitingFor what: String, _ answer: (EnvelopeBody) -> Answer?) throws -> Answer {
+        try send(body)
+        let reply = try receive(timeoutMilliseconds: replyTimeoutMilliseconds, waitingFor: what)
+        guard let value = answer(reply) else { throw unexpected(reply) }
+        return value
+    }
 
     private func send(_ body: EnvelopeBody) throws {
         do {

@@ -75,9 +75,9 @@ extension CoordinatorService {
         let limit = message.limit == 0 ? 100 : Int(min(message.limit, 10_000))
         let now = MonotonicClock.milliseconds
         var list = Orrery_V1_JobList()
-        if let ledger, let rows = try? ledger.jobs() {
-            list.total = UInt64(rows.count)
-            list.jobs = rows.reversed().prefix(limit).map { row in
+        if let ledger, let (rows, total) = try? ledger.recentJobs(limit: limit) {
+            list.total = UInt64(total)
+            list.jobs = rows.map { row in
                 if let job = jobs[row.job.id] { return jobInfo(job, now: now, detail: .summary) }
                 guard let end = row.end else { return Job.placeholderInfo(row.job) }
                 return Job(ended: row.job, end: end, now: now).info(queued: 0, running: 0, now: now, detail: .summary)

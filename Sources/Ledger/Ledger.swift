@@ -281,6 +281,23 @@ public final class Ledger {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY number").map(Self.jobRow) }
     }
 
+    /// The newest `limit` jobs, newest first, without their specs and reports (whose text
+    /// can be large), and how many jobs there are in all.
+    public func recentJobs(limit: Int) throws(LedgerError) -> (jobs: [LedgerJobRow], total: Int) {
+        try read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, number, name, workload, '' AS spec_yaml, source_name, submitted_at, state, error, finished_at,
+                        tasks_planned, tasks_done, tasks_failed, retries, duplicates_ignored, '' AS report_text, '' AS report_json,
+                        NULL AS report_files
+                    FROM jobs ORDER BY number DESC LIMIT ?
+                    """, arguments: [limit])
+            return (try rows.map(Self.jobRow), total)
+        }
+    }
+
     /// One job, or nil if the ledger never saw it.
     public func job(_ id: String) throws(LedgerError) -> LedgerJobRow? {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobRow) }

@@ -80,6 +80,23 @@ import Testing
         #expect(try ledger.openTasks(jobID: "a-1").isEmpty)
     }
 
+    @Test func recentJobsAreNewestFirstWithoutTheirTexts() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try Ledger(directory: directory)
+        for number in 1...3 { ledger.append(.jobSubmitted(job("a-\(number)", number: number))) }
+        ledger.append(.jobEnded(LedgerJobEnd(
+            jobID: "a-2", state: 3, error: "boom", finishedAt: 9, tasksPlanned: 4, tasksDone: 3, tasksFailed: 1, retries: 0,
+            duplicatesIgnored: 0, reportText: "a long report", reportJSON: "{}", reportFiles: ["f": "x"])))
+        try ledger.commit()
+        let (rows, total) = try ledger.recentJobs(limit: 2)
+        #expect(total == 3)
+        #expect(rows.map(\.job.id) == ["a-3", "a-2"])
+        #expect(rows[0].end == nil && rows[0].job.specYAML.isEmpty)
+        #expect(rows[1].end?.error == "boom" && rows[1].end?.tasksFailed == 1 && rows[1].end?.reportText == "")
+        #expect(try ledger.job("a-2")?.end?.reportText == "a long report")
+    }
+
     @Test func aDamagedFileIsRefusedByNameAndLeftAsItIs() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

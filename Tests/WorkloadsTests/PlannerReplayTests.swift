@@ -94,24 +94,10 @@ struct PlannerReplayTests {
 
     @Test("prompt search: evolution with paraphrases, successive halving and the test split")
     func promptSearch() throws {
-        let yaml = """
-            name: r
-            workload: prompt-search
-            prompt-search:
-              task: vader-tweets
-              scorer: minilm
-              dev: 8
-              test: 8
-              batch: 4
-              strategy: evolution
-              candidates: 8
-              population: 3
-              concurrent_trials: 2
-              instructions: ["", "Is the tweet positive?"]
-              templates: ["{text}", "Tweet: {text}"]
-              verbalizers: [[negative, positive], [sad, happy]]
-              paraphrase: {count: 2, every: 2}
-            """
+        // Batches of 4 and two trials at once: more tasks, out of order.
+        let section = PromptSearchPlannerTests.evolutionWithParaphrases
+            .replacingOccurrences(of: "batch: 8", with: "batch: 4").replacingOccurrences(of: "concurrent_trials: 1", with: "concurrent_trials: 2")
+        let yaml = "name: r\nworkload: prompt-search\nprompt-search:\n" + section
         try Self.check(yaml, cuts: [1, 2, 5, 9, 13, 20]) { task, planner in
             try PromptSearchPlannerTests.answer(task, try #require(planner as? PromptSearchPlanner))
         }

@@ -39,23 +39,26 @@ struct PromptSearchPlannerTests {
 
     struct PlannerTestError: Error {}
 
+    /// A small evolutionary search that rewrites its best instruction every 2 candidates.
+    static let evolutionWithParaphrases = """
+          task: vader-tweets
+          scorer: minilm
+          dev: 8
+          test: 8
+          batch: 8
+          strategy: evolution
+          candidates: 8
+          population: 3
+          concurrent_trials: 1
+          instructions: ["", "Is the tweet positive?"]
+          templates: ["{text}", "Tweet: {text}"]
+          verbalizers: [[negative, positive], [sad, happy]]
+          paraphrase: {count: 2, every: 2}
+        """
+
     @Test("paraphrase as a mutation: the best instruction is rewritten during evolution, and the best with each rewrite is tried next")
     func paraphraseDuringEvolution() throws {
-        let planner = try Self.planner("""
-              task: vader-tweets
-              scorer: minilm
-              dev: 8
-              test: 8
-              batch: 8
-              strategy: evolution
-              candidates: 8
-              population: 3
-              concurrent_trials: 1
-              instructions: ["", "Is the tweet positive?"]
-              templates: ["{text}", "Tweet: {text}"]
-              verbalizers: [[negative, positive], [sad, happy]]
-              paraphrase: {count: 2, every: 2}
-            """)
+        let planner = try Self.planner(Self.evolutionWithParaphrases)
         var queue = planner.start()
         var rewritten: [String] = []
         // Dev prompts planned after the rewrite came back, in order.
