@@ -21,13 +21,14 @@ extension ClusterTests {
               seed: 4
               workers: {min: 2, max: 3}
               checkpoint_every: 20
+              exact_shards: 12
             """
 
         static func metrics(_ job: Orrery_V1_JobInfo) throws -> [String: Double] {
             try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Double] ?? [:]
         }
 
-        @Test("kill -9 of a gang member mid-training: the survivors re-form, resume from the checkpoint, and match an undisturbed run")
+        @Test("kill -9 of a gang member mid-training: the survivors re-form, resume from the checkpoint, and end bit-identical to an undisturbed run")
         func killMemberMidTraining() throws {
             let cluster = try TestCluster(heartbeat: "200ms")
             try cluster.startCoordinator(extra: ["--gang-gather", "500ms", "--collective-timeout", "20s"])
@@ -63,9 +64,12 @@ extension ClusterTests {
                 jobID: try client.submit(specYAML: Self.spec, sourceName: "dp.yaml", watch: true), onUpdate: { _ in })
             #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
             let reference = try Self.metrics(undisturbed)
-            let (a, b) = (after["test_accuracy"] ?? 0, reference["test_accuracy"] ?? 0)
-            #expect(b > 0.8, "\(reference)")
-            #expect(abs(a - b) <= 0.01, "disturbed \(a) vs undisturbed \(b)")
+            #expect((reference["test_accuracy"] ?? 0) > 0.8, "\(reference)")
+            // The disturbed run trained on 3 workers, then on 2 from the checkpoint on; the
+            // reference ran on the 2 left. With exact_shards a global batch's gradient is the
+            // same bits on any number of workers, and so is the model.
+            #expect(after["test_accuracy"] == reference["test_accuracy"], "disturbed \(after) vs undisturbed \(reference)")
+            #expect(after["test_loss"] == reference["test_loss"], "disturbed \(after) vs undisturbed \(reference)")
         }
         @Test("losing a member is not a failed attempt: a job with max_attempts 2 survives two kills")
         func memberLossesDoNotUseAttempts() throws {

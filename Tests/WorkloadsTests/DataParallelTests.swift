@@ -11,7 +11,7 @@ import Workloads
 /// process talking over real loopback sockets, compared with training in one process.
 @Suite("Data-parallel training", .serialized)
 struct DataParallelTests {
-    static func payload(save: String, checkpointEvery: Int = 0, optimizer: String = "adam") throws -> Data {
+    static func payload(save: String, checkpointEvery: Int = 0, optimizer: String = "adam", exactShards: Int = 0) throws -> Data {
         let yaml = """
             name: dp
             workload: train
@@ -27,6 +27,7 @@ struct DataParallelTests {
               save: \(save)
               checkpoint_every: \(checkpointEvery)
               bucket_elements: 2048
+              exact_shards: \(exactShards)
             """
         return try JobSpec.parse(yaml: yaml, source: "dp.yaml", registry: .builtIn).planner.start()[0].payload
     }
@@ -48,23 +49,17 @@ struct DataParallelTests {
 
     func temporary(_ name: String) -> String { "\(NSTemporaryDirectory())/orrery-dp-\(getpid())-\(name).safetensors" }
 
-    @Test("N ranks end with the weights of one process on the same global batches", arguments: [2, 3])
-    func matchesSingleProcess(members: Int) throws {
+    /// Runs the train executor as `members` ranks, each a thread with its own data plane,
+    /// and records any rank's failure as a test issue.
+    static func trainOnGang(members: Int, payload: Data, collectiveID: String) throws {
         let executor = try TrainWorkload().makeExecutor()
-        let single = temporary("single-\(members)")
-        defer { try? FileManager.default.removeItem(atPath: single) }
-        _ = try executor.execute(try Self.payload(save: single), context: Self.context())
-
         let context = try ZMQContext()
         let planes = try (0..<members).map { _ in try DataPlaneEndpoint(context: context, bind: "tcp://127.0.0.1:*") }
         defer { planes.forEach { $0.close() } }
-        let parallel = temporary("parallel-\(members)")
-        defer { try? FileManager.default.removeItem(atPath: parallel) }
-        let payload = try Self.payload(save: parallel)
         let failures = Mutex<[String]>([])
         let group = DispatchGroup()
         for rank in 0..<members {
-            let topology = RingTopology(rank: rank, endpoints: planes.map(\.endpoint), collectiveID: "dp-\(members)", timeoutMilliseconds: 20_000)
+            let topology = RingTopology(rank: rank, endpoints: planes.map(\.endpoint), collectiveID: collectiveID, timeoutMilliseconds: 20_000)
             let plane = planes[rank]
             let gang = Gang(topology: topology, workerIDs: (0..<members).map { "w\($0)" }) { isCancelled throws(CollectiveError) in
                 try Communicator(topology: topology, dataPlane: plane, context: context, isCancelled: isCancelled)
@@ -82,6 +77,34 @@ struct DataParallelTests {
         }
         group.wait()
         #expect(failures.withLock { $0 } == [])
+    }
+
+    @Test("with exact_shards, one process and gangs of 2 and 3 end with bit-identical weights")
+    func exactShardsAreIndependentOfGangSize() throws {
+        let executor = try TrainWorkload().makeExecutor()
+        let single = temporary("exact-1")
+        defer { try? FileManager.default.removeItem(atPath: single) }
+        _ = try executor.execute(try Self.payload(save: single, exactShards: 6), context: Self.context())
+        let expected = try Self.weights(single)
+        for members in [2, 3] {
+            let path = temporary("exact-\(members)")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Self.trainOnGang(members: members, payload: try Self.payload(save: path, exactShards: 6), collectiveID: "exact-\(members)")
+            let got = try Self.weights(path)
+            #expect(got == expected, "\(members) ranks: weights differ from one process's")
+        }
+    }
+
+    @Test("N ranks end with the weights of one process on the same global batches", arguments: [2, 3])
+    func matchesSingleProcess(members: Int) throws {
+        let executor = try TrainWorkload().makeExecutor()
+        let single = temporary("single-\(members)")
+        defer { try? FileManager.default.removeItem(atPath: single) }
+        _ = try executor.execute(try Self.payload(save: single), context: Self.context())
+
+        let parallel = temporary("parallel-\(members)")
+        defer { try? FileManager.default.removeItem(atPath: parallel) }
+        try Self.trainOnGang(members: members, payload: try Self.payload(save: parallel), collectiveID: "dp-\(members)")
         let (expected, got) = (try Self.weights(single), try Self.weights(parallel))
         #expect(Set(expected.keys) == Set(got.keys))
         for (name, values) in expected {

@@ -149,6 +149,14 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
     set {_uniqueStorage()._bucketElements = newValue}
   }
 
+  /// Split every global batch into this many fixed shards and sum their gradients exactly
+  /// (in fixed point), so that the weights do not depend on how many workers share a batch:
+  /// a gang that shrinks, grows or resumes ends bit-identical to an undisturbed one (0: off).
+  public var exactShards: UInt32 {
+    get {_storage._exactShards}
+    set {_uniqueStorage()._exactShards = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -162,7 +170,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}bucket_elements\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}bucket_elements\0\u{3}exact_shards\0")
 
   fileprivate class _StorageClass {
     var _dataset: String = String()
@@ -187,6 +195,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
     var _workersMax: UInt32 = 0
     var _checkpointEvery: UInt32 = 0
     var _bucketElements: UInt32 = 0
+    var _exactShards: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -219,6 +228,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       _workersMax = source._workersMax
       _checkpointEvery = source._checkpointEvery
       _bucketElements = source._bucketElements
+      _exactShards = source._exactShards
     }
   }
 
@@ -259,6 +269,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersMax) }()
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._checkpointEvery) }()
         case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._bucketElements) }()
+        case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._exactShards) }()
         default: break
         }
       }
@@ -333,6 +344,9 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       if _storage._bucketElements != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._bucketElements, fieldNumber: 22)
       }
+      if _storage._exactShards != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._exactShards, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -364,6 +378,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         if _storage._workersMax != rhs_storage._workersMax {return false}
         if _storage._checkpointEvery != rhs_storage._checkpointEvery {return false}
         if _storage._bucketElements != rhs_storage._bucketElements {return false}
+        if _storage._exactShards != rhs_storage._exactShards {return false}
         return true
       }
       if !storagesAreEqual {return false}

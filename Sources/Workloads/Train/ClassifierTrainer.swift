@@ -97,16 +97,12 @@ struct ClassifierTrainer {
                 defer { step += 1 }
                 if step < firstStep { continue }
                 if step % 50 == 0 { try context.checkCancellation() }
-                let mine = Self.shard(indices, rank: rank, of: world)
-                model.zeroGrad()
-                if !mine.isEmpty {
-                    let (images, labels) = train.batch(mine)
-                    let loss = try Tensor.crossEntropy(logits: model(images), targets: labels)
-                    try (loss * (Float(mine.count) / Float(indices.count))).backward()
-                    epochLoss[0] += loss.item * Float(mine.count)
-                    epochLoss[1] += Float(mine.count)
+                if task.exactShards > 0 {
+                    try exactGradients(indices, train: train, rank: rank, of: world, communicator: communicator, flat: flat, loss: &epochLoss)
+                } else {
+                    try backward(Self.shard(indices, rank: rank, of: world), of: indices.count, train: train, loss: &epochLoss)
                 }
-                if let communicator, world > 1 {
+                if task.exactShards == 0, let communicator, world > 1 {
                     var gradients = flat.gatherGradients()
                     try gradients.withUnsafeMutableBufferPointer { (all) throws(CollectiveError) in
                         for bucket in buckets { try communicator.allReduce(UnsafeMutableBufferPointer(rebasing: all[bucket]), .sum) }
@@ -142,6 +138,39 @@ struct ClassifierTrainer {
             "shared_memory": communicator?.usesSharedMemory == true ? 1 : 0,
             "resumed_at_step": Double(firstStep),
         ])
+    }
+
+    /// Gradients of `examples`, a part of a global batch of `total`, scaled by its share so
+    /// that the parts' gradients sum to the batch's; the part's loss goes into `loss` (sum,
+    /// count). Leaves the gradients in the model.
+    private func backward(_ examples: ArraySlice<Int>, of total: Int, train: LabeledImages, loss: inout [Float]) throws {
+        model.zeroGrad()
+        guard !examples.isEmpty else { return }
+        let (images, labels) = train.batch(examples)
+        let value = try Tensor.crossEntropy(logits: model(images), targets: labels)
+        try (value * (Float(examples.count) / Float(total))).backward()
+        loss[0] += value.item * Float(examples.count)
+        loss[1] += Float(examples.count)
+    }
+
+    /// The global batch's gradient, the same bits on any number of workers: the batch is
+    /// cut into `exact_shards` fixed shards (by position, whoever computes them), each rank
+    /// computes its contiguous run of shards one at a time, and the shards' gradients are
+    /// summed in fixed point, locally and across the gang (`FixedPointSum`).
+    private func exactGradients(
+        _ indices: [Int], train: LabeledImages, rank: Int, of world: Int, communicator: Communicator?, flat: FlatParameters,
+        loss: inout [Float]
+    ) throws {
+        let shards = Segmentation(count: indices.count, parts: Int(task.exactShards))
+        var sum = FixedPointSum(count: flat.count)
+        for shard in Segmentation(count: Int(task.exactShards), parts: world).segment(rank) {
+            let examples = indices[shards.segment(shard)]
+            guard !examples.isEmpty else { continue }
+            try backward(examples, of: indices.count, train: train, loss: &loss)
+            sum.add(flat.gatherGradients())
+        }
+        if let communicator, world > 1 { try sum.allReduce(communicator) }
+        try flat.scatterGradients(sum.floats())
     }
 
     /// Rank `rank`'s contiguous share of a global batch (the first `count % world` ranks

@@ -1,3 +1,4 @@
+import Collectives
 import Datasets
 import Wire
 
@@ -23,6 +24,9 @@ enum TrainTaskRules {
     static let workers = 1...1024
     static let checkpointEvery = 0...100_000_000
     static let bucketElements = 1024...(1 << 28)
+    /// Shards whose gradients are summed exactly; the exact all-reduce takes at most 256
+    /// members.
+    static let exactShards = 0...256
     /// The largest model a task may ask for: its checkpoint (weights and up to two
     /// optimizer values per weight, float32) must fit in one control frame
     /// (`SocketPolicy.maximumControlMessageBytes`, 64 MiB) with room to spare.
@@ -48,6 +52,11 @@ enum TrainTaskRules {
         try rule.range("train_limit", Int(task.trainLimit), trainLimit)
         try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
         try rule.range("bucket_elements", Int(task.bucketElements), bucketElements)
+        try rule.range("exact_shards", Int(task.exactShards), exactShards)
+        if task.exactShards > 0 {
+            try rule.range("exact_shards", Int(task.exactShards), 1...Int(task.batchSize))
+            if task.workersMax > 0 { try rule.range("workers_max", Int(task.workersMax), 1...Communicator.maximumExactMembers) }
+        }
         if task.workersMax > 0 {
             try rule.range("workers_min", Int(task.workersMin), workers)
             try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)

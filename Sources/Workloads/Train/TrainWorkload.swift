@@ -1,3 +1,4 @@
+import Collectives
 import Datasets
 import Wire
 
@@ -25,6 +26,8 @@ import Wire
 ///   workers: 2                # data-parallel on a gang of 2 (or {min: 1, max: 4}); default 1
 ///   checkpoint_every: 200     # steps between checkpoints committed to the coordinator
 ///   bucket_elements: 1048576  # floats per gradient all-reduce
+///   exact_shards: 12          # sum each batch's gradient over 12 fixed shards in fixed
+///                             # point: the same weights on any number of workers (0: off)
 /// ```
 /// With `workers`, one gang task trains the model on several workers at once: each trains
 /// on its shard of every global batch and the gradients are all-reduced. When a member
@@ -68,6 +71,12 @@ public struct TrainWorkload: Workload {
         }
         task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: TrainTaskRules.checkpointEvery) ?? (task.workersMax > 0 ? 100 : 0))
         task.bucketElements = UInt32(try section.optional("bucket_elements")?.int(in: TrainTaskRules.bucketElements) ?? (1 << 20))
+        if let shards = section.optional("exact_shards") {
+            task.exactShards = UInt32(try shards.int(in: 0...min(TrainTaskRules.exactShards.upperBound, Int(task.batchSize))))
+            if task.exactShards > 0 && task.workersMax > UInt32(Communicator.maximumExactMembers) {
+                throw shards.error("sums exactly over at most \(Communicator.maximumExactMembers) workers; workers allows \(task.workersMax)")
+            }
+        }
         if let rate = section.optional("learning_rate"), task.learningRate <= 0 { throw rate.error("must be positive") }
         if task.nesterov && task.optimizer != "sgd" { throw section.optional("nesterov")!.error("applies to optimizer: sgd only") }
         for (field, value) in [("momentum", task.momentum), ("weight_decay", task.weightDecay), ("clip_norm", task.clipNorm)] where value < 0 {
