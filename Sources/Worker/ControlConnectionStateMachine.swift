@@ -128,7 +128,11 @@ struct ControlConnectionStateMachine {
         case .reject(let reject):
             switch reject.code {
             case .rejectUnknownWorker:
-                // The coordinator restarted or declared us dead: register again at once.
+                // The coordinator restarted or declared us dead: register again at once —
+                // once. Every heartbeat or result sent before the answer comes back draws its
+                // own refusal, and a second Register would list the running tasks as they
+                // were before the first one's leases arrived, handing those back.
+                if case .registering = state { return [] }
                 state = .registering(since: now, lastSent: now)
                 return [.sendRegister]
             case .rejectProtocolVersion, .rejectInvalidRegistration:

@@ -61,6 +61,11 @@ struct ControlConnectionStateMachineTests {
         _ = machine.received(registered(), now: 0)
         #expect(machine.received(reject(.rejectUnknownWorker), now: 10) == [.sendRegister])
         #expect(!machine.isRegistered)
+        // The refusals of other frames sent before it: the one Register in flight answers them.
+        #expect(machine.received(reject(.rejectUnknownWorker), now: 11).isEmpty)
+        #expect(machine.received(reject(.rejectUnknownWorker), now: 12).isEmpty)
+        // With no answer, the registration is sent again on the usual timer.
+        #expect(machine.tick(now: 110, backoffDelay: { 1 }) == [.sendRegister])
         #expect(machine.received(reject(.rejectProtocolVersion), now: 20) == [.closeConnection, .fail("because")])
         #expect(machine.tick(now: 10_000, backoffDelay: { 1 }).isEmpty)
     }
