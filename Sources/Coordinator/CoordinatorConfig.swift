@@ -35,7 +35,7 @@ public struct CoordinatorConfig: Sendable {
 
     /// Jobs running at once; more submissions get `REJECT_TOO_MANY_JOBS`.
     public var maxRunningJobs = 256
-    /// Tasks the lease table may hold (queued, leased, and finished ones of running jobs)
+    /// Tasks the lease table may hold (queued and leased; finished ones leave it at once)
     /// before a new job is refused (`REJECT_TOO_MANY_JOBS`): a job is admitted only if its
     /// first planned batch fits. Each task costs a few hundred bytes, so this bounds what
     /// submissions can make the coordinator hold.

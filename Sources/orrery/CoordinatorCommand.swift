@@ -57,7 +57,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Jobs running at once; more submissions are refused (REJECT_TOO_MANY_JOBS).")
     var maxJobs = 256
 
-    @Option(name: .long, help: "Tasks held at once (queued, running, and finished ones of running jobs); a job whose first batch does not fit is refused.")
+    @Option(name: .long, help: "Tasks held at once (queued and running; finished ones leave memory); a job whose first batch does not fit is refused.")
     var maxHeldTasks = 2_000_000
 
     @Option(name: .long, help: "Client requests answered per peer per second (after a burst of 50); more are refused (REJECT_RATE_LIMITED).")
