@@ -7,7 +7,7 @@ import Wire
 /// How many leases a worker may hold: the rules against registration floods and hoarding.
 @Suite("Lease capacity per worker")
 struct CapacityTests {
-    let service = CoordinatorService(config: CoordinatorConfig(), logger: Logger(label: "test"))
+    let service = CoordinatorCore(config: CoordinatorConfig(), logger: Logger(label: "test"))
 
     func worker(slots: UInt32 = 2, maxPrefetch: UInt32 = 0, proven: Bool = true, expired: Int = 0, average: Double? = nil) -> WorkerRegistry.Worker {
         var registration = Orrery_V1_Register()

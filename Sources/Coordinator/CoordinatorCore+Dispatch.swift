@@ -1,7 +1,7 @@
 import Runtime
 import Wire
 
-extension CoordinatorService {
+extension CoordinatorCore {
     /// Leases queued tasks to every worker with room. A worker's room is its slots times a
     /// prefetch depth that follows its measured task time: enough queued work to cover
     /// `targetQueueMilliseconds`, so that microsecond tasks stream while long tasks are not
@@ -26,12 +26,8 @@ extension CoordinatorService {
             for part in Self.split(batch.map(wireLease), maximumBytes: WireLimits.maximumLeaseBatchBytes) {
                 var message = Orrery_V1_LeaseBatch()
                 message.leases = part
-                if !send(.leases(message), to: worker.routingID) {
-                    // Never reached the worker: the tasks go back, and the attempt does not count.
-                    leases.unlease(part.map(\.taskID))
-                    for lease in part { recordRequeued(lease.taskID) }
-                    logger.warning("lease batch could not be sent; tasks requeued", metadata: ["worker": "\(id)", "tasks": "\(part.count)"])
-                }
+                // If it never reaches the worker, the tasks go back and the attempt does not count.
+                send(.leases(message), to: worker.routingID, ifUndelivered: .leases(taskIDs: part.map(\.taskID), worker: id))
             }
         }
     }
@@ -101,11 +97,7 @@ extension CoordinatorService {
                 wire.ring = ringAssignment(rank: rank, members: gang.members, collectiveID: "\(gang.lease.taskID)#\(gang.lease.attempt)")
                 var batch = Orrery_V1_LeaseBatch()
                 batch.leases = [wire]
-                if !send(.leases(batch), to: worker.routingID),
-                    let release = leases.fail(gang.lease.taskID, worker: member, message: "could not reach gang member \(member)", retryable: true)
-                {
-                    apply([release])
-                }
+                send(.leases(batch), to: worker.routingID, ifUndelivered: .gangLease(taskID: gang.lease.taskID, member: member))
             }
         }
     }

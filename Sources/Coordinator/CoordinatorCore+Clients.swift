@@ -3,7 +3,7 @@ import Runtime
 import Wire
 import Workloads
 
-extension CoordinatorService {
+extension CoordinatorCore {
     func handleSubmit(_ message: Orrery_V1_SubmitJob, from client: [UInt8]) {
         guard !draining else {
             reject(client, .rejectDraining, "coordinator \(coordinatorID) is shutting down and takes no new jobs")
@@ -163,12 +163,13 @@ extension CoordinatorService {
         guard !targets.isEmpty else { return }
         var update = Orrery_V1_JobUpdate()
         update.job = jobInfo(job, now: now)
-        var gone: [[UInt8]] = []
-        for peer in targets where !send(.jobUpdate(update), to: peer) {
-            gone.append(peer)
+        let frame = EnvelopeCodec.encode(.jobUpdate(update))
+        guard commitLedger() else { return }  // an update is something a client is told
+        for peer in targets {
+            // A watcher that cannot be reached is dropped (when the loop says so).
+            send(frame: frame, to: peer, ifUndelivered: peers == nil && job.isRunning ? .watcher(jobID: job.id, peer: peer) : .nothing)
         }
         if peers == nil {
-            job.watchers.removeAll { gone.contains($0) }
             job.lastUpdateSent = now
             job.changedSinceUpdate = false
             if !job.isRunning { job.watchers = [] }

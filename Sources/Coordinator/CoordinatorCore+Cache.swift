@@ -7,7 +7,7 @@ import Workloads
 /// ledger when its output was recorded before (in this job or any earlier one), instead of
 /// running again. Planners opt in per task (a prompt's score on given examples, model and
 /// cut); without a ledger there is no cache.
-extension CoordinatorService {
+extension CoordinatorCore {
     /// Takes out of `tasks` those the cache answers, queueing their outcomes for
     /// `deliverCachedAnswers`; returns the tasks still to run.
     func answerFromCache(_ tasks: [PlannedTask], job: Job) -> [PlannedTask] {

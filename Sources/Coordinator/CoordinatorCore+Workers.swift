@@ -4,7 +4,7 @@ import Runtime
 import Wire
 import Workloads
 
-extension CoordinatorService {
+extension CoordinatorCore {
     func handleRegister(_ message: Orrery_V1_Register, from sender: [UInt8]) {
         let now = MonotonicClock.milliseconds
         if let problem = RegistrationRules.problem(with: message) {

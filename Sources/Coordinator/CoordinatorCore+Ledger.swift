@@ -7,14 +7,15 @@ import Workloads
 
 /// What the coordinator writes to its ledger, and how it rebuilds itself from it.
 ///
-/// Records are appended as things happen and committed before the next frame leaves
-/// (`send` commits first), so a worker or client is never told anything a crash could
-/// take back. A restarted coordinator rebuilds each unfinished job by building its planner
+/// Records are appended as things happen and committed at the end of every turn and
+/// before any reply to a client (see `send`), so a client is never told anything a crash
+/// could take back, and what a worker was told before a crash is reconciled when it
+/// registers again (`LeaseTable.restore`, `reattach`). A restarted coordinator rebuilds each unfinished job by building its planner
 /// from the stored spec and replaying the job's outcomes in the order the planner first
 /// received them (the `Planner` contract: the same outcomes give the same state), then
 /// puts the job's open tasks back in the lease table, leased to the workers that held them
 /// until those re-register.
-extension CoordinatorService {
+extension CoordinatorCore {
     /// Wall-clock milliseconds, for what outlives this process (the monotonic clock does not).
     static var wallMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 

@@ -3,7 +3,7 @@ import Messaging
 import Runtime
 import Wire
 
-extension CoordinatorService {
+extension CoordinatorCore {
     /// Routes one frame set from the ROUTER socket. Nothing here throws: a frame that does
     /// not make sense is counted, logged with its sender and dropped.
     func handle(_ frames: [Frame]) {

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import Messaging
+import Testing
+import Wire
+import Workloads
+
+@testable import Coordinator
+
+/// The coordinator's rules driven through `CoordinatorCore.handle` alone: frames in as
+/// events, frames out as effects, no socket and no process.
+@Suite("Coordinator core, without sockets")
+struct CoordinatorCoreTests {
+    /// A core and the peers a test plays.
+    final class Harness {
+        let core: CoordinatorCore
+        /// Everything sent so far: (peer, message).
+        private(set) var sent: [(peer: String, body: EnvelopeBody)] = []
+        private(set) var effects: [CoordinatorCore.Effect] = []
+
+        init(stateDirectory: String? = nil) throws {
+            var config = CoordinatorConfig()
+            config.stateDirectory = stateDirectory
+            core = CoordinatorCore(config: config, logger: Logger(label: "test"))
+            try core.start()
+        }
+
+        func receive(_ body: EnvelopeBody, from peer: String) { record(core.handle(.frames([Array(peer.utf8), EnvelopeCodec.encode(body)]))) }
+
+        func turn() { record(core.handle(.turn)) }
+
+        func undeliver(_ what: CoordinatorCore.Undelivered) { record(core.handle(.undelivered(what))) }
+
+        private func record(_ new: [CoordinatorCore.Effect]) {
+            effects += new
+            for case .send(let frame, let peer, _) in new {
+                sent.append((String(decoding: peer, as: UTF8.self), try! EnvelopeCodec.decode(frame)))
+            }
+        }
+
+        /// Takes what was sent since the last call.
+        func take() -> [(peer: String, body: EnvelopeBody)] {
+            defer { sent = []; effects = [] }
+            return sent
+        }
+
+        func register(_ peer: String, id: String, running: [String] = []) {
+            var message = Orrery_V1_Register()
+            message.workerID = id
+            message.slots = 1
+            message.capabilities = ["noop", "sweep"]
+            message.runningTaskIds = running
+            receive(.register(message), from: peer)
+            receive(.heartbeat(Orrery_V1_Heartbeat()), from: peer)  // proof of life: leases may follow
+        }
+
+        func submit(_ yaml: String, from client: String) -> String? {
+            var message = Orrery_V1_SubmitJob()
+            message.specYaml = yaml
+            message.watch = true
+            receive(.submitJob(message), from: client)
+            return take().compactMap { if case .jobAccepted(let accepted) = $0.body { accepted.jobID } else { nil } }.first
+        }
+
+        func succeed(_ lease: Orrery_V1_TaskLease, from peer: String) {
+            var result = Orrery_V1_TaskResult()
+            result.taskID = lease.taskID
+            result.attempt = lease.attempt
+            result.success = Orrery_V1_TaskSuccess()
+            var batch = Orrery_V1_ResultBatch()
+            batch.results = [result]
+            receive(.results(batch), from: peer)
+        }
+    }
+
+    static func leases(_ sent: [(peer: String, body: EnvelopeBody)], to peer: String) -> [Orrery_V1_TaskLease] {
+        sent.filter { $0.peer == peer }.flatMap { (message) -> [Orrery_V1_TaskLease] in
+            guard case .leases(let batch) = message.body else { return [] }
+            return batch.leases
+        }
+    }
+
+    static func finalUpdate(_ sent: [(peer: String, body: EnvelopeBody)], to peer: String) -> Orrery_V1_JobInfo? {
+        sent.filter { $0.peer == peer }.compactMap { if case .jobUpdate(let update) = $0.body { update.job } else { nil } }
+            .last { $0.state != .running }
+    }
+
+    @Test("register, lease, report: a job runs to its end, and its watcher hears it")
+    func jobEndToEnd() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1")
+        #expect(harness.take().contains { if case .registered = $0.body { $0.peer == "w1#a" } else { false } })
+        let jobID = try #require(harness.submit("name: t\nworkload: noop\nnoop:\n  tasks: 3\n", from: "client"))
+        // One slot, two leases ahead: answer what arrives, turn by turn, until the job ends.
+        var leased: [String] = []
+        var job: Orrery_V1_JobInfo?
+        for _ in 0..<10 where job == nil {
+            harness.turn()
+            let sent = harness.take()
+            job = Self.finalUpdate(sent, to: "client")
+            let leases = Self.leases(sent, to: "w1#a")
+            #expect(leases.count <= 2 && leases.allSatisfy { $0.attempt == 1 })
+            leased += leases.map(\.taskID)
+            for lease in leases { harness.succeed(lease, from: "w1#a") }
+        }
+        #expect(leased.sorted() == ["\(jobID)/0", "\(jobID)/1", "\(jobID)/2"])
+        #expect(job?.state == .succeeded && job?.tasksDone == 3)
+    }
+
+    @Test("a lease batch the loop could not deliver goes back, and the attempt does not count")
+    func undeliveredLeases() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1")
+        _ = harness.take()
+        _ = try #require(harness.submit("name: t\nworkload: noop\nnoop:\n  tasks: 2\n", from: "client"))
+        harness.turn()
+        let effects = harness.effects
+        let first = Self.leases(harness.take(), to: "w1#a")
+        #expect(first.count == 2)
+        for case .send(_, _, let ifUndelivered) in effects where ifUndelivered != .nothing {
+            harness.undeliver(ifUndelivered)
+        }
+        harness.turn()
+        let again = Self.leases(harness.take(), to: "w1#a")
+        #expect(again.map(\.taskID).sorted() == first.map(\.taskID).sorted())
+        #expect(again.allSatisfy { $0.attempt == 1 })
+    }
+
+    @Test("a result for a finished task is a duplicate; one from a stranger is refused; the job counts each task once")
+    func duplicatesAndStrangers() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1")
+        harness.register("w2#b", id: "w2")
+        _ = harness.take()
+        _ = try #require(harness.submit("name: t\nworkload: noop\nnoop:\n  tasks: 1\n", from: "client"))
+        harness.turn()
+        let sent = harness.take()
+        let lease = try #require((Self.leases(sent, to: "w1#a") + Self.leases(sent, to: "w2#b")).first)
+        let holder = Self.leases(sent, to: "w1#a").isEmpty ? "w2#b" : "w1#a"
+        let other = holder == "w1#a" ? "w2#b" : "w1#a"
+        harness.succeed(lease, from: other)  // never held it
+        #expect(harness.core.counters[.resultsStaleAttempt] == 1)
+        harness.succeed(lease, from: holder)
+        harness.succeed(lease, from: holder)
+        #expect(harness.core.counters[.duplicateResults] == 1)
+        harness.turn()
+        let job = try #require(Self.finalUpdate(harness.take(), to: "client"))
+        #expect(job.state == .succeeded && job.tasksDone == 1)
+    }
+
+    @Test("a new core on the same ledger resumes the job; the worker that held a lease keeps it and its result counts")
+    func restartFromTheLedger() throws {
+        let directory = NSTemporaryDirectory() + "orrery-core-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var jobID = ""
+        var held: [Orrery_V1_TaskLease] = []
+        do {
+            let first = try Harness(stateDirectory: directory)
+            first.register("w1#a", id: "w1")
+            _ = first.take()
+            jobID = try #require(first.submit("name: t\nworkload: noop\nnoop:\n  tasks: 2\n", from: "client"))
+            first.turn()  // leases go out, and the turn's end commits them
+            held = Self.leases(first.take(), to: "w1#a")
+            #expect(held.count == 2)
+            first.succeed(held[0], from: "w1#a")
+            first.turn()
+        }  // the first core is gone, as after kill -9 (its lock with it)
+        let second = try Harness(stateDirectory: directory)
+        // The worker comes back still running the second task.
+        second.register("w1#a", id: "w1", running: [held[1].taskID])
+        #expect(!second.take().contains { if case .cancel = $0.body { true } else { false } })
+        second.succeed(held[1], from: "w1#a")
+        second.turn()
+        var watch = Orrery_V1_WatchJob()
+        watch.jobID = jobID
+        watch.once = true
+        second.receive(.watchJob(watch), from: "client2")
+        let job = try #require(Self.finalUpdate(second.take(), to: "client2"))
+        #expect(job.state == .succeeded && job.tasksDone == 2 && job.retries == 0)
+        let report = try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Any]
+        #expect(report?["retried"] as? Int == 0 && report?["duplicateOutcomes"] as? Int == 0)
+    }
+}
