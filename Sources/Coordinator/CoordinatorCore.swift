@@ -22,8 +22,11 @@ public final class CoordinatorCore {
         /// A message from a peer: its routing id and the envelope, as the socket gave them.
         case frames([Frame])
         /// The end of a turn of the loop: cached answers, dispatch, clean-up, the timers
-        /// that are due, a drain's end, and the ledger's group commit.
+        /// that are due, a drain's end.
         case turn
+        /// The turn's frames are handed to the socket: its records go to the ledger in one
+        /// commit (after the frames, so the commit is not on the lease-to-result round trip).
+        case endOfTurn
         /// SIGINT or SIGTERM: drain (a second one: stop at once).
         case signal(Int32)
         /// An effect the loop could not carry out (the peer is gone or its queue is full).
@@ -106,6 +109,7 @@ public final class CoordinatorCore {
         switch event {
         case .frames(let frames): handle(frames)
         case .turn: turn()
+        case .endOfTurn: commitLedger()
         case .signal(let signal): handleSignal(signal, now: MonotonicClock.milliseconds)
         case .undelivered(let what): undelivered(what)
         }
@@ -148,7 +152,6 @@ public final class CoordinatorCore {
             nextSweep = now + Int64(min(config.updateIntervalMilliseconds, config.liveness.intervalMilliseconds / 2))
         }
         if draining { checkDrain(now: now) }
-        commitLedger()
     }
 
     private func undelivered(_ what: Undelivered) {

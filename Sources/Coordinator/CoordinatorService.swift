@@ -55,6 +55,7 @@ public final class CoordinatorService {
             if !ready.isEmpty { try drainInbox() }
             if let signal = SignalTrap.take() { carryOut(core.handle(.signal(signal))) }
             carryOut(core.handle(.turn))
+            carryOut(core.handle(.endOfTurn))
             core.counters.recordLoopTurn(microseconds: MonotonicClock.microseconds - turnStarted)
         }
         if let failure = core.failure { throw failure }

@@ -27,7 +27,10 @@ struct CoordinatorCoreTests {
 
         func receive(_ body: EnvelopeBody, from peer: String) { record(core.handle(.frames([Array(peer.utf8), EnvelopeCodec.encode(body)]))) }
 
-        func turn() { record(core.handle(.turn)) }
+        func turn() {
+            record(core.handle(.turn))
+            record(core.handle(.endOfTurn))
+        }
 
         func undeliver(_ what: CoordinatorCore.Undelivered) { record(core.handle(.undelivered(what))) }
 
