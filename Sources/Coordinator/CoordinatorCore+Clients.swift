@@ -32,7 +32,7 @@ extension CoordinatorCore {
                     + "\(config.maxHeldTasks); submit it when running jobs have ended, or plan fewer tasks at once")
             return
         }
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         let id = "\(coordinatorID.dropFirst(6))-\(nextJobNumber)"
         let job = Job(id: id, validated: validated, now: now)
         recordSubmitted(job, spec: message, number: nextJobNumber)
@@ -66,14 +66,14 @@ extension CoordinatorCore {
         if !message.once && job.isRunning && !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers {
             job.watchers.append(client)
         }
-        sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
+        sendUpdate(job, to: [client], now: clock.milliseconds())
     }
 
     /// Past and present jobs, newest first: the ledger's, or those in memory without one.
     /// Replies carry no reports, so even 10,000 jobs stay a small frame.
     func handleListJobs(_ message: Orrery_V1_ListJobs, from client: [UInt8]) {
         let limit = message.limit == 0 ? 100 : Int(min(message.limit, 10_000))
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         var list = Orrery_V1_JobList()
         if let ledger, let (rows, total) = try? ledger.recentJobs(limit: limit) {
             list.total = UInt64(total)
@@ -98,7 +98,7 @@ extension CoordinatorCore {
             if !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers { job.watchers.append(client) }
             end(job, .cancelled, error: "cancelled by a client")
         } else {
-            sendUpdate(job, to: [client], now: MonotonicClock.milliseconds)
+            sendUpdate(job, to: [client], now: clock.milliseconds())
         }
     }
 
@@ -107,7 +107,7 @@ extension CoordinatorCore {
     /// `statusBuilds`: 50 a second after a burst of 20), and past that the last reply's bytes are sent
     /// again, so a flood of status requests costs the loop a send each, not a build each.
     func handleStatus(from client: [UInt8]) {
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         if let cached = statusReply, !statusBuilds.take(now: now) {
             send(frame: cached, to: client)
             return

@@ -9,8 +9,8 @@ extension CoordinatorCore {
     func dispatch() {
         needsDispatch = false
         guard !draining else { return }
-        let now = MonotonicClock.milliseconds
-        let nowMicros = MonotonicClock.microseconds
+        let now = clock.milliseconds()
+        let nowMicros = clock.microseconds()
         if leases.queuedGangCount > 0 { dispatchGangs(now: now, nowMicros: nowMicros) }
         guard leases.queuedCount > 0 else { return }
         for id in workers.order {

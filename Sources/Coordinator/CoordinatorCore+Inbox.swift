@@ -57,7 +57,7 @@ extension CoordinatorCore {
         _ level: Logger.Level, _ message: Logger.Message, from sender: [UInt8], why: @autoclosure () -> String, key: String
     ) -> Bool {
         let written = logLimiter.log(
-            logger, level, message, key: String(decoding: sender, as: UTF8.self) + "\u{1}" + key, now: MonotonicClock.milliseconds,
+            logger, level, message, key: String(decoding: sender, as: UTF8.self) + "\u{1}" + key, now: clock.milliseconds(),
             why: why(), metadata: ["peer": "\(PeerName.describe(sender))"])
         if !written { counters.increment(.logLinesSuppressed) }
         return written
@@ -71,7 +71,7 @@ extension CoordinatorCore {
 
     /// Runs `body` for a client's request unless the client is over its request rate.
     private func fromClient(_ sender: [UInt8], _ body: () -> Void) {
-        guard clientLimiter.allow(sender, now: MonotonicClock.milliseconds) else {
+        guard clientLimiter.allow(sender, now: clock.milliseconds()) else {
             counters.increment(.requestsRateLimited)
             guard logLimited(.notice, "client request dropped", from: sender, why: "over its request rate", key: "rate") else { return }
             reject(sender, .rejectRateLimited, "more than \(config.clientRequestBurst) requests at once or \(config.clientRequestsPerSecond) a second; wait and ask again")
@@ -88,7 +88,7 @@ extension CoordinatorCore {
             reject(sender, .rejectUnknownWorker, "worker is not registered with coordinator \(coordinatorID); register first")
             return
         }
-        workers.heard(worker.id, now: MonotonicClock.milliseconds)
+        workers.heard(worker.id, now: clock.milliseconds())
         body(worker.id)
     }
 

@@ -118,7 +118,7 @@ extension CoordinatorCore {
             try ledger.setMeta("coordinator_id", coordinatorID)
         }
         let rows = try ledger.jobs()
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         var resumed = 0
         for row in rows {
             nextJobNumber = max(nextJobNumber, row.job.number + 1)
@@ -182,7 +182,7 @@ extension CoordinatorCore {
             limits: .init(
                 workload: spec.workload.kind, maxAttempts: spec.maxAttempts, timeoutMilliseconds: spec.taskTimeoutMilliseconds,
                 maxInFlight: spec.maxInFlight))
-        let nowMicros = MonotonicClock.microseconds
+        let nowMicros = clock.microseconds()
         for task in open {
             leases.restore(
                 jobID: job.id, key: task.key, payload: task.payload, gang: task.gang.map { GangSize(minimum: $0.minimum, maximum: $0.maximum) },
@@ -218,6 +218,6 @@ extension CoordinatorCore {
     /// A job the coordinator no longer keeps in memory, read back from the ledger.
     func archivedJob(_ id: String) -> Job? {
         guard let ledger, let row = try? ledger.job(id), let end = row.end else { return nil }
-        return Job(ended: row.job, end: end, now: MonotonicClock.milliseconds)
+        return Job(ended: row.job, end: end, now: clock.milliseconds())
     }
 }

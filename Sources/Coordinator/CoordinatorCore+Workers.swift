@@ -6,7 +6,7 @@ import Workloads
 
 extension CoordinatorCore {
     func handleRegister(_ message: Orrery_V1_Register, from sender: [UInt8]) {
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         if let problem = RegistrationRules.problem(with: message) {
             refuseRegistration(sender, .rejectInvalidRegistration, problem)
             return
@@ -86,7 +86,7 @@ extension CoordinatorCore {
     /// to the queue instead of waiting forever on a worker that never heard of them.
     private func reconcileLeases(_ id: String, reported: Int) {
         guard reported == 0, leases.leaseCount(worker: id) > 0, let worker = workers[id] else { return }
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         guard now - worker.lastLeasedAt > 3 * Int64(config.liveness.intervalMilliseconds) else { return }
         let released = leases.releaseLost(id, reason: "worker \(id) reports holding no lease")
         guard !released.isEmpty else { return }
@@ -107,14 +107,14 @@ extension CoordinatorCore {
     }
 
     func handleResults(_ batch: Orrery_V1_ResultBatch, worker: String) {
-        let nowMicros = MonotonicClock.microseconds
+        let nowMicros = clock.microseconds()
         for result in batch.results {
             workers.recordTaskTime(worker, elapsedMilliseconds: result.elapsedMs)
             switch result.outcome {
             case .success(let success):
                 completeTask(result.taskID, attempt: Int(result.attempt), success: success, worker: worker, nowMicros: nowMicros)
             case .failure(let failure):
-                let now = MonotonicClock.milliseconds
+                let now = clock.milliseconds()
                 let message = failure.message.truncated(toBytes: WireLimits.maximumNoteBytes)
                 let blamesPeer = failure.suspectedWorkers.contains { $0 != worker }
                 if let release = leases.fail(
@@ -255,7 +255,7 @@ extension CoordinatorCore {
     /// Ends a job: cancels what is still out, takes the final report, tells its watchers.
     func end(_ job: Job, _ state: Orrery_V1_JobState, error: String = "") {
         guard job.isRunning else { return }
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         for (worker, taskIDs) in leases.removeJob(job.id) {
             cancel(taskIDs, on: worker, reason: "job \(job.id) ended")
         }

@@ -76,19 +76,26 @@ public final class CoordinatorCore {
     var logLimiter = LogRateLimiter()
     var clientLimiter: RequestRateLimiter
     /// Status replies built fresh (see `handleStatus`): 50 a second after a burst of 20.
-    var statusBuilds = TokenBucket(burst: 20, perSecond: 50, now: MonotonicClock.milliseconds)
+    var statusBuilds: TokenBucket
     /// The last status reply built, encoded.
     var statusReply: [UInt8]?
 
     var draining = false
     var drainDeadline: Int64 = 0
     var stopRequested = false
-    private var nextHeartbeat = MonotonicClock.milliseconds
-    private var nextSweep = MonotonicClock.milliseconds
+    private var nextHeartbeat: Int64
+    private var nextSweep: Int64
+    /// Where every rule reads the time.
+    let clock: CoordinatorClock
     /// Effects of the event being handled.
     private var outbox: [Effect] = []
 
-    public init(config: CoordinatorConfig, registry: WorkloadRegistry = .builtIn, logger: Logger) {
+    public init(config: CoordinatorConfig, registry: WorkloadRegistry = .builtIn, logger: Logger, clock: CoordinatorClock = .system) {
+        self.clock = clock
+        let now = clock.milliseconds()
+        self.statusBuilds = TokenBucket(burst: 20, perSecond: 50, now: now)
+        self.nextHeartbeat = now
+        self.nextSweep = now
         self.config = config
         self.registry = registry
         self.logger = logger
@@ -110,7 +117,7 @@ public final class CoordinatorCore {
         case .frames(let frames): handle(frames)
         case .turn: turn()
         case .endOfTurn: commitLedger()
-        case .signal(let signal): handleSignal(signal, now: MonotonicClock.milliseconds)
+        case .signal(let signal): handleSignal(signal, now: clock.milliseconds())
         case .undelivered(let what): undelivered(what)
         }
         defer { outbox.removeAll(keepingCapacity: true) }
@@ -139,7 +146,7 @@ public final class CoordinatorCore {
         // Ended jobs' tasks leave memory a slice per turn.
         if leases.removalBacklog > 0 { leases.collectRemoved(budget: 10_000) }
         collectLedger()
-        let now = MonotonicClock.milliseconds
+        let now = clock.milliseconds()
         if now >= nextHeartbeat {
             sendHeartbeats()
             nextHeartbeat = now + Int64(config.liveness.intervalMilliseconds)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Messaging
+import Synchronization
 import Testing
 import Wire
 import Workloads
@@ -11,9 +12,20 @@ import Workloads
 /// events, frames out as effects, no socket and no process.
 @Suite("Coordinator core, without sockets")
 struct CoordinatorCoreTests {
+    /// A clock the test moves by hand.
+    final class ManualClock: Sendable {
+        private let now = Mutex<Int64>(1_000_000)
+        var milliseconds: Int64 { now.withLock { $0 } }
+        func advance(milliseconds: Int64) { now.withLock { $0 += milliseconds } }
+        var coordinatorClock: CoordinatorClock {
+            CoordinatorClock(milliseconds: { self.milliseconds }, microseconds: { self.milliseconds * 1000 })
+        }
+    }
+
     /// A core and the peers a test plays.
     final class Harness {
         let core: CoordinatorCore
+        let clock = ManualClock()
         /// Everything sent so far: (peer, message).
         private(set) var sent: [(peer: String, body: EnvelopeBody)] = []
         private(set) var effects: [CoordinatorCore.Effect] = []
@@ -21,7 +33,7 @@ struct CoordinatorCoreTests {
         init(stateDirectory: String? = nil) throws {
             var config = CoordinatorConfig()
             config.stateDirectory = stateDirectory
-            core = CoordinatorCore(config: config, logger: Logger(label: "test"))
+            core = CoordinatorCore(config: config, logger: Logger(label: "test"), clock: clock.coordinatorClock)
             try core.start()
         }
 
@@ -149,6 +161,67 @@ struct CoordinatorCoreTests {
         harness.turn()
         let job = try #require(Self.finalUpdate(harness.take(), to: "client"))
         #expect(job.state == .succeeded && job.tasksDone == 1)
+    }
+
+    @Test("a worker silent past the liveness timeout is declared dead, and its lease goes to another worker as attempt 2")
+    func silentWorker() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1")
+        harness.register("w2#b", id: "w2")
+        _ = harness.take()
+        _ = try #require(harness.submit("name: t\nworkload: noop\nmax_attempts: 2\nnoop:\n  tasks: 1\n", from: "client"))
+        harness.turn()
+        let sent = harness.take()
+        let holder = Self.leases(sent, to: "w1#a").isEmpty ? "w2#b" : "w1#a"
+        let other = holder == "w1#a" ? "w2#b" : "w1#a"
+        // The holder says nothing more; the other heartbeats every second.
+        var moved: [Orrery_V1_TaskLease] = []
+        for _ in 0..<5 where moved.isEmpty {
+            harness.clock.advance(milliseconds: 1_000)
+            harness.receive(.heartbeat(Orrery_V1_Heartbeat()), from: other)
+            harness.turn()
+            moved = Self.leases(harness.take(), to: other)
+        }
+        #expect(moved.map(\.attempt) == [2])
+        #expect(harness.core.counters[.workersDeclaredDead] == 1)
+        #expect(harness.core.workers.worker(routingID: Array(holder.utf8)) == nil)
+    }
+
+    @Test("after a restart, a lease whose holder never comes back is leased again after the re-attach window, without using an attempt")
+    func holderNeverReturns() throws {
+        let directory = NSTemporaryDirectory() + "orrery-core-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let first = try Harness(stateDirectory: directory)
+            first.register("w1#a", id: "w1")
+            _ = first.take()
+            _ = try #require(first.submit("name: t\nworkload: noop\nmax_attempts: 1\nnoop:\n  tasks: 1\n", from: "client"))
+            first.turn()
+            #expect(Self.leases(first.take(), to: "w1#a").count == 1)
+        }
+        let second = try Harness(stateDirectory: directory)
+        second.register("w2#b", id: "w2")
+        var waited: Int64 = 0
+        var lease: Orrery_V1_TaskLease?
+        while lease == nil && waited < 20_000 {
+            second.clock.advance(milliseconds: 1_000)
+            waited += 1_000
+            second.receive(.heartbeat(Orrery_V1_Heartbeat()), from: "w2#b")
+            second.turn()
+            lease = Self.leases(second.take(), to: "w2#b").first
+        }
+        // Held for w1 for the re-attach window (max(10 s, 4 × 3 s liveness timeout)), then free.
+        #expect(waited >= 12_000 && waited <= 14_000, "leased after \(waited) ms")
+        let moved = try #require(lease)
+        #expect(moved.attempt == 2)
+        // With max_attempts 1 the job still succeeds: the restart's loss was not an attempt.
+        second.succeed(moved, from: "w2#b")
+        second.turn()
+        var watch = Orrery_V1_WatchJob()
+        watch.jobID = String(moved.taskID.split(separator: "/")[0])
+        watch.once = true
+        second.receive(.watchJob(watch), from: "client2")
+        #expect(Self.finalUpdate(second.take(), to: "client2")?.state == .succeeded)
     }
 
     @Test("a new core on the same ledger resumes the job; the worker that held a lease keeps it and its result counts")
