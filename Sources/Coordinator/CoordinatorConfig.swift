@@ -32,6 +32,8 @@ public struct CoordinatorConfig: Sendable {
     public var stateDirectory: String?
     /// When a ledger commit reaches the disk (see `LedgerDurability`).
     public var ledgerDurability = LedgerDurability.normal
+    /// Ended jobs the ledger keeps for `status JOB` and `jobs` (the newest); older ones leave.
+    public var ledgerKeepJobs = 10_000
 
     /// Jobs running at once; more submissions get `REJECT_TOO_MANY_JOBS`.
     public var maxRunningJobs = 256

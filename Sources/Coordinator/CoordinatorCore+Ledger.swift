@@ -109,7 +109,7 @@ extension CoordinatorCore {
 
     /// Opens the state directory's ledger and rebuilds every job it holds.
     func openLedger(directory: String) throws {
-        let ledger = try Ledger(directory: directory, durability: config.ledgerDurability)
+        let ledger = try Ledger(directory: directory, durability: config.ledgerDurability, keepEndedJobs: config.ledgerKeepJobs)
         self.ledger = ledger
         if let id = try ledger.meta("coordinator_id") {
             coordinatorID = id

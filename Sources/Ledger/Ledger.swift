@@ -31,7 +31,11 @@ public final class Ledger {
     /// - Throws: `LedgerError` naming the file: `.corrupt` for a file that is not a
     ///   database or fails its integrity check (it is never replaced), `.newerSchema`, or
     ///   `.io` (including another coordinator holding the directory).
-    public init(directory: String, durability: LedgerDurability = .normal) throws(LedgerError) {
+    /// Ended jobs kept (the newest); older ones leave the ledger as new ones end.
+    public let keepEndedJobs: Int
+
+    public init(directory: String, durability: LedgerDurability = .normal, keepEndedJobs: Int = 10_000) throws(LedgerError) {
+        self.keepEndedJobs = max(1, keepEndedJobs)
         path = (directory as NSString).appendingPathComponent("ledger.sqlite")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -65,7 +69,7 @@ public final class Ledger {
             }
             endedWithOutcomes = try queue.read { db in
                 try String.fetchAll(db, sql: """
-                    SELECT DISTINCT o.job_id FROM outcomes o JOIN jobs j ON j.id = o.job_id WHERE j.state IS NOT NULL
+                    SELECT DISTINCT job_id FROM outcomes WHERE job_id NOT IN (SELECT id FROM jobs WHERE state IS NULL)
                     """)
             }
         } catch let error as LedgerError {
@@ -205,6 +209,13 @@ public final class Ledger {
             try db.execute(sql: "DELETE FROM tasks WHERE job_id = ?", arguments: [end.jobID])
             try db.execute(sql: "DELETE FROM checkpoints WHERE job_id = ?", arguments: [end.jobID])
             endedWithOutcomes.append(end.jobID)
+            // Retention: past the newest `keepEndedJobs` ended jobs, the oldest leave (their
+            // outcome rows, if any are left, go with the collector above).
+            try db.execute(
+                sql: """
+                    DELETE FROM jobs WHERE id IN
+                        (SELECT id FROM jobs WHERE state IS NOT NULL ORDER BY number DESC LIMIT -1 OFFSET ?)
+                    """, arguments: [keepEndedJobs])
         case .cached(let key, let value):
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)").execute(arguments: [key, value])
         }

@@ -51,6 +51,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "When ledger commits reach the disk: normal (a power loss may roll back the last commits) or full (fsync before anything is sent).")
     var ledgerDurability: LedgerDurability = .normal
 
+    @Option(name: .long, help: "Ended jobs the ledger keeps for status and jobs (the newest); older ones are deleted as new ones end.")
+    var keepJobs = 10_000
+
     @Option(name: .long, help: "Workers admitted at once; more registrations are refused (REJECT_CLUSTER_FULL).")
     var maxWorkers = 4096
 
@@ -68,6 +71,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     func validate() throws {
         if ephemeral && stateDir != nil { throw ValidationError("--ephemeral and --state-dir exclude each other") }
+        if keepJobs < 1 { throw ValidationError("--keep-jobs must be at least 1") }
         if maxWorkers < 1 { throw ValidationError("--max-workers must be at least 1") }
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
         if maxHeldTasks < 1 { throw ValidationError("--max-held-tasks must be at least 1") }
@@ -89,6 +93,7 @@ struct CoordinatorCommand: ParsableCommand {
         config.checkpointDirectory = checkpointDir
         config.stateDirectory = ephemeral ? nil : (stateDir ?? Self.defaultStateDirectory)
         config.ledgerDurability = ledgerDurability
+        config.ledgerKeepJobs = keepJobs
         config.maxWorkers = maxWorkers
         config.maxRunningJobs = maxJobs
         config.maxHeldTasks = maxHeldTasks

@@ -97,6 +97,29 @@ import Testing
         #expect(try ledger.job("a-2")?.end?.reportText == "a long report")
     }
 
+    @Test func onlyTheNewestEndedJobsAreKept() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try Ledger(directory: directory, keepEndedJobs: 2)
+        for number in 1...5 { ledger.append(.jobSubmitted(job("a-\(number)", number: number))) }
+        for number in [1, 2, 4, 5] {
+            ledger.append(.outcome(LedgerOutcome(
+                jobID: "a-\(number)", sequence: 0, key: "0", failure: nil, metrics: [:], payload: Data(), attempts: 1, worker: "w")))
+            ledger.append(.jobEnded(LedgerJobEnd(
+                jobID: "a-\(number)", state: 2, error: "", finishedAt: 1, tasksPlanned: 1, tasksDone: 1, tasksFailed: 0, retries: 0,
+                duplicatesIgnored: 0, reportText: "", reportJSON: "{}", reportFiles: [:])))
+        }
+        try ledger.commit()
+        // The two newest ended jobs, and the running one, whatever its age.
+        #expect(try ledger.jobs().map(\.job.id) == ["a-3", "a-4", "a-5"])
+        while try ledger.collectEndedJobs(budget: 100) > 0 {}
+        for number in 1...5 {
+            var left = 0
+            try ledger.forEachOutcome(jobID: "a-\(number)") { _ in left += 1 }
+            #expect(left == 0)
+        }
+    }
+
     @Test func aDamagedFileIsRefusedByNameAndLeftAsItIs() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
