@@ -77,10 +77,10 @@ extension CoordinatorCore {
         var list = Orrery_V1_JobList()
         if let ledger, let (rows, total) = try? ledger.recentJobs(limit: limit) {
             list.total = UInt64(total)
-            list.jobs = rows.map { row in
+            // Every running job is in memory (resumed at start); ended ones may be only on disk.
+            list.jobs = rows.compactMap { row in
                 if let job = jobs[row.job.id] { return jobInfo(job, now: now, detail: .summary) }
-                guard let end = row.end else { return Job.placeholderInfo(row.job) }
-                return Job(ended: row.job, end: end, now: now).info(queued: 0, running: 0, now: now, detail: .summary)
+                return row.end.map { Job(ended: row.job, end: $0, now: now).info(queued: 0, running: 0, now: now, detail: .summary) }
             }
         } else {
             list.total = UInt64(jobOrder.count)

@@ -136,7 +136,7 @@ public final class CoordinatorCore {
 
     /// Milliseconds until the core wants a turn although nothing arrives.
     public func millisecondsUntilDue(now: Int64) -> Int64 {
-        if !cachedAnswers.isEmpty || needsDispatch && leases.queuedCount > 0 { return 0 }
+        if !cachedAnswers.isEmpty { return 0 }
         return max(0, min(nextHeartbeat, nextSweep) - now)
     }
 

@@ -69,17 +69,6 @@ final class Job {
 
     var isRunning: Bool { state == .running }
 
-    /// A job the ledger lists without an end that this coordinator does not hold (one that
-    /// could not be resumed is recorded as failed, so this is only a moment's race).
-    static func placeholderInfo(_ record: LedgerJob) -> Orrery_V1_JobInfo {
-        var info = Orrery_V1_JobInfo()
-        info.jobID = record.id
-        info.name = record.name
-        info.workload = record.workload
-        info.state = .running
-        return info
-    }
-
     /// Ends the job with its planner's final report.
     func finish(_ state: Orrery_V1_JobState, error: String = "", now: Int64) {
         guard isRunning else { return }

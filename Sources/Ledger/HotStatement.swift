@@ -32,10 +32,12 @@ enum HotStatement {
             switch value {
             case .int(let number): code = sqlite3_bind_int64(handle, index, number)
             case .null: code = sqlite3_bind_null(handle, index)
-            case .text(let text):
-                code = text.utf8CString.withUnsafeBufferPointer {
-                    sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count - 1), transient)
-                }
+            case .text(var text):
+                // A native string's UTF-8 is read in place; an empty one must still bind as
+                // '' (a nil pointer would bind NULL).
+                code = text.isEmpty
+                    ? sqlite3_bind_text(handle, index, "", 0, transient)
+                    : text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), transient) }
             case .blob(let data):
                 code = data.isEmpty
                     ? sqlite3_bind_zeroblob(handle, index, 0)

@@ -141,18 +141,23 @@ struct CoordinatorCoreTests {
         #expect(again.allSatisfy { $0.attempt == 1 })
     }
 
-    @Test("a result for a finished task is a duplicate; one from a stranger is refused; the job counts each task once")
-    func duplicatesAndStrangers() throws {
-        let harness = try Harness()
+    /// Two workers and a one-task job: the task's lease, the worker holding it, the other.
+    static func oneTaskOnTwoWorkers(_ harness: Harness, maxAttempts: Int) throws -> (lease: Orrery_V1_TaskLease, holder: String, other: String) {
         harness.register("w1#a", id: "w1")
         harness.register("w2#b", id: "w2")
         _ = harness.take()
-        _ = try #require(harness.submit("name: t\nworkload: noop\nnoop:\n  tasks: 1\n", from: "client"))
+        _ = try #require(harness.submit("name: t\nworkload: noop\nmax_attempts: \(maxAttempts)\nnoop:\n  tasks: 1\n", from: "client"))
         harness.turn()
         let sent = harness.take()
         let lease = try #require((Self.leases(sent, to: "w1#a") + Self.leases(sent, to: "w2#b")).first)
         let holder = Self.leases(sent, to: "w1#a").isEmpty ? "w2#b" : "w1#a"
-        let other = holder == "w1#a" ? "w2#b" : "w1#a"
+        return (lease, holder, holder == "w1#a" ? "w2#b" : "w1#a")
+    }
+
+    @Test("a result for a finished task is a duplicate; one from a stranger is refused; the job counts each task once")
+    func duplicatesAndStrangers() throws {
+        let harness = try Harness()
+        let (lease, holder, other) = try Self.oneTaskOnTwoWorkers(harness, maxAttempts: 3)
         harness.succeed(lease, from: other)  // never held it
         #expect(harness.core.counters[.resultsStaleAttempt] == 1)
         harness.succeed(lease, from: holder)
@@ -166,14 +171,7 @@ struct CoordinatorCoreTests {
     @Test("a worker silent past the liveness timeout is declared dead, and its lease goes to another worker as attempt 2")
     func silentWorker() throws {
         let harness = try Harness()
-        harness.register("w1#a", id: "w1")
-        harness.register("w2#b", id: "w2")
-        _ = harness.take()
-        _ = try #require(harness.submit("name: t\nworkload: noop\nmax_attempts: 2\nnoop:\n  tasks: 1\n", from: "client"))
-        harness.turn()
-        let sent = harness.take()
-        let holder = Self.leases(sent, to: "w1#a").isEmpty ? "w2#b" : "w1#a"
-        let other = holder == "w1#a" ? "w2#b" : "w1#a"
+        let (_, holder, other) = try Self.oneTaskOnTwoWorkers(harness, maxAttempts: 2)
         // The holder says nothing more; the other heartbeats every second.
         var moved: [Orrery_V1_TaskLease] = []
         for _ in 0..<5 where moved.isEmpty {

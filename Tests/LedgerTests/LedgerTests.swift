@@ -30,6 +30,9 @@ import Testing
             ledger.append(.outcome(LedgerOutcome(
                 jobID: "a-1", sequence: 0, key: "0", failure: nil, metrics: ["loss": 0.25, "acc": 0.5], payload: Data([9]),
                 attempts: 1, worker: "w1")))
+            // A failure with an empty message stays a failure (not NULL, which reads as success).
+            ledger.append(.outcome(LedgerOutcome(
+                jobID: "a-1", sequence: 1, key: "9", failure: "", metrics: [:], payload: Data(), attempts: 2, worker: "")))
             ledger.append(.checkpoint(LedgerCheckpoint(jobID: "a-1", key: "1", attempt: 1, step: 7, data: Data([4, 5]))))
             ledger.append(.cached(key: "k", value: Data([42])))
             #expect(ledger.hasPending)
@@ -46,7 +49,9 @@ import Testing
         #expect(open[1].attempts == 1 && open[1].holder == nil)
         var outcomes: [LedgerOutcome] = []
         try reopened.forEachOutcome(jobID: "a-1") { outcomes.append($0) }
-        #expect(outcomes.count == 1)
+        #expect(outcomes.count == 2)
+        #expect(outcomes.last?.failure == "" && outcomes.last?.worker == "")
+        #expect(outcomes.first?.failure == nil)
         #expect(outcomes.first?.metrics == ["loss": 0.25, "acc": 0.5])
         #expect(outcomes.first?.payload == Data([9]))
         #expect(try reopened.checkpoints(jobID: "a-1").map(\.step) == [7])
