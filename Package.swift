@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, reached through module maps and pkg-config.
@@ -60,13 +61,17 @@ let package = Package(
         .target(
             name: "Wire",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        // Process-level plumbing shared by the daemons: signals, clocks, backoff, logging.
+        // Process-level plumbing shared by the daemons: lifecycle and signals, clocks, backoff, logging.
         .target(name: "CRuntimeShims"),
         // (Optimized in debug builds too: its SHA-256 digests checkpoints and weights files
         // on the coordinator's loop, and runs 100× slower unoptimized.)
         .target(
             name: "Runtime",
-            dependencies: ["CRuntimeShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CRuntimeShims", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: optimizedKernels),
         // Loops in C where Swift cannot reach full speed: a register-tiled AVX2 matrix
         // product, and element loops where Swift's SIMD types fall back to scalar code.

@@ -13,19 +13,19 @@ struct CheckpointStore {
         let data: Data
     }
 
-    private var entries: [String: Entry] = [:]
+    private var entries: [TaskID: Entry] = [:]
     let directory: String?
 
     init(directory: String?) { self.directory = directory }
 
-    func latest(_ taskID: String) -> Entry? { entries[taskID] }
+    func latest(_ taskID: TaskID) -> Entry? { entries[taskID] }
 
     /// Keeps `entry` unless a newer step of the task is already stored.
-    mutating func commit(_ taskID: String, _ entry: Entry, logger: Logger) {
+    mutating func commit(_ taskID: TaskID, _ entry: Entry, logger: Logger) {
         if let current = entries[taskID], current.step > entry.step { return }
         entries[taskID] = entry
         guard let directory else { return }
-        let name = taskID.map { $0.isLetter || $0.isNumber || $0 == "-" ? String($0) : "_" }.joined() + ".ckpt"
+        let name = taskID.wire.map { $0.isLetter || $0.isNumber || $0 == "-" ? String($0) : "_" }.joined() + ".ckpt"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try entry.data.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .atomic)
@@ -35,7 +35,7 @@ struct CheckpointStore {
     }
 
     /// Forgets every checkpoint of a job that has ended.
-    mutating func removeJob(_ jobID: String) {
-        entries = entries.filter { TaskID.jobID(of: $0.key) != jobID }
+    mutating func removeJob(_ jobID: JobID) {
+        entries = entries.filter { $0.key.job != jobID }
     }
 }

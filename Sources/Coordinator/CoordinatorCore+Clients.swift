@@ -33,7 +33,7 @@ extension CoordinatorCore {
             return
         }
         let now = clock.milliseconds()
-        let id = "\(coordinatorID.dropFirst(6))-\(nextJobNumber)"
+        let id = JobID(coordinatorSuffix: coordinatorID.dropFirst(6), number: nextJobNumber)
         let job = Job(id: id, validated: validated, now: now)
         recordSubmitted(job, spec: message, number: nextJobNumber)
         nextJobNumber += 1
@@ -49,7 +49,7 @@ extension CoordinatorCore {
         // The job and its first tasks are committed together before the client hears of it.
         enqueue(planned, for: job)
         var accepted = Orrery_V1_JobAccepted()
-        accepted.jobID = id
+        accepted.jobID = id.rawValue
         send(.jobAccepted(accepted), to: client)
         logger.info("job accepted", metadata: ["job": "\(id)", "name": "\(spec.name)", "workload": "\(spec.workload.kind)"])
         checkCompletion(job)
@@ -58,8 +58,14 @@ extension CoordinatorCore {
         }
     }
 
+    /// The job a client names, running or ended; the wire's string becomes a `JobID` here.
+    private func job(named raw: String) -> Job? {
+        guard let id = JobID(raw) else { return nil }
+        return jobs[id] ?? archivedJob(id)
+    }
+
     func handleWatch(_ message: Orrery_V1_WatchJob, from client: [UInt8]) {
-        guard let job = jobs[message.jobID] ?? archivedJob(message.jobID) else {
+        guard let job = job(named: message.jobID) else {
             reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
@@ -79,7 +85,7 @@ extension CoordinatorCore {
             list.total = UInt64(total)
             // Every running job is in memory (resumed at start); ended ones may be only on disk.
             list.jobs = rows.compactMap { row in
-                if let job = jobs[row.job.id] { return jobInfo(job, now: now, detail: .summary) }
+                if let job = jobs[JobID(recorded: row.job.id)] { return jobInfo(job, now: now, detail: .summary) }
                 return row.end.map { Job(ended: row.job, end: $0, now: now).info(queued: 0, running: 0, now: now, detail: .summary) }
             }
         } else {
@@ -90,7 +96,7 @@ extension CoordinatorCore {
     }
 
     func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {
-        guard let job = jobs[message.jobID] ?? archivedJob(message.jobID) else {
+        guard let job = job(named: message.jobID) else {
             reject(client, .rejectUnknownJob, "no job '\(PrintableText.escaped(message.jobID, limit: 80))' on coordinator \(coordinatorID)")
             return
         }
@@ -125,7 +131,7 @@ extension CoordinatorCore {
         status.workers = workers.order.compactMap { id in
             guard let worker = workers[id] else { return nil }
             var info = Orrery_V1_WorkerInfo()
-            info.workerID = id
+            info.workerID = id.rawValue
             info.hostname = worker.registration.hostname
             info.pid = worker.registration.pid
             info.cores = worker.registration.cores

@@ -23,23 +23,25 @@ extension CoordinatorCore {
             for lease in batch { recordLeased(lease, holder: id) }
             workers.update(id) { $0.lastLeasedAt = now }
             // Every frame stays far below the worker's largest accepted message.
-            for part in Self.split(batch.map(wireLease), maximumBytes: WireLimits.maximumLeaseBatchBytes) {
+            for part in Self.split(batch.map { ($0.taskID, wireLease($0)) }, maximumBytes: WireLimits.maximumLeaseBatchBytes) {
                 var message = Orrery_V1_LeaseBatch()
-                message.leases = part
+                message.leases = part.map(\.wire)
                 // If it never reaches the worker, the tasks go back and the attempt does not count.
-                send(.leases(message), to: worker.routingID, ifUndelivered: .leases(taskIDs: part.map(\.taskID), worker: id))
+                send(.leases(message), to: worker.routingID, ifUndelivered: .leases(taskIDs: part.map(\.id), worker: id))
             }
         }
     }
 
     /// Leases cut into batches whose payloads and checkpoints add up to at most
     /// `maximumBytes` (a single larger lease goes alone).
-    static func split(_ leases: [Orrery_V1_TaskLease], maximumBytes: Int) -> [[Orrery_V1_TaskLease]] {
-        var parts: [[Orrery_V1_TaskLease]] = []
-        var current: [Orrery_V1_TaskLease] = []
+    static func split(
+        _ leases: [(id: TaskID, wire: Orrery_V1_TaskLease)], maximumBytes: Int
+    ) -> [[(id: TaskID, wire: Orrery_V1_TaskLease)]] {
+        var parts: [[(id: TaskID, wire: Orrery_V1_TaskLease)]] = []
+        var current: [(id: TaskID, wire: Orrery_V1_TaskLease)] = []
         var bytes = 0
         for lease in leases {
-            let size = lease.payload.count + lease.resumeCheckpoint.count + 256
+            let size = lease.wire.payload.count + lease.wire.resumeCheckpoint.count + 256
             if !current.isEmpty && bytes + size > maximumBytes {
                 parts.append(current)
                 current = []
@@ -56,8 +58,8 @@ extension CoordinatorCore {
     /// committed one.
     func wireLease(_ lease: LeaseTable.Lease) -> Orrery_V1_TaskLease {
         var wire = Orrery_V1_TaskLease()
-        wire.taskID = lease.taskID
-        wire.jobID = lease.jobID
+        wire.taskID = lease.taskID.wire
+        wire.jobID = lease.jobID.rawValue
         wire.workload = lease.workload
         wire.payload = lease.payload
         wire.deadlineMs = UInt32(lease.deadlineMilliseconds)
@@ -72,7 +74,7 @@ extension CoordinatorCore {
     /// Forms gangs from workers with a data plane and a free slot that nobody suspects, and
     /// sends every member its lease with its place in the ring.
     private func dispatchGangs(now: Int64, nowMicros: Int64) {
-        let free = workers.order.compactMap { id -> (id: String, capabilities: Set<String>)? in
+        let free = workers.order.compactMap { id -> (id: WorkerID, capabilities: Set<String>)? in
             guard let worker = workers[id], worker.proven, !worker.onProbation, worker.suspectedAt == nil,
                 !worker.registration.dataEndpoint.isEmpty, leases.leaseCount(worker: id) < worker.slots
             else { return nil }
@@ -88,7 +90,7 @@ extension CoordinatorCore {
             counters.increment(.gangsFormed)
             recordLeased(gang.lease, holder: nil)
             logger.info("gang formed", metadata: [
-                "task": "\(gang.lease.taskID)", "attempt": "\(gang.lease.attempt)", "members": "\(gang.members.joined(separator: ","))",
+                "task": "\(gang.lease.taskID)", "attempt": "\(gang.lease.attempt)", "members": "\(gang.members.map(\.rawValue).joined(separator: ","))",
             ])
             for (rank, member) in gang.members.enumerated() {
                 workers.update(member) { $0.lastLeasedAt = now }
@@ -104,7 +106,7 @@ extension CoordinatorCore {
 
     /// Member `rank`'s view of the ring: every member's data-plane endpoint, the local (ipc)
     /// one for members on the same host as this one.
-    private func ringAssignment(rank: Int, members: [String], collectiveID: String) -> Orrery_V1_RingAssignment {
+    private func ringAssignment(rank: Int, members: [WorkerID], collectiveID: String) -> Orrery_V1_RingAssignment {
         let host = workers[members[rank]]?.registration.hostname
         var ring = Orrery_V1_RingAssignment()
         ring.rank = UInt32(rank)
@@ -113,7 +115,7 @@ extension CoordinatorCore {
         ring.collectiveTimeoutMs = UInt32(config.collectiveTimeoutMilliseconds)
         ring.peers = members.map { member in
             var peer = Orrery_V1_RingPeer()
-            peer.workerID = member
+            peer.workerID = member.rawValue
             if let registration = workers[member]?.registration {
                 let local = registration.hostname == host && !registration.dataEndpointLocal.isEmpty
                 peer.endpoint = local ? registration.dataEndpointLocal : registration.dataEndpoint
@@ -181,7 +183,7 @@ extension CoordinatorCore {
             if case .requeued(let taskID) = release {
                 cancel([taskID], on: worker, reason: "lease deadline passed")
             } else if case .failed(let final) = release {
-                cancel([TaskID.make(jobID: final.jobID, key: final.key)], on: worker, reason: "lease deadline passed")
+                cancel([TaskID(job: final.jobID, key: final.key)], on: worker, reason: "lease deadline passed")
             }
             apply([release])
         }

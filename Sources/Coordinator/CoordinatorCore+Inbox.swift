@@ -65,8 +65,8 @@ extension CoordinatorCore {
 
     /// The same, about a registered worker's message (by worker id).
     @discardableResult
-    func logLimited(_ level: Logger.Level, _ message: Logger.Message, worker: String, why: @autoclosure () -> String, key: String) -> Bool {
-        logLimited(level, message, from: workers[worker]?.routingID ?? Array(worker.utf8), why: why(), key: key)
+    func logLimited(_ level: Logger.Level, _ message: Logger.Message, worker: WorkerID, why: @autoclosure () -> String, key: String) -> Bool {
+        logLimited(level, message, from: workers[worker]?.routingID ?? Array(worker.rawValue.utf8), why: why(), key: key)
     }
 
     /// Runs `body` for a client's request unless the client is over its request rate.
@@ -81,7 +81,7 @@ extension CoordinatorCore {
     }
 
     /// Runs `body` for a registered worker's message; anyone else is told to register.
-    private func fromWorker(_ sender: [UInt8], _ body: (String) -> Void) {
+    private func fromWorker(_ sender: [UInt8], _ body: (WorkerID) -> Void) {
         guard let worker = workers.worker(routingID: sender) else {
             counters.increment(.framesUnknownSender)
             guard logLimited(.info, "message from unregistered peer", from: sender, why: "not registered", key: "unknown") else { return }

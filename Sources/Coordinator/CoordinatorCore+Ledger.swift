@@ -23,7 +23,7 @@ extension CoordinatorCore {
 
     func recordSubmitted(_ job: Job, spec: Orrery_V1_SubmitJob, number: Int) {
         ledger?.append(.jobSubmitted(LedgerJob(
-            id: job.id, number: number, name: job.name, workload: job.workload, specYAML: spec.specYaml,
+            id: job.id.rawValue, number: number, name: job.name, workload: job.workload, specYAML: spec.specYaml,
             sourceName: spec.sourceName, submittedAt: Self.wallMilliseconds)))
     }
 
@@ -33,19 +33,19 @@ extension CoordinatorCore {
         let open = tasks.filter { !refused.contains($0.key) }.map {
             LedgerTask(key: $0.key, payload: $0.payload, gang: $0.gang.map { ($0.minimum, $0.maximum) }, cacheKey: $0.cacheKey)
         }
-        ledger.append(.tasksPlanned(jobID: job.id, open))
+        ledger.append(.tasksPlanned(jobID: job.id.rawValue, open))
     }
 
     /// A lease given out; `holder` is nil for a gang's (a gang is re-formed after a restart).
-    func recordLeased(_ lease: LeaseTable.Lease, holder: String?) {
+    func recordLeased(_ lease: LeaseTable.Lease, holder: WorkerID?) {
         guard let ledger, let task = leases.tasks[lease.taskID] else { return }
-        ledger.append(.leased(jobID: task.jobID, key: task.key, attempt: lease.attempt, holder: holder))
+        ledger.append(.leased(jobID: task.jobID.rawValue, key: task.key, attempt: lease.attempt, holder: holder?.rawValue))
     }
 
     /// A task back in the queue without a result.
-    func recordRequeued(_ taskID: String) {
+    func recordRequeued(_ taskID: TaskID) {
         guard let ledger, let task = leases.tasks[taskID] else { return }
-        ledger.append(.requeued(jobID: task.jobID, key: task.key, attempts: task.attempts, memberLosses: task.memberLosses))
+        ledger.append(.requeued(jobID: task.jobID.rawValue, key: task.key, attempts: task.attempts, memberLosses: task.memberLosses))
     }
 
     /// A task's final outcome, numbered in the order its planner receives it.
@@ -55,23 +55,23 @@ extension CoordinatorCore {
         switch outcome.result {
         case .success(let output):
             ledger.append(.outcome(LedgerOutcome(
-                jobID: job.id, sequence: sequence, key: outcome.key, failure: nil, metrics: output.metrics, payload: output.payload,
+                jobID: job.id.rawValue, sequence: sequence, key: outcome.key, failure: nil, metrics: output.metrics, payload: output.payload,
                 attempts: outcome.attempts, worker: outcome.workerID)))
         case .failure(let message):
             ledger.append(.outcome(LedgerOutcome(
-                jobID: job.id, sequence: sequence, key: outcome.key, failure: message, metrics: [:], payload: Data(),
+                jobID: job.id.rawValue, sequence: sequence, key: outcome.key, failure: message, metrics: [:], payload: Data(),
                 attempts: outcome.attempts, worker: outcome.workerID)))
         }
     }
 
-    func recordCheckpoint(_ taskID: String, attempt: Int, step: UInt64, data: Data) {
+    func recordCheckpoint(_ taskID: TaskID, attempt: Int, step: UInt64, data: Data) {
         guard let ledger, let task = leases.tasks[taskID] else { return }
-        ledger.append(.checkpoint(LedgerCheckpoint(jobID: task.jobID, key: task.key, attempt: attempt, step: step, data: data)))
+        ledger.append(.checkpoint(LedgerCheckpoint(jobID: task.jobID.rawValue, key: task.key, attempt: attempt, step: step, data: data)))
     }
 
     func recordEnded(_ job: Job) {
         ledger?.append(.jobEnded(LedgerJobEnd(
-            jobID: job.id, state: job.state.rawValue, error: job.error, finishedAt: Self.wallMilliseconds,
+            jobID: job.id.rawValue, state: job.state.rawValue, error: job.error, finishedAt: Self.wallMilliseconds,
             tasksPlanned: job.tasksPlanned, tasksDone: job.tasksDone, tasksFailed: job.tasksFailed, retries: job.retries,
             duplicatesIgnored: job.duplicatesIgnored, reportText: job.report.text, reportJSON: job.report.json,
             reportFiles: job.report.files)))
@@ -150,7 +150,7 @@ extension CoordinatorCore {
             abandon(record, now: now, reason: "its spec no longer validates after a coordinator restart: \(error.description)")
             return
         }
-        let job = Job(id: record.id, validated: validated, now: now - max(0, Self.wallMilliseconds - record.submittedAt))
+        let job = Job(id: JobID(recorded: record.id), validated: validated, now: now - max(0, Self.wallMilliseconds - record.submittedAt))
         guard let planner = job.planner else { return }
         // The planner is rebuilt by replaying what it received; the keys it plans on the
         // way must be exactly the open tasks the ledger holds, or it broke its contract.
@@ -186,12 +186,12 @@ extension CoordinatorCore {
         for task in open {
             leases.restore(
                 jobID: job.id, key: task.key, payload: task.payload, gang: task.gang.map { GangSize(minimum: $0.minimum, maximum: $0.maximum) },
-                cacheKey: task.cacheKey, attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder, reattachBy: now + reattachMilliseconds,
+                cacheKey: task.cacheKey, attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder.map { WorkerID($0) }, reattachBy: now + reattachMilliseconds,
                 nowMicros: nowMicros)
         }
-        for checkpoint in try ledger.checkpoints(jobID: job.id) {
+        for checkpoint in try ledger.checkpoints(jobID: record.id) {
             checkpoints.commit(
-                TaskID.make(jobID: job.id, key: checkpoint.key), .init(attempt: checkpoint.attempt, step: checkpoint.step, data: checkpoint.data), logger: logger)
+                TaskID(job: job.id, key: checkpoint.key), .init(attempt: checkpoint.attempt, step: checkpoint.step, data: checkpoint.data), logger: logger)
         }
         job.tasksPlanned = UInt64(outcomes + open.count)
         logger.notice("job resumed", metadata: [
@@ -216,8 +216,8 @@ extension CoordinatorCore {
     }
 
     /// A job the coordinator no longer keeps in memory, read back from the ledger.
-    func archivedJob(_ id: String) -> Job? {
-        guard let ledger, let row = try? ledger.job(id), let end = row.end else { return nil }
+    func archivedJob(_ id: JobID) -> Job? {
+        guard let ledger, let row = try? ledger.job(id.rawValue), let end = row.end else { return nil }
         return Job(ended: row.job, end: end, now: clock.milliseconds())
     }
 }

@@ -17,7 +17,8 @@ extension CoordinatorCore {
                 "worker offers \(message.capabilities.prefix(8)) but this coordinator runs \(registry.kinds)")
             return
         }
-        if let holder = workers[message.workerID], holder.routingID != sender {
+        let id = WorkerID(message.workerID)
+        if let holder = workers[id], holder.routingID != sender {
             // Another process (another connection identity) claims a live worker's id: the
             // live one keeps its id and leases. Its own restart waits for the old entry to
             // be declared dead (the worker backs off and registers again).
@@ -25,13 +26,13 @@ extension CoordinatorCore {
                 "worker id '\(message.workerID)' is held by a live worker (heard \(now - holder.lastHeard) ms ago)")
             return
         }
-        if let previous = workers.worker(routingID: sender), previous.id != message.workerID {
+        if let previous = workers.worker(routingID: sender), previous.id != id {
             // One connection, one worker: a connection that registers under another id
             // has left as its old self.
             apply(leases.releaseWorker(previous.id, reason: "its connection re-registered as worker \(message.workerID)"))
             workers.remove([previous.id])
         }
-        let returning = workers[message.workerID] != nil
+        let returning = workers[id] != nil
         guard returning || workers.count < config.maxWorkers else {
             refuseRegistration(sender, .rejectClusterFull, "this coordinator admits at most \(config.maxWorkers) workers")
             return
@@ -41,15 +42,15 @@ extension CoordinatorCore {
         // Leases this worker no longer runs (it restarted, or lost them) go back to the
         // queue; a new registration can hold some too: leases restored from the ledger after
         // a coordinator restart, which it keeps if it still runs them.
+        let running = message.runningTaskIds.compactMap { TaskID(wire: $0) }
         let released = leases.releaseWorker(
-            message.workerID, reason: "worker \(message.workerID) re-registered without it",
-            keeping: Set(message.runningTaskIds))
+            id, reason: "worker \(id) re-registered without it", keeping: Set(running))
         apply(released)
-        leases.reattach(message.workerID, now: now)
-        workers.update(message.workerID) { $0.lastLeasedAt = now }
+        leases.reattach(id, now: now)
+        workers.update(id) { $0.lastLeasedAt = now }
         // Tasks it still runs that are not its any more (it was declared dead and they went
         // elsewhere, finished, or their job ended) are stopped, not finished a second time.
-        let stale = message.runningTaskIds.filter { !leases.isHeld($0, by: message.workerID) }
+        let stale = message.runningTaskIds.filter { wire in TaskID(wire: wire).map { !leases.isHeld($0, by: id) } ?? true }
         logLimited(
             .info, returning ? "worker re-registered" : "worker registered", from: sender,
             why: "host=\(message.hostname) pid=\(message.pid) slots=\(message.slots) capabilities=\(message.capabilities.joined(separator: ","))",
@@ -74,7 +75,7 @@ extension CoordinatorCore {
         reject(sender, code, reason)
     }
 
-    func handleHeartbeat(_ message: Orrery_V1_Heartbeat, worker: String) {
+    func handleHeartbeat(_ message: Orrery_V1_Heartbeat, worker: WorkerID) {
         workers.update(worker) { $0.runningReported = Int(message.runningTasks) }
         reconcileLeases(worker, reported: Int(message.runningTasks))
         needsDispatch = true  // a first heartbeat is what makes a new worker eligible for leases
@@ -84,7 +85,7 @@ extension CoordinatorCore {
     /// left here, holds none: leases the coordinator counts for it were lost on the way (a
     /// coordinator killed right after sending them, restarted on its ledger). They go back
     /// to the queue instead of waiting forever on a worker that never heard of them.
-    private func reconcileLeases(_ id: String, reported: Int) {
+    private func reconcileLeases(_ id: WorkerID, reported: Int) {
         guard reported == 0, leases.leaseCount(worker: id) > 0, let worker = workers[id] else { return }
         let now = clock.milliseconds()
         guard now - worker.lastLeasedAt > 3 * Int64(config.liveness.intervalMilliseconds) else { return }
@@ -94,37 +95,42 @@ extension CoordinatorCore {
         apply(released)
     }
 
-    func handleProgress(_ message: Orrery_V1_ProgressBatch, worker: String) {
+    func handleProgress(_ message: Orrery_V1_ProgressBatch, worker: WorkerID) {
         for item in message.items {
             logger.trace("progress", metadata: ["task": "\(PrintableText.escaped(item.taskID))", "fraction": "\(item.fraction)"])
             // Only a worker holding the task may speak for it.
-            guard !item.message.isEmpty, leases.isHeld(item.taskID, by: worker),
-                let jobID = TaskID.jobID(of: item.taskID), let job = jobs[jobID], job.isRunning
+            guard !item.message.isEmpty, let taskID = TaskID(wire: item.taskID), leases.isHeld(taskID, by: worker),
+                let job = jobs[taskID.job], job.isRunning
             else { continue }
             job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes)
             job.changedSinceUpdate = true
         }
     }
 
-    func handleResults(_ batch: Orrery_V1_ResultBatch, worker: String) {
+    func handleResults(_ batch: Orrery_V1_ResultBatch, worker: WorkerID) {
         let nowMicros = clock.microseconds()
         for result in batch.results {
             workers.recordTaskTime(worker, elapsedMilliseconds: result.elapsedMs)
+            guard let taskID = TaskID(wire: result.taskID) else {
+                // Not an id this coordinator made: no lease can match it.
+                counters.increment(.resultsUnknownTask)
+                continue
+            }
             switch result.outcome {
             case .success(let success):
-                completeTask(result.taskID, attempt: Int(result.attempt), success: success, worker: worker, nowMicros: nowMicros)
+                completeTask(taskID, attempt: Int(result.attempt), success: success, worker: worker, nowMicros: nowMicros)
             case .failure(let failure):
                 let now = clock.milliseconds()
                 let message = failure.message.truncated(toBytes: WireLimits.maximumNoteBytes)
-                let blamesPeer = failure.suspectedWorkers.contains { $0 != worker }
+                let blamesPeer = failure.suspectedWorkers.contains { $0 != worker.rawValue }
                 if let release = leases.fail(
-                    result.taskID, worker: worker, attempt: Int(result.attempt), message: message, retryable: failure.retryable,
+                    taskID, worker: worker, attempt: Int(result.attempt), message: message, retryable: failure.retryable,
                     blamesPeer: blamesPeer)
                 {
                     // Only the holder of the failed lease may blame its gang peers.
-                    for suspect in failure.suspectedWorkers.prefix(64) where suspect != worker { workers.suspect(suspect, now: now) }
+                    for suspect in failure.suspectedWorkers.prefix(64) where suspect != worker.rawValue { workers.suspect(WorkerID(suspect), now: now) }
                     logger.info("task failed", metadata: [
-                        "task": "\(PrintableText.escaped(result.taskID))", "worker": "\(PrintableText.escaped(worker))",
+                        "task": "\(PrintableText.escaped(result.taskID))", "worker": "\(PrintableText.escaped(worker.rawValue))",
                         "why": "\(PrintableText.escaped(message, limit: 400))",
                         "suspects": "\(PrintableText.escaped(failure.suspectedWorkers.prefix(8).joined(separator: ",")))",
                     ])
@@ -139,7 +145,7 @@ extension CoordinatorCore {
         needsDispatch = true
     }
 
-    private func completeTask(_ taskID: String, attempt: Int, success: Orrery_V1_TaskSuccess, worker: String, nowMicros: Int64) {
+    private func completeTask(_ taskID: TaskID, attempt: Int, success: Orrery_V1_TaskSuccess, worker: WorkerID, nowMicros: Int64) {
         switch leases.complete(taskID, worker: worker, attempt: attempt, nowMicros: nowMicros) {
         case .accepted(let final, let roundTrip, let superseded):
             counters.increment(.tasksCompleted)
@@ -152,16 +158,14 @@ extension CoordinatorCore {
             guard let job = jobs[final.jobID] else { return }
             if let roundTrip { job.recordRoundTrip(roundTrip) }
             let output = TaskOutput(metrics: success.metrics, payload: success.payload)
-            deliver(TaskOutcome(key: final.key, result: .success(output), attempts: final.attempts, workerID: worker), to: job)
+            deliver(TaskOutcome(key: final.key, result: .success(output), attempts: final.attempts, workerID: worker.rawValue), to: job)
         case .duplicate:
             counters.increment(.duplicateResults)
-            if let jobID = TaskID.jobID(of: taskID), let job = jobs[jobID] {
-                job.duplicatesIgnored += 1
-            }
-            logger.debug("duplicate result ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
+            jobs[taskID.job]?.duplicatesIgnored += 1
+            logger.debug("duplicate result ignored", metadata: ["task": "\(PrintableText.escaped(taskID.wire))", "worker": "\(worker)"])
         case .unknown:
             counters.increment(.resultsUnknownTask)
-            logger.debug("result for unknown task ignored", metadata: ["task": "\(PrintableText.escaped(taskID))", "worker": "\(worker)"])
+            logger.debug("result for unknown task ignored", metadata: ["task": "\(PrintableText.escaped(taskID.wire))", "worker": "\(worker)"])
         case .staleAttempt:
             counters.increment(.resultsStaleAttempt)
             logLimited(.info, "result for an attempt the worker did not hold ignored", worker: worker,
@@ -173,19 +177,19 @@ extension CoordinatorCore {
     }
 
     /// Keeps the newest checkpoint of a task's current attempt; older attempts' are stale.
-    func handleCheckpoint(_ message: Orrery_V1_Checkpoint, worker: String) {
+    func handleCheckpoint(_ message: Orrery_V1_Checkpoint, worker: WorkerID) {
         guard message.step <= UInt64(Int32.max) else {
             logLimited(.warning, "checkpoint refused", worker: worker,
                 why: "step \(message.step) is beyond any a task commits (docs/wire.md)", key: "checkpoint-step")
             return
         }
-        guard leases.acceptsCheckpoint(message.taskID, worker: worker, attempt: Int(message.attempt)) else {
+        guard let taskID = TaskID(wire: message.taskID), leases.acceptsCheckpoint(taskID, worker: worker, attempt: Int(message.attempt)) else {
             logLimited(.info, "stale checkpoint dropped", worker: worker,
                 why: "task \(message.taskID) attempt \(message.attempt)", key: "checkpoint")
             return
         }
-        checkpoints.commit(message.taskID, .init(attempt: Int(message.attempt), step: message.step, data: message.data), logger: logger)
-        recordCheckpoint(message.taskID, attempt: Int(message.attempt), step: message.step, data: message.data)
+        checkpoints.commit(taskID, .init(attempt: Int(message.attempt), step: message.step, data: message.data), logger: logger)
+        recordCheckpoint(taskID, attempt: Int(message.attempt), step: message.step, data: message.data)
         counters.increment(.checkpointsCommitted)
         logger.debug("checkpoint committed", metadata: ["task": "\(message.taskID)", "step": "\(message.step)", "bytes": "\(message.data.count)"])
     }
@@ -204,13 +208,13 @@ extension CoordinatorCore {
             switch release {
             case .requeued(let taskID):
                 recordRequeued(taskID)
-                if let jobID = TaskID.jobID(of: taskID) { jobs[jobID]?.retries += 1 }
+                jobs[taskID.job]?.retries += 1
                 needsDispatch = true
             case .failed(let final):
                 guard let job = jobs[final.jobID] else { continue }
                 let outcome = TaskOutcome(
                     key: final.key, result: .failure(final.failure ?? "failed"), attempts: final.attempts,
-                    workerID: final.worker)
+                    workerID: final.worker.rawValue)
                 deliver(outcome, to: job)
             }
         }
@@ -272,10 +276,10 @@ extension CoordinatorCore {
         pruneFinishedJobs()
     }
 
-    func cancel(_ taskIDs: [String], on worker: String, reason: String) {
+    func cancel(_ taskIDs: [TaskID], on worker: WorkerID, reason: String) {
         guard let routingID = workers[worker]?.routingID, !taskIDs.isEmpty else { return }
         var message = Orrery_V1_Cancel()
-        message.taskIds = taskIDs
+        message.taskIds = taskIDs.map(\.wire)
         message.reason = reason
         send(.cancel(message), to: routingID)
     }

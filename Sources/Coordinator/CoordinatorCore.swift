@@ -27,8 +27,8 @@ public final class CoordinatorCore {
         /// The turn's frames are handed to the socket: its records go to the ledger in one
         /// commit (after the frames, so the commit is not on the lease-to-result round trip).
         case endOfTurn
-        /// SIGINT or SIGTERM: drain (a second one: stop at once).
-        case signal(Int32)
+        /// The lifecycle asks the coordinator to stop: gracefully (drain) or at once.
+        case shutdown(ShutdownRequest)
         /// An effect the loop could not carry out (the peer is gone or its queue is full).
         case undelivered(Undelivered)
     }
@@ -44,11 +44,11 @@ public final class CoordinatorCore {
         /// Nothing: the peer is gone, and whatever it was told does not matter any more.
         case nothing
         /// Leases that never reached their worker: they go back, and the attempt does not count.
-        case leases(taskIDs: [String], worker: String)
+        case leases(taskIDs: [TaskID], worker: WorkerID)
         /// A gang member that could not be given its lease: the gang is released.
-        case gangLease(taskID: String, member: String)
+        case gangLease(taskID: TaskID, member: WorkerID)
         /// A watcher that can no longer be reached.
-        case watcher(jobID: String, peer: [UInt8])
+        case watcher(jobID: JobID, peer: [UInt8])
     }
 
     let config: CoordinatorConfig
@@ -64,14 +64,14 @@ public final class CoordinatorCore {
     var ledger: Ledger?
     /// Set when a ledger commit failed: the core stops and the loop throws it.
     var ledgerFailure: LedgerError?
-    var jobs: [String: Job] = [:]
-    var jobOrder: [String] = []
+    var jobs: [JobID: Job] = [:]
+    var jobOrder: [JobID] = []
     var counters = CoordinatorCounters()
     var nextJobNumber = 1
     var heartbeatSequence: UInt64 = 0
     var needsDispatch = false
     /// Outcomes the cross-job cache answered, for their planners (see `deliverCachedAnswers`).
-    var cachedAnswers = FIFO<(jobID: String, outcome: TaskOutcome)>()
+    var cachedAnswers = FIFO<(jobID: JobID, outcome: TaskOutcome)>()
     /// A few log lines per sender and reason per window, whatever the rate of bad input.
     var logLimiter = LogRateLimiter()
     var clientLimiter: RequestRateLimiter
@@ -117,18 +117,18 @@ public final class CoordinatorCore {
         case .frames(let frames): handle(frames)
         case .turn: turn()
         case .endOfTurn: commitLedger()
-        case .signal(let signal): handleSignal(signal, now: clock.milliseconds())
+        case .shutdown(let request): handleShutdown(request, now: clock.milliseconds())
         case .undelivered(let what): undelivered(what)
         }
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox
     }
 
-    /// True once the core wants the loop to end (a drain finished, a second signal, a
+    /// True once the core wants the loop to end (a drain finished, an immediate stop, a
     /// ledger that cannot be written).
     public var isStopped: Bool { stopRequested }
 
-    /// Ends the loop after its current turn (for embedding; daemons use signals).
+    /// Ends the loop after its current turn (for embedding; daemons use shutdown requests).
     public func requestStop() { stopRequested = true }
 
     /// The ledger error that stopped the core, if one did.
@@ -181,16 +181,21 @@ public final class CoordinatorCore {
 
     // MARK: Signals and drain
 
-    private func handleSignal(_ signal: Int32, now: Int64) {
-        if draining {
-            logger.warning("second \(SignalTrap.name(of: signal)): stopping without waiting for running tasks")
+    /// A graceful request starts the drain (a later one changes nothing); an immediate one
+    /// ends it now.
+    private func handleShutdown(_ request: ShutdownRequest, now: Int64) {
+        switch request {
+        case .immediate(let reason):
+            logger.warning("\(reason): stopping without waiting for running tasks")
+            draining = true
             finishDrain()
-            return
+        case .graceful(let reason):
+            guard !draining else { return }
+            draining = true
+            drainDeadline = now + Int64(config.drainTimeoutMilliseconds)
+            logger.notice(
+                "\(reason): draining; no new work, waiting up to \(config.drainTimeoutMilliseconds) ms for \(leases.leasedCount) running task(s)")
         }
-        draining = true
-        drainDeadline = now + Int64(config.drainTimeoutMilliseconds)
-        logger.notice(
-            "\(SignalTrap.name(of: signal)): draining; no new work, waiting up to \(config.drainTimeoutMilliseconds) ms for \(leases.leasedCount) running task(s)")
     }
 
     private func checkDrain(now: Int64) {

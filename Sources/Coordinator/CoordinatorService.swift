@@ -11,8 +11,9 @@ import Workloads
 /// Workers and clients connect DEALER sockets. Each turn the loop polls, hands every frame
 /// that has arrived to the core (for at most `turnBudgetMicroseconds`, so that timers and
 /// every peer get a turn under any load), lets the core run its turn, and sends what the
-/// core asks it to, telling it about any frame that could not be delivered. Signals are
-/// passed on as events. The loop knows no rule of its own.
+/// core asks it to, telling it about any frame that could not be delivered. Shutdown
+/// requests (from `DaemonLifecycle`'s mailbox) are passed on as events. The loop knows no
+/// rule of its own.
 public final class CoordinatorService {
     let config: CoordinatorConfig
     var logger: Logger
@@ -29,11 +30,11 @@ public final class CoordinatorService {
         self.core = CoordinatorCore(config: config, registry: registry, logger: logger)
     }
 
-    /// Opens the ledger, binds, serves until SIGINT/SIGTERM (then drains) or `requestStop`,
-    /// and returns.
+    /// Opens the ledger, binds, serves until a shutdown request arrives in `mailbox` (a
+    /// graceful one drains first) or `requestStop`, and returns.
     /// - Throws: `LedgerError` for a ledger that cannot be opened or written, `ZMQError` if a
     ///   socket cannot be bound; nothing that arrives from the network makes it throw.
-    public func run(context: ZMQContext) throws {
+    public func run(context: ZMQContext, mailbox: ShutdownMailbox = ShutdownMailbox()) throws {
         try core.start()
         socket = try Socket(context: context, kind: .router, policy: .control)
         try socket.setRouterMandatory(true)
@@ -53,7 +54,7 @@ public final class CoordinatorService {
             let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
             let turnStarted = MonotonicClock.microseconds
             if !ready.isEmpty { try drainInbox() }
-            if let signal = SignalTrap.take() { carryOut(core.handle(.signal(signal))) }
+            while let request = mailbox.take() { carryOut(core.handle(.shutdown(request))) }
             carryOut(core.handle(.turn))
             carryOut(core.handle(.endOfTurn))
             core.counters.recordLoopTurn(microseconds: MonotonicClock.microseconds - turnStarted)
@@ -62,7 +63,7 @@ public final class CoordinatorService {
         logger.info("stopped")
     }
 
-    /// Ends the loop after its current turn (for embedding; daemons use signals).
+    /// Ends the loop after its current turn (for embedding; daemons use the mailbox).
     public func requestStop() { core.requestStop() }
 
     /// Reads the frames that are waiting, for at most `turnBudgetMicroseconds` (a frame can

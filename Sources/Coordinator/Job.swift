@@ -5,7 +5,7 @@ import Workloads
 
 /// One submitted job: its planner, and what has happened to it so far.
 final class Job {
-    let id: String
+    let id: JobID
     let name: String
     /// The workload kind its spec names.
     let workload: String
@@ -39,7 +39,7 @@ final class Job {
     var lastUpdateSent: Int64 = 0
     var changedSinceUpdate = true
 
-    init(id: String, validated: ValidatedJob, now: Int64) {
+    init(id: JobID, validated: ValidatedJob, now: Int64) {
         self.id = id
         self.name = validated.spec.name
         self.workload = validated.spec.workload.kind
@@ -49,7 +49,7 @@ final class Job {
 
     /// A job that ended before this coordinator started, as its ledger recorded it.
     init(ended record: LedgerJob, end: LedgerJobEnd, now: Int64) {
-        id = record.id
+        id = JobID(recorded: record.id)
         name = record.name
         workload = record.workload
         planner = nil
@@ -115,7 +115,7 @@ final class Job {
     /// The job as clients see it; `queued` and `running` come from the lease table.
     func info(queued: Int, running: Int, now: Int64, detail: Detail = .full) -> Orrery_V1_JobInfo {
         var info = Orrery_V1_JobInfo()
-        info.jobID = id
+        info.jobID = id.rawValue
         info.name = name
         info.workload = workload
         info.state = state

@@ -29,13 +29,13 @@ struct LeaseTable {
 
     enum TaskState: Equatable {
         case queued
-        case leased(worker: String, deadline: Int64, sentAtMicros: Int64)
+        case leased(worker: WorkerID, deadline: Int64, sentAtMicros: Int64)
         case finished
     }
 
     struct Task {
-        let id: String
-        let jobID: String
+        let id: TaskID
+        let jobID: JobID
         let key: String
         let payload: Data
         let gang: GangSize?
@@ -47,7 +47,7 @@ struct LeaseTable {
         var lastFailure: String?
         /// A gang task's members in rank order (the leader, who holds the lease, first), for
         /// its current or last attempt; empty for other tasks.
-        var members: [String] = []
+        var members: [WorkerID] = []
         /// When a queued gang task was first seen with too few free workers for its maximum.
         var waitingSince: Int64?
         /// Attempts that ended because a gang member died or left, or because the
@@ -56,7 +56,7 @@ struct LeaseTable {
         var memberLosses = 0
         /// The worker that held each attempt (for a gang: its leader), so that a result is
         /// accepted only from the worker that held the attempt it names.
-        var leaders: [String] = []
+        var leaders: [WorkerID?] = []
         /// Restored from the ledger as leased to a worker that has not re-attached since the
         /// coordinator restarted (see `restore` and `reattach`).
         var awaitingHolder = false
@@ -65,24 +65,24 @@ struct LeaseTable {
         var restored = false
 
         /// Whether `worker` held attempt `attempt` of this task (as a gang's leader).
-        func held(_ attempt: Int, by worker: String) -> Bool {
+        func held(_ attempt: Int, by worker: WorkerID) -> Bool {
             attempt >= 1 && attempt <= leaders.count && leaders[attempt - 1] == worker
         }
 
         /// Everyone holding this task's current lease.
-        func holders(leader: String) -> [String] { members.isEmpty ? [leader] : members }
+        func holders(leader: WorkerID) -> [WorkerID] { members.isEmpty ? [leader] : members }
     }
 
     /// A gang task leased to its members: one lease per member, with its rank.
     struct GangLease: Equatable {
         let lease: Lease
-        let members: [String]
+        let members: [WorkerID]
     }
 
     /// A lease to send: the task's wire id, its job and payload, and the attempt number.
     struct Lease: Equatable {
-        let taskID: String
-        let jobID: String
+        let taskID: TaskID
+        let jobID: JobID
         let workload: String
         let payload: Data
         let attempt: Int
@@ -91,19 +91,19 @@ struct LeaseTable {
 
     /// The final word on a task, for its job's planner.
     struct Final: Equatable {
-        let jobID: String
+        let jobID: JobID
         let key: String
         let attempts: Int
         /// nil for success (the caller has the output); the reason for a failure.
         let failure: String?
-        let worker: String
+        let worker: WorkerID
         var cacheKey: String? = nil
     }
 
     enum Completion: Equatable {
         /// The first result: pass it on. `supersededHolder` holds the task under a newer lease
         /// and should be told to cancel it.
-        case accepted(Final, roundTripMicros: Int64?, supersededHolder: String?)
+        case accepted(Final, roundTripMicros: Int64?, supersededHolder: WorkerID?)
         case duplicate
         /// No such task: never leased, or its job is gone.
         case unknown
@@ -115,41 +115,41 @@ struct LeaseTable {
     }
 
     enum Release: Equatable {
-        case requeued(taskID: String)
+        case requeued(taskID: TaskID)
         case failed(Final)
     }
 
-    private(set) var tasks: [String: Task] = [:]
-    private var queues: [String: FIFO<String>] = [:]
-    private var limits: [String: JobLimits] = [:]
-    private var jobOrder: [String] = []
+    private(set) var tasks: [TaskID: Task] = [:]
+    private var queues: [JobID: FIFO<TaskID>] = [:]
+    private var limits: [JobID: JobLimits] = [:]
+    private var jobOrder: [JobID] = []
     private var cursor = 0
-    private(set) var inFlightByJob: [String: Int] = [:]
-    private(set) var leasesByWorker: [String: Set<String>] = [:]
+    private(set) var inFlightByJob: [JobID: Int] = [:]
+    private(set) var leasesByWorker: [WorkerID: Set<TaskID>] = [:]
     private(set) var queuedCount = 0
     /// Non-gang tasks queued, per job (they sum to `queuedCount`).
-    private var queuedByJob: [String: Int] = [:]
+    private var queuedByJob: [JobID: Int] = [:]
     /// The task ids each job holds here, so that a job's end touches only its own tasks.
-    private var taskIDsByJob: [String: Set<String>] = [:]
+    private var taskIDsByJob: [JobID: Set<TaskID>] = [:]
     /// The most recent tasks to finish, which left `tasks` when they did: a late result
     /// for one of them (a superseded holder's) is a duplicate, not an unknown task. Older
     /// ones are forgotten, so memory does not grow with a job's finished tasks.
     private var recentlyFinished = RecentSet(capacity: 65_536)
     /// Task ids of ended jobs still to be deleted, a slice per turn of the loop
     /// (`collectRemoved`), so that ending a job of millions of tasks never stalls it.
-    private var removals = FIFO<[String]>()
+    private var removals = FIFO<[TaskID]>()
     /// Tasks waiting in `removals`.
     private(set) var removalBacklog = 0
     /// Gang tasks waiting for enough free workers, in the order they were queued.
-    private var gangQueue: [String] = []
+    private var gangQueue: [TaskID] = []
     var queuedGangCount: Int { gangQueue.count }
     /// Gang members whose gang was released because of someone else: they must be told to
     /// stop. Taken (and emptied) by `takeAbandoned`.
-    private(set) var abandoned: [(worker: String, taskID: String)] = []
+    private(set) var abandoned: [(worker: WorkerID, taskID: TaskID)] = []
 
     // MARK: Jobs and tasks
 
-    mutating func addJob(_ jobID: String, limits: JobLimits) {
+    mutating func addJob(_ jobID: JobID, limits: JobLimits) {
         self.limits[jobID] = limits
         queues[jobID] = FIFO()
         inFlightByJob[jobID] = 0
@@ -158,10 +158,10 @@ struct LeaseTable {
 
     /// Queues a job's new tasks. A key the job already used is returned, not queued.
     @discardableResult
-    mutating func enqueue(jobID: String, _ planned: [PlannedTask]) -> [String] {
+    mutating func enqueue(jobID: JobID, _ planned: [PlannedTask]) -> [String] {
         var rejected: [String] = []
         for task in planned {
-            let id = TaskID.make(jobID: jobID, key: task.key)
+            let id = TaskID(job: jobID, key: task.key)
             guard tasks[id] == nil else {
                 rejected.append(task.key)
                 continue
@@ -177,8 +177,8 @@ struct LeaseTable {
     ///
     /// The job stops at once (nothing of it is leased again, a result for it is unknown),
     /// but its tasks leave memory a slice at a time through `collectRemoved`.
-    mutating func removeJob(_ jobID: String) -> [String: [String]] {
-        var outstanding: [String: [String]] = [:]
+    mutating func removeJob(_ jobID: JobID) -> [WorkerID: [TaskID]] {
+        var outstanding: [WorkerID: [TaskID]] = [:]
         for (worker, ids) in leasesByWorker {
             for id in ids where tasks[id]?.jobID == jobID { outstanding[worker, default: []].append(id) }
         }
@@ -222,28 +222,28 @@ struct LeaseTable {
         return deleted
     }
 
-    func counts(jobID: String) -> (queued: Int, leased: Int) {
+    func counts(jobID: JobID) -> (queued: Int, leased: Int) {
         let gangs = gangQueue.isEmpty ? 0 : gangQueue.filter { tasks[$0]?.jobID == jobID }.count
         return ((queues[jobID]?.count ?? 0) + gangs, inFlightByJob[jobID] ?? 0)
     }
 
     /// Whether a checkpoint for `taskID` from `worker` belongs to the task's current lease
     /// (the leader of its current attempt); checkpoints from older attempts are stale.
-    func acceptsCheckpoint(_ taskID: String, worker: String, attempt: Int) -> Bool {
+    func acceptsCheckpoint(_ taskID: TaskID, worker: WorkerID, attempt: Int) -> Bool {
         guard let task = tasks[taskID], case .leased(let leader, _, _) = task.state else { return false }
         return leader == worker && task.attempts == attempt
     }
 
     /// The gang members to cancel since the last call.
-    mutating func takeAbandoned() -> [(worker: String, taskID: String)] {
+    mutating func takeAbandoned() -> [(worker: WorkerID, taskID: TaskID)] {
         defer { abandoned.removeAll() }
         return abandoned
     }
 
     /// Whether `worker` holds a lease on `taskID` now (as its holder or a gang member).
-    func isHeld(_ taskID: String, by worker: String) -> Bool { leasesByWorker[worker]?.contains(taskID) ?? false }
+    func isHeld(_ taskID: TaskID, by worker: WorkerID) -> Bool { leasesByWorker[worker]?.contains(taskID) ?? false }
 
-    func leaseCount(worker: String) -> Int { leasesByWorker[worker]?.count ?? 0 }
+    func leaseCount(worker: WorkerID) -> Int { leasesByWorker[worker]?.count ?? 0 }
 
     var leasedCount: Int { inFlightByJob.values.reduce(0, +) }
 
@@ -254,17 +254,17 @@ struct LeaseTable {
     /// listing it, and keeps it: `reattach`), and goes back to the queue if that worker
     /// does not come back in time; every other task (a gang's: its ring is gone) is queued.
     mutating func restore(
-        jobID: String, key: String, payload: Data, gang: GangSize?, cacheKey: String?, attempts: Int, memberLosses: Int, holder: String?,
+        jobID: JobID, key: String, payload: Data, gang: GangSize?, cacheKey: String?, attempts: Int, memberLosses: Int, holder: WorkerID?,
         reattachBy deadline: Int64, nowMicros: Int64
     ) {
-        let id = TaskID.make(jobID: jobID, key: key)
+        let id = TaskID(job: jobID, key: key)
         guard tasks[id] == nil else { return }
         var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang, cacheKey: cacheKey)
         task.attempts = attempts
         task.memberLosses = memberLosses
         taskIDsByJob[jobID, default: []].insert(id)
         // Who held the attempts before is not recorded: their slots stay empty.
-        task.leaders = Array(repeating: "", count: attempts)
+        task.leaders = Array(repeating: nil, count: attempts)
         task.restored = true
         guard let holder, gang == nil, attempts >= 1 else {
             tasks[id] = task
@@ -282,7 +282,7 @@ struct LeaseTable {
 
     /// A worker re-registered after a restart: the restored leases it still holds get the
     /// job's own deadline instead of the re-attach one.
-    mutating func reattach(_ worker: String, now: Int64) {
+    mutating func reattach(_ worker: WorkerID, now: Int64) {
         for id in leasesByWorker[worker] ?? [] {
             guard var task = tasks[id], task.awaitingHolder, case .leased(let holder, _, let sentAt) = task.state else { continue }
             let timeout = limits[task.jobID]?.timeoutMilliseconds ?? 0
@@ -299,7 +299,7 @@ struct LeaseTable {
     /// holds it (whatever attempt it names: the worker answered for the task, and would
     /// otherwise keep a lease it no longer works on), or names a later attempt than the
     /// ledger recorded (the uncommitted lease, the newest there was).
-    private mutating func adoptUnrecordedAttempt(_ taskID: String, worker: String, attempt: Int) {
+    private mutating func adoptUnrecordedAttempt(_ taskID: TaskID, worker: WorkerID, attempt: Int) {
         guard var task = tasks[taskID], task.restored, attempt >= 1, attempt <= task.attempts + 1_000, !task.held(attempt, by: worker)
         else { return }
         let holdsIt: Bool
@@ -309,9 +309,9 @@ struct LeaseTable {
         case .finished: return
         }
         if attempt > task.attempts {
-            task.leaders += Array(repeating: "", count: attempt - task.attempts - 1) + [worker]
+            task.leaders += Array(repeating: nil, count: attempt - task.attempts - 1) + [worker]
             task.attempts = attempt
-        } else if holdsIt && task.leaders[attempt - 1].isEmpty {
+        } else if holdsIt && task.leaders[attempt - 1] == nil {
             task.leaders[attempt - 1] = worker
         } else {
             return
@@ -323,7 +323,7 @@ struct LeaseTable {
 
     /// Leases up to `limit` queued tasks that `worker` can run, taking jobs in turn.
     mutating func lease(
-        to worker: String, capabilities: Set<String>, limit: Int, now: Int64, nowMicros: Int64
+        to worker: WorkerID, capabilities: Set<String>, limit: Int, now: Int64, nowMicros: Int64
     ) -> [Lease] {
         guard limit > 0, queuedCount > 0, !jobOrder.isEmpty else { return [] }
         var leases: [Lease] = []
@@ -351,7 +351,7 @@ struct LeaseTable {
     }
 
     private mutating func leaseOne(
-        jobID: String, to worker: String, capabilities: Set<String>, now: Int64, nowMicros: Int64
+        jobID: JobID, to worker: WorkerID, capabilities: Set<String>, now: Int64, nowMicros: Int64
     ) -> Lease? {
         guard let limits = limits[jobID], capabilities.contains(limits.workload) else { return nil }
         if limits.maxInFlight > 0 && inFlightByJob[jobID, default: 0] >= limits.maxInFlight { return nil }
@@ -374,7 +374,7 @@ struct LeaseTable {
 
     /// Takes back leases that never reached their worker (the send failed): they return to
     /// the front of their queues and the attempt does not count.
-    mutating func unlease(_ taskIDs: [String]) {
+    mutating func unlease(_ taskIDs: [TaskID]) {
         for id in taskIDs.reversed() {
             guard var task = tasks[id], case .leased(let worker, _, _) = task.state else { continue }
             task.attempts -= 1
@@ -399,9 +399,9 @@ struct LeaseTable {
     /// The first result of an attempt the sender held finishes the task, even when a newer
     /// lease is out (a slow worker's late answer is as good as any); a result naming an
     /// attempt the sender never held is `staleAttempt`.
-    mutating func complete(_ taskID: String, worker: String, attempt: Int, nowMicros: Int64) -> Completion {
+    mutating func complete(_ taskID: TaskID, worker: WorkerID, attempt: Int, nowMicros: Int64) -> Completion {
         adoptUnrecordedAttempt(taskID, worker: worker, attempt: attempt)
-        guard var task = tasks[taskID], limits[task.jobID] != nil else {
+        guard let task = tasks[taskID], limits[task.jobID] != nil else {
             return recentlyFinished.contains(taskID) ? .duplicate : .unknown
         }
         let isCurrentMember = task.gang != nil && attempt == task.attempts && task.members.contains(worker)
@@ -415,7 +415,7 @@ struct LeaseTable {
         }
         guard task.held(attempt, by: worker) || isCurrentMember || isCurrentHolder else { return .staleAttempt }
         var roundTrip: Int64?
-        var superseded: String?
+        var superseded: WorkerID?
         switch task.state {
         case .finished:
             return isCurrentMember && task.leaders.last != worker ? .memberFinished : .duplicate
@@ -453,7 +453,7 @@ struct LeaseTable {
     /// - Parameter blamesPeer: the failure names another member of the gang (it died or
     ///   went silent): a member loss, which does not use up an attempt.
     mutating func fail(
-        _ taskID: String, worker: String, attempt: Int? = nil, message: String, retryable: Bool, blamesPeer: Bool = false
+        _ taskID: TaskID, worker: WorkerID, attempt: Int? = nil, message: String, retryable: Bool, blamesPeer: Bool = false
     ) -> Release? {
         if let attempt { adoptUnrecordedAttempt(taskID, worker: worker, attempt: attempt) }
         guard let task = tasks[taskID], case .leased(let holder, _, _) = task.state,
@@ -466,7 +466,7 @@ struct LeaseTable {
 
     /// Leases given to `worker` (not gang tasks) that it says it does not hold: they go back
     /// to the queue without using an attempt (their frames were lost, not the task).
-    mutating func releaseLost(_ worker: String, reason: String) -> [Release] {
+    mutating func releaseLost(_ worker: WorkerID, reason: String) -> [Release] {
         let held = (leasesByWorker[worker] ?? []).filter { tasks[$0]?.gang == nil }
         return held.sorted().compactMap {
             tasks[$0]?.awaitingHolder = true  // forgiven, as a lease lost to a restart is
@@ -476,7 +476,7 @@ struct LeaseTable {
 
     /// Returns every lease `worker` holds, except those in `keeping`, to the queue. For a
     /// gang task this is a member loss: the gang is re-formed without using up an attempt.
-    mutating func releaseWorker(_ worker: String, reason: String, keeping: Set<String> = []) -> [Release] {
+    mutating func releaseWorker(_ worker: WorkerID, reason: String, keeping: Set<TaskID> = []) -> [Release] {
         let held = leasesByWorker[worker] ?? []
         return held.subtracting(keeping).sorted().compactMap {
             release($0, reason: reason, retryable: true, responsible: worker, memberLoss: true)
@@ -488,8 +488,8 @@ struct LeaseTable {
     static let maximumMemberLosses = 64
 
     /// Leases whose deadline has passed, released; each with the worker that held it.
-    mutating func expireDeadlines(now: Int64) -> [(worker: String, release: Release)] {
-        var expired: [(String, String)] = []
+    mutating func expireDeadlines(now: Int64) -> [(worker: WorkerID, release: Release)] {
+        var expired: [(WorkerID, TaskID)] = []
         for (worker, ids) in leasesByWorker {
             for id in ids {
                 if case .leased(_, let deadline, _) = tasks[id]?.state, deadline > 0, deadline <= now {
@@ -509,7 +509,7 @@ struct LeaseTable {
     ///     members are listed in `abandoned`.
     ///   - memberLoss: a gang lost a member (the elastic path): the attempt is counted apart.
     private mutating func release(
-        _ taskID: String, reason: String, retryable: Bool, responsible: String? = nil, memberLoss: Bool = false
+        _ taskID: TaskID, reason: String, retryable: Bool, responsible: WorkerID? = nil, memberLoss: Bool = false
     ) -> Release? {
         guard var task = tasks[taskID], case .leased(let holder, _, _) = task.state else { return nil }
         dropLease(task, holder: holder)
@@ -554,12 +554,12 @@ struct LeaseTable {
         recentlyFinished.insert(task.id)
     }
 
-    private mutating func adjustQueued(_ jobID: String, by amount: Int) {
+    private mutating func adjustQueued(_ jobID: JobID, by amount: Int) {
         queuedCount += amount
         queuedByJob[jobID, default: 0] += amount
     }
 
-    private mutating func dropLease(_ task: Task, holder: String) {
+    private mutating func dropLease(_ task: Task, holder: WorkerID) {
         for worker in task.holders(leader: holder) {
             leasesByWorker[worker]?.remove(task.id)
             if leasesByWorker[worker]?.isEmpty == true { leasesByWorker[worker] = nil }
@@ -567,7 +567,7 @@ struct LeaseTable {
         inFlightByJob[task.jobID, default: 1] -= 1
     }
 
-    private mutating func queue(_ taskID: String, gang: Bool) {
+    private mutating func queue(_ taskID: TaskID, gang: Bool) {
         if gang {
             gangQueue.append(taskID)
         } else {
@@ -588,7 +588,7 @@ struct LeaseTable {
     ///
     /// - Parameter free: workers that could start a task at once, with their capabilities.
     mutating func leaseGangs(
-        free: [(id: String, capabilities: Set<String>)], now: Int64, nowMicros: Int64, gatherMilliseconds: Int64
+        free: [(id: WorkerID, capabilities: Set<String>)], now: Int64, nowMicros: Int64, gatherMilliseconds: Int64
     ) -> [GangLease] {
         var available = free
         var leased: [GangLease] = []

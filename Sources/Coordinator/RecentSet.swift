@@ -16,9 +16,9 @@ struct RecentSet {
         self.capacity = capacity
     }
 
-    func contains(_ member: String) -> Bool { members.contains(member.hashValue) }
+    func contains(_ member: some Hashable) -> Bool { members.contains(member.hashValue) }
 
-    mutating func insert(_ member: String) {
+    mutating func insert(_ member: some Hashable) {
         let hash = member.hashValue
         guard members.insert(hash).inserted else { return }
         order.push(hash)

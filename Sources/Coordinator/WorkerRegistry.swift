@@ -8,7 +8,7 @@ import Wire
 /// process claiming a live worker's id (refused: `REJECT_DUPLICATE_WORKER`).
 struct WorkerRegistry {
     struct Worker {
-        let id: String
+        let id: WorkerID
         let routingID: [UInt8]
         var registration: Orrery_V1_Register
         var capabilities: Set<String>
@@ -40,14 +40,14 @@ struct WorkerRegistry {
         var onProbation: Bool { expiredInARow >= Self.probationAfter }
     }
 
-    private(set) var workers: [String: Worker] = [:]
-    private var byRoutingID: [[UInt8]: String] = [:]
+    private(set) var workers: [WorkerID: Worker] = [:]
+    private var byRoutingID: [[UInt8]: WorkerID] = [:]
     /// Registration order, so that dispatch visits workers in a stable order.
-    private(set) var order: [String] = []
+    private(set) var order: [WorkerID] = []
 
     var count: Int { workers.count }
 
-    subscript(id: String) -> Worker? { workers[id] }
+    subscript(id: WorkerID) -> Worker? { workers[id] }
 
     /// The worker a frame came from, if its routing id belongs to a registered worker.
     func worker(routingID: [UInt8]) -> Worker? {
@@ -59,24 +59,25 @@ struct WorkerRegistry {
     /// already registered.
     @discardableResult
     mutating func register(_ message: Orrery_V1_Register, routingID: [UInt8], now: Int64) -> Bool {
+        let id = WorkerID(message.workerID)
         var worker = Worker(
-            id: message.workerID, routingID: routingID, registration: message,
+            id: id, routingID: routingID, registration: message,
             capabilities: Set(message.capabilities), lastHeard: now)
-        let previous = workers[message.workerID]
+        let previous = workers[id]
         if let previous {
             worker.tasksCompleted = previous.tasksCompleted
             worker.averageTaskMilliseconds = previous.averageTaskMilliseconds
             worker.expiredInARow = previous.expiredInARow
             byRoutingID[previous.routingID] = nil
         } else {
-            order.append(message.workerID)
+            order.append(id)
         }
-        workers[message.workerID] = worker
-        byRoutingID[routingID] = message.workerID
+        workers[id] = worker
+        byRoutingID[routingID] = id
         return previous != nil
     }
 
-    mutating func heard(_ id: String, now: Int64) {
+    mutating func heard(_ id: WorkerID, now: Int64) {
         guard workers[id] != nil else { return }
         workers[id]!.lastHeard = now
         workers[id]!.proven = true
@@ -84,16 +85,16 @@ struct WorkerRegistry {
     }
 
     /// Keeps `id` out of new gangs until it is next heard from.
-    mutating func suspect(_ id: String, now: Int64) { workers[id]?.suspectedAt = now }
+    mutating func suspect(_ id: WorkerID, now: Int64) { workers[id]?.suspectedAt = now }
 
-    mutating func update(_ id: String, _ change: (inout Worker) -> Void) {
+    mutating func update(_ id: WorkerID, _ change: (inout Worker) -> Void) {
         guard workers[id] != nil else { return }
         change(&workers[id]!)
     }
 
     /// Records one task's execution time (any result, counted or not) in the worker's
     /// moving average.
-    mutating func recordTaskTime(_ id: String, elapsedMilliseconds: Double) {
+    mutating func recordTaskTime(_ id: WorkerID, elapsedMilliseconds: Double) {
         update(id) { worker in
             // The value comes from the network: only finite times may steer dispatch.
             guard elapsedMilliseconds.isFinite else { return }
@@ -103,15 +104,15 @@ struct WorkerRegistry {
     }
 
     /// Workers silent for longer than `policy` allows.
-    func silent(now: Int64, policy: LivenessPolicy) -> [String] {
+    func silent(now: Int64, policy: LivenessPolicy) -> [WorkerID] {
         order.filter { id in workers[id].map { policy.isDead(lastHeard: $0.lastHeard, now: now) } ?? false }
     }
 
     /// Forgets workers entirely (they were declared dead): nothing of them stays in memory.
     /// One pass over the order for all of them, so that a flood's ten thousand
     /// registrations expire without a quadratic stall.
-    mutating func remove(_ ids: [String]) {
-        var removed = Set<String>()
+    mutating func remove(_ ids: [WorkerID]) {
+        var removed = Set<WorkerID>()
         for id in ids {
             guard let worker = workers.removeValue(forKey: id) else { continue }
             if byRoutingID[worker.routingID] == id { byRoutingID[worker.routingID] = nil }

@@ -9,8 +9,9 @@ import Workloads
 
 /// Why a worker stopped.
 public enum WorkerExit: Equatable, Sendable {
-    /// SIGINT or SIGTERM, after running tasks finished or the grace period ran out.
-    case signalled(Int32)
+    /// A shutdown request (SIGINT or SIGTERM through the lifecycle), after running tasks
+    /// finished or the grace period ran out; the request's reason.
+    case stopped(String)
     /// The coordinator sent Shutdown.
     case shutdownRequested(String)
     /// The coordinator refused this worker for good (protocol version, bad registration).
@@ -44,7 +45,7 @@ public final class WorkerService {
     private var pending: [Orrery_V1_TaskResult] = []
     private var heartbeatSequence: UInt64 = 0
     private var exitReason: WorkerExit?
-    private var stopping: (signal: Int32, deadline: Int64)?
+    private var stopping: (reason: String, deadline: Int64)?
     /// This process's identity on the control socket: the worker id and a random suffix,
     /// the same across reconnects. The coordinator tells a reconnect of this process
     /// (same routing id) from another process claiming the same worker id.
@@ -70,9 +71,10 @@ public final class WorkerService {
                 maximumMilliseconds: config.backoffMaximumMilliseconds))
     }
 
-    /// Runs until a signal, a Shutdown from the coordinator, or a final refusal.
+    /// Runs until a shutdown request arrives in `mailbox`, a Shutdown from the coordinator,
+    /// or a final refusal.
     /// - Throws: `ZMQError` for local socket failures only, and any executor that fails to load.
-    public func run(context: ZMQContext) throws -> WorkerExit {
+    public func run(context: ZMQContext, mailbox: ShutdownMailbox = ShutdownMailbox()) throws -> WorkerExit {
         self.context = context
         var executors: [String: any Executor] = [:]
         for workload in registry.all { executors[workload.kind] = try workload.makeExecutor() }
@@ -112,9 +114,9 @@ public final class WorkerService {
             drainIdleDataPlane()
             let now = MonotonicClock.milliseconds
             try perform(connection.tick(now: now))
-            handleSignals(now: now)
+            handleShutdownRequests(mailbox, now: now)
             if let stopping, running.isEmpty || now >= stopping.deadline {
-                exitReason = .signalled(stopping.signal)
+                exitReason = .stopped(stopping.reason)
             }
         }
         if !pending.isEmpty { logger.warning("exiting with \(pending.count) unsent result(s)") }
@@ -410,15 +412,21 @@ public final class WorkerService {
 
     // MARK: Shutdown
 
-    private func handleSignals(now: Int64) {
-        guard let signal = SignalTrap.take() else { return }
-        if stopping != nil {
-            exitReason = .signalled(signal)
-            return
+    /// A graceful request starts the grace period (a later one changes nothing); an
+    /// immediate one ends the loop now.
+    private func handleShutdownRequests(_ mailbox: ShutdownMailbox, now: Int64) {
+        while let request = mailbox.take() {
+            switch request {
+            case .immediate(let reason):
+                logger.warning("\(reason): stopping without waiting for \(running.count) running task(s)")
+                exitReason = .stopped(reason)
+            case .graceful(let reason):
+                guard stopping == nil else { continue }
+                stopping = (reason, now + config.gracePeriodMilliseconds)
+                logger.notice(
+                    "\(reason): finishing \(running.count) running task(s) (up to \(config.gracePeriodMilliseconds) ms), then exiting")
+            }
         }
-        stopping = (signal, now + config.gracePeriodMilliseconds)
-        logger.notice(
-            "\(SignalTrap.name(of: signal)): finishing \(running.count) running task(s) (up to \(config.gracePeriodMilliseconds) ms), then exiting")
     }
 
     /// Stops the pool threads and waits (briefly) for each to close its socket, so that the

@@ -2,19 +2,18 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Ledger
-import Glibc
 import Logging
 import Messaging
 import Runtime
 
-struct CoordinatorCommand: ParsableCommand {
+struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
         abstract: "Run the coordinator daemon: plans jobs and leases their tasks to workers.",
         discussion: """
             Workers and clients connect to the bound endpoint. On SIGTERM or SIGINT the
             coordinator drains: it takes no new jobs and leases no new tasks, waits up to
-            --drain-timeout for running tasks to report, then exits 0. A second signal exits at once.
+            --drain-timeout for running tasks to report, then exits 0. A second signal stops at once.
 
             Jobs, their open tasks, accepted results and checkpoints are kept in a ledger
             (SQLite) in --state-dir: a coordinator started again on the same directory, after
@@ -78,10 +77,9 @@ struct CoordinatorCommand: ParsableCommand {
         if !(clientRate > 0) || !clientRate.isFinite { throw ValidationError("--client-rate must be a positive number") }
     }
 
-    func run() throws {
+    func run() async throws {
         logging.bootstrap()
         if let parent = child.parentPid { ParentWatch.exitWithParent(parent) }
-        SignalTrap.install()
         var config = CoordinatorConfig()
         config.endpoints = bind
         config.liveness = LivenessPolicy(
@@ -99,17 +97,19 @@ struct CoordinatorCommand: ParsableCommand {
         config.maxHeldTasks = maxHeldTasks
         config.clientRequestsPerSecond = clientRate
         let logger = Logger(label: "orrery.coordinator")
-        let context = try ZMQContext()
+        let context = try ZMQContext.forProcess()
+        let lifecycle = DaemonLifecycle(
+            gracefulShutdownLimit: .milliseconds(drainTimeout.milliseconds + 5_000), logger: logger)
         do {
-            try CoordinatorService(config: config, logger: logger).run(context: context)
+            try await lifecycle.run(name: "coordinator") { [config] mailbox in
+                try CoordinatorService(config: config, logger: logger).run(context: context, mailbox: mailbox)
+            }
         } catch {
             logger.critical("coordinator failed: \(error)")
-            Glibc.exit(3)
+            throw ExitCode(3)
         }
-        Glibc.exit(0)
     }
 
-    /// Under the user's data directory, as the XDG base directory rules place it.
     static var defaultStateDirectory: String {
         let environment = ProcessInfo.processInfo.environment
         let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }

@@ -4,7 +4,7 @@ import Wire
 
 /// The `orrery` command-line tool: daemons, job submission and benchmarks in one binary.
 @main
-struct Orrery: ParsableCommand {
+struct Orrery: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orrery",
         abstract: "A distributed training and search system: a coordinator plans work, workers run it.",
@@ -26,10 +26,14 @@ struct Orrery: ParsableCommand {
 
     /// ArgumentParser's own `main`, except that invalid arguments exit with status 2, as
     /// the discussion above promises, instead of its EX_USAGE (64).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var daemon = command as? AsyncParsableCommand {
+                try await daemon.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             guard code.rawValue == ExitCode.validationFailure.rawValue else { exit(withError: error) }

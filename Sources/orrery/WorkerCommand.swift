@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import Logging
 import Messaging
 import Runtime
 import Worker
 
-struct WorkerCommand: ParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker daemon: registers with a coordinator and runs the tasks it leases.",
@@ -56,10 +55,9 @@ struct WorkerCommand: ParsableCommand {
         if let prefetch, prefetch < 1 { throw ValidationError("--prefetch must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         logging.bootstrap()
         if let parent = child.parentPid { ParentWatch.exitWithParent(parent) }
-        SignalTrap.install()
         var config = WorkerConfig(
             coordinatorEndpoint: endpoint.coordinator, workerID: id ?? WorkerConfig.defaultWorkerID(),
             slots: slots ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -72,19 +70,21 @@ struct WorkerCommand: ParsableCommand {
         if let outputDir { config.outputDirectory = outputDir }
         if let prefetch { config.maxPrefetch = max(prefetch, config.slots) }
         let logger = Logger(label: "orrery.worker")
-        let context = try ZMQContext()
+        let context = try ZMQContext.forProcess()
+        let lifecycle = DaemonLifecycle(
+            gracefulShutdownLimit: .milliseconds(gracePeriod.milliseconds + 5_000), logger: logger)
         let outcome: WorkerExit
         do {
-            outcome = try WorkerService(config: config, logger: logger).run(context: context)
+            outcome = try await lifecycle.run(name: "worker") { [config] mailbox in
+                try WorkerService(config: config, logger: logger).run(context: context, mailbox: mailbox)
+            }
         } catch {
             logger.critical("worker failed: \(error)")
-            Glibc.exit(3)
+            throw ExitCode(3)
         }
-        // exit() directly: a task thread still busy past the grace period must not hold the
-        // process open through ZeroMQ's context termination.
         switch outcome {
-        case .signalled, .shutdownRequested: Glibc.exit(0)
-        case .refused: Glibc.exit(3)
+        case .stopped, .shutdownRequested: return
+        case .refused: throw ExitCode(3)
         }
     }
 }

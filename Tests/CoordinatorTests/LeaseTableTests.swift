@@ -9,7 +9,7 @@ struct LeaseTableTests {
     static let limits = LeaseTable.JobLimits(workload: "noop", maxAttempts: 2, timeoutMilliseconds: 1_000, maxInFlight: 0)
     let all: Set<String> = ["noop", "sweep"]
 
-    func table(tasks: Int, job: String = "j", limits: LeaseTable.JobLimits = limits) -> LeaseTable {
+    func table(tasks: Int, job: JobID = "j", limits: LeaseTable.JobLimits = limits) -> LeaseTable {
         var table = LeaseTable()
         table.addJob(job, limits: limits)
         table.enqueue(jobID: job, (0..<tasks).map { PlannedTask(key: "\($0)", payload: Data([UInt8($0)])) })
@@ -242,7 +242,7 @@ struct LeaseTableTests {
         var table = LeaseTable()
         table.addJob("g", limits: Self.limits)  // max_attempts: 2
         table.enqueue(jobID: "g", [PlannedTask(key: "t", payload: Data(), gang: GangSize(minimum: 2, maximum: 2))])
-        let workers = ["a", "b", "c", "d", "e", "f"]
+        let workers: [WorkerID] = ["a", "b", "c", "d", "e", "f"]
         for round in 0..<5 {
             let free = workers.map { (id: $0, capabilities: all) }.filter { $0.id != workers[round] }
             guard let gang = table.leaseGangs(free: free, now: 0, nowMicros: 0, gatherMilliseconds: 0).first else {

@@ -81,6 +81,28 @@ extension ClusterTests {
             let log = cluster.log("coordinator")
             #expect(log.contains("draining"))
         }
+
+        @Test("a second SIGTERM ends the drains of the coordinator and a worker at once, with status 0")
+        func secondSignalStopsAtOnce() throws {
+            let cluster = try TestCluster()
+            _ = try cluster.startCoordinator(extra: ["--drain-timeout", "60s"])
+            let worker = try cluster.startWorker("w", slots: 1, extra: ["--grace-period", "60s"])
+            #expect(cluster.waitForWorkers(["w"]))
+            let client = try cluster.client()
+            _ = try client.submit(
+                specYAML: "name: long\nworkload: noop\nnoop:\n  tasks: 2\n  sleep_ms: 60000\n", sourceName: "l.yaml", watch: false)
+            #expect(eventually { (try? cluster.status().workers.first?.runningTasks) ?? 0 > 0 })
+            for name in ["coordinator", "w"] {
+                let process = name == "w" ? worker : cluster.coordinator!
+                process.signal(SIGTERM)
+                #expect(eventually { cluster.log(name).contains("SIGTERM") })
+                // The first signal only drains: a task that sleeps a minute keeps it alive.
+                #expect(process.wait(timeoutMilliseconds: 500) == nil)
+                process.signal(SIGTERM)
+                #expect(process.wait(timeoutMilliseconds: 10_000) == 0)
+                #expect(cluster.log(name).contains("second SIGTERM"), "\(cluster.log(name))")
+            }
+        }
     }
 }
 
