@@ -15,8 +15,10 @@ public struct FlatParameters {
     public let ranges: [Range<Int>]
     public let count: Int
 
-    public init(_ module: some Module) {
-        let named = module.namedParameters()
+    public init(_ module: some Module) { self.init(named: module.namedParameters()) }
+
+    /// Parameters that belong to no module (a functional network's list), by name.
+    public init(named: [(name: String, tensor: Tensor)]) {
         parameters = named.map(\.tensor)
         names = named.map(\.name)
         var offset = 0

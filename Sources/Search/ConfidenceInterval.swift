@@ -33,11 +33,21 @@ public struct ConfidenceInterval: Sendable, Equatable, Codable {
     public static func pairedDifference(_ a: [Bool], _ b: [Bool], z: Double = z95) -> ConfidenceInterval {
         precondition(a.count == b.count, "paired samples must have the same length")
         guard !a.isEmpty else { return ConfidenceInterval(estimate: 0, lower: -1, upper: 1) }
-        let differences = zip(a, b).map { Double($0 ? 1 : 0) - Double($1 ? 1 : 0) }
-        let n = Double(differences.count)
-        let mean = differences.reduce(0, +) / n
-        let variance = n > 1 ? differences.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
+        return mean(zip(a, b).map { Double($0 ? 1 : 0) - Double($1 ? 1 : 0) }, z: z)
+    }
+
+    /// The normal-approximation interval of a mean (± z standard errors): what few-shot
+    /// papers report over their 600 test episodes. Paired differences of per-episode
+    /// accuracies (two methods on the same episodes) go through here too.
+    public static func mean(_ values: [Double], z: Double = z95) -> ConfidenceInterval {
+        guard !values.isEmpty else { return ConfidenceInterval(estimate: 0, lower: 0, upper: 0) }
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
         let half = z * (variance / n).squareRoot()
         return ConfidenceInterval(estimate: mean, lower: mean - half, upper: mean + half)
     }
+
+    /// Half the interval's width (the "±" of "70.1% ± 0.8").
+    public var halfWidth: Double { (upper - lower) / 2 }
 }

@@ -191,31 +191,13 @@ struct ClassifierTrainer {
 
     /// Model, optimizer state and step as safetensors bytes.
     private func checkpoint(step: Int) throws -> Data {
-        let model = self.model.namedParameters().map { (name: "model.\($0.name)", tensor: $0.tensor) }
-        let state = optimizer.state.map { (name: "optimizer.\($0.name)", tensor: Tensor(shape: [$0.values.count], storage: Storage($0.values))) }
-        return try Safetensors.encode(model + state, metadata: ["orrery.step": "\(step)", "orrery.model": task.model])
+        try TrainingCheckpoint.encode(
+            parameters: model.namedParameters(), optimizer: optimizer, step: step, metadata: ["orrery.model": task.model])
     }
 
     /// Loads a checkpoint into the model and optimizer; returns its step.
     private func restore(_ data: Data) throws -> Int {
-        let (tensors, _, metadata) = try Safetensors.decode(data, source: "checkpoint")
-        guard let step = metadata["orrery.step"].flatMap(Int.init) else {
-            throw TaskError("checkpoint has no orrery.step metadata", retryable: false)
-        }
-        for (name, parameter) in model.namedParameters() {
-            guard let saved = tensors["model.\(name)"], saved.shape == parameter.shape else {
-                throw TaskError("checkpoint lacks model.\(name) of shape \(parameter.shape)", retryable: false)
-            }
-            parameter.storage.withUnsafeMutableBufferPointer { target in
-                saved.storage.withUnsafeBufferPointer { _ = target.update(fromContentsOf: $0) }
-            }
-        }
-        var state: [String: [Float]] = [:]
-        for (name, tensor) in tensors where name.hasPrefix("optimizer.") {
-            state[String(name.dropFirst("optimizer.".count))] = tensor.storage.withUnsafeBufferPointer { Array($0) }
-        }
-        try optimizer.loadState(state)
-        return step
+        try TrainingCheckpoint.restore(data, parameters: model.namedParameters(), optimizer: optimizer)
     }
 
     /// Accuracy and mean loss over a whole split, without recording gradients.

@@ -59,16 +59,7 @@ public struct TrainWorkload: Workload {
         task.seed = UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1)
         task.savePath = try section.optional("save")?.string() ?? ""
         task.trainLimit = UInt32(try section.optional("train_limit")?.int(in: TrainTaskRules.trainLimit) ?? 0)
-        if let workers = section.optional("workers") {
-            if let range = try? workers.mapping() {
-                task.workersMin = UInt32(try range.required("min").int(in: TrainTaskRules.workers))
-                task.workersMax = UInt32(try range.required("max").int(in: Int(task.workersMin)...TrainTaskRules.workers.upperBound))
-                try range.finish()
-            } else {
-                task.workersMin = UInt32(try workers.int(in: TrainTaskRules.workers))
-                task.workersMax = task.workersMin
-            }
-        }
+        (task.workersMin, task.workersMax) = try GangSpec.parse(section.optional("workers"), allowed: TrainTaskRules.workers)
         task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: TrainTaskRules.checkpointEvery) ?? (task.workersMax > 0 ? 100 : 0))
         task.bucketElements = UInt32(try section.optional("bucket_elements")?.int(in: TrainTaskRules.bucketElements) ?? (1 << 20))
         if let shards = section.optional("exact_shards") {

@@ -1,0 +1,37 @@
+import Datasets
+import NN
+import Tensor
+
+/// One meta-learning algorithm: what it learns from an episode, and how it adapts to one.
+///
+/// The meta-parameters are a flat list of leaves (`FunctionalMLP`'s layout). The trainer
+/// sums `metaGradient` over a meta-batch (split across a gang), averages, and takes an Adam
+/// step; the evaluator calls `adaptedAccuracy` on held-out episodes.
+protocol MetaAlgorithm {
+    var network: FunctionalMLP { get }
+
+    /// The meta-gradient one episode contributes at `parameters` (one tensor per
+    /// parameter), with the episode's query loss and accuracy after adaptation.
+    func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient
+
+    /// Query accuracy after adapting `parameters` to the episode's support set.
+    func adaptedAccuracy(_ episode: Episode, parameters: [Tensor]) throws -> Float
+}
+
+/// What one episode contributes to a meta-step.
+struct MetaGradient {
+    let gradients: [Tensor]
+    let queryLoss: Float
+    let queryAccuracy: Float
+}
+
+extension MetaAlgorithm {
+    /// The gradients `loss` leaves in `parameters`, read out and cleared, zeros where a
+    /// parameter got none.
+    func takeGradients(_ parameters: [Tensor]) -> [Tensor] {
+        parameters.map { parameter in
+            defer { parameter.zeroGrad() }
+            return parameter.grad ?? .zeros(parameter.shape)
+        }
+    }
+}

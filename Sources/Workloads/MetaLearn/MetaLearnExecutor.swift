@@ -1,0 +1,122 @@
+import Datasets
+import Foundation
+import NN
+import Runtime
+import Tensor
+import Wire
+
+/// Meta-trains and evaluates in this process (alone or as one member of a gang); rank 0
+/// returns the metrics and every episode's accuracy.
+struct MetaLearnExecutor: Executor {
+    /// Benchmarks take seconds to build; a worker builds each (name, side) once.
+    private let benchmarks = BenchmarkCache()
+
+    func execute(_ payload: Data, context: TaskContext) throws -> TaskOutput {
+        let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_MetaLearnTask.self, from: payload)
+        try MetaLearnRules.validate(task)
+        // Refused before hours of meta-training, not after.
+        let savePath = task.savePath.isEmpty ? nil : try context.outputPath(task.savePath)
+        let benchmark = try benchmarks.load(task.benchmark, side: Int(task.imageSize))
+        let algorithm = try Self.algorithm(task, features: benchmark.pool.features)
+        let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
+        defer { communicator?.close() }
+
+        let trainer = MetaTrainer(task: task, algorithm: algorithm)
+        let sampler = try benchmark.sampler(.metaTrain, ways: Int(task.ways), shots: Int(task.shots), queries: Int(task.queries))
+        let summary = try trainer.train(sampler, communicator: communicator, context: context)
+
+        let evaluation = FewShotEvaluation(task: task, benchmark: benchmark, communicator: communicator)
+        var rows: [FewShotEvaluation.Row] = []
+        for shots in MetaLearnRules.evaluatedShots(task) {
+            rows.append(try evaluation.row(task.algorithm, shots: shots) { try algorithm.adaptedAccuracy($0, parameters: trainer.parameters) })
+        }
+        if task.baselines {
+            rows += try baselineRows(task, benchmark: benchmark, evaluation: evaluation, context: context)
+        }
+        guard (communicator?.rank ?? 0) == 0 else { return TaskOutput(metrics: ["rank": Double(communicator!.rank)]) }
+        if let savePath {
+            try Safetensors.save(trainer.named, to: savePath, metadata: ["orrery.algorithm": task.algorithm, "orrery.benchmark": task.benchmark])
+        }
+        let result = MetaLearnResult(
+            rows: rows, metaParametersSHA256: Self.digest(trainer.parameters), queryLoss: summary.queryLoss,
+            queryAccuracy: summary.queryAccuracy, episodesPerSecond: summary.episodesPerSecond, seconds: summary.seconds,
+            workers: communicator?.worldSize ?? 1, resumedAt: summary.resumedAt,
+            parameters: trainer.parameters.reduce(0) { $0 + $1.count })
+        return TaskOutput(metrics: result.metrics(task), payload: try JSONEncoder().encode(result))
+    }
+
+    /// The algorithm the task names, on an MLP over the benchmark's images: with a head of
+    /// `ways` outputs, except for prototypical networks, whose last hidden layer is the
+    /// embedding.
+    static func algorithm(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int) throws -> any MetaAlgorithm {
+        let widths = [features] + task.hidden.map(Int.init)
+        let headed = FunctionalMLP(widths: widths + [Int(task.ways)], hasHead: true)
+        let inner = InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr)
+        switch task.algorithm {
+        case "fomaml": return FirstOrderMAML(network: headed, inner: inner)
+        case "reptile": return Reptile(network: headed, inner: inner)
+        case "anil": return ANIL(network: headed, inner: inner)
+        case "protonet": return PrototypicalNetwork(network: FunctionalMLP(widths: widths, hasHead: false))
+        default: throw TaskError("meta-learn task: unknown algorithm '\(task.algorithm)'", retryable: false)
+        }
+    }
+
+    /// Random initialization fine-tuned with the meta-learner's number of inner steps, and
+    /// transfer from supervised pre-training (a new head alone, and everything, each
+    /// fine-tuned for `transferSteps`), on the same episodes. Each baseline's learning rate
+    /// is chosen on meta-validation episodes, so that a weak baseline is not a badly tuned
+    /// one.
+    private func baselineRows(
+        _ task: Orrery_V1_Workloads_MetaLearnTask, benchmark: FewShotBenchmark, evaluation: FewShotEvaluation, context: TaskContext
+    ) throws -> [FewShotEvaluation.Row] {
+        let network = FunctionalMLP(widths: [benchmark.pool.features] + task.hidden.map(Int.init) + [Int(task.ways)], hasHead: true)
+        var generator = SplitMix64(seed: task.seed ^ 0xBA5E_11E5)
+        let initial = network.initialParameters(using: &generator)
+        let randomInit = { (episode: Episode, rate: Float) throws -> Float in
+            try FirstOrderMAML(network: network, inner: InnerLoop(steps: Int(task.innerSteps), learningRate: rate))
+                .adaptedAccuracy(episode, parameters: initial)
+        }
+        let transfer = try TransferBaseline(
+            task: task, pool: benchmark.pool, classes: benchmark.splits[.metaTrain] ?? [], context: context)
+        let rates = FewShotEvaluation.tuningRates
+        var rows: [FewShotEvaluation.Row] = []
+        for shots in MetaLearnRules.evaluatedShots(task) {
+            let randomRate = try evaluation.tunedRate(rates, shots: shots, randomInit)
+            rows.append(try evaluation.row("random-init", shots: shots) { try randomInit($0, randomRate) })
+            for (method, whole) in [("transfer-head", false), ("transfer-all", true)] {
+                let score = { (episode: Episode, rate: Float) throws -> Float in
+                    try transfer.accuracy(episode, steps: Self.transferSteps, rate: rate, wholeNetwork: whole)
+                }
+                let rate = try evaluation.tunedRate(rates, shots: shots, score)
+                rows.append(try evaluation.row(method, shots: shots) { try score($0, rate) })
+            }
+        }
+        return rows
+    }
+
+    /// Fine-tuning steps of the transfer baselines: enough for a linear probe to converge.
+    static let transferSteps = 100
+
+    /// sha256 of the meta-parameters' float32 bytes, in order: equal digests, equal bits.
+    static func digest(_ parameters: [Tensor]) -> String {
+        var hash = SHA256()
+        for parameter in parameters { parameter.storage.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) } }
+        return hash.finalize()
+    }
+}
+
+/// Benchmarks built so far in this worker, shared by its task threads.
+final class BenchmarkCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var loaded: [String: FewShotBenchmark] = [:]
+
+    func load(_ name: String, side: Int) throws -> FewShotBenchmark {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = "\(name)@\(side)"
+        if let benchmark = loaded[key] { return benchmark }
+        let benchmark = try FewShotBenchmark.load(name, side: side)
+        loaded[key] = benchmark
+        return benchmark
+    }
+}

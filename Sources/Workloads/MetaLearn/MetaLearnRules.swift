@@ -1,0 +1,55 @@
+import Collectives
+import Datasets
+import Wire
+
+/// The one definition of what a `MetaLearnTask` may hold: the spec parser reads these
+/// ranges and choices, and the executor checks every task that arrives from the network
+/// against them before it builds anything.
+enum MetaLearnRules {
+    static let algorithms = ["fomaml", "reptile", "anil", "protonet"]
+    static let ways = 2...64
+    static let shots = 1...100
+    static let queries = 1...100
+    static let innerSteps = 0...100
+    static let metaBatch = 1...256
+    static let metaSteps = 1...10_000_000
+    static let hiddenWidth = 1...4096
+    static let hiddenLayers = 1...8
+    static let evalEpisodes = 1...100_000
+    static let evalShots = 0...16
+    static let pretrainEpochs = 0...1000
+    static let workers = 1...Communicator.maximumExactMembers
+    static let checkpointEvery = 0...10_000_000
+    private static let rule = TaskRule(subject: "meta-learn task")
+
+    static func validate(_ task: Orrery_V1_Workloads_MetaLearnTask) throws(TaskError) {
+        try rule.choice("benchmark", task.benchmark, FewShotBenchmark.names)
+        try rule.choice("algorithm", task.algorithm, algorithms)
+        try rule.choice("image_size", String(task.imageSize), FewShotBenchmark.sides.map(String.init))
+        try rule.range("ways", Int(task.ways), ways)
+        try rule.range("shots", Int(task.shots), shots)
+        try rule.range("queries", Int(task.queries), queries)
+        try rule.range("inner_steps", Int(task.innerSteps), innerSteps)
+        try rule.range("meta_batch", Int(task.metaBatch), metaBatch)
+        try rule.range("meta_steps", Int(task.metaSteps), metaSteps)
+        try rule.count("hidden", task.hidden.count, hiddenLayers)
+        for (index, width) in task.hidden.enumerated() { try rule.range("hidden[\(index)]", Int(width), hiddenWidth) }
+        try rule.range("eval_episodes", Int(task.evalEpisodes), evalEpisodes)
+        try rule.count("eval_shots", task.evalShots.count, evalShots)
+        for (index, shot) in task.evalShots.enumerated() { try rule.range("eval_shots[\(index)]", Int(shot), shots) }
+        try rule.range("pretrain_epochs", Int(task.pretrainEpochs), pretrainEpochs)
+        try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
+        if task.workersMax > 0 {
+            try rule.range("workers_min", Int(task.workersMin), workers)
+            try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
+        }
+        for (name, value) in [("inner_lr", task.innerLr), ("outer_lr", task.outerLr)] where !(value.isFinite && value > 0) {
+            throw rule.fail("\(name) must be a finite positive number, got \(value)")
+        }
+    }
+
+    /// The shot counts meta-test episodes are drawn with.
+    static func evaluatedShots(_ task: Orrery_V1_Workloads_MetaLearnTask) -> [Int] {
+        task.evalShots.isEmpty ? [Int(task.shots)] : task.evalShots.map(Int.init)
+    }
+}
