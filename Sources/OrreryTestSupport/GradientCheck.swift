@@ -46,6 +46,43 @@ public enum GradientCheck {
     }
 }
 
+extension GradientCheck {
+    /// Second-order check: the Hessian-vector product that differentiating a
+    /// `createGraph` gradient gives, against central differences of first-order gradients
+    /// along the same direction, (∇f(x + εv) − ∇f(x − εv)) / 2ε, for f = Σ w ⊙ function(x)
+    /// with random weights w and a random direction v.
+    /// - Returns: every element whose products disagree (empty when they agree).
+    public static func hessianVectorMismatches(
+        _ inputs: [Tensor], epsilon: Float = 1e-2, tolerance: Float = 3e-2, seed: UInt64 = 11,
+        _ function: ([Tensor]) throws -> Tensor
+    ) throws -> [Mismatch] {
+        var generator = SplitMix64(seed: seed)
+        let leaves = inputs.map { Tensor(shape: $0.shape, storage: $0.storage.copy()).requiringGrad() }
+        let weights = Tensor.normal(try function(leaves).shape, using: &generator)
+        let direction = inputs.map { Tensor.normal($0.shape, using: &generator) }
+        func scalar(_ x: [Tensor]) throws -> Tensor { try (function(x) * weights).sum() }
+
+        let gradients = try scalar(leaves).gradients(withRespectTo: leaves, createGraph: true)
+        var along = Tensor(scalar: 0)
+        for (gradient, v) in zip(gradients, direction) { along = try along + (gradient * v).sum() }
+        let analytic = try along.gradients(withRespectTo: leaves)
+
+        func firstOrder(shift: Float) throws -> [Tensor] {
+            let shifted = try zip(inputs, direction).map { (x, v) throws in try (x + v * shift).detached().requiringGrad() }
+            return try scalar(shifted).gradients(withRespectTo: shifted)
+        }
+        let plus = try firstOrder(shift: epsilon), minus = try firstOrder(shift: -epsilon)
+        var mismatches: [Mismatch] = []
+        for input in inputs.indices {
+            let numeric = zip(plus[input].scalars, minus[input].scalars).map { ($0 - $1) / (2 * epsilon) }
+            for (index, (a, n)) in zip(analytic[input].scalars, numeric).enumerated() where abs(a - n) > tolerance * (1 + abs(n)) {
+                mismatches.append(Mismatch(input: input, index: index, analytic: a, numeric: n))
+            }
+        }
+        return mismatches
+    }
+}
+
 /// Whether two float arrays agree elementwise within `tolerance` (relative plus absolute).
 public func allClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * (1 + abs($1)) }

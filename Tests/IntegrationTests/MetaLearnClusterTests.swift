@@ -32,7 +32,7 @@ extension ClusterTests {
             try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Any] ?? [:]
         }
 
-        @Test("1, 2 and 3 workers end with bit-identical meta-parameters and the same meta-test scores", arguments: ["fomaml", "anil", "protonet"])
+        @Test("1, 2 and 3 workers end with bit-identical meta-parameters and the same meta-test scores", arguments: ["maml", "fomaml", "anil", "protonet"])
         func workerCountIndependence(algorithm: String) throws {
             let cluster = try TestCluster()
             try cluster.startCoordinator(extra: ["--gang-gather", "300ms"])

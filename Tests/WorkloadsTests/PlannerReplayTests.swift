@@ -92,6 +92,16 @@ struct PlannerReplayTests {
         }
     }
 
+    @Test("meta-learn: one task answered by the real executor, its episodes' accuracies in the report")
+    func metaLearn() throws {
+        let yaml = "name: r\nworkload: meta-learn\nmeta-learn:\n  algorithm: reptile\n  meta_steps: 3\n  meta_batch: 2\n  hidden: [16]\n  eval_episodes: 4\n"
+        let executor = try MetaLearnWorkload().makeExecutor()
+        try Self.check(yaml, cuts: [1]) { task, _ in
+            let context = TaskContext(taskID: "r/\(task.key)", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+            return Self.success(task, try executor.execute(task.payload, context: context))
+        }
+    }
+
     @Test("prompt search: evolution with paraphrases, successive halving and the test split")
     func promptSearch() throws {
         // Batches of 4 and two trials at once: more tasks, out of order.

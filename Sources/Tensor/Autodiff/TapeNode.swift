@@ -15,7 +15,16 @@ final class TapeNode {
     let id: UInt64
     let shape: Shape
     let inputs: [TapeNode?]
+    /// The gradient rule on raw kernels: fast, and recording nothing.
     let backward: Backward?
+    /// The same rule written in recorded tensor operations, so that a backward pass run
+    /// with `createGraph` builds a graph of its own and a gradient can be differentiated
+    /// again (MAML's second order, Hessian-vector products). Nil for operations that
+    /// have no second-order rule yet; such a backward with `createGraph` throws, naming
+    /// the operation.
+    let secondOrder: Backward?
+    /// The operation's name, for that error.
+    let name: String
     /// Accumulated gradient; leaves keep it across `backward()` calls until `zeroGrad()`.
     var grad: Tensor?
     /// A frozen leaf takes no gradient: operations on it record nothing for it, so a
@@ -27,13 +36,17 @@ final class TapeNode {
         self.shape = shape
         inputs = []
         backward = nil
+        secondOrder = nil
+        name = "leaf"
     }
 
-    init(shape: Shape, inputs: [TapeNode?], backward: @escaping Backward) {
+    init(shape: Shape, inputs: [TapeNode?], name: String, backward: @escaping Backward, secondOrder: Backward?) {
         id = Self.counter.add(1, ordering: .relaxed).newValue
         self.shape = shape
         self.inputs = inputs
+        self.name = name
         self.backward = backward
+        self.secondOrder = secondOrder
     }
 
     var isLeaf: Bool { backward == nil }

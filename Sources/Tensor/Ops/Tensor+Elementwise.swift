@@ -110,7 +110,7 @@ extension Tensor {
 
     static func binary(_ a: Tensor, _ b: Tensor, _ operation: BinaryOperation) throws(TensorError) -> Tensor {
         let result = try broadcastKernel(a, b, operation)
-        return recording(result.shape, result.storage, inputs: [a, b]) { (g, needs) throws(TensorError) in
+        return recording(result.shape, result.storage, inputs: [a, b], secondOrder: .sameRule) { (g, needs) throws(TensorError) in
             let (ga, gb): (Tensor?, Tensor?)
             switch operation {
             case .add:

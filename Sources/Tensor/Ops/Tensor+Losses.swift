@@ -14,7 +14,13 @@ extension Tensor {
         var total: Float = 0
         for (row, target) in targets.enumerated() { total -= logProbabilities.storage.base[row * classes + target] }
         let loss = Storage([total / Float(Swift.max(rows, 1))])
-        return recording(Shape([]), loss, inputs: [logits]) { (g, _) throws(TensorError) in
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            var oneHot = [Float](repeating: 0, count: rows * classes)
+            for (row, target) in targets.enumerated() { oneHot[row * classes + target] = 1 }
+            let difference = try logits.softmax() - Tensor(shape: logits.shape, storage: Storage(oneHot))
+            return [try difference * g * (1 / Float(Swift.max(rows, 1)))]
+        }
+        return recording(Shape([]), loss, inputs: [logits], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             let scale = g.item / Float(Swift.max(rows, 1))
             let gradient = logProbabilities.exp()
             let values = gradient.storage.base

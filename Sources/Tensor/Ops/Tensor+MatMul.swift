@@ -47,7 +47,15 @@ extension Tensor {
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws(TensorError) -> Tensor {
         let a = self, b = other
         let result = try Self.matmulKernel(a, b, transposeA: transposeA, transposeB: transposeB)
-        return Self.recording(result.shape, result.storage, inputs: [a, b]) { (g, needs) throws(TensorError) in
+        // The same rule in recorded products (the shared-weight case reduces over the batch).
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            let ga = needs[0]
+                ? (transposeA ? try b.matmul(g, transposeA: transposeB, transposeB: true) : try g.matmul(b, transposeB: !transposeB)) : nil
+            let gb = needs[1]
+                ? (transposeB ? try g.matmul(a, transposeA: true, transposeB: transposeA) : try a.matmul(g, transposeA: !transposeA)) : nil
+            return [try ga?.reduced(to: a.shape), try gb?.reduced(to: b.shape)]
+        }
+        return Self.recording(result.shape, result.storage, inputs: [a, b], secondOrder: .rule(secondOrder)) { (g, needs) throws(TensorError) in
             var ga: Tensor?, gb: Tensor?
             // C = op(A)·op(B): dA and dB follow from which operands were transposed.
             if needs[0] {
@@ -92,7 +100,14 @@ extension Tensor {
             accumulate: true)
         let x = self
         let outShape = Shape(shape.dimensions.dropLast() + [outputs])
-        return Self.recording(outShape, out, inputs: [x, weight, bias]) { (g, needs) throws(TensorError) in
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            let rowsG = g.reshaped(Shape([rows, outputs]))
+            let dx = needs[0] ? try rowsG.matmul(weight).reshaped(x.shape) : nil
+            let dw = needs[1] ? try rowsG.matmul(x.reshaped(Shape([rows, inputs])), transposeA: true) : nil
+            let db = needs[2] ? try rowsG.sum(axes: [0]) : nil
+            return [dx, dw, db]
+        }
+        return Self.recording(outShape, out, inputs: [x, weight, bias], secondOrder: .rule(secondOrder)) { (g, needs) throws(TensorError) in
             let rowsG = g.reshaped(Shape([rows, outputs]))
             let dx = needs[0] ? try Self.matmulKernel(rowsG, weight, transposeA: false, transposeB: false).reshaped(x.shape) : nil
             let dw = needs[1] ? try Self.matmulKernel(rowsG, x.reshaped(Shape([rows, inputs])), transposeA: true, transposeB: false) : nil

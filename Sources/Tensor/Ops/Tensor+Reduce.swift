@@ -61,7 +61,8 @@ extension Tensor {
         for axis in resolved { result = Self.sumKernel(result, axis: axis, keep: true) }
         let keptShape = result.shape
         let finalShape = keepDimensions ? keptShape : Shape(shape.dimensions.enumerated().filter { !resolved.contains($0.offset) }.map(\.element))
-        return Self.recording(finalShape, result.storage, inputs: [input]) { (g, _) throws(TensorError) in
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] { [try g.reshaped(keptShape) + Tensor.zeros(input.shape)] }
+        return Self.recording(finalShape, result.storage, inputs: [input], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             // Each input element received the sum's gradient once.
             [try Self.broadcastKernel(g.reshaped(keptShape), Tensor.zeros(input.shape), .add)]
         }

@@ -3,7 +3,7 @@ extension Tensor {
     public func reshaped(_ newShape: Shape) -> Tensor {
         precondition(newShape.count == count, "reshape of \(shape) to \(newShape)")
         let original = shape
-        return Self.recording(newShape, storage, inputs: [self]) { (g, _) throws(TensorError) in [g.reshaped(original)] }
+        return Self.recording(newShape, storage, inputs: [self], secondOrder: .sameRule) { (g, _) throws(TensorError) in [g.reshaped(original)] }
     }
 
     /// Reshape that reports a count mismatch as an error instead of trapping.
@@ -29,7 +29,8 @@ extension Tensor {
         let result = Self.permuteKernel(self, order)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, axis) in order.enumerated() { inverse[axis] = i }
-        return Self.recording(result.shape, result.storage, inputs: [self]) { (g, _) throws(TensorError) in
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] { [try g.permuted(inverse)] }
+        return Self.recording(result.shape, result.storage, inputs: [self], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             [Self.permuteKernel(g, inverse)]
         }
     }
@@ -88,7 +89,7 @@ extension Tensor {
             }
             offset += length
         }
-        return recording(shape, out, inputs: tensors) { (g, needs) throws(TensorError) in
+        return recording(shape, out, inputs: tensors, secondOrder: .sameRule) { (g, needs) throws(TensorError) in
             var start = 0
             var grads: [Tensor?] = []
             for (length, need) in zip(lengths, needs) {
@@ -130,7 +131,15 @@ extension Tensor {
                 from: storage.base + (o * length + range.lowerBound) * inner, count: range.count * inner)
         }
         let source = shape
-        return Self.recording(resultShape, out, inputs: [self]) { (g, _) throws(TensorError) in
+        // The gradient placed back between zeros, in recorded operations.
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            var before = source.dimensions, after = source.dimensions
+            before[resolved] = range.lowerBound
+            after[resolved] = source[resolved] - range.upperBound
+            let pieces = [Tensor.zeros(Shape(before)), g, Tensor.zeros(Shape(after))].filter { $0.count > 0 || $0.requiresGrad }
+            return [try Tensor.concatenate(pieces, axis: resolved)]
+        }
+        return Self.recording(resultShape, out, inputs: [self], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             let gradient = Storage(count: source.count)
             for o in 0..<outer {
                 (gradient.base + (o * length + range.lowerBound) * inner).update(

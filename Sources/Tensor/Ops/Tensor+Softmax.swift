@@ -4,7 +4,12 @@ extension Tensor {
     /// Row-wise softmax over the last axis, computed stably (the row maximum is subtracted).
     public func softmax() throws(TensorError) -> Tensor {
         let y = try Self.softmaxKernel(self, log: false)
-        return Self.recording(shape, y.storage, inputs: [self]) { (g, _) throws(TensorError) in
+        let x = self
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            let y = try x.softmax()
+            return [try y * (g - (g * y).sum(axis: -1, keepDimensions: true))]
+        }
+        return Self.recording(shape, y.storage, inputs: [self], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             // dx = y ⊙ (g − Σ g⊙y)
             let dot = try (g * y).sum(axis: -1, keepDimensions: true)
             return [try y * (g - dot)]
@@ -14,7 +19,11 @@ extension Tensor {
     /// Row-wise log-softmax over the last axis: x − max − log Σ exp(x − max).
     public func logSoftmax() throws(TensorError) -> Tensor {
         let y = try Self.softmaxKernel(self, log: true)
-        return Self.recording(shape, y.storage, inputs: [self]) { (g, _) throws(TensorError) in
+        let x = self
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            [try g - x.softmax() * g.sum(axis: -1, keepDimensions: true)]
+        }
+        return Self.recording(shape, y.storage, inputs: [self], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             // dx = g − softmax ⊙ Σ g
             let total = try g.sum(axis: -1, keepDimensions: true)
             return [try g - y.exp() * total]

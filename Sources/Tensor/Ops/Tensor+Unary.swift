@@ -44,6 +44,36 @@ enum UnaryOperation {
         }
     }
 
+    /// d²y/dx² at input x: what a second-order backward (`createGraph`) sends back through
+    /// f′. ReLU's is 0 (almost everywhere), as PyTorch takes it.
+    func secondDerivative(_ x: Float) -> Float {
+        switch self {
+        case .negate, .relu: return 0
+        case .exp: return Foundation.exp(x)
+        case .log: return -1 / (x * x)
+        case .sqrt: return -0.25 / (x * x.squareRoot())
+        case .tanh:
+            let y = Foundation.tanh(x)
+            return -2 * y * (1 - y * y)
+        case .sigmoid:
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 - s) * (1 - 2 * s)
+        case .geluErf:
+            let density = Foundation.exp(-0.5 * x * x) / Float(2 * Double.pi).squareRoot()
+            return density * (2 - x * x)
+        case .geluTanh:
+            let c = Self.geluScale, a: Float = 0.044715
+            let t = Foundation.tanh(c * (x + a * x * x * x))
+            let du = c * (1 + 3 * a * x * x)
+            return (1 - t * t) * (du - x * t * du * du + 3 * a * c * x * x)
+        case .square: return 2
+        case .silu:
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 - s) * (2 + x * (1 - 2 * s))
+        case .power(let p): return p * (p - 1) * pow(x, p - 2)
+        }
+    }
+
     @inline(__always)
     static func geluTanhDerivative(_ x: Float) -> Float {
         let t = Foundation.tanh(geluScale * (x + 0.044715 * x * x * x))
@@ -84,7 +114,10 @@ extension Tensor {
             default: for i in 0..<n { target[i] = operation.value(source[i]) }
             }
         }
-        return recording(x.shape, out, inputs: [x]) { (g, _) throws(TensorError) in
+        // Second order: g ⊙ f′(x), with f′(x) itself a recorded operation whose gradient
+        // is f″(x), so the gradient can be differentiated once more.
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] { [try g * derivative(x, operation)] }
+        return recording(x.shape, out, inputs: [x], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
             // Read through the captured storages, which keeps them alive until backward.
             let input = x.storage.base, output = out.base
             let gradient = Storage(uninitializedCount: x.count)
@@ -109,6 +142,17 @@ extension Tensor {
                 }
             }
             return [Tensor(shape: x.shape, storage: gradient)]
+        }
+    }
+
+    /// f′(x) elementwise, recorded with f″(x) as its gradient rule (what a second-order
+    /// backward needs; it is never differentiated a third time).
+    static func derivative(_ x: Tensor, _ operation: UnaryOperation) -> Tensor {
+        let values = x.scalars
+        let derivatives = values.map { operation.derivative($0, operation.value($0)) }
+        return recording(x.shape, Storage(derivatives), inputs: [x]) { (g, _) throws(TensorError) in
+            let second = values.map { operation.secondDerivative($0) }
+            return [try g * Tensor(shape: x.shape, storage: Storage(second))]
         }
     }
 

@@ -18,11 +18,13 @@ struct FewShotEvaluation {
         let method: String
         let shots: Int
         let accuracies: [Float]
+        /// The fine-tuning learning rate, where the method fine-tunes.
+        var rate: Float? = nil
     }
 
     /// `score` on every meta-test episode of `shots` shots.
-    func row(_ method: String, shots: Int, _ score: (Episode) throws -> Float) throws -> Row {
-        Row(method: method, shots: shots, accuracies: try scores(.metaTest, shots: shots, episodes: Int(task.evalEpisodes), score))
+    func row(_ method: String, shots: Int, rate: Float? = nil, _ score: (Episode) throws -> Float) throws -> Row {
+        Row(method: method, shots: shots, accuracies: try scores(.metaTest, shots: shots, episodes: Int(task.evalEpisodes), score), rate: rate)
     }
 
     /// The best of `rates` for a baseline's fine-tuning, by mean accuracy on

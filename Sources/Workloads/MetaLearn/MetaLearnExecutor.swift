@@ -53,6 +53,7 @@ struct MetaLearnExecutor: Executor {
         let headed = FunctionalMLP(widths: widths + [Int(task.ways)], hasHead: true)
         let inner = InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr)
         switch task.algorithm {
+        case "maml": return MAML(network: headed, inner: inner)
         case "fomaml": return FirstOrderMAML(network: headed, inner: inner)
         case "reptile": return Reptile(network: headed, inner: inner)
         case "anil": return ANIL(network: headed, inner: inner)
@@ -61,34 +62,30 @@ struct MetaLearnExecutor: Executor {
         }
     }
 
-    /// Random initialization fine-tuned with the meta-learner's number of inner steps, and
-    /// transfer from supervised pre-training (a new head alone, and everything, each
-    /// fine-tuned for `transferSteps`), on the same episodes. Each baseline's learning rate
-    /// is chosen on meta-validation episodes, so that a weak baseline is not a badly tuned
-    /// one.
+    /// Random initialization fine-tuned with the meta-learner's own inner loop (its steps
+    /// and learning rate), and transfer from supervised pre-training (a new head alone, and
+    /// everything, each fine-tuned for `transferSteps` at a learning rate chosen on
+    /// meta-validation episodes, so that a weak baseline is not a badly tuned one), on the
+    /// same episodes.
     private func baselineRows(
         _ task: Orrery_V1_Workloads_MetaLearnTask, benchmark: FewShotBenchmark, evaluation: FewShotEvaluation, context: TaskContext
     ) throws -> [FewShotEvaluation.Row] {
         let network = FunctionalMLP(widths: [benchmark.pool.features] + task.hidden.map(Int.init) + [Int(task.ways)], hasHead: true)
         var generator = SplitMix64(seed: task.seed ^ 0xBA5E_11E5)
         let initial = network.initialParameters(using: &generator)
-        let randomInit = { (episode: Episode, rate: Float) throws -> Float in
-            try FirstOrderMAML(network: network, inner: InnerLoop(steps: Int(task.innerSteps), learningRate: rate))
-                .adaptedAccuracy(episode, parameters: initial)
-        }
+        let randomInit = FirstOrderMAML(network: network, inner: InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr))
         let transfer = try TransferBaseline(
             task: task, pool: benchmark.pool, classes: benchmark.splits[.metaTrain] ?? [], context: context)
         let rates = FewShotEvaluation.tuningRates
         var rows: [FewShotEvaluation.Row] = []
         for shots in MetaLearnRules.evaluatedShots(task) {
-            let randomRate = try evaluation.tunedRate(rates, shots: shots, randomInit)
-            rows.append(try evaluation.row("random-init", shots: shots) { try randomInit($0, randomRate) })
+            rows.append(try evaluation.row("random-init", shots: shots, rate: task.innerLr) { try randomInit.adaptedAccuracy($0, parameters: initial) })
             for (method, whole) in [("transfer-head", false), ("transfer-all", true)] {
                 let score = { (episode: Episode, rate: Float) throws -> Float in
                     try transfer.accuracy(episode, steps: Self.transferSteps, rate: rate, wholeNetwork: whole)
                 }
                 let rate = try evaluation.tunedRate(rates, shots: shots, score)
-                rows.append(try evaluation.row(method, shots: shots) { try score($0, rate) })
+                rows.append(try evaluation.row(method, shots: shots, rate: rate) { try score($0, rate) })
             }
         }
         return rows

@@ -22,7 +22,8 @@ struct MetaLearnReport {
         for row in result.rows {
             let interval = FewShotEvaluation.interval(row)
             let method = row.method.padding(toLength: max(row.method.count, 14), withPad: " ", startingAt: 0)
-            lines.append(String(format: "  %@ %2d-shot  %6.2f%% ± %.2f", method, row.shots, 100 * interval.estimate, 100 * interval.halfWidth))
+            let rate = row.rate.map { String(format: "  (fine-tuned at lr %g)", $0) } ?? ""
+            lines.append(String(format: "  %@ %2d-shot  %6.2f%% ± %.2f%@", method, row.shots, 100 * interval.estimate, 100 * interval.halfWidth, rate))
         }
         lines.append("meta-parameters sha256 \(result.metaParametersSHA256)" + (task.savePath.isEmpty ? "" : "; saved to \(task.savePath)"))
         var json = output.metrics.mapValues { ReportValue.number($0) }

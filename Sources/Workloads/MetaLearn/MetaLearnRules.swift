@@ -6,7 +6,7 @@ import Wire
 /// ranges and choices, and the executor checks every task that arrives from the network
 /// against them before it builds anything.
 enum MetaLearnRules {
-    static let algorithms = ["fomaml", "reptile", "anil", "protonet"]
+    static let algorithms = ["maml", "fomaml", "reptile", "anil", "protonet"]
     static let ways = 2...64
     static let shots = 1...100
     static let queries = 1...100
