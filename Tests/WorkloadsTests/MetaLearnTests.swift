@@ -11,11 +11,11 @@ import Wire
 @Suite("Meta-learning: episodes and algorithms")
 struct MetaLearnTests {
     /// 10 classes of 2 × 2 images; every value names its class and example.
-    static func syntheticPool() -> ImageClassPool {
-        var pool = ImageClassPool(side: 2)
+    static func syntheticPool() -> ClassPool {
+        var pool = ClassPool(features: 4)
         for label in 0..<10 {
             let pixels = (0..<20).flatMap { example in (0..<4).map { Float(label * 1000 + example * 10 + $0) } }
-            pool.add(name: "c\(label)", source: "s\(label)", pixels: pixels)
+            pool.add(name: "c\(label)", source: "s\(label)", values: pixels)
         }
         return pool
     }
@@ -68,14 +68,14 @@ struct MetaLearnTests {
         #expect(benchmark.splits[.metaTest]?.count == 36)
         let sources = FewShotSplit.allCases.map { split in Set(benchmark.splits[split]!.map { benchmark.pool.classes[$0].source }) }
         #expect(sources[0].isDisjoint(with: sources[1]) && sources[0].isDisjoint(with: sources[2]) && sources[1].isDisjoint(with: sources[2]))
-        #expect(benchmark.pool.classes.allSatisfy { $0.count >= 150 && $0.pixels.allSatisfy { $0 >= 0 && $0 <= 1 } })
+        #expect(benchmark.pool.classes.allSatisfy { $0.count >= 150 && $0.values.allSatisfy { $0 >= 0 && $0 <= 1 } })
         #expect(throws: DatasetError.self) { try FewShotBenchmark.load("omniglot", side: 14) }
     }
 
     static func episode() throws -> Episode {
         var generator = SplitMix64(seed: 3)
-        var pool = ImageClassPool(side: 3)
-        for label in 0..<6 { pool.add(name: "\(label)", source: "\(label)", pixels: Tensor.uniform([8 * 9], using: &generator).scalars) }
+        var pool = ClassPool(features: 9)
+        for label in 0..<6 { pool.add(name: "\(label)", source: "\(label)", values: Tensor.uniform([8 * 9], using: &generator).scalars) }
         return try EpisodeSampler(pool: pool, classes: Array(0..<6), ways: 3, shots: 2, queries: 2).episode(seed: 1, index: 0)
     }
 

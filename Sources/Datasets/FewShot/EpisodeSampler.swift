@@ -6,14 +6,14 @@ import Tensor
 /// drawn before: episode 17 of seed 3 is the same on one worker or on the third member of a
 /// gang, which is what lets a meta-batch be split across workers.
 public struct EpisodeSampler: Sendable {
-    public let pool: ImageClassPool
+    public let pool: ClassPool
     public let classes: [Int]
     public let ways: Int
     public let shots: Int
     public let queries: Int
 
     /// - Throws: `DatasetError` when the classes cannot supply such episodes.
-    public init(pool: ImageClassPool, classes: [Int], ways: Int, shots: Int, queries: Int) throws(DatasetError) {
+    public init(pool: ClassPool, classes: [Int], ways: Int, shots: Int, queries: Int) throws(DatasetError) {
         guard ways >= 2, ways <= classes.count else {
             throw DatasetError(path: "few-shot", "\(ways)-way episodes need at least \(ways) classes; this split has \(classes.count)")
         }
@@ -48,7 +48,7 @@ public struct EpisodeSampler: Sendable {
                 examples.swapAt(position, Int.random(in: position..<examples.count, using: &generator))
             }
             for (position, example) in examples.prefix(shots + queries).enumerated() {
-                let row = source.pixels[(example * features)..<((example + 1) * features)]
+                let row = source.values[(example * features)..<((example + 1) * features)]
                 if position < shots { support += row } else { query += row }
             }
         }

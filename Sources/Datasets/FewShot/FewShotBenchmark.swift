@@ -11,8 +11,18 @@ import Tensor
 /// chosen by a fixed seeded shuffle.
 public struct FewShotBenchmark: Sendable {
     public let name: String
-    public let pool: ImageClassPool
+    public let pool: ClassPool
     public let splits: [FewShotSplit: [Int]]
+    /// Per pool class, an embedding of a description of the class (text benchmarks), in
+    /// the examples' space: what a zero-shot classifier compares a query with.
+    public let descriptions: [[Float]]?
+
+    public init(name: String, pool: ClassPool, splits: [FewShotSplit: [Int]], descriptions: [[Float]]? = nil) {
+        self.name = name
+        self.pool = pool
+        self.splits = splits
+        self.descriptions = descriptions
+    }
 
     public static let names = ["rotated-images"]
     /// Image sides the benchmark is offered at.
@@ -29,7 +39,7 @@ public struct FewShotBenchmark: Sendable {
         guard sides.contains(side) else {
             throw DatasetError(path: name, "image side \(side) is not offered; use one of \(sides)")
         }
-        var pool = ImageClassPool(side: side)
+        var pool = ClassPool(features: side * side)
         var splits: [FewShotSplit: Set<String>] = [:]
         for dataset in ["mnist-5k", "fashion-mnist", "digits"] {
             let (train, test) = try DatasetCatalog.load(dataset)
@@ -41,10 +51,10 @@ public struct FewShotBenchmark: Sendable {
                 let resized = images.map { ImageTransform.resize($0[...], from: from, to: side) }
                 for turns in 0..<4 {
                     let pixels = resized.flatMap { ImageTransform.rotate($0, side: side, quarterTurns: turns) }
-                    pool.add(name: "\(source)@\(turns * 90)", source: source, pixels: pixels)
+                    pool.add(name: "\(source)@\(turns * 90)", source: source, values: pixels)
                 }
             }
-            for (split, labels) in Self.splitLabels(classes: byClass.count) {
+            for (split, labels) in Self.splitLabels(classes: byClass.count, test: 3, validation: 1) {
                 splits[split, default: []].formUnion(labels.map { "\(dataset):\($0)" })
             }
         }
@@ -67,13 +77,14 @@ public struct FewShotBenchmark: Sendable {
         return byClass
     }
 
-    /// 6 / 1 / 3 of a data set's labels for meta-train / -validation / -test, by a fixed
-    /// seeded shuffle (the same for every data set, so the choice is not tuned per set).
-    static func splitLabels(classes: Int) -> [FewShotSplit: [Int]] {
+    /// `test` and `validation` of a data set's labels for meta-test and meta-validation and
+    /// the rest for meta-train, by a fixed seeded shuffle (the same for every data set, so
+    /// the choice is not tuned per set).
+    public static func splitLabels(classes: Int, test: Int, validation: Int) -> [FewShotSplit: [Int]] {
+        precondition(test + validation < classes, "a split leaves no meta-train class")
         var labels = Array(0..<classes)
         var generator = SplitMix64(seed: 20_261_129)
         labels.shuffle(using: &generator)
-        let test = max(1, classes * 3 / 10), validation = max(1, classes / 10)
         return [
             .metaTest: Array(labels.prefix(test)).sorted(),
             .metaValidation: Array(labels.dropFirst(test).prefix(validation)).sorted(),

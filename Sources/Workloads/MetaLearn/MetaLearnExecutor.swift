@@ -16,7 +16,18 @@ struct MetaLearnExecutor: Executor {
         try MetaLearnRules.validate(task)
         // Refused before hours of meta-training, not after.
         let savePath = task.savePath.isEmpty ? nil : try context.outputPath(task.savePath)
-        let benchmark = try benchmarks.load(task.benchmark, side: Int(task.imageSize))
+        let benchmark: FewShotBenchmark
+        do {
+            benchmark = try benchmarks.load(task.benchmark, side: Int(task.imageSize))
+            // Every split the task will draw from must supply its episodes: refused now,
+            // not after meta-training (and never retried: the data will not change).
+            for shots in MetaLearnRules.evaluatedShots(task) {
+                _ = try benchmark.sampler(.metaTest, ways: Int(task.ways), shots: shots, queries: Int(task.queries))
+                if task.baselines { _ = try benchmark.sampler(.metaValidation, ways: Int(task.ways), shots: shots, queries: Int(task.queries)) }
+            }
+        } catch let error as DatasetError {
+            throw TaskError("meta-learn task: \(error)", retryable: false)
+        }
         let algorithm = try Self.algorithm(task, features: benchmark.pool.features)
         let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
         defer { communicator?.close() }
@@ -87,8 +98,22 @@ struct MetaLearnExecutor: Executor {
                 let rate = try evaluation.tunedRate(rates, shots: shots, score)
                 rows.append(try evaluation.row(method, shots: shots, rate: rate) { try score($0, rate) })
             }
+            if let descriptions = benchmark.descriptions {
+                rows.append(try evaluation.row("zero-shot", shots: shots) { try Self.zeroShotAccuracy($0, descriptions: descriptions) })
+            }
         }
         return rows
+    }
+
+    /// The zero-shot baseline of text benchmarks: each query goes to the class whose
+    /// description's embedding is nearest (both are unit vectors: the largest dot product),
+    /// using no support example at all.
+    static func zeroShotAccuracy(_ episode: Episode, descriptions: [[Float]]) throws -> Float {
+        let classes = episode.classes.flatMap { descriptions[$0] }
+        let table = Tensor(shape: [episode.ways, episode.query.shape[1]], storage: Storage(classes))
+        return try withNoGrad { () throws -> Float in
+            try EpisodeScore.accuracy(try episode.query.matmul(table, transposeB: true), episode.queryLabels)
+        }
     }
 
     /// Fine-tuning steps of the transfer baselines: enough for a linear probe to converge.
@@ -110,9 +135,9 @@ final class BenchmarkCache: @unchecked Sendable {
     func load(_ name: String, side: Int) throws -> FewShotBenchmark {
         lock.lock()
         defer { lock.unlock() }
-        let key = "\(name)@\(side)"
+        let key = name == TextFewShotBenchmark.name ? name : "\(name)@\(side)"
         if let benchmark = loaded[key] { return benchmark }
-        let benchmark = try FewShotBenchmark.load(name, side: side)
+        let benchmark = name == TextFewShotBenchmark.name ? try TextFewShotBenchmark.load() : try FewShotBenchmark.load(name, side: side)
         loaded[key] = benchmark
         return benchmark
     }

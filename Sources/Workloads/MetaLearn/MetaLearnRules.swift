@@ -6,6 +6,8 @@ import Wire
 /// ranges and choices, and the executor checks every task that arrives from the network
 /// against them before it builds anything.
 enum MetaLearnRules {
+    /// The image benchmark (Datasets) and the text one (built here, on MiniLM).
+    static let benchmarks = FewShotBenchmark.names + [TextFewShotBenchmark.name]
     static let algorithms = ["maml", "fomaml", "reptile", "anil", "protonet"]
     static let ways = 2...64
     static let shots = 1...100
@@ -23,7 +25,7 @@ enum MetaLearnRules {
     private static let rule = TaskRule(subject: "meta-learn task")
 
     static func validate(_ task: Orrery_V1_Workloads_MetaLearnTask) throws(TaskError) {
-        try rule.choice("benchmark", task.benchmark, FewShotBenchmark.names)
+        try rule.choice("benchmark", task.benchmark, benchmarks)
         try rule.choice("algorithm", task.algorithm, algorithms)
         try rule.choice("image_size", String(task.imageSize), FewShotBenchmark.sides.map(String.init))
         try rule.range("ways", Int(task.ways), ways)

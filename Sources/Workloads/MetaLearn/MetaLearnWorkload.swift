@@ -7,7 +7,8 @@ import Wire
 ///
 /// ```yaml
 /// meta-learn:
-///   benchmark: rotated-images   # 120 classes of MNIST-5k, Fashion-MNIST, digits × 4 rotations
+///   benchmark: rotated-images   # 120 classes of MNIST-5k, Fashion-MNIST, digits × 4 rotations;
+///                               # or wordnet-minilm: 45 WordNet categories, glosses embedded by MiniLM
 ///   algorithm: protonet         # maml | fomaml | reptile | anil | protonet
 ///   ways: 5
 ///   shots: 5
@@ -21,7 +22,7 @@ import Wire
 ///   image_size: 14              # 14 or 28
 ///   eval_episodes: 600          # meta-test episodes per shot count
 ///   eval_shots: [1, 5]          # default: shots
-///   baselines: true             # random init and transfer on the same episodes
+///   baselines: true             # random init, transfer (and zero-shot on text) on the same episodes
 ///   pretrain_epochs: 10         # the transfer baseline's supervised pre-training
 ///   seed: 1
 ///   workers: 2                  # or {min: 1, max: 4}; default: one worker
@@ -40,7 +41,7 @@ public struct MetaLearnWorkload: Workload {
     public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
         typealias Rules = MetaLearnRules
         var task = Orrery_V1_Workloads_MetaLearnTask()
-        task.benchmark = try section.optional("benchmark")?.choice(FewShotBenchmark.names) ?? "rotated-images"
+        task.benchmark = try section.optional("benchmark")?.choice(MetaLearnRules.benchmarks) ?? "rotated-images"
         task.algorithm = try section.required("algorithm").choice(Rules.algorithms)
         task.ways = UInt32(try section.optional("ways")?.int(in: Rules.ways) ?? 5)
         task.shots = UInt32(try section.optional("shots")?.int(in: Rules.shots) ?? 5)

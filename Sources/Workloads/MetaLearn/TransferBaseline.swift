@@ -16,7 +16,7 @@ struct TransferBaseline {
     let bodyParameters: [Tensor]
 
     /// Pre-trains on `classes` of the pool with Adam (learning rate 0.001, batches of 64).
-    init(task: Orrery_V1_Workloads_MetaLearnTask, pool: ImageClassPool, classes: [Int], context: TaskContext) throws {
+    init(task: Orrery_V1_Workloads_MetaLearnTask, pool: ClassPool, classes: [Int], context: TaskContext) throws {
         self.task = task
         let hidden = task.hidden.map(Int.init)
         let network = FunctionalMLP(widths: [pool.features] + hidden + [classes.count], hasHead: true)
@@ -55,10 +55,10 @@ struct TransferBaseline {
     }
 
     /// Every image of `classes`, labelled by its class's position in `classes`.
-    static func examples(_ pool: ImageClassPool, _ classes: [Int]) -> (images: [Float], labels: [Int]) {
+    static func examples(_ pool: ClassPool, _ classes: [Int]) -> (images: [Float], labels: [Int]) {
         var images = [Float](), labels = [Int]()
         for (label, index) in classes.enumerated() {
-            images += pool.classes[index].pixels
+            images += pool.classes[index].values
             labels += Array(repeating: label, count: pool.classes[index].count)
         }
         return (images, labels)

@@ -24,8 +24,12 @@ struct PrototypicalNetwork: MetaAlgorithm {
     /// −‖q − p‖² for every query q and prototype p, as 2 q·p − ‖q‖² − ‖p‖² (matrix products,
     /// no [queries, ways, features] intermediate).
     func logits(_ episode: Episode, _ parameters: [Tensor]) throws -> Tensor {
-        let support = try network(episode.support, parameters)
-        let query = try network(episode.query, parameters)
+        // One pass over support and query together: one larger product per layer
+        // instead of two small ones.
+        let rows = episode.ways * episode.shots
+        let both = try network(try Tensor.concatenate([episode.support, episode.query], axis: 0), parameters)
+        let support = try both.sliced(axis: 0, 0..<rows)
+        let query = try both.sliced(axis: 0, rows..<both.shape[0])
         let prototypes = try Self.averaging(ways: episode.ways, shots: episode.shots).matmul(support)
         let cross = try query.matmul(prototypes, transposeB: true)
         let queryNorms = try query.squared().sum(axis: 1, keepDimensions: true)
