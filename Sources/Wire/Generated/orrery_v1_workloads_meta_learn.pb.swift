@@ -150,6 +150,13 @@ public nonisolated struct Orrery_V1_Workloads_MetaLearnTask: @unchecked Sendable
     set {_uniqueStorage()._imageSize = newValue}
   }
 
+  /// protonet on a text benchmark: each class's description counts as one more support
+  /// example of it (through the same embedding), as in AM3-style semantic prototypes.
+  public var classDescriptions: Bool {
+    get {_storage._classDescriptions}
+    set {_uniqueStorage()._classDescriptions = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -163,7 +170,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MetaLearnTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0\u{3}class_descriptions\0")
 
   fileprivate class _StorageClass {
     var _benchmark: String = String()
@@ -187,6 +194,7 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
     var _baselines: Bool = false
     var _pretrainEpochs: UInt32 = 0
     var _imageSize: UInt32 = 0
+    var _classDescriptions: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -218,6 +226,7 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       _baselines = source._baselines
       _pretrainEpochs = source._pretrainEpochs
       _imageSize = source._imageSize
+      _classDescriptions = source._classDescriptions
     }
   }
 
@@ -257,6 +266,7 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         case 19: try { try decoder.decodeSingularBoolField(value: &_storage._baselines) }()
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._pretrainEpochs) }()
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._imageSize) }()
+        case 22: try { try decoder.decodeSingularBoolField(value: &_storage._classDescriptions) }()
         default: break
         }
       }
@@ -328,6 +338,9 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       if _storage._imageSize != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._imageSize, fieldNumber: 21)
       }
+      if _storage._classDescriptions != false {
+        try visitor.visitSingularBoolField(value: _storage._classDescriptions, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -358,6 +371,7 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         if _storage._baselines != rhs_storage._baselines {return false}
         if _storage._pretrainEpochs != rhs_storage._pretrainEpochs {return false}
         if _storage._imageSize != rhs_storage._imageSize {return false}
+        if _storage._classDescriptions != rhs_storage._classDescriptions {return false}
         return true
       }
       if !storagesAreEqual {return false}

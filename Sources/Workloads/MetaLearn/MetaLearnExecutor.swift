@@ -28,7 +28,10 @@ struct MetaLearnExecutor: Executor {
         } catch let error as DatasetError {
             throw TaskError("meta-learn task: \(error)", retryable: false)
         }
-        let algorithm = try Self.algorithm(task, features: benchmark.pool.features)
+        if task.classDescriptions && benchmark.descriptions == nil {
+            throw TaskError("meta-learn task: class_descriptions needs a benchmark with class descriptions (\(TextFewShotBenchmark.name)); \(task.benchmark) has none", retryable: false)
+        }
+        let algorithm = try Self.algorithm(task, features: benchmark.pool.features, descriptions: benchmark.descriptions)
         let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
         defer { communicator?.close() }
 
@@ -59,7 +62,7 @@ struct MetaLearnExecutor: Executor {
     /// The algorithm the task names, on an MLP over the benchmark's images: with a head of
     /// `ways` outputs, except for prototypical networks, whose last hidden layer is the
     /// embedding.
-    static func algorithm(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int) throws -> any MetaAlgorithm {
+    static func algorithm(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int, descriptions: [[Float]]? = nil) throws -> any MetaAlgorithm {
         let widths = [features] + task.hidden.map(Int.init)
         let headed = FunctionalMLP(widths: widths + [Int(task.ways)], hasHead: true)
         let inner = InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr)
@@ -68,7 +71,8 @@ struct MetaLearnExecutor: Executor {
         case "fomaml": return FirstOrderMAML(network: headed, inner: inner)
         case "reptile": return Reptile(network: headed, inner: inner)
         case "anil": return ANIL(network: headed, inner: inner)
-        case "protonet": return PrototypicalNetwork(network: FunctionalMLP(widths: widths, hasHead: false))
+        case "protonet":
+            return PrototypicalNetwork(network: FunctionalMLP(widths: widths, hasHead: false), descriptions: task.classDescriptions ? descriptions : nil)
         default: throw TaskError("meta-learn task: unknown algorithm '\(task.algorithm)'", retryable: false)
         }
     }

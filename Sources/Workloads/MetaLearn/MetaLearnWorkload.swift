@@ -28,6 +28,7 @@ import Wire
 ///   workers: 2                  # or {min: 1, max: 4}; default: one worker
 ///   checkpoint_every: 100       # meta-steps between checkpoints (default 100 on a gang)
 ///   save: meta.safetensors
+///   class_descriptions: false   # protonet on text: a class's description is one more shot
 /// ```
 /// Every meta-batch's episodes are drawn from the seed by index, and their meta-gradients
 /// are summed in fixed point across the gang, so 1, 2 or 3 workers end with bit-identical
@@ -69,6 +70,10 @@ public struct MetaLearnWorkload: Workload {
         (task.workersMin, task.workersMax) = try GangSpec.parse(section.optional("workers"), allowed: Rules.workers)
         task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: Rules.checkpointEvery) ?? (task.workersMax > 0 ? 100 : 0))
         task.savePath = try section.optional("save")?.string() ?? ""
+        task.classDescriptions = try section.optional("class_descriptions")?.bool() ?? false
+        if task.classDescriptions && (task.algorithm != "protonet" || task.benchmark != TextFewShotBenchmark.name) {
+            throw section.optional("class_descriptions")!.error("applies to algorithm: protonet on benchmark: \(TextFewShotBenchmark.name) only")
+        }
         do {
             try Rules.validate(task)
         } catch {
