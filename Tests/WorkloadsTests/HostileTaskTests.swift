@@ -72,6 +72,44 @@ struct HostileTaskTests {
         #expect(message.contains(edit.expected), "\(message)")
     }
 
+    typealias MetaEdit = HostileEdit<Orrery_V1_Workloads_MetaLearnTask>
+
+    @Test(
+        "meta-learn: every out-of-range field is refused by name, before any data is loaded",
+        arguments: [
+            MetaEdit("ways") { $0.ways = 0 },
+            MetaEdit("shots") { $0.shots = 0 },
+            MetaEdit("queries") { $0.queries = 100_000 },
+            MetaEdit("inner_steps") { $0.innerSteps = 1_000_000 },
+            MetaEdit("meta_batch") { $0.metaBatch = 0 },
+            MetaEdit("hidden[0]") { $0.hidden = [0] },
+            MetaEdit("hidden") { $0.hidden = [] },
+            MetaEdit("parameters") { $0.hidden = [4096, 4096] },
+            MetaEdit("inner_lr") { $0.innerLr = .nan },
+            MetaEdit("outer_lr") { $0.outerLr = -1 },
+            MetaEdit("eval_shots[0]") { $0.evalShots = [0] },
+            MetaEdit("image_size") { $0.imageSize = 20 },
+            MetaEdit("unknown algorithm 'magic'") { $0.algorithm = "magic" },
+            MetaEdit("unknown benchmark 'omniglot'") { $0.benchmark = "omniglot" },
+            MetaEdit("workers_max") { $0.workersMin = 3; $0.workersMax = 2 },
+            MetaEdit("class_descriptions") { $0.classDescriptions = true },
+        ])
+    func metaLearnRefusals(edit: MetaEdit) throws {
+        var task = Orrery_V1_Workloads_MetaLearnTask()
+        (task.benchmark, task.algorithm, task.ways, task.shots, task.queries) = ("rotated-images", "protonet", 5, 1, 5)
+        (task.innerSteps, task.innerLr, task.outerLr, task.metaBatch, task.metaSteps) = (1, 0.4, 0.001, 2, 1)
+        (task.hidden, task.evalEpisodes, task.imageSize) = ([8], 2, 14)
+        edit.change(&task)
+        let executor = try MetaLearnWorkload().makeExecutor()
+        do {
+            _ = try executor.execute(EnvelopeCodec.encodePayload(task), context: Self.context())
+            Issue.record("the task ran")
+        } catch let error as TaskError {
+            #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
+            #expect(error.message.contains(edit.expected), "\(error.message)")
+        }
+    }
+
     @Test("train: a save path outside the worker's output directory is refused before training")
     func savePathEscapes() throws {
         let root = NSTemporaryDirectory() + "/orrery-output-\(getpid())"

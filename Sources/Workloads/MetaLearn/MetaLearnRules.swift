@@ -22,6 +22,8 @@ enum MetaLearnRules {
     static let pretrainEpochs = 0...1000
     static let workers = 1...Communicator.maximumExactMembers
     static let checkpointEvery = 0...10_000_000
+    /// As `train`'s: a checkpoint (weights and Adam's two moments) must fit in one frame.
+    static let maximumParameters = 4_000_000
     private static let rule = TaskRule(subject: "meta-learn task")
 
     static func validate(_ task: Orrery_V1_Workloads_MetaLearnTask) throws(TaskError) {
@@ -47,6 +49,16 @@ enum MetaLearnRules {
         }
         for (name, value) in [("inner_lr", task.innerLr), ("outer_lr", task.outerLr)] where !(value.isFinite && value > 0) {
             throw rule.fail("\(name) must be a finite positive number, got \(value)")
+        }
+        if task.classDescriptions && (task.algorithm != "protonet" || task.benchmark != TextFewShotBenchmark.name) {
+            throw rule.fail("class_descriptions applies to algorithm protonet on benchmark \(TextFewShotBenchmark.name) only")
+        }
+        // Features per example: the text benchmark's embedding width, or the image side².
+        let features = task.benchmark == TextFewShotBenchmark.name ? 384 : Int(task.imageSize * task.imageSize)
+        let widths = [features] + task.hidden.map(Int.init) + [Int(task.ways)]
+        let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        guard parameters <= maximumParameters else {
+            throw rule.fail("the model would have \(parameters) parameters; at most \(maximumParameters)")
         }
     }
 
