@@ -79,7 +79,7 @@ public struct MetaLearnWorkload: Workload {
         } catch {
             throw section.node.error(error.message)
         }
-        return MetaLearnPlanner(task: task)
+        return MetaLearnPlanner.make(task)
     }
 
     public func makeExecutor() throws -> any Executor { MetaLearnExecutor() }

@@ -2,33 +2,15 @@ import Foundation
 import Wire
 
 /// One task: train, evaluate, report. The report carries the test accuracy and throughput.
-final class TrainPlanner: Planner {
-    private let task: Orrery_V1_Workloads_TrainTask
-    private var outcome: TaskOutcome?
-
-    init(task: Orrery_V1_Workloads_TrainTask) { self.task = task }
-
-    func start() -> [PlannedTask] {
-        let gang = task.workersMax > 0 ? GangSize(minimum: Int(task.workersMin), maximum: Int(task.workersMax)) : nil
-        return [PlannedTask(key: "train", payload: EnvelopeCodec.encodePayload(task), gang: gang)]
+enum TrainPlanner {
+    static func make(_ task: Orrery_V1_Workloads_TrainTask) -> SingleTaskPlanner {
+        SingleTaskPlanner(
+            key: "train", payload: EnvelopeCodec.encodePayload(task),
+            gang: SingleTaskPlanner.gang(minimum: task.workersMin, maximum: task.workersMax)
+        ) { report(task, $0) }
     }
 
-    func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
-        self.outcome = outcome
-        return []
-    }
-
-    var isComplete: Bool { outcome != nil }
-
-    var failureReason: String? {
-        if case .failure(let message) = outcome?.result { return message }
-        return nil
-    }
-
-    var expectedTaskCount: Int? { 1 }
-
-    func report() -> JobReport {
-        guard case .success(let output) = outcome?.result else { return JobReport(text: "", json: "{}") }
+    static func report(_ task: Orrery_V1_Workloads_TrainTask, _ output: TaskOutput) -> JobReport {
         let m = output.metrics
         let text = String(
             format: "%@ on %@: test accuracy %.2f%% (loss %.4f) after %d epoch(s); %.0f samples/s; %d parameters%@",

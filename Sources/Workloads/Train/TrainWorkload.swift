@@ -82,7 +82,7 @@ public struct TrainWorkload: Workload {
                 throw section.node.error(error.message)
             }
         }
-        return TrainPlanner(task: task)
+        return TrainPlanner.make(task)
     }
 
     public func makeExecutor() throws -> any Executor { TrainExecutor() }
