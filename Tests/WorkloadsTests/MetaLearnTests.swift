@@ -72,6 +72,22 @@ struct MetaLearnTests {
         #expect(throws: DatasetError.self) { try FewShotBenchmark.load("omniglot", side: 14) }
     }
 
+    @Test("wordnet-minilm: 45 categories of MiniLM-embedded glosses split 27 / 6 / 12; zero-shot on descriptions beats chance")
+    func textBenchmark() throws {
+        let benchmark = try TextFewShotBenchmark.load()
+        #expect(benchmark.pool.classes.count == 45 && benchmark.pool.features == 384)
+        #expect(benchmark.splits[.metaTrain]?.count == 27 && benchmark.splits[.metaValidation]?.count == 6 && benchmark.splits[.metaTest]?.count == 12)
+        let first = benchmark.pool.classes[0].values.prefix(384)
+        #expect(abs(first.reduce(0) { $0 + $1 * $1 } - 1) < 1e-3, "embeddings are unit vectors")
+        let descriptions = try #require(benchmark.descriptions)
+        #expect(descriptions.count == 45)
+        let sampler = try benchmark.sampler(.metaTest, ways: 5, shots: 1, queries: 10)
+        let accuracy = try (0..<40).map { try MetaLearnExecutor.zeroShotAccuracy(sampler.episode(seed: 1, index: $0), descriptions: descriptions) }
+            .reduce(0, +) / 40
+        #expect(accuracy > 0.35, "zero-shot accuracy \(accuracy) on 5-way episodes (chance 0.2)")
+        #expect(TextFewShotBenchmark.describe("noun.animal") == "a definition of a noun about animal")
+    }
+
     static func episode() throws -> Episode {
         var generator = SplitMix64(seed: 3)
         var pool = ClassPool(features: 9)
