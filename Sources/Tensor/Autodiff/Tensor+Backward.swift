@@ -33,6 +33,14 @@ extension Tensor {
         return Tensor(shape: shape, storage: storage, node: node)
     }
 
+    /// `map(x)` for a map that is linear in x, on raw kernels, recorded with `adjoint` as
+    /// its gradient rule: how an operation whose backward is linear in the incoming gradient
+    /// (pooling, convolution) writes that backward as a differentiable operation.
+    static func linearMap(_ x: Tensor, _ map: (Tensor) -> Tensor, adjoint: @escaping (Tensor) -> Tensor) -> Tensor {
+        let result = map(x.detached())
+        return recording(result.shape, result.storage, inputs: [x]) { (g, _) throws(TensorError) in [adjoint(g)] }
+    }
+
     /// Reverse-mode autodiff from this tensor: every leaf it depends on gets this tensor's
     /// gradient with respect to it added to `grad`.
     ///

@@ -103,7 +103,36 @@ extension Tensor {
         }
         let resultShape: Shape = [batch, outputs, window.outputHeight, window.outputWidth]
         let input = self, inputs = [self, weight] + (bias.map { [$0] } ?? [])
-        return Self.recording(resultShape, out, inputs: inputs) { (g, needs) throws(TensorError) in
+        let inputShape = shape
+        /// im2col of every image, [N, C, H, W] → [N, k, l], and its adjoint col2im: linear
+        /// maps, each the other's gradient.
+        func unfold(_ x: Tensor) -> Tensor {
+            let columns = Storage(count: batch * k * l)
+            for n in 0..<batch { window.im2col(x.storage.base + n * imageSize, into: columns.base + n * k * l) }
+            return Tensor(shape: [batch, k, l], storage: columns)
+        }
+        func fold(_ columns: Tensor) -> Tensor {
+            let image = Storage(count: batch * imageSize)
+            for n in 0..<batch { window.col2im(columns.storage.base + n * k * l, into: image.base + n * imageSize) }
+            return Tensor(shape: inputShape, storage: image)
+        }
+        // Second order: the same rule as products of recorded operations, with im2col and
+        // col2im as recorded linear maps.
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            let rows = g.reshaped([batch, outputs, l])
+            let dw = needs[1]
+                ? try rows.matmul(Self.linearMap(input, unfold, adjoint: fold), transposeB: true).sum(axes: [0]).reshaped(to: weight.shape.dimensions)
+                : nil
+            let db = needs.count > 2 && needs[2] ? try g.sum(axes: [0, 2, 3]) : nil
+            var dx: Tensor?
+            if needs[0] {
+                let perOutput = try rows.permuted([1, 0, 2]).reshaped(to: [outputs, batch * l])
+                let patches = try weight.reshaped([outputs, k]).matmul(perOutput, transposeA: true).reshaped(to: [k, batch, l]).permuted([1, 0, 2])
+                dx = Self.linearMap(patches, fold, adjoint: unfold)
+            }
+            return Array([dx, dw, db].prefix(needs.count))
+        }
+        return Self.recording(resultShape, out, inputs: inputs, secondOrder: .rule(secondOrder)) { (g, needs) throws(TensorError) in
             var grads: [Tensor?] = [nil, nil, nil]
             if needs[1] {
                 let dw = Storage(count: weight.count)
@@ -179,8 +208,10 @@ extension Tensor {
                 }
             }
         }
-        let inputShape = shape
-        return Self.recording([shape[0], shape[1], oh, ow], out, inputs: [self]) { (g, _) throws(TensorError) in
+        let inputShape = shape, outputShape = Shape([shape[0], shape[1], oh, ow])
+        /// The gradient rule, linear in g: each output's gradient back to its window (spread
+        /// evenly) or to its window's maximum.
+        func spread(_ g: Tensor) -> Tensor {
             let dx = Storage(count: inputShape.count)
             if average {
                 for plane in 0..<planes {
@@ -196,7 +227,33 @@ extension Tensor {
             } else {
                 for position in 0..<sources.count { dx.base[sources[position]] += g.storage.base[position] }
             }
-            return [Tensor(shape: inputShape, storage: dx)]
+            return Tensor(shape: inputShape, storage: dx)
+        }
+        /// Its adjoint: the pooling itself, over the same windows (the maxima's positions
+        /// fixed), which is the gradient of `spread`.
+        func gather(_ u: Tensor) -> Tensor {
+            let out = Storage(uninitializedCount: outputShape.count)
+            for position in 0..<outputShape.count {
+                if average {
+                    let (plane, oy, ox) = (position / (oh * ow), (position / ow) % oh, position % ow)
+                    var total: Float = 0
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel { total += u.storage.base[(plane * h + oy * stride + ky) * w + ox * stride + kx] }
+                    }
+                    out.base[position] = total * scale
+                } else {
+                    out.base[position] = u.storage.base[sources[position]]
+                }
+            }
+            return Tensor(shape: outputShape, storage: out)
+        }
+        // Second order: the spread of g as a recorded linear map (constant in the input: a
+        // maximum's position does not move under a small change, almost everywhere).
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            [Self.linearMap(g, spread, adjoint: gather)]
+        }
+        return Self.recording(outputShape, out, inputs: [self], secondOrder: .rule(secondOrder)) { (g, _) throws(TensorError) in
+            [spread(g)]
         }
     }
 }

@@ -39,7 +39,20 @@ extension Tensor {
         let shape = self.shape
         // The closure keeps the storages it reads alive: pointers alone would not.
         let keptNormalized = normalizedValues, keptWeight = weight.storage
-        return Self.recording(shape, out, inputs: inputs) { (g, needs) throws(TensorError) in
+        let input = self
+        // The same closed form in recorded operations, x̂ and r recomputed from the input.
+        func secondOrder(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
+            let centeredX = centered ? try input - input.mean(axis: -1, keepDimensions: true) : input
+            let r = try (centeredX.squared().mean(axis: -1, keepDimensions: true) + epsilon).pow(-0.5)
+            let xhat = try centeredX * r
+            let d = try g * weight
+            let meanD = centered ? try d.mean(axis: -1, keepDimensions: true) : Tensor(scalar: 0)
+            let dx = needs[0] ? try r * (d - meanD - xhat * (d * xhat).mean(axis: -1, keepDimensions: true)) : nil
+            let dgamma = needs[1] ? try (g * xhat).reduced(to: [n]) : nil
+            let dbeta = needs.count > 2 && needs[2] ? try g.reduced(to: [n]) : nil
+            return [dx, dgamma] + (needs.count > 2 ? [dbeta] : [])
+        }
+        return Self.recording(shape, out, inputs: inputs, secondOrder: .rule(secondOrder)) { (g, needs) throws(TensorError) in
             let dy = g.storage.base, xhat = keptNormalized.base, gamma = keptWeight.base
             var grads: [Tensor?] = Array(repeating: nil, count: needs.count)
             if needs[1] {
