@@ -93,12 +93,15 @@ struct HostileTaskTests {
             MetaEdit("unknown benchmark 'omniglot'") { $0.benchmark = "omniglot" },
             MetaEdit("workers_max") { $0.workersMin = 3; $0.workersMax = 2 },
             MetaEdit("class_descriptions") { $0.classDescriptions = true },
+            MetaEdit("unknown model 'resnet'") { $0.model = "resnet" },
+            MetaEdit("channels[0]") { $0.model = "cnn"; $0.channels = [0] },
+            MetaEdit("pooling blocks do not fit") { $0.model = "cnn"; $0.channels = [8, 8, 8, 8] },
         ])
     func metaLearnRefusals(edit: MetaEdit) throws {
         var task = Orrery_V1_Workloads_MetaLearnTask()
         (task.benchmark, task.algorithm, task.ways, task.shots, task.queries) = ("rotated-images", "protonet", 5, 1, 5)
         (task.innerSteps, task.innerLr, task.outerLr, task.metaBatch, task.metaSteps) = (1, 0.4, 0.001, 2, 1)
-        (task.hidden, task.evalEpisodes, task.imageSize) = ([8], 2, 14)
+        (task.hidden, task.evalEpisodes, task.imageSize, task.model) = ([8], 2, 14, "mlp")
         edit.change(&task)
         let executor = try MetaLearnWorkload().makeExecutor()
         do {

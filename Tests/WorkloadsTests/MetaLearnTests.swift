@@ -95,7 +95,7 @@ struct MetaLearnTests {
         return try EpisodeSampler(pool: pool, classes: Array(0..<6), ways: 3, shots: 2, queries: 2).episode(seed: 1, index: 0)
     }
 
-    static func parameters(_ network: FunctionalMLP) -> [Tensor] {
+    static func parameters(_ network: any FunctionalNetwork) -> [Tensor] {
         var generator = SplitMix64(seed: 8)
         return network.initialParameters(using: &generator)
     }
@@ -103,7 +103,7 @@ struct MetaLearnTests {
     @Test("first-order MAML with no inner step is the query loss's gradient; MAML's second-order term shows once it takes steps")
     func mamlGradients() throws {
         let episode = try Self.episode()
-        let network = FunctionalMLP(widths: [9, 6, 3], hasHead: true)
+        let network = FunctionalMLP(bodyWidths: [9, 6], headOutputs: 3)
         let theta = Self.parameters(network)
         let plain = try Tensor.crossEntropy(logits: network(episode.query, theta), targets: episode.queryLabels).gradients(withRespectTo: theta)
         let noSteps = InnerLoop(steps: 0, learningRate: 0.5)
@@ -123,7 +123,7 @@ struct MetaLearnTests {
     @Test("Reptile's meta-gradient after one step is the inner learning rate times the support gradient")
     func reptileGradient() throws {
         let episode = try Self.episode()
-        let network = FunctionalMLP(widths: [9, 6, 3], hasHead: true)
+        let network = FunctionalMLP(bodyWidths: [9, 6], headOutputs: 3)
         let theta = Self.parameters(network)
         let support = try Tensor.crossEntropy(logits: network(episode.support, theta), targets: episode.supportLabels).gradients(withRespectTo: theta)
         let reptile = try Reptile(network: network, inner: InnerLoop(steps: 1, learningRate: 0.25)).metaGradient(episode, parameters: theta)
@@ -133,7 +133,7 @@ struct MetaLearnTests {
     @Test("prototypical logits are the negative squared distances to the class means")
     func prototypes() throws {
         let episode = try Self.episode()
-        let network = FunctionalMLP(widths: [9, 4], hasHead: false)
+        let network = FunctionalMLP(bodyWidths: [9, 4], headOutputs: nil)
         let theta = Self.parameters(network)
         let logits = try PrototypicalNetwork(network: network).logits(episode, theta).scalars
         let support = try network(episode.support, theta).scalars.chunked(4), query = try network(episode.query, theta).scalars.chunked(4)

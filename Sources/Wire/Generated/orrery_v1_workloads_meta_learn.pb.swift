@@ -157,6 +157,18 @@ public nonisolated struct Orrery_V1_Workloads_MetaLearnTask: @unchecked Sendable
     set {_uniqueStorage()._classDescriptions = newValue}
   }
 
+  /// mlp (of `hidden` widths) or cnn (3x3 convolution, ReLU and 2x2 max pooling blocks of
+  /// `channels`, on square images).
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
+
+  public var channels: [UInt32] {
+    get {_storage._channels}
+    set {_uniqueStorage()._channels = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -170,7 +182,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MetaLearnTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0\u{3}class_descriptions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0\u{3}class_descriptions\0\u{1}model\0\u{1}channels\0")
 
   fileprivate class _StorageClass {
     var _benchmark: String = String()
@@ -195,6 +207,8 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
     var _pretrainEpochs: UInt32 = 0
     var _imageSize: UInt32 = 0
     var _classDescriptions: Bool = false
+    var _model: String = String()
+    var _channels: [UInt32] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -227,6 +241,8 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       _pretrainEpochs = source._pretrainEpochs
       _imageSize = source._imageSize
       _classDescriptions = source._classDescriptions
+      _model = source._model
+      _channels = source._channels
     }
   }
 
@@ -267,6 +283,8 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._pretrainEpochs) }()
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._imageSize) }()
         case 22: try { try decoder.decodeSingularBoolField(value: &_storage._classDescriptions) }()
+        case 23: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 24: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._channels) }()
         default: break
         }
       }
@@ -341,6 +359,12 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       if _storage._classDescriptions != false {
         try visitor.visitSingularBoolField(value: _storage._classDescriptions, fieldNumber: 22)
       }
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 23)
+      }
+      if !_storage._channels.isEmpty {
+        try visitor.visitPackedUInt32Field(value: _storage._channels, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -372,6 +396,8 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         if _storage._pretrainEpochs != rhs_storage._pretrainEpochs {return false}
         if _storage._imageSize != rhs_storage._imageSize {return false}
         if _storage._classDescriptions != rhs_storage._classDescriptions {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._channels != rhs_storage._channels {return false}
         return true
       }
       if !storagesAreEqual {return false}

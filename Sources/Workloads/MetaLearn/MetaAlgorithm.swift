@@ -4,11 +4,11 @@ import Tensor
 
 /// One meta-learning algorithm: what it learns from an episode, and how it adapts to one.
 ///
-/// The meta-parameters are a flat list of leaves (`FunctionalMLP`'s layout). The trainer
+/// The meta-parameters are a flat list of leaves (`FunctionalNetwork`'s layout). The trainer
 /// sums `metaGradient` over a meta-batch (split across a gang), averages, and takes an Adam
 /// step; the evaluator calls `adaptedAccuracy` on held-out episodes.
 protocol MetaAlgorithm {
-    var network: FunctionalMLP { get }
+    var network: any FunctionalNetwork { get }
 
     /// The meta-gradient one episode contributes at `parameters` (one tensor per
     /// parameter), with the episode's query loss and accuracy after adaptation.

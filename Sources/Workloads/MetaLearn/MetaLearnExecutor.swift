@@ -59,12 +59,19 @@ struct MetaLearnExecutor: Executor {
         return TaskOutput(metrics: result.metrics(task), payload: try JSONEncoder().encode(result))
     }
 
-    /// The algorithm the task names, on an MLP over the benchmark's images: with a head of
-    /// `ways` outputs, except for prototypical networks, whose last hidden layer is the
-    /// embedding.
+    /// The network the task names, without a head: an MLP of `hidden` widths, or the
+    /// convolutional blocks of `channels` over square images.
+    static func body(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int) -> any FunctionalNetwork {
+        task.model == "cnn"
+            ? FunctionalCNN(side: Int(task.imageSize), channels: task.channels.map(Int.init), headOutputs: nil)
+            : FunctionalMLP(bodyWidths: [features] + task.hidden.map(Int.init), headOutputs: nil)
+    }
+
+    /// The algorithm the task names, on its network: with a head of `ways` outputs, except
+    /// for prototypical networks, whose body's features are the embedding.
     static func algorithm(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int, descriptions: [[Float]]? = nil) throws -> any MetaAlgorithm {
-        let widths = [features] + task.hidden.map(Int.init)
-        let headed = FunctionalMLP(widths: widths + [Int(task.ways)], hasHead: true)
+        let body = Self.body(task, features: features)
+        let headed = body.withHead(Int(task.ways))
         let inner = InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr)
         switch task.algorithm {
         case "maml": return MAML(network: headed, inner: inner)
@@ -72,7 +79,7 @@ struct MetaLearnExecutor: Executor {
         case "reptile": return Reptile(network: headed, inner: inner)
         case "anil": return ANIL(network: headed, inner: inner)
         case "protonet":
-            return PrototypicalNetwork(network: FunctionalMLP(widths: widths, hasHead: false), descriptions: task.classDescriptions ? descriptions : nil)
+            return PrototypicalNetwork(network: body, descriptions: task.classDescriptions ? descriptions : nil)
         default: throw TaskError("meta-learn task: unknown algorithm '\(task.algorithm)'", retryable: false)
         }
     }
@@ -85,12 +92,13 @@ struct MetaLearnExecutor: Executor {
     private func baselineRows(
         _ task: Orrery_V1_Workloads_MetaLearnTask, benchmark: FewShotBenchmark, evaluation: FewShotEvaluation, context: TaskContext
     ) throws -> [FewShotEvaluation.Row] {
-        let network = FunctionalMLP(widths: [benchmark.pool.features] + task.hidden.map(Int.init) + [Int(task.ways)], hasHead: true)
+        let body = Self.body(task, features: benchmark.pool.features)
+        let network = body.withHead(Int(task.ways))
         var generator = SplitMix64(seed: task.seed ^ 0xBA5E_11E5)
         let initial = network.initialParameters(using: &generator)
         let randomInit = FirstOrderMAML(network: network, inner: InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr))
         let transfer = try TransferBaseline(
-            task: task, pool: benchmark.pool, classes: benchmark.splits[.metaTrain] ?? [], context: context)
+            task: task, body: body, pool: benchmark.pool, classes: benchmark.splits[.metaTrain] ?? [], context: context)
         let rates = FewShotEvaluation.tuningRates
         var rows: [FewShotEvaluation.Row] = []
         for shots in MetaLearnRules.evaluatedShots(task) {

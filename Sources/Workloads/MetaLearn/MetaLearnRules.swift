@@ -1,5 +1,6 @@
 import Collectives
 import Datasets
+import NN
 import Wire
 
 /// The one definition of what a `MetaLearnTask` may hold: the spec parser reads these
@@ -8,6 +9,9 @@ import Wire
 enum MetaLearnRules {
     /// The image benchmark (Datasets) and the text one (built here, on MiniLM).
     static let benchmarks = FewShotBenchmark.names + [TextFewShotBenchmark.name]
+    static let models = ["mlp", "cnn"]
+    static let channelWidth = 1...256
+    static let convolutionBlocks = 1...4
     static let algorithms = ["maml", "fomaml", "reptile", "anil", "protonet"]
     static let ways = 2...64
     static let shots = 1...100
@@ -36,6 +40,15 @@ enum MetaLearnRules {
         try rule.range("inner_steps", Int(task.innerSteps), innerSteps)
         try rule.range("meta_batch", Int(task.metaBatch), metaBatch)
         try rule.range("meta_steps", Int(task.metaSteps), metaSteps)
+        try rule.choice("model", task.model, models)
+        if task.model == "cnn" {
+            if task.benchmark == TextFewShotBenchmark.name { throw rule.fail("model cnn needs an image benchmark; \(task.benchmark) is text") }
+            try rule.count("channels", task.channels.count, convolutionBlocks)
+            for (index, width) in task.channels.enumerated() { try rule.range("channels[\(index)]", Int(width), channelWidth) }
+            guard Int(task.imageSize) >> task.channels.count >= 1 else {
+                throw rule.fail("channels: \(task.channels.count) pooling blocks do not fit \(task.imageSize)×\(task.imageSize) images")
+            }
+        }
         try rule.count("hidden", task.hidden.count, hiddenLayers)
         for (index, width) in task.hidden.enumerated() { try rule.range("hidden[\(index)]", Int(width), hiddenWidth) }
         try rule.range("eval_episodes", Int(task.evalEpisodes), evalEpisodes)
@@ -55,8 +68,8 @@ enum MetaLearnRules {
         }
         // Features per example: the text benchmark's embedding width, or the image side².
         let features = task.benchmark == TextFewShotBenchmark.name ? 384 : Int(task.imageSize * task.imageSize)
-        let widths = [features] + task.hidden.map(Int.init) + [Int(task.ways)]
-        let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        let network = MetaLearnExecutor.body(task, features: features).withHead(Int(task.ways))
+        let parameters = network.parameterCount
         guard parameters <= maximumParameters else {
             throw rule.fail("the model would have \(parameters) parameters; at most \(maximumParameters)")
         }

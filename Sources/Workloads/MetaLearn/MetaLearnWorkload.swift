@@ -18,7 +18,9 @@ import Wire
 ///   outer_lr: 0.001             # Adam on the meta-parameters
 ///   meta_batch: 16              # episodes per meta-step, split across the gang
 ///   meta_steps: 1000
+///   model: mlp                  # mlp | cnn
 ///   hidden: [128, 64]           # MLP widths; the last is protonet's embedding
+///   channels: [32, 32, 32]      # cnn: 3×3 convolution + ReLU + 2×2 max-pooling blocks
 ///   image_size: 14              # 14 or 28
 ///   eval_episodes: 600          # meta-test episodes per shot count
 ///   eval_shots: [1, 5]          # default: shots
@@ -56,6 +58,10 @@ public struct MetaLearnWorkload: Workload {
             UInt32(try node.int(in: Rules.hiddenWidth))
         } ?? [128, 64]
         if task.hidden.isEmpty { throw section.optional("hidden")!.error("needs at least one width") }
+        task.model = try section.optional("model")?.choice(Rules.models) ?? "mlp"
+        task.channels = try section.optional("channels")?.list(maximumItems: Rules.convolutionBlocks.upperBound).map { (node) throws(SpecError) in
+            UInt32(try node.int(in: Rules.channelWidth))
+        } ?? [32, 32, 32]
         task.imageSize = UInt32(try section.optional("image_size")?.int(in: 14...28) ?? 14)
         if !FewShotBenchmark.sides.contains(Int(task.imageSize)) {
             throw section.optional("image_size")!.error("must be one of \(FewShotBenchmark.sides)")

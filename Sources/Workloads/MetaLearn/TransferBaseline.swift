@@ -12,14 +12,14 @@ import Wire
 /// the copies are identical) rather than waiting on one member for the whole pre-training.
 struct TransferBaseline {
     let task: Orrery_V1_Workloads_MetaLearnTask
-    let body: FunctionalMLP
+    let body: any FunctionalNetwork
     let bodyParameters: [Tensor]
 
-    /// Pre-trains on `classes` of the pool with Adam (learning rate 0.001, batches of 64).
-    init(task: Orrery_V1_Workloads_MetaLearnTask, pool: ClassPool, classes: [Int], context: TaskContext) throws {
+    /// Pre-trains `body` with a head over `classes` of the pool, with Adam (learning rate
+    /// 0.001, batches of 64).
+    init(task: Orrery_V1_Workloads_MetaLearnTask, body: any FunctionalNetwork, pool: ClassPool, classes: [Int], context: TaskContext) throws {
         self.task = task
-        let hidden = task.hidden.map(Int.init)
-        let network = FunctionalMLP(widths: [pool.features] + hidden + [classes.count], hasHead: true)
+        let network = body.withHead(classes.count)
         var generator = SplitMix64(seed: task.seed ^ 0x7A25_FE00)
         let parameters = network.initialParameters(using: &generator)
         let optimizer = Adam(parameters: parameters, learningRate: 0.001)
@@ -37,17 +37,16 @@ struct TransferBaseline {
                 optimizer.step()
             }
         }
-        body = FunctionalMLP(widths: [pool.features] + hidden, hasHead: false)
+        self.body = body.withHead(nil)
         bodyParameters = Array(parameters[..<network.bodyParameterCount])
     }
 
     /// Query accuracy after `steps` SGD steps at `rate` on a new zero head alone
     /// (`wholeNetwork` false) or on the head and the pre-trained body together.
     func accuracy(_ episode: Episode, steps: Int, rate: Float, wholeNetwork: Bool) throws -> Float {
-        let width = body.widths.last!
-        let head = [Tensor.zeros([episode.ways, width]).requiringGrad(), Tensor.zeros([episode.ways]).requiringGrad()]
+        let head = [Tensor.zeros([episode.ways, body.featureWidth]).requiringGrad(), Tensor.zeros([episode.ways]).requiringGrad()]
         let inner = InnerLoop(steps: steps, learningRate: rate)
-        let network = FunctionalMLP(widths: body.widths + [episode.ways], hasHead: true)
+        let network = body.withHead(episode.ways)
         if wholeNetwork {
             return try FirstOrderMAML(network: network, inner: inner).adaptedAccuracy(episode, parameters: bodyParameters + head)
         }

@@ -6,7 +6,7 @@ import Tensor
 /// features of the support set; the meta-gradient is the query loss's gradient through the
 /// body at the adapted head (exact for the body, first-order for the head).
 struct ANIL: MetaAlgorithm {
-    let network: FunctionalMLP
+    let network: any FunctionalNetwork
     let inner: InnerLoop
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {

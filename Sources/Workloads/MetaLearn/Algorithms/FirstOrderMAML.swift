@@ -6,7 +6,7 @@ import Tensor
 /// loss's gradient at the adapted weights as the meta-gradient, dropping the second-order
 /// term that differentiating through the inner steps would add.
 struct FirstOrderMAML: MetaAlgorithm {
-    let network: FunctionalMLP
+    let network: any FunctionalNetwork
     let inner: InnerLoop
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {

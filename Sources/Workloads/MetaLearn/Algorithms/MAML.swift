@@ -6,7 +6,7 @@ import Tensor
 /// are taken on gradients recorded on the tape (`createGraph`), so the query loss at θ′
 /// differentiates back through every step to θ, Hessian-vector products included.
 struct MAML: MetaAlgorithm {
-    let network: FunctionalMLP
+    let network: any FunctionalNetwork
     let inner: InnerLoop
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {

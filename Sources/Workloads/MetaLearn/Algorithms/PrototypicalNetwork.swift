@@ -11,7 +11,7 @@ import Tensor
 /// embedding: the prototype is (Σ support + description) / (shots + 1), a semantic prior
 /// that a single shot refines (after Xing et al.'s AM3, with a fixed mixing weight).
 struct PrototypicalNetwork: MetaAlgorithm {
-    let network: FunctionalMLP
+    let network: any FunctionalNetwork
     var descriptions: [[Float]]? = nil
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {

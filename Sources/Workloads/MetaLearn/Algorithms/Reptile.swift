@@ -6,7 +6,7 @@ import Tensor
 /// toward the adapted weights; the meta-gradient is θ − θ′, which the outer optimizer
 /// steps along as it would along a gradient.
 struct Reptile: MetaAlgorithm {
-    let network: FunctionalMLP
+    let network: any FunctionalNetwork
     let inner: InnerLoop
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {
