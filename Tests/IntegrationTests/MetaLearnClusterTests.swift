@@ -7,13 +7,15 @@ import Wire
 extension ClusterTests {
     @Suite("Meta-learning on a gang")
     struct MetaLearnClusterTests {
-        static func spec(algorithm: String, workers: String, steps: Int = 24) -> String {
+        static func spec(algorithm: String, workers: String, steps: Int = 24, model: String = "mlp") -> String {
             """
             name: meta-\(algorithm)
             workload: meta-learn
             max_attempts: 4
             meta-learn:
               algorithm: \(algorithm)
+              model: \(model)
+              channels: [4, 4]
               ways: 5
               shots: 2
               queries: 5
@@ -32,15 +34,17 @@ extension ClusterTests {
             try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Any] ?? [:]
         }
 
-        @Test("1, 2 and 3 workers end with bit-identical meta-parameters and the same meta-test scores", arguments: ["maml", "fomaml", "anil", "protonet"])
-        func workerCountIndependence(algorithm: String) throws {
+        @Test(
+            "1, 2 and 3 workers end with bit-identical meta-parameters and the same meta-test scores",
+            arguments: [("maml", "mlp"), ("fomaml", "mlp"), ("anil", "mlp"), ("protonet", "mlp"), ("maml", "cnn")])
+        func workerCountIndependence(algorithm: String, model: String) throws {
             let cluster = try TestCluster()
             try cluster.startCoordinator(extra: ["--gang-gather", "300ms"])
             for name in ["w0", "w1", "w2"] { try cluster.startWorker(name) }
             #expect(cluster.waitForWorkers(["w0", "w1", "w2"]))
             var reports: [[String: Any]] = []
             for workers in [1, 2, 3] {
-                let job = try cluster.run(Self.spec(algorithm: algorithm, workers: "\(workers)"), timeoutMilliseconds: 120_000)
+                let job = try cluster.run(Self.spec(algorithm: algorithm, workers: "\(workers)", model: model), timeoutMilliseconds: 120_000)
                 #expect(job.state == .succeeded, "\(job.error)")
                 let report = try Self.report(job)
                 #expect(report["workers"] as? Double == Double(workers), "\(report)")
