@@ -120,6 +120,23 @@ struct MetaLearnTests {
         #expect(theta.allSatisfy { $0.grad == nil }, "meta-gradients must not be left in the meta-parameters")
     }
 
+    @Test("Meta-SGD at its initial rates is MAML for the weights, and learns its rates")
+    func metaSGD() throws {
+        let episode = try Self.episode()
+        let network = FunctionalMLP(bodyWidths: [9, 6], headOutputs: 3)
+        let inner = InnerLoop(steps: 2, learningRate: 0.5)
+        let metaSGD = MetaSGD(network: network, inner: inner)
+        var generator = SplitMix64(seed: 8)
+        let parameters = metaSGD.initialParameters(using: &generator)
+        #expect(parameters.count == 8 && metaSGD.parameterNames.last == "inner_lr.head.bias")
+        let weights = Array(parameters[..<4])
+        let maml = try MAML(network: network, inner: inner).metaGradient(episode, parameters: weights).gradients
+        let both = try metaSGD.metaGradient(episode, parameters: parameters).gradients
+        for index in 0..<4 { #expect(allClose(both[index].scalars, maml[index].scalars, tolerance: 1e-4)) }
+        #expect(both[4...].contains { abs($0.item) > 1e-6 }, "the rates get a meta-gradient")
+        #expect(try metaSGD.adaptedAccuracy(episode, parameters: parameters) == FirstOrderMAML(network: network, inner: inner).adaptedAccuracy(episode, parameters: weights))
+    }
+
     @Test("Reptile's meta-gradient after one step is the inner learning rate times the support gradient")
     func reptileGradient() throws {
         let episode = try Self.episode()

@@ -16,6 +16,11 @@ protocol MetaAlgorithm {
 
     /// Query accuracy after adapting `parameters` to the episode's support set.
     func adaptedAccuracy(_ episode: Episode, parameters: [Tensor]) throws -> Float
+
+    /// The meta-parameters to start from: the network's, and any the algorithm learns
+    /// besides (Meta-SGD's inner learning rates), with their names.
+    func initialParameters(using generator: inout SplitMix64) -> [Tensor]
+    var parameterNames: [String] { get }
 }
 
 /// What one episode contributes to a meta-step.
@@ -26,6 +31,9 @@ struct MetaGradient {
 }
 
 extension MetaAlgorithm {
+    func initialParameters(using generator: inout SplitMix64) -> [Tensor] { network.initialParameters(using: &generator) }
+    var parameterNames: [String] { network.parameterNames }
+
     /// The gradients `loss` leaves in `parameters`, read out and cleared, zeros where a
     /// parameter got none.
     func takeGradients(_ parameters: [Tensor]) -> [Tensor] {

@@ -75,6 +75,7 @@ struct MetaLearnExecutor: Executor {
         let inner = InnerLoop(steps: Int(task.innerSteps), learningRate: task.innerLr)
         switch task.algorithm {
         case "maml": return MAML(network: headed, inner: inner)
+        case "meta-sgd": return MetaSGD(network: headed, inner: inner)
         case "fomaml": return FirstOrderMAML(network: headed, inner: inner)
         case "reptile": return Reptile(network: headed, inner: inner)
         case "anil": return ANIL(network: headed, inner: inner)

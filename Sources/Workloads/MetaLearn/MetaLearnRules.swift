@@ -12,7 +12,7 @@ enum MetaLearnRules {
     static let models = ["mlp", "cnn"]
     static let channelWidth = 1...256
     static let convolutionBlocks = 1...4
-    static let algorithms = ["maml", "fomaml", "reptile", "anil", "protonet"]
+    static let algorithms = ["maml", "meta-sgd", "fomaml", "reptile", "anil", "protonet"]
     static let ways = 2...64
     static let shots = 1...100
     static let queries = 1...100

@@ -9,7 +9,7 @@ import Wire
 /// meta-learn:
 ///   benchmark: rotated-images   # 120 classes of MNIST-5k, Fashion-MNIST, digits × 4 rotations;
 ///                               # or wordnet-minilm: 45 WordNet categories, glosses embedded by MiniLM
-///   algorithm: protonet         # maml | fomaml | reptile | anil | protonet
+///   algorithm: protonet         # maml | meta-sgd | fomaml | reptile | anil | protonet
 ///   ways: 5
 ///   shots: 5
 ///   queries: 15                 # query examples per class

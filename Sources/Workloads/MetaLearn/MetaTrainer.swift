@@ -20,11 +20,11 @@ struct MetaTrainer {
         self.task = task
         self.algorithm = algorithm
         var generator = SplitMix64(seed: task.seed)
-        parameters = algorithm.network.initialParameters(using: &generator)
+        parameters = algorithm.initialParameters(using: &generator)
         optimizer = Adam(parameters: parameters, learningRate: task.outerLr)
     }
 
-    var named: [(name: String, tensor: Tensor)] { Array(zip(algorithm.network.parameterNames, parameters)) }
+    var named: [(name: String, tensor: Tensor)] { Array(zip(algorithm.parameterNames, parameters)) }
 
     /// What meta-training ends with, for the report.
     struct Summary {
