@@ -30,34 +30,46 @@ public struct DaemonLifecycle: Sendable {
     ) async throws -> Outcome {
         // A peer closing a socket is an error value, not a reason to die.
         signal(SIGPIPE, SIG_IGN)
-        let service = LoopService(name: name, loop: loop)
+        // Trapped before the loop starts (and so before a daemon reports itself ready): a
+        // signal from then on is never the default action's immediate death.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let service = LoopService(name: name, signals: signals, loop: loop)
+        // The service traps SIGTERM and SIGINT itself (see `LoopService`) and starts the
+        // group's graceful shutdown, so that its deadline applies; the group traps none.
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
-        try await ServiceGroup(configuration: configuration).run()
+        let group = ServiceGroup(configuration: configuration)
+        service.group.set(group)
+        try await group.run()
         return try service.outcome()
     }
 }
 
 /// The service that owns the loop's thread: graceful shutdown and cancellation become
-/// requests in the mailbox, and a second signal escalates to an immediate stop (the service
-/// group only reacts to the first).
+/// requests in the mailbox. It traps the signals itself: the first is posted by name (so the
+/// loop's log says which) before it starts the group's graceful shutdown, and a second
+/// escalates to an immediate stop (a service group reacts only to the first).
 private final class LoopService<Outcome: Sendable>: Service, @unchecked Sendable {
+    /// The group running this service, set once it exists.
+    let group = GroupReference()
+    private let signals: UnixSignalsSequence
     private let name: String
     private let loop: @Sendable (ShutdownMailbox) throws -> Outcome
     private let mailbox = ShutdownMailbox()
     private let lock = NSLock()
     private var result: Result<Outcome, any Error>?
 
-    init(name: String, loop: @escaping @Sendable (ShutdownMailbox) throws -> Outcome) {
+    init(name: String, signals: UnixSignalsSequence, loop: @escaping @Sendable (ShutdownMailbox) throws -> Outcome) {
         self.name = name
+        self.signals = signals
         self.loop = loop
     }
 
     func run() async throws {
-        let mailbox = self.mailbox
-        let escalation = Task { await Self.escalateOnSecondSignal(mailbox) }
+        let mailbox = self.mailbox, group = self.group, signals = self.signals
+        let escalation = Task { await Self.watchSignals(signals, mailbox, group: group) }
         defer { escalation.cancel() }
         let result = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -88,12 +100,27 @@ private final class LoopService<Outcome: Sendable>: Service, @unchecked Sendable
         }
     }
 
-    /// Names the first signal in the mailbox and turns the second into an immediate stop.
-    private static func escalateOnSecondSignal(_ mailbox: ShutdownMailbox) async {
+    /// Names the first signal in the mailbox and starts the group's graceful shutdown;
+    /// turns the second into an immediate stop.
+    private static func watchSignals(_ signals: UnixSignalsSequence, _ mailbox: ShutdownMailbox, group: GroupReference) async {
         var seen = 0
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        for await signal in signals {
             seen += 1
-            mailbox.post(seen == 1 ? .graceful(reason: "\(signal)") : .immediate(reason: "second \(signal)"))
+            if seen == 1 {
+                mailbox.post(.graceful(reason: "\(signal)"))
+                await group.get()?.triggerGracefulShutdown()
+            } else {
+                mailbox.post(.immediate(reason: "second \(signal)"))
+            }
         }
     }
+}
+
+/// The service group, handed to the service after both exist.
+private final class GroupReference: @unchecked Sendable {
+    private let lock = NSLock()
+    private var group: ServiceGroup?
+
+    func set(_ group: ServiceGroup) { lock.withLock { self.group = group } }
+    func get() -> ServiceGroup? { lock.withLock { group } }
 }
