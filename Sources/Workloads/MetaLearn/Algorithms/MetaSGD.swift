@@ -21,17 +21,8 @@ struct MetaSGD: MetaAlgorithm {
 
     func metaGradient(_ episode: Episode, parameters: [Tensor]) throws -> MetaGradient {
         let (weights, rates) = split(parameters)
-        var fast = weights
-        for _ in 0..<inner.steps {
-            let loss = try Tensor.crossEntropy(logits: try network(episode.support, fast), targets: episode.supportLabels)
-            let gradients = try loss.gradients(withRespectTo: fast, createGraph: true)
-            fast = try (0..<fast.count).map { (i) throws in try fast[i] - gradients[i] * rates[i] }
-        }
-        let logits = try network(episode.query, fast)
-        let loss = try Tensor.crossEntropy(logits: logits, targets: episode.queryLabels)
-        return MetaGradient(
-            gradients: try loss.gradients(withRespectTo: parameters), queryLoss: loss.item,
-            queryAccuracy: try EpisodeScore.accuracy(logits, episode.queryLabels))
+        return try MAML.throughInnerSteps(
+            network, steps: inner.steps, episode: episode, weights: weights, rates: rates, withRespectTo: parameters)
     }
 
     /// The learned rates' steps, first order (no meta-gradient is needed at test time).
