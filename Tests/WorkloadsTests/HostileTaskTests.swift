@@ -96,6 +96,9 @@ struct HostileTaskTests {
             MetaEdit("unknown model 'resnet'") { $0.model = "resnet" },
             MetaEdit("channels[0]") { $0.model = "cnn"; $0.channels = [0] },
             MetaEdit("pooling blocks do not fit") { $0.model = "cnn"; $0.channels = [8, 8, 8, 8] },
+            MetaEdit("examples per episode") { $0.ways = 64; $0.evalShots = [100]; $0.queries = 100 },
+            MetaEdit("eval_episodes × eval_shots") { $0.evalEpisodes = 100_000; $0.evalShots = [1, 5] },
+            MetaEdit("feature maps") { $0.model = "cnn"; $0.imageSize = 28; $0.channels = [256]; $0.ways = 20; $0.shots = 100; $0.queries = 100 },
         ])
     func metaLearnRefusals(edit: MetaEdit) throws {
         var task = Orrery_V1_Workloads_MetaLearnTask()

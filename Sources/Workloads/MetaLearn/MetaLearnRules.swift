@@ -28,6 +28,15 @@ enum MetaLearnRules {
     static let checkpointEvery = 0...10_000_000
     /// As `train`'s: a checkpoint (weights and Adam's two moments) must fit in one frame.
     static let maximumParameters = 4_000_000
+    /// Examples in one episode (support and query over all ways): what one forward pass
+    /// holds at once.
+    static let maximumEpisodeExamples = 4096
+    /// Floats in the convolutional network's first (largest) feature maps for one episode:
+    /// 256 MiB.
+    static let maximumFeatureMapValues = 1 << 26
+    /// Episodes scored per task over every evaluated shot count (each method's accuracy on
+    /// each comes back in the result, which must stay far below one frame).
+    static let maximumScoredEpisodes = 100_000
     private static let rule = TaskRule(subject: "meta-learn task")
 
     static func validate(_ task: Orrery_V1_Workloads_MetaLearnTask) throws(TaskError) {
@@ -63,11 +72,27 @@ enum MetaLearnRules {
         for (name, value) in [("inner_lr", task.innerLr), ("outer_lr", task.outerLr)] where !(value.isFinite && value > 0) {
             throw rule.fail("\(name) must be a finite positive number, got \(value)")
         }
+        // The largest episode the task draws: meta-training's, or an evaluated shot count's.
+        let largestShots = max(Int(task.shots), task.evalShots.map(Int.init).max() ?? 0)
+        let examples = Int(task.ways) * (largestShots + Int(task.queries))
+        guard examples <= maximumEpisodeExamples else {
+            throw rule.fail("ways × (shots + queries) is \(examples) examples per episode; at most \(maximumEpisodeExamples)")
+        }
+        let scored = Int(task.evalEpisodes) * max(1, task.evalShots.count)
+        guard scored <= maximumScoredEpisodes else {
+            throw rule.fail("eval_episodes × eval_shots is \(scored) episodes; at most \(maximumScoredEpisodes)")
+        }
+        if task.model == "cnn" {
+            let maps = examples * Int(task.channels.max() ?? 0) * Int(task.imageSize * task.imageSize)
+            guard maps <= maximumFeatureMapValues else {
+                throw rule.fail("channels: one episode's feature maps would hold \(maps) values; at most \(maximumFeatureMapValues)")
+            }
+        }
         if task.classDescriptions && (task.algorithm != "protonet" || task.benchmark != TextFewShotBenchmark.name) {
             throw rule.fail("class_descriptions applies to algorithm protonet on benchmark \(TextFewShotBenchmark.name) only")
         }
         // Features per example: the text benchmark's embedding width, or the image side².
-        let features = task.benchmark == TextFewShotBenchmark.name ? 384 : Int(task.imageSize * task.imageSize)
+        let features = task.benchmark == TextFewShotBenchmark.name ? TextFewShotBenchmark.width : Int(task.imageSize * task.imageSize)
         let network = MetaLearnExecutor.body(task, features: features).withHead(Int(task.ways))
         let parameters = network.parameterCount
         guard parameters <= maximumParameters else {

@@ -63,7 +63,7 @@ struct MetaTrainer {
             for slot in mine {
                 let episode = sampler.episode(seed: task.seed, index: step * metaBatch + slot)
                 let contribution = try algorithm.metaGradient(episode, parameters: parameters)
-                sum.add(Self.flatten(contribution.gradients, count: flat.count) + [contribution.queryLoss, contribution.queryAccuracy])
+                sum.add(Self.flatten(contribution.gradients, then: [contribution.queryLoss, contribution.queryAccuracy], count: flat.count + 2))
             }
             if let communicator, world > 1 { try sum.allReduce(communicator) }
             let total = sum.floats()
@@ -95,11 +95,12 @@ struct MetaTrainer {
         return summary
     }
 
-    /// Tensors laid end to end in one buffer of `count` values.
-    static func flatten(_ tensors: [Tensor], count: Int) -> [Float] {
+    /// Tensors laid end to end in one buffer of `count` values, then `extra`.
+    static func flatten(_ tensors: [Tensor], then extra: [Float], count: Int) -> [Float] {
         var buffer = [Float]()
         buffer.reserveCapacity(count)
         for tensor in tensors { tensor.storage.withUnsafeBufferPointer { buffer.append(contentsOf: $0) } }
+        buffer += extra
         return buffer
     }
 }

@@ -16,6 +16,8 @@ enum TextFewShotBenchmark {
     static let name = "wordnet-minilm"
     /// Glosses kept per category (a seeded sample; categories with fewer keep all).
     static let perCategory = 120
+    /// all-MiniLM-L6-v2's embedding width: the values per example.
+    static let width = 384
 
     static func load() throws -> FewShotBenchmark {
         let text = try LabeledText.load("wordnet-glosses")
@@ -28,10 +30,9 @@ enum TextFewShotBenchmark {
             return Array(shuffled.prefix(perCategory)).sorted()
         }
         let encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory)
-        let width = 384
         let sentences = kept.flatMap { $0.map { text.texts[$0] } }
         let descriptions = text.classes.map(describe)
-        let cache = DataCache.path("fewshot/\(name)-\(perCategory)-\(try modelDigest()).f32")
+        let cache = DataCache.path("fewshot/\(name)-\(perCategory)-\(try modelKey()).f32")
         let embedded = try cachedEmbeddings(sentences + descriptions, width: width, cache: cache, encoder: encoder)
 
         var pool = ClassPool(features: width)
@@ -55,10 +56,10 @@ enum TextFewShotBenchmark {
         return "a definition of a \(partOfSpeech) about \(topic)"
     }
 
-    private static func modelDigest() throws -> String {
+    private static func modelKey() throws -> String {
         let weights = (SentenceEncoder.defaultDirectory as NSString).appendingPathComponent("model.safetensors")
         let attributes = try FileManager.default.attributesOfItem(atPath: weights)
-        // Size and modification time name the file well enough for a cache of derived data;
+        // Its size names the file well enough for a cache of derived data;
         // the file itself is verified by sha256 when fetch-data installs it.
         return "\(attributes[.size] ?? 0)"
     }
