@@ -47,6 +47,39 @@ public enum GradientCheck {
 }
 
 extension GradientCheck {
+    /// The same check for parameters a function reads itself (a layer's adapters, say):
+    /// each given leaf is nudged in place. `stride` checks every stride-th element only.
+    /// - Returns: every checked element whose gradients disagree.
+    public static func parameterMismatches(
+        _ parameters: [Tensor], epsilon: Float = 1e-2, tolerance: Float = 2e-2, stride: Int = 1, seed: UInt64 = 7,
+        _ function: () throws -> Tensor
+    ) throws -> [Mismatch] {
+        parameters.forEach { $0.zeroGrad() }
+        let output = try function()
+        var generator = SplitMix64(seed: seed)
+        let weights = Tensor.normal(output.shape, using: &generator)
+        try (output * weights).sum().backward()
+        var mismatches: [Mismatch] = []
+        for (parameterIndex, parameter) in parameters.enumerated() {
+            let analytic = parameter.grad?.scalars ?? Array(repeating: 0, count: parameter.count)
+            for index in Swift.stride(from: 0, to: parameter.count, by: max(1, stride)) {
+                let original = parameter.storage.withUnsafeBufferPointer { $0[index] }
+                func loss(_ value: Float) throws -> Float {
+                    parameter.storage.withUnsafeMutableBufferPointer { $0[index] = value }
+                    return try withNoGrad { try (function() * weights).sum().item }
+                }
+                let numeric = (try loss(original + epsilon) - loss(original - epsilon)) / (2 * epsilon)
+                parameter.storage.withUnsafeMutableBufferPointer { $0[index] = original }
+                if abs(analytic[index] - numeric) > tolerance * (1 + abs(numeric)) {
+                    mismatches.append(Mismatch(input: parameterIndex, index: index, analytic: analytic[index], numeric: numeric))
+                }
+            }
+        }
+        return mismatches
+    }
+}
+
+extension GradientCheck {
     /// Second-order check: the Hessian-vector product that differentiating a
     /// `createGraph` gradient gives, against central differences of first-order gradients
     /// along the same direction, (∇f(x + εv) − ∇f(x − εv)) / 2ε, for f = Σ w ⊙ function(x)

@@ -112,4 +112,29 @@ struct PlannerReplayTests {
             try PromptSearchPlannerTests.answer(task, try #require(planner as? PromptSearchPlanner))
         }
     }
+
+    @Test("prompt tune: many problems × seeds × variants, answered out of order, the report's paired intervals over runs")
+    func promptTune() throws {
+        let yaml = """
+            name: r
+            workload: prompt-tune
+            prompt-tune:
+              model: minilm
+              problems: {task: wordnet-glosses, class_split: meta-test, ways: 4, count: 3}
+              seeds: [1, 2]
+              variants: [zero-shot, soft-prompt/random, linear-probe]
+            """
+        try Self.check(yaml, cuts: [1, 5, 11, 17]) { task, _ in
+            let payload = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptTuneTask.self, from: task.payload)
+            var result = Orrery_V1_Workloads_PromptTuneResult()
+            result.variant = payload.variant
+            result.problem = "p\(payload.problem.draw)"
+            result.seed = payload.seed
+            // Hits that differ by variant, problem and seed.
+            var generator = SplitMix64(seed: payload.problem.draw &+ payload.seed &* 31 &+ UInt64(payload.variant.count))
+            result.hits = (0..<20).map { _ in generator.next() % 3 != 0 }
+            result.discreteHits = (0..<20).map { _ in generator.next() % 2 == 0 }
+            return Self.success(task, TaskOutput(payload: try result.serializedData()))
+        }
+    }
 }

@@ -92,6 +92,26 @@ public final class BertModel: Module {
         return hidden
     }
 
+    /// Gives every layer's attention LoRA adapters on its query and value projections
+    /// (seeded), the only weights that then train.
+    public func attachAdapters(rank: Int, alpha: Float, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        for layer in layers { layer.attention.attachAdapters(rank: rank, alpha: alpha, using: &generator) }
+    }
+
+    /// Every adapter's parameters, named as PEFT names them in a BERT
+    /// (`encoder.layer.N.attention.self.query.lora_A`).
+    public func adapterParameters() -> [(name: String, tensor: Tensor)] {
+        layers.enumerated().flatMap { index, layer in
+            Self.prefixed("encoder.layer.\(index).attention.self", layer.attention.adapterParameters())
+        }
+    }
+
+    /// Folds every adapter into its projection's weight (see `LowRankAdapter`).
+    public func mergeAdapters() throws(TensorError) {
+        for layer in layers { try layer.attention.mergeAdapters() }
+    }
+
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
         var parameters: [(name: String, tensor: Tensor)] = [
             ("embeddings.word_embeddings.weight", wordEmbeddings), ("embeddings.position_embeddings.weight", positionEmbeddings),

@@ -10,6 +10,10 @@ public final class MultiHeadAttention: Layer {
     public let output: Linear
     public let heads: Int
     public let width: Int
+    /// Low-rank updates of the query and value projections (LoRA's usual placement), added
+    /// unmerged to the frozen projections while set; `mergeAdapters()` folds them in.
+    public private(set) var queryAdapter: LowRankAdapter?
+    public private(set) var valueAdapter: LowRankAdapter?
 
     public init(width: Int, heads: Int, using generator: inout SplitMix64) {
         precondition(width % heads == 0, "width \(width) must divide into \(heads) heads")
@@ -34,8 +38,34 @@ public final class MultiHeadAttention: Layer {
         // The three projections are made together, all with a bias or all without.
         let biases = [query.bias, key.bias, value.bias].compactMap { $0 }
         let bias = biases.isEmpty ? nil : try Tensor.concatenate(biases, axis: 0)
-        let packed = try input.linear(weight: weight, bias: bias)
+        var packed = try input.linear(weight: weight, bias: bias)
+        if queryAdapter != nil || valueAdapter != nil {
+            let none = Tensor.zeros(Shape(input.shape.dimensions.dropLast() + [width]))
+            packed = try packed + Tensor.concatenate(
+                [queryAdapter?.delta(input) ?? none, none, valueAdapter?.delta(input) ?? none], axis: -1)
+        }
         return try output(Tensor.multiHeadAttention(packed: packed, heads: heads, mask: mask))
+    }
+
+    /// Attaches fresh rank-`rank` adapters to the query and value projections.
+    public func attachAdapters(rank: Int, alpha: Float, using generator: inout SplitMix64) {
+        queryAdapter = LowRankAdapter(inputs: width, outputs: width, rank: rank, alpha: alpha, using: &generator)
+        valueAdapter = LowRankAdapter(inputs: width, outputs: width, rank: rank, alpha: alpha, using: &generator)
+    }
+
+    /// Adds the adapters' updates into the query and value weights and removes them: the
+    /// layer then computes what it computed with them, at no extra cost.
+    public func mergeAdapters() throws(TensorError) {
+        try queryAdapter?.merge(into: query.weight)
+        try valueAdapter?.merge(into: value.weight)
+        queryAdapter = nil
+        valueAdapter = nil
+    }
+
+    /// The adapters' parameters (`query.lora_A`, …), empty when none are attached.
+    public func adapterParameters() -> [(name: String, tensor: Tensor)] {
+        (queryAdapter.map { Self.prefixed("query", $0.namedParameters()) } ?? [])
+            + (valueAdapter.map { Self.prefixed("value", $0.namedParameters()) } ?? [])
     }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {

@@ -1,0 +1,26 @@
+import Tensor
+
+/// A frozen pretrained model turned into a classifier whose input can carry a soft prompt:
+/// what prompt tuning, P-tuning, LoRA and a linear probe train against. Logits are
+/// differentiable with respect to the prompt (and to any adapters attached to the model);
+/// the model's own weights never receive a gradient.
+public protocol PromptableClassifier: AnyObject, Sendable {
+    /// Width of the model's input embeddings: a soft prompt is [P, inputWidth].
+    var inputWidth: Int { get }
+    /// Width of `features`, what a linear probe reads.
+    var featureWidth: Int { get }
+    var classCount: Int { get }
+    /// Rows of the input-embedding table; a prompt initialized from the vocabulary samples them.
+    var vocabularySize: Int { get }
+
+    /// Class logits [texts.count, classCount] of `texts` filled into the classifier's
+    /// template, with `prompt` [P, inputWidth] in each sequence when given.
+    func logits(_ texts: [String], prompt: Tensor?) throws(TensorError) -> Tensor
+    /// Frozen features [texts.count, featureWidth] (no prompt, no gradient).
+    func features(_ texts: [String]) throws(TensorError) -> Tensor
+    /// Input embeddings [n, inputWidth] of `text`'s tokens (no special tokens): the start of
+    /// a prompt initialized from words.
+    func tokenEmbeddings(_ text: String) throws(TensorError) -> Tensor
+    /// Input embeddings [ids.count, inputWidth] of vocabulary rows.
+    func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Search
+import Wire
+
+/// A `prompt-tune` job's report. Tuning: one row per variant — held-out test accuracy with
+/// its 95% interval, and the paired difference against the untuned discrete prompt on the
+/// same examples — then every pair of variants' paired difference. With one problem the
+/// intervals are over its test examples (pooled over seeds); with many (N-way problems
+/// drawn from held-out classes) a run's accuracy is the unit and the intervals are over
+/// runs. Files: `runs.csv` (every run) and `pairs.csv` (every pair). Meta-training: what
+/// the initialization reached and where it was saved.
+struct PromptTuneReport {
+    let results: [(task: Orrery_V1_Workloads_PromptTuneTask, result: Orrery_V1_Workloads_PromptTuneResult?)]
+
+    struct Row: Encodable {
+        let variant: String
+        let runs: Int
+        let accuracy: ConfidenceInterval
+        let versusDiscrete: ConfidenceInterval
+        let discreteAccuracy: Double
+        let searchReportedAccuracy: Double?
+        let meanSeconds: Double
+        let trainableParameters: Int
+    }
+
+    struct Pair: Encodable {
+        let first: String
+        let second: String
+        let difference: ConfidenceInterval
+    }
+
+    /// One run, as the JSON lists it.
+    struct Run: Encodable {
+        let variant: String
+        let problem: String
+        let seed: UInt64
+        let accuracy: Double
+        let discreteAccuracy: Double
+        let workers: Int
+        let resumedAt: Int
+        let savedSHA256: String
+    }
+
+    struct Summary: Encodable {
+        let model: String
+        let problems: Int
+        let seeds: Int
+        let intervalsOver: String
+        let rows: [Row]
+        let pairs: [Pair]
+        let runs: [Run]
+    }
+
+    func jobReport() -> JobReport {
+        if let meta = results.first, meta.task.hasMeta { return metaReport(meta.task, meta.result) }
+        let done = results.compactMap { entry in entry.result.map { (entry.task, $0) } }
+        guard let first = done.first else { return JobReport(text: "prompt-tune: no run finished", json: "{}") }
+        let problems = Set(done.map { $0.1.problem }).count
+        let overRuns = problems > 1
+        var variants: [String] = []
+        for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
+        let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
+        let rows = variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns) }
+        var pairs: [Pair] = []
+        for (i, a) in variants.enumerated() {
+            for b in variants[(i + 1)...] {
+                if let difference = pairedDifference(byVariant[a]!.map(\.1), byVariant[b]!.map(\.1), overRuns: overRuns) {
+                    pairs.append(Pair(first: a, second: b, difference: difference))
+                }
+            }
+        }
+        let summary = Summary(
+            model: first.0.model, problems: problems, seeds: Set(done.map { $0.1.seed }).count,
+            intervalsOver: overRuns ? "runs" : "test examples", rows: rows, pairs: pairs,
+            runs: done.map { _, run in
+                Run(
+                    variant: run.variant, problem: run.problem, seed: run.seed, accuracy: Self.accuracy(run.hits),
+                    discreteAccuracy: Self.accuracy(run.discreteHits), workers: Int(run.workers), resumedAt: Int(run.resumedAt),
+                    savedSHA256: run.savedSha256)
+            })
+        return JobReport(text: text(summary, task: first.0), json: ReportJSON.encode(summary), files: ["runs.csv": runsCSV(done), "pairs.csv": pairsCSV(pairs)])
+    }
+
+    private func row(_ variant: String, _ runs: [Orrery_V1_Workloads_PromptTuneResult], overRuns: Bool) -> Row {
+        let hits = runs.flatMap(\.hits), discrete = runs.flatMap(\.discreteHits)
+        let accuracy = overRuns ? .mean(runs.map { Self.accuracy($0.hits) }) : ConfidenceInterval.wilson(successes: hits.filter { $0 }.count, trials: hits.count)
+        let versus = overRuns
+            ? .mean(runs.map { Self.accuracy($0.hits) - Self.accuracy($0.discreteHits) })
+            : ConfidenceInterval.pairedDifference(hits, discrete)
+        let reported = runs.compactMap { $0.searchReportedAccuracy > 0 ? $0.searchReportedAccuracy : nil }.first
+        return Row(
+            variant: variant, runs: runs.count, accuracy: accuracy, versusDiscrete: versus, discreteAccuracy: Self.accuracy(discrete),
+            searchReportedAccuracy: reported, meanSeconds: runs.map(\.seconds).reduce(0, +) / Double(max(1, runs.count)),
+            trainableParameters: Int(runs.first?.trainableParameters ?? 0))
+    }
+
+    /// a − b over the runs both have (same problem and seed), nil when none match.
+    private func pairedDifference(_ a: [Orrery_V1_Workloads_PromptTuneResult], _ b: [Orrery_V1_Workloads_PromptTuneResult], overRuns: Bool) -> ConfidenceInterval? {
+        let byRun = Dictionary(b.map { ("\($0.problem)#\($0.seed)", $0) }, uniquingKeysWith: { first, _ in first })
+        let matched = a.compactMap { run in byRun["\(run.problem)#\(run.seed)"].map { (run, $0) } }.filter { $0.0.hits.count == $0.1.hits.count }
+        guard !matched.isEmpty else { return nil }
+        if overRuns { return .mean(matched.map { Self.accuracy($0.0.hits) - Self.accuracy($0.1.hits) }) }
+        return .pairedDifference(matched.flatMap(\.0.hits), matched.flatMap(\.1.hits))
+    }
+
+    static func accuracy(_ hits: [Bool]) -> Double { hits.isEmpty ? 0 : Double(hits.filter { $0 }.count) / Double(hits.count) }
+
+    private func text(_ summary: Summary, task: Orrery_V1_Workloads_PromptTuneTask) -> String {
+        let problem = summary.problems > 1
+            ? "\(summary.problems) \(task.problem.ways)-way problems from \(task.problem.task) \(task.problem.classSplit)"
+            : PromptProblem.name(task.problem, classes: task.problem.classes)
+        var lines = [
+            "prompt-tune, \(summary.model), \(problem), \(task.problem.shots) shots a class, \(summary.seeds) seed(s); held-out test accuracy, 95% interval over \(summary.intervalsOver):",
+            "  variant                      accuracy                  vs discrete prompt         params   s/run",
+        ]
+        for row in summary.rows {
+            let name = row.variant.padding(toLength: max(row.variant.count, 26), withPad: " ", startingAt: 0)
+            var line = String(
+                format: "  %@ %6.2f%% [%6.2f, %6.2f]   %+6.2f [%+6.2f, %+6.2f]   %7d  %6.1f", name, 100 * row.accuracy.estimate,
+                100 * row.accuracy.lower, 100 * row.accuracy.upper, 100 * row.versusDiscrete.estimate, 100 * row.versusDiscrete.lower,
+                100 * row.versusDiscrete.upper, row.trainableParameters, row.meanSeconds)
+            if let reported = row.searchReportedAccuracy { line += String(format: "   (prompt search reported %.2f%% for its winner)", 100 * reported) }
+            lines.append(line)
+        }
+        if let discrete = summary.rows.first?.discreteAccuracy {
+            lines.append(String(format: "  the discrete prompt alone (template and class descriptions, untuned): %.2f%%", 100 * discrete))
+        }
+        if !summary.pairs.isEmpty {
+            lines.append("paired differences (first − second), points:")
+            for pair in summary.pairs {
+                lines.append(String(
+                    format: "  %@ − %@: %+6.2f [%+6.2f, %+6.2f]", pair.first, pair.second, 100 * pair.difference.estimate,
+                    100 * pair.difference.lower, 100 * pair.difference.upper))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func runsCSV(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) -> String {
+        var csv = "variant,problem,seed,accuracy,discrete_accuracy,test_examples,final_train_loss,seconds,trainable_parameters,resumed_at,saved_sha256\n"
+        for (_, run) in done {
+            csv += "\(run.variant),\"\(run.problem)\",\(run.seed),\(Self.accuracy(run.hits)),\(Self.accuracy(run.discreteHits)),\(run.hits.count),"
+                + "\(run.finalTrainLoss),\(run.seconds),\(run.trainableParameters),\(run.resumedAt),\(run.savedSha256)\n"
+        }
+        return csv
+    }
+
+    private func pairsCSV(_ pairs: [Pair]) -> String {
+        var csv = "first,second,difference,lower,upper\n"
+        for pair in pairs { csv += "\(pair.first),\(pair.second),\(pair.difference.estimate),\(pair.difference.lower),\(pair.difference.upper)\n" }
+        return csv
+    }
+
+    private func metaReport(_ task: Orrery_V1_Workloads_PromptTuneTask, _ result: Orrery_V1_Workloads_PromptTuneResult?) -> JobReport {
+        guard let result else { return JobReport(text: "prompt-tune meta-training: no result", json: "{}") }
+        let meta = task.meta
+        let text = String(
+            format: "meta-trained a %d-vector soft prompt for %@ with %@ over %d source(s): %d meta-steps × %d episodes (%d-way %d-shot, %d tuning steps at lr %g), %.1f episodes/s; query accuracy after tuning %.2f%% (last 5%% of steps)",
+            task.promptLength, task.model, meta.algorithm, meta.sources.count, meta.metaSteps, meta.metaBatch, meta.ways, meta.shots,
+            meta.innerSteps, meta.innerLr, result.examplesPerSecond, 100 * result.metaQueryAccuracy)
+            + (task.savePath.isEmpty ? "" : "\nsaved to \(task.savePath) (sha256 \(result.savedSha256))")
+        let json: [String: ReportValue] = [
+            "algorithm": .text(meta.algorithm), "meta_query_accuracy": .number(result.metaQueryAccuracy),
+            "episodes_per_second": .number(result.examplesPerSecond), "saved_sha256": .text(result.savedSha256),
+            "resumed_at": .number(Double(result.resumedAt)), "seconds": .number(result.seconds), "workers": .number(Double(result.workers)),
+        ]
+        return JobReport(text: text, json: ReportJSON.encode(json))
+    }
+}

@@ -1,0 +1,105 @@
+import Collectives
+import Datasets
+import Wire
+
+/// The one definition of what a `PromptTuneTask` may hold: the spec parser reads these
+/// ranges and choices, and the executor checks every task that arrives from the network
+/// against them before it loads anything.
+enum PromptTuneRules {
+    static let models = PromptScorer.allCases.map(\.rawValue)
+    static let methods = ["zero-shot", "soft-prompt", "p-tuning", "lora", "linear-probe"]
+    /// The methods that train a soft prompt and so need an initialization.
+    static let promptMethods: Set<String> = ["soft-prompt", "p-tuning"]
+    static let metaAlgorithms = ["reptile", "fomaml"]
+    static let shots = 1...1000
+    static let test = 1...100_000
+    static let promptLength = 1...128
+    static let steps = 0...1_000_000
+    static let batch = 1...4096
+    static let maxTextTokens = 1...512
+    static let loraRank = 1...256
+    static let reparameterizationHidden = 1...4096
+    static let ways = 0...64
+    static let metaWays = 2...64
+    static let queries = 1...100
+    static let innerSteps = 0...1000
+    static let metaBatch = 1...256
+    static let metaSteps = 1...10_000_000
+    static let sources = 1...64
+    static let workers = 1...Communicator.maximumExactMembers
+    static let checkpointEvery = 0...10_000_000
+    /// Texts one forward pass holds (K-shot examples per step, an episode's support).
+    static let maximumExamplesPerPass = 4096
+    private static let rule = TaskRule(subject: "prompt-tune task")
+
+    static func validate(_ task: Orrery_V1_Workloads_PromptTuneTask) throws(TaskError) {
+        try rule.choice("model", task.model, models)
+        try rule.choice("method", task.method, methods)
+        if !task.hasMeta { try validate(task.problem, field: "problem", needsShots: true) }
+        try rule.range("max_text_tokens", Int(task.maxTextTokens), maxTextTokens)
+        try rule.range("steps", Int(task.steps), steps)
+        try rule.range("batch", Int(task.batch), batch)
+        try rule.range("micro_batch", Int(task.microBatch), 1...Int(max(1, task.batch)))
+        try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
+        if task.workersMax > 0 {
+            try rule.range("workers_min", Int(task.workersMin), workers)
+            try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
+        }
+        if task.method != "zero-shot" { try positive("lr", task.lr) }
+        if promptMethods.contains(task.method) {
+            try rule.range("prompt_length", Int(task.promptLength), promptLength)
+            try rule.choice("init", task.init_p.kind, PromptInitializer.kinds)
+            if ["search-report", "file"].contains(task.init_p.kind) && task.init_p.path.isEmpty {
+                throw rule.fail("init \(task.init_p.kind) needs a path")
+            }
+            if task.init_p.kind == "text" && task.init_p.text.isEmpty { throw rule.fail("init text needs the text") }
+        }
+        if task.method == "p-tuning" { try rule.range("reparameterization_hidden", Int(task.reparameterizationHidden), reparameterizationHidden) }
+        if task.method == "lora" {
+            guard task.model == PromptScorer.minilm.rawValue else { throw rule.fail("lora is built for minilm's attention; \(task.model) is not supported") }
+            try rule.range("lora_rank", Int(task.loraRank), loraRank)
+            try positive("lora_alpha", task.loraAlpha)
+        }
+        if task.hasMeta { try validate(task.meta, task: task) }
+    }
+
+    static func validate(_ problem: Orrery_V1_Workloads_TextProblem, field: String, needsShots: Bool) throws(TaskError) {
+        try rule.choice("\(field).task", problem.task, LabeledText.catalog)
+        if needsShots {
+            try rule.range("\(field).shots", Int(problem.shots), shots)
+            try rule.range("\(field).test", Int(problem.test), test)
+        }
+        if !problem.classSplit.isEmpty {
+            try rule.choice("\(field).class_split", problem.classSplit, PromptProblem.classSplits)
+            guard problem.task == "wordnet-glosses" else { throw rule.fail("\(field).class_split applies to wordnet-glosses only") }
+        }
+        try rule.range("\(field).ways", Int(problem.ways), ways)
+        try rule.count("\(field).classes", problem.classes.count, 0...64)
+        try rule.count("\(field).descriptions", problem.descriptions.count, 0...64)
+    }
+
+    private static func validate(_ meta: Orrery_V1_Workloads_PromptMetaTraining, task: Orrery_V1_Workloads_PromptTuneTask) throws(TaskError) {
+        guard task.method == "soft-prompt", task.model == PromptScorer.minilm.rawValue else {
+            throw rule.fail("meta-training learns a soft prompt's initialization for minilm (method soft-prompt, model minilm)")
+        }
+        try rule.choice("meta.algorithm", meta.algorithm, metaAlgorithms)
+        try rule.count("meta.sources", meta.sources.count, sources)
+        for (index, source) in meta.sources.enumerated() { try validate(source, field: "meta.sources[\(index)]", needsShots: false) }
+        try rule.range("meta.ways", Int(meta.ways), metaWays)
+        try rule.range("meta.shots", Int(meta.shots), shots)
+        try rule.range("meta.queries", Int(meta.queries), queries)
+        try rule.range("meta.inner_steps", Int(meta.innerSteps), innerSteps)
+        try rule.range("meta.meta_batch", Int(meta.metaBatch), metaBatch)
+        try rule.range("meta.meta_steps", Int(meta.metaSteps), metaSteps)
+        try positive("meta.inner_lr", meta.innerLr)
+        try positive("meta.outer_lr", meta.outerLr)
+        let examples = Int(meta.ways) * Int(meta.shots + meta.queries)
+        guard examples <= maximumExamplesPerPass else {
+            throw rule.fail("meta.ways × (shots + queries) is \(examples) texts an episode; at most \(maximumExamplesPerPass)")
+        }
+    }
+
+    private static func positive(_ field: String, _ value: Float) throws(TaskError) {
+        guard value.isFinite && value > 0 else { throw rule.fail("\(field) must be a finite positive number, got \(value)") }
+    }
+}

@@ -1,0 +1,218 @@
+import Datasets
+import Wire
+
+/// Reads and checks the `prompt-tune` section of a job spec (see `PromptTuneWorkload` for
+/// the fields) into the tasks it plans: one per (problem, seed, variant), or one
+/// meta-training task. Data and models are read by the workers, which check them again.
+enum PromptTuneSpec {
+    typealias Rules = PromptTuneRules
+
+    /// A method with its initialization and any per-variant overrides.
+    struct Variant {
+        var name: String
+        var method: String
+        var initialization = Orrery_V1_Workloads_PromptInitialization()
+        var lr: Float?
+        var steps: UInt32?
+    }
+
+    static func read(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_PromptTuneTask] {
+        var base = Orrery_V1_Workloads_PromptTuneTask()
+        base.model = try section.required("model").choice(Rules.models)
+        base.modelSha256 = PromptScorer(rawValue: base.model)!.pinnedSHA256
+        base.template = try section.optional("template")?.string() ?? "{text}"
+        if !base.template.contains("{text}") { throw section.optional("template")!.error("must contain {text}") }
+        base.promptLength = UInt32(try section.optional("prompt_length")?.int(in: Rules.promptLength) ?? 8)
+        base.steps = UInt32(try section.optional("steps")?.int(in: Rules.steps) ?? 30)
+        base.batch = UInt32(try section.optional("batch")?.int(in: Rules.batch) ?? 16)
+        base.microBatch = UInt32(try section.optional("micro_batch")?.int(in: 1...Int(base.batch)) ?? Int(min(4, base.batch)))
+        base.lr = Float(try section.optional("lr")?.double(in: 1e-9...1e3) ?? 0.003)
+        base.maxTextTokens = UInt32(try section.optional("max_text_tokens")?.int(in: Rules.maxTextTokens) ?? 128)
+        base.loraRank = UInt32(try section.optional("lora_rank")?.int(in: Rules.loraRank) ?? 8)
+        base.loraAlpha = Float(try section.optional("lora_alpha")?.double(in: 1e-6...1e6) ?? 16)
+        base.reparameterizationHidden = UInt32(try section.optional("reparameterization_hidden")?.int(in: Rules.reparameterizationHidden) ?? 256)
+        (base.workersMin, base.workersMax) = try GangSpec.parse(section.optional("workers"), allowed: Rules.workers)
+        base.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: Rules.checkpointEvery) ?? 0)
+        let save = try section.optional("save")?.string() ?? ""
+        let seeds = try readSeeds(section)
+
+        if let metaNode = section.optional("meta") {
+            var task = base
+            task.method = "soft-prompt"
+            task.init_p = try readInitialization(section.optional("init"), defaultKind: "vocabulary")
+            task.meta = try readMeta(metaNode.mapping(), base: base)
+            task.seed = seeds[0]
+            task.savePath = save
+            task.variant = "meta-\(task.meta.algorithm)"
+            if seeds.count > 1 { throw section.optional("seeds")!.error("a meta-training job has one seed") }
+            try check(task, at: metaNode)
+            return [task]
+        }
+
+        let problems = try readProblems(section)
+        let variants = try readVariants(section)
+        var tasks: [Orrery_V1_Workloads_PromptTuneTask] = []
+        for (problemIndex, problem) in problems.enumerated() {
+            for seed in seeds {
+                for variant in variants {
+                    var task = base
+                    task.problem = problem
+                    task.seed = seed
+                    task.method = variant.method
+                    task.variant = variant.name
+                    task.init_p = variant.initialization
+                    if let lr = variant.lr { task.lr = lr }
+                    if let steps = variant.steps { task.steps = steps }
+                    if !save.isEmpty && variant.method != "zero-shot" {
+                        task.savePath = "\(save)/\(problemIndex)-\(variant.name.replacingOccurrences(of: "/", with: "-"))-s\(seed).safetensors"
+                    }
+                    try check(task, at: section.node)
+                    tasks.append(task)
+                }
+            }
+        }
+        return tasks
+    }
+
+    /// The task rules, reported at the spec's field.
+    private static func check(_ task: Orrery_V1_Workloads_PromptTuneTask, at node: SpecNode) throws(SpecError) {
+        do { try Rules.validate(task) } catch { throw node.error(error.message) }
+    }
+
+    private static func readSeeds(_ section: SpecMapping) throws(SpecError) -> [UInt64] {
+        if let node = section.optional("seeds") {
+            let seeds = try node.list(maximumItems: 100).map { (item) throws(SpecError) in UInt64(try item.int(in: 0...Int.max)) }
+            guard !seeds.isEmpty, Set(seeds).count == seeds.count else { throw node.error("needs one or more different seeds") }
+            if section.optional("seed") != nil { throw node.error("give seed or seeds, not both") }
+            return seeds
+        }
+        return [UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1)]
+    }
+
+    /// `task` (one problem, the whole task or some `classes`) or `problems` (N-way
+    /// problems drawn from a class split of wordnet-glosses).
+    private static func readProblems(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_TextProblem] {
+        let shots = UInt32(try section.optional("shots")?.int(in: Rules.shots) ?? 16)
+        let test = UInt32(try section.optional("test")?.int(in: Rules.test) ?? 500)
+        if let node = section.optional("problems") {
+            if section.optional("task") != nil { throw node.error("give task or problems, not both") }
+            let fields = try node.mapping()
+            var problem = Orrery_V1_Workloads_TextProblem()
+            problem.task = try fields.required("task").choice(["wordnet-glosses"])
+            problem.classSplit = try fields.required("class_split").choice(PromptProblem.classSplits)
+            problem.ways = UInt32(try fields.required("ways").int(in: 2...Rules.ways.upperBound))
+            let count = try fields.required("count").int(in: 1...10_000)
+            try fields.finish()
+            problem.shots = shots
+            problem.test = test
+            return (0..<count).map { index in
+                var drawn = problem
+                drawn.draw = 0xD2A3_0000 &+ UInt64(index)
+                return drawn
+            }
+        }
+        var problem = Orrery_V1_Workloads_TextProblem()
+        problem.task = try section.required("task").choice(LabeledText.catalog)
+        problem.classes = try section.optional("classes")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        problem.descriptions = try section.optional("descriptions")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        problem.shots = shots
+        problem.test = test
+        return [problem]
+    }
+
+    /// `variants`: each `method`, `method/init`, or a mapping with `method`, `init`,
+    /// `text`, `path`, `lr`, `steps` and `name`.
+    private static func readVariants(_ section: SpecMapping) throws(SpecError) -> [Variant] {
+        let node = try section.required("variants")
+        var variants: [Variant] = []
+        for item in try node.list(maximumItems: 32) {
+            var variant: Variant
+            if let fields = try? item.mapping() {
+                let method = try fields.required("method").choice(Rules.methods)
+                variant = Variant(name: method, method: method)
+                if Rules.promptMethods.contains(method) {
+                    variant.initialization = try readInitialization(fields, defaultKind: "random")
+                    variant.name += "/" + variant.initialization.kind
+                } else if let stray = ["init", "text", "path"].compactMap(fields.optional).first {
+                    throw stray.error("\(method) has no prompt to initialize")
+                }
+                variant.lr = try fields.optional("lr").map { (node) throws(SpecError) in Float(try node.double(in: 1e-9...1e3)) }
+                variant.steps = try fields.optional("steps").map { (node) throws(SpecError) in UInt32(try node.int(in: Rules.steps)) }
+                if let name = try fields.optional("name")?.string(maximumBytes: 64) { variant.name = name }
+                try fields.finish()
+            } else {
+                let parts = try item.string(maximumBytes: 64).split(separator: "/", maxSplits: 1).map(String.init)
+                guard Rules.methods.contains(parts[0]) else { throw item.error("unknown method '\(parts[0])'; known: \(Rules.methods.joined(separator: ", "))") }
+                variant = Variant(name: parts[0], method: parts[0])
+                if Rules.promptMethods.contains(parts[0]) {
+                    variant.initialization.kind = parts.count > 1 ? parts[1] : "random"
+                    guard ["random", "vocabulary"].contains(variant.initialization.kind) else {
+                        throw item.error("init '\(variant.initialization.kind)' needs a text or path: write it as a mapping")
+                    }
+                    variant.name += "/" + variant.initialization.kind
+                } else if parts.count > 1 {
+                    throw item.error("\(parts[0]) has no prompt to initialize")
+                }
+            }
+            if variants.contains(where: { $0.name == variant.name }) { throw item.error("two variants are named '\(variant.name)'; give one a name") }
+            variants.append(variant)
+        }
+        guard !variants.isEmpty else { throw node.error("needs at least one variant") }
+        return variants
+    }
+
+    /// `init` as a kind, or the fields `init` / `text` / `path` of a variant mapping, or
+    /// a mapping `{kind, text, path}`.
+    private static func readInitialization(_ fields: SpecMapping, defaultKind: String) throws(SpecError) -> Orrery_V1_Workloads_PromptInitialization {
+        var initialization = Orrery_V1_Workloads_PromptInitialization()
+        initialization.kind = try fields.optional("init")?.choice(PromptInitializer.kinds) ?? defaultKind
+        initialization.text = try fields.optional("text")?.string() ?? ""
+        initialization.path = try fields.optional("path")?.string() ?? ""
+        return initialization
+    }
+
+    private static func readInitialization(_ node: SpecNode?, defaultKind: String) throws(SpecError) -> Orrery_V1_Workloads_PromptInitialization {
+        guard let node else {
+            var initialization = Orrery_V1_Workloads_PromptInitialization()
+            initialization.kind = defaultKind
+            return initialization
+        }
+        if let fields = try? node.mapping() {
+            var initialization = Orrery_V1_Workloads_PromptInitialization()
+            initialization.kind = try fields.required("kind").choice(PromptInitializer.kinds)
+            initialization.text = try fields.optional("text")?.string() ?? ""
+            initialization.path = try fields.optional("path")?.string() ?? ""
+            try fields.finish()
+            return initialization
+        }
+        var initialization = Orrery_V1_Workloads_PromptInitialization()
+        initialization.kind = try node.choice(PromptInitializer.kinds)
+        return initialization
+    }
+
+    private static func readMeta(_ fields: SpecMapping, base: Orrery_V1_Workloads_PromptTuneTask) throws(SpecError) -> Orrery_V1_Workloads_PromptMetaTraining {
+        var meta = Orrery_V1_Workloads_PromptMetaTraining()
+        meta.algorithm = try fields.optional("algorithm")?.choice(Rules.metaAlgorithms) ?? "reptile"
+        let sourcesNode = try fields.required("sources")
+        meta.sources = try sourcesNode.list(maximumItems: Rules.sources.upperBound).map { (item) throws(SpecError) in
+            let source = try item.mapping()
+            var problem = Orrery_V1_Workloads_TextProblem()
+            problem.task = try source.required("task").choice(LabeledText.catalog)
+            problem.classSplit = try source.optional("class_split")?.choice(PromptProblem.classSplits) ?? ""
+            problem.classes = try source.optional("classes")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+            try source.finish()
+            return problem
+        }
+        if meta.sources.isEmpty { throw sourcesNode.error("needs at least one source") }
+        meta.ways = UInt32(try fields.optional("ways")?.int(in: Rules.metaWays) ?? 4)
+        meta.shots = UInt32(try fields.optional("shots")?.int(in: Rules.shots) ?? 4)
+        meta.queries = UInt32(try fields.optional("queries")?.int(in: Rules.queries) ?? 8)
+        meta.innerSteps = UInt32(try fields.optional("inner_steps")?.int(in: Rules.innerSteps) ?? Int(base.steps))
+        meta.innerLr = Float(try fields.optional("inner_lr")?.double(in: 1e-9...1e3) ?? Double(base.lr))
+        meta.outerLr = Float(try fields.optional("outer_lr")?.double(in: 1e-9...1e3) ?? 0.5)
+        meta.metaBatch = UInt32(try fields.optional("meta_batch")?.int(in: Rules.metaBatch) ?? 4)
+        meta.metaSteps = UInt32(try fields.optional("meta_steps")?.int(in: Rules.metaSteps) ?? 200)
+        try fields.finish()
+        return meta
+    }
+}

@@ -1,0 +1,70 @@
+import Wire
+
+/// Parameter-efficient tuning of the frozen pretrained models on a few labeled examples —
+/// soft prompts, P-tuning, LoRA, a linear probe — against the untuned discrete prompt, each
+/// variant on the same examples, data-parallel over a gang; and meta-training of a soft
+/// prompt's initialization over many source tasks, which a tuning job then starts from.
+///
+/// ```yaml
+/// prompt-tune:
+///   model: minilm                # minilm (similarity to class descriptions) | smollm2 (verbalizer likelihood)
+///   task: bbc-news               # one problem: a labeled text task (classes: […] keeps some)
+///   problems:                    # or many: N-way problems drawn from held-out WordNet categories
+///     {task: wordnet-glosses, class_split: meta-test, ways: 4, count: 50}
+///   descriptions: [business, …]  # what the prompt calls each class (default: class names)
+///   template: "News article: {text}"
+///   shots: 16                    # training examples per class (prompt search's demonstration pool)
+///   test: 500                    # held-out test examples (prompt search's own)
+///   seeds: [1, 2, 3]
+///   steps: 30                    # Adam steps, `batch` examples each, in micro-batches a gang shares out
+///   batch: 16
+///   micro_batch: 4
+///   lr: 0.003
+///   prompt_length: 8
+///   max_text_tokens: 128
+///   lora_rank: 8
+///   lora_alpha: 16
+///   reparameterization_hidden: 256   # p-tuning's MLP
+///   workers: 2                   # each task on a gang of 2 (or {min: 1, max: 4})
+///   checkpoint_every: 10
+///   save: prompts                # a directory: one safetensors file per tuned run
+///   variants:
+///     - zero-shot                # the discrete prompt alone
+///     - soft-prompt/random       # method/init
+///     - soft-prompt/vocabulary
+///     - {method: soft-prompt, init: text, text: "a news article about"}
+///     - {method: soft-prompt, init: search-report, path: reports/bbc/report.json}
+///     - {method: soft-prompt, init: file, path: meta-prompt.safetensors}
+///     - {method: p-tuning, init: vocabulary}
+///     - {method: lora, lr: 0.001}
+///     - linear-probe
+/// ```
+/// A meta-training job has `meta:` instead of `variants` (and `init:` for where the
+/// initialization itself starts):
+/// ```yaml
+///   init: vocabulary
+///   meta:
+///     algorithm: reptile         # reptile | fomaml
+///     sources: [{task: wordnet-glosses, class_split: meta-train}, {task: vader-movies}]
+///     ways: 4
+///     shots: 4
+///     queries: 8
+///     inner_steps: 10            # default: steps — tuned as the downstream jobs tune
+///     inner_lr: 0.003            # default: lr
+///     outer_lr: 0.5
+///     meta_batch: 4
+///     meta_steps: 200
+///   save: meta-prompt.safetensors
+/// ```
+public struct PromptTuneWorkload: Workload {
+    public init() {}
+
+    public var kind: String { "prompt-tune" }
+    public var summary: String { "tune soft prompts, P-tuning, LoRA or a linear probe on few examples; meta-learn a prompt initialization" }
+
+    public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
+        PromptTunePlanner(tasks: try PromptTuneSpec.read(section))
+    }
+
+    public func makeExecutor() throws -> any Executor { PromptTuneExecutor() }
+}
