@@ -101,4 +101,32 @@ struct PromptTuningTests {
         let merged = try withNoGrad { try classifier.logits(Self.texts, prompt: nil).scalars }
         for (a, b) in zip(merged, unmerged) { #expect(abs(a - b) < 1e-4 * (1 + abs(b)), "merged \(a) vs unmerged \(b)") }
     }
+
+    @Test("LoRA on SmolLM2 (2 layers): query and value adapters' gradients match finite differences, and merged weights give the unmerged forward")
+    func llamaLoRA() throws {
+        let model = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, layerLimit: 2)
+        let classifier = try PromptedLikelihoodClassifier(model: model, template: "Text: {text}\nTopic:", verbalizers: [" sport", " business"])
+        let texts = ["goal!", "the markets rallied today"]
+        let before = try classifier.logits(texts, prompt: nil).scalars
+        model.model.attachAdapters(rank: 2, alpha: 4, seed: 3)
+        #expect(try classifier.logits(texts, prompt: nil).scalars == before)
+        let adapters = model.model.adapterParameters()
+        #expect(adapters.map(\.name) == ["blk.0.attn_q.lora_A", "blk.0.attn_q.lora_B", "blk.0.attn_v.lora_A", "blk.0.attn_v.lora_B",
+            "blk.1.attn_q.lora_A", "blk.1.attn_q.lora_B", "blk.1.attn_v.lora_A", "blk.1.attn_v.lora_B"])
+        var generator = SplitMix64(seed: 8)
+        for (name, tensor) in adapters where name.hasSuffix("lora_B") {
+            let values = Tensor.normal(tensor.shape, standardDeviation: 0.05, using: &generator).scalars
+            tensor.storage.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = values[i] } }
+        }
+        let mismatches = try GradientCheck.parameterMismatches(adapters.map(\.tensor), epsilon: 1e-2, tolerance: 3e-2, stride: 53) {
+            try classifier.logits(texts, prompt: nil)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        let unmerged = try withNoGrad { try classifier.logits(texts, prompt: nil).scalars }
+        #expect(zip(unmerged, before).contains { abs($0 - $1) > 1e-3 }, "the adapters changed nothing")
+        try model.model.mergeAdapters()
+        #expect(model.model.adapterParameters().isEmpty)
+        let merged = try withNoGrad { try classifier.logits(texts, prompt: nil).scalars }
+        for (a, b) in zip(merged, unmerged) { #expect(abs(a - b) < 1e-3 * (1 + abs(b)), "merged \(a) vs unmerged \(b)") }
+    }
 }

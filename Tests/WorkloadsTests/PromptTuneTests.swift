@@ -75,14 +75,12 @@ struct PromptTuneTests {
             ("variants: [zero-shot, zero-shot]", "two variants are named 'zero-shot'"),
             ("variants: [{method: soft-prompt, init: file}]", "init file needs a path"),
             ("variants: []", "needs at least one variant"),
-            ("variants: [lora]\n  model: smollm2", "lora is built for minilm"),
             ("variants: [zero-shot]\n  problems: {task: wordnet-glosses, class_split: meta-test, ways: 4, count: 2}", "give task or problems"),
             ("variants: [zero-shot]\n  micro_batch: 7", "micro_batch"),
         ])
     func specRefusals(edit: (String, String)) throws {
         // Later keys of a YAML mapping must not repeat earlier ones: the edit replaces lines.
         var section = Self.small
-        if edit.0.contains("model: smollm2") { section = section.replacingOccurrences(of: "  model: minilm", with: "") }
         if edit.0.contains("problems:") { section = section.replacingOccurrences(of: "  task: wordnet-glosses\n  classes: [noun.animal, noun.food, verb.motion]\n", with: "  task: wordnet-glosses\n") }
         if edit.0.contains("micro_batch: 7") { section = section.replacingOccurrences(of: "  micro_batch: 3\n", with: "") }
         #expect {
@@ -191,7 +189,6 @@ struct PromptTuneTests {
             Edit("micro_batch") { $0.microBatch = 17 },
             Edit("batch") { $0.batch = 1_000_000 },
             Edit("max_text_tokens") { $0.maxTextTokens = 0 },
-            Edit("lora is built for minilm") { $0.method = "lora"; $0.model = "smollm2" },
             Edit("lora_rank") { $0.method = "lora"; $0.loraRank = 0 },
             Edit("reparameterization_hidden") { $0.method = "p-tuning"; $0.reparameterizationHidden = 0 },
             Edit("workers_max") { $0.workersMin = 3; $0.workersMax = 2 },

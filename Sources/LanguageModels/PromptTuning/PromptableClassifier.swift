@@ -23,4 +23,6 @@ public protocol PromptableClassifier: AnyObject, Sendable {
     func tokenEmbeddings(_ text: String) throws(TensorError) -> Tensor
     /// Input embeddings [ids.count, inputWidth] of vocabulary rows.
     func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor
+    /// The model LoRA adapters attach to.
+    var adaptableModel: any LowRankAdaptable { get }
 }

@@ -76,4 +76,6 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
     public func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor {
         try withNoGrad { () throws(TensorError) in try encoder.model.wordEmbeddings.embedding(ids, shape: [ids.count]) }
     }
+
+    public var adaptableModel: any LowRankAdaptable { encoder.model }
 }

@@ -79,4 +79,6 @@ public final class PromptedLikelihoodClassifier: PromptableClassifier, @unchecke
     public func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor {
         try model.model.embed(ids, batch: 1, length: ids.count).reshaped(to: [ids.count, inputWidth])
     }
+
+    public var adaptableModel: any LowRankAdaptable { model.model }
 }

@@ -59,6 +59,15 @@ public struct FrozenMatrix: @unchecked Sendable {
         }
     }
 
+    /// Adds a low-rank adapter's update into the matrix in place (LoRA's merge).
+    /// - Throws: when the matrix is kept encoded.
+    func add(_ adapter: LowRankAdapter) throws(TensorError) {
+        guard case .dense(let tensor) = source else {
+            throw TensorError(.invalidArgument("a LoRA update cannot be merged into a quantized matrix; load the model dequantized"))
+        }
+        try adapter.merge(into: tensor)
+    }
+
     /// Bytes this matrix keeps resident (encoded bytes are file pages, mapped on demand).
     public var residentBytes: Int {
         switch source {

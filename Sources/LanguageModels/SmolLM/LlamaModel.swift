@@ -25,6 +25,8 @@ public final class LlamaModel: @unchecked Sendable {
     let finalNorm: Tensor
     /// Whether the output projection is the token embedding table (SmolLM2's tied weights).
     public let tiedOutput: Bool
+    /// LoRA adapters of each block's query and value projections, once attached.
+    private var adapters: [(query: LowRankAdapter, value: LowRankAdapter)] = []
 
     /// Loads the weights of `file`; `layerLimit` keeps only the first blocks (for
     /// gradient checks on a truncated model).
@@ -91,9 +93,14 @@ public final class LlamaModel: @unchecked Sendable {
         var x = input
         for (index, block) in blocks.enumerated() {
             let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
-            let q = try block.query.apply(h).rotaryEmbedding(rotary)
-            var k = try block.key.apply(h).rotaryEmbedding(rotary)
+            var q = try block.query.apply(h)
             var v = try block.value.apply(h)
+            if !adapters.isEmpty {
+                q = try q + adapters[index].query.delta(h)
+                v = try v + adapters[index].value.delta(h)
+            }
+            q = try q.rotaryEmbedding(rotary)
+            var k = try block.key.apply(h).rotaryEmbedding(rotary)
             if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
             let attended = try Tensor.multiHeadAttention(
                 query: q, key: k, value: v, heads: config.heads, keyValueHeads: config.keyValueHeads, mask: mask)
@@ -103,6 +110,35 @@ public final class LlamaModel: @unchecked Sendable {
         }
         cache?.advance(by: length)
         return try x.rmsNorm(weight: finalNorm, epsilon: config.rmsEpsilon)
+    }
+
+    /// Attaches LoRA adapters to every block's query and value projections (seeded).
+    public func attachAdapters(rank: Int, alpha: Float, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let (w, kv) = (config.width, config.keyValueHeads * config.headWidth)
+        adapters = blocks.map { _ in
+            (LowRankAdapter(inputs: w, outputs: w, rank: rank, alpha: alpha, using: &generator),
+             LowRankAdapter(inputs: w, outputs: kv, rank: rank, alpha: alpha, using: &generator))
+        }
+    }
+
+    /// The adapters' parameters, named as llama.cpp names the blocks' projections.
+    public func adapterParameters() -> [(name: String, tensor: Tensor)] {
+        adapters.enumerated().flatMap { index, pair in
+            LowRankAdapter.prefixed("blk.\(index).attn_q", pair.query.namedParameters())
+                + LowRankAdapter.prefixed("blk.\(index).attn_v", pair.value.namedParameters())
+        }
+    }
+
+    /// Folds the adapters into the float32 weights and removes them.
+    /// - Throws: when the weights are kept quantized (there is no float32 matrix to add to).
+    public func mergeAdapters() throws(TensorError) {
+        guard !adapters.isEmpty else { return }
+        for (block, pair) in zip(blocks, adapters) {
+            try block.query.add(pair.query)
+            try block.value.add(pair.value)
+        }
+        adapters = []
     }
 
     /// Logits [..., vocabulary] of hidden states [..., width].

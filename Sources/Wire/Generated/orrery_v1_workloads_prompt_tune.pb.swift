@@ -56,6 +56,10 @@ public nonisolated struct Orrery_V1_Workloads_TextProblem: Sendable {
 
   public var draw: UInt64 = 0
 
+  /// Set: the problem's examples are split with this seed instead of prompt search's fixed
+  /// one (a drawn problem resampled per seed).
+  public var splitSeed: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -314,7 +318,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_TextProblem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TextProblem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}task\0\u{1}classes\0\u{1}descriptions\0\u{1}shots\0\u{1}test\0\u{3}class_split\0\u{1}ways\0\u{1}draw\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}task\0\u{1}classes\0\u{1}descriptions\0\u{1}shots\0\u{1}test\0\u{3}class_split\0\u{1}ways\0\u{1}draw\0\u{3}split_seed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -330,6 +334,7 @@ nonisolated extension Orrery_V1_Workloads_TextProblem: SwiftProtobuf.Message, Sw
       case 6: try { try decoder.decodeSingularStringField(value: &self.classSplit) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.ways) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.draw) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.splitSeed) }()
       default: break
       }
     }
@@ -360,6 +365,9 @@ nonisolated extension Orrery_V1_Workloads_TextProblem: SwiftProtobuf.Message, Sw
     if self.draw != 0 {
       try visitor.visitSingularUInt64Field(value: self.draw, fieldNumber: 8)
     }
+    if self.splitSeed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.splitSeed, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -372,6 +380,7 @@ nonisolated extension Orrery_V1_Workloads_TextProblem: SwiftProtobuf.Message, Sw
     if lhs.classSplit != rhs.classSplit {return false}
     if lhs.ways != rhs.ways {return false}
     if lhs.draw != rhs.draw {return false}
+    if lhs.splitSeed != rhs.splitSeed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,10 +7,11 @@ import Tensor
 /// examples are the next `dev`; the test examples the first `test` of the test half. The
 /// search only ever scores dev examples, and halving's slices are prefixes of dev.
 public enum PromptSearchSplits {
-    static let seed: UInt64 = 0x0D15_7E57
+    public static let seed: UInt64 = 0x0D15_7E57
 
-    /// The three parts, or nil when the task is too small for the sizes asked.
-    public static func parts(_ data: LabeledText, pool poolPerClass: Int, dev devCount: Int, test testCount: Int)
+    /// The three parts, or nil when the task is too small for the sizes asked. Another
+    /// `seed` gives another split (prompt tuning's resampled few-shot problems).
+    public static func parts(_ data: LabeledText, pool poolPerClass: Int, dev devCount: Int, test testCount: Int, seed: UInt64 = seed)
         -> (dev: LabeledText, pool: LabeledText, test: LabeledText)?
     {
         let (devPart, testPart) = data.split(fraction: 0.5, seed: seed)

@@ -8,7 +8,9 @@ import Wire
 /// K-shot training examples and the held-out test examples. The K shots are the first K
 /// of each class in prompt search's demonstration pool and the test examples are prompt
 /// search's own (`PromptSearchSplits`), so a tuned prompt and a searched one are scored on
-/// the same texts, and every method of a job sees the same few examples.
+/// the same texts, and every method of a job sees the same few examples. A problem drawn
+/// from WordNet's categories is split again for each seed (`split_seed`), so its seeds are
+/// different few-shot samples.
 struct PromptProblem {
     let name: String
     let classes: [String]
@@ -25,7 +27,8 @@ struct PromptProblem {
         let kept = try Self.classes(problem, data: data, rule: rule)
         let restricted = kept == data.classes ? data : data.restricted(to: kept)
         let shots = Int(problem.shots)
-        guard let parts = PromptSearchSplits.parts(restricted, pool: shots, dev: 0, test: Int(problem.test)) else {
+        let seed = problem.splitSeed == 0 ? PromptSearchSplits.seed : problem.splitSeed
+        guard let parts = PromptSearchSplits.parts(restricted, pool: shots, dev: 0, test: Int(problem.test), seed: seed) else {
             throw rule.fail("too few examples for \(shots) shots a class and \(problem.test) test examples")
         }
         let counts = Dictionary(grouping: parts.pool.targets, by: { $0 }).mapValues(\.count)

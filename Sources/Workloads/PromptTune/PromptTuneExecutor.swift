@@ -10,7 +10,7 @@ import Wire
 /// frozen model's classifier for the problem, scores the untuned discrete prompt, tunes
 /// the task's method, scores it, and saves what it tuned. Models are loaded once and kept,
 /// checked against the digest the task names; LoRA, which changes its model's weights when
-/// it merges, gets a private copy.
+/// it merges, gets a private copy (read from the file whose digest was just checked).
 final class PromptTuneExecutor: Executor, Sendable {
     private let smolLM2: VerifiedModel<CausalLanguageModel>
     private let miniLM: VerifiedModel<SentenceEncoder>
@@ -122,9 +122,10 @@ final class PromptTuneExecutor: Executor, Sendable {
                 return try PromptedEncoderClassifier(
                     encoder: encoder, template: task.template, descriptions: problem.descriptions, maxTextTokens: Int(task.maxTextTokens))
             case .smollm2:
+                var model = try smolLM2.get(expected: task.modelSha256)
+                if task.method == "lora" { model = try CausalLanguageModel(path: model.path) }
                 return try PromptedLikelihoodClassifier(
-                    model: try smolLM2.get(expected: task.modelSha256), template: task.template, verbalizers: problem.descriptions,
-                    maxTextTokens: Int(task.maxTextTokens))
+                    model: model, template: task.template, verbalizers: problem.descriptions, maxTextTokens: Int(task.maxTextTokens))
             }
         } catch let error as TensorError {
             throw TaskError("prompt-tune task: \(error)", retryable: false)
@@ -146,10 +147,7 @@ final class PromptTuneExecutor: Executor, Sendable {
             let initial = try start()
             return (PTuningMethod(classifier: classifier, initial: initial.vectors, hidden: Int(task.reparameterizationHidden), seed: task.seed), initial.searchReportedAccuracy)
         case "lora":
-            guard let encoderClassifier = classifier as? PromptedEncoderClassifier else {
-                throw TaskError("prompt-tune task: lora is built for minilm; \(task.model) is not supported", retryable: false)
-            }
-            return (LoRAMethod(classifier: encoderClassifier, rank: Int(task.loraRank), alpha: task.loraAlpha, seed: task.seed), nil)
+            return (LoRAMethod(classifier: classifier, rank: Int(task.loraRank), alpha: task.loraAlpha, seed: task.seed), nil)
         case "linear-probe": return (LinearProbeMethod(classifier: classifier), nil)
         default: return (ZeroShotMethod(classifier: classifier), nil)
         }

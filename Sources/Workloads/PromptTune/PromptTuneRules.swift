@@ -56,7 +56,6 @@ enum PromptTuneRules {
         }
         if task.method == "p-tuning" { try rule.range("reparameterization_hidden", Int(task.reparameterizationHidden), reparameterizationHidden) }
         if task.method == "lora" {
-            guard task.model == PromptScorer.minilm.rawValue else { throw rule.fail("lora is built for minilm's attention; \(task.model) is not supported") }
             try rule.range("lora_rank", Int(task.loraRank), loraRank)
             try positive("lora_alpha", task.loraAlpha)
         }

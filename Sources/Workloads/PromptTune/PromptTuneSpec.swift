@@ -57,6 +57,8 @@ enum PromptTuneSpec {
                 for variant in variants {
                     var task = base
                     task.problem = problem
+                    // A drawn problem gets fresh examples per seed; a named task keeps prompt search's split.
+                    if !problem.classSplit.isEmpty { task.problem.splitSeed = problem.draw &* 1_000_003 &+ seed }
                     task.seed = seed
                     task.method = variant.method
                     task.variant = variant.name
