@@ -168,6 +168,45 @@ struct PromptTuneTests {
         }
     }
 
+    @Test("multi-task: one prompt trained on several tasks at once, scored on each; its runs pair with one prompt per task")
+    func jointTuning() throws {
+        let planner = try Self.planner("""
+              model: minilm
+              tasks:
+                - {task: wordnet-glosses, classes: [noun.animal, noun.food, verb.motion]}
+                - {task: vader-movies}
+              shots: 2
+              test: 10
+              steps: 2
+              batch: 6
+              micro_batch: 3
+              prompt_length: 3
+              max_text_tokens: 16
+              variants: [soft-prompt/vocabulary, {method: soft-prompt, init: vocabulary, joint: true}]
+            """)
+        // One joint task (per seed), then one task per problem for the other variant.
+        #expect(planner.tasks.map(\.variant) == ["soft-prompt/vocabulary/joint", "soft-prompt/vocabulary", "soft-prompt/vocabulary"])
+        #expect(planner.tasks[0].joint.count == 2)
+        let executor = try PromptTuneWorkload().makeExecutor()
+        let context = TaskContext(taskID: "t", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+        var open = planner.start()
+        while let task = open.popLast() {
+            let output = try executor.execute(task.payload, context: context)
+            open += planner.consume(TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "w"))
+        }
+        let joint = try #require(planner.results[0].result)
+        #expect(joint.parts.map(\.problem) == ["wordnet-glosses[noun.animal,noun.food,verb.motion]", "vader-movies"])
+        #expect(joint.parts.allSatisfy { $0.hits.count == 10 && $0.discreteHits.count == 10 })
+        // The untuned prompt scores the same examples whether tuned jointly or alone.
+        #expect(joint.parts[1].discreteHits == planner.results[2].result?.discreteHits)
+        let report = planner.report()
+        #expect(report.text.contains("soft-prompt/vocabulary/joint − soft-prompt/vocabulary"), "\(report.text)")
+        #expect(report.files["runs.csv"]?.split(separator: "\n").count == 5)
+        #expect {
+            _ = try Self.planner(Self.small + "\n  variants: [{method: lora, joint: true}]\n")
+        } throws: { error in "\(error)".contains("cannot share its parameters across tasks") }
+    }
+
     typealias Edit = HostileEdit<Orrery_V1_Workloads_PromptTuneTask>
 
     @Test(

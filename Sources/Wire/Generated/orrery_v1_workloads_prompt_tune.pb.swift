@@ -225,6 +225,14 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneTask: @unchecked Sendabl
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {_uniqueStorage()._meta = nil}
 
+  /// Set on a multi-task run: one prompt trained jointly on all these problems (each scored
+  /// against its own class descriptions), then scored on each one's test examples;
+  /// `problem` is unused.
+  public var joint: [Orrery_V1_Workloads_TextProblem] {
+    get {_storage._joint}
+    set {_uniqueStorage()._joint = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -306,6 +314,26 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneResult: Sendable {
 
   /// Members of the gang that ran the task.
   public var workers: UInt32 = 0
+
+  /// A multi-task run: each problem's test hits (the fields above are left empty).
+  public var parts: [Orrery_V1_Workloads_JointPart] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One problem's share of a multi-task run.
+public nonisolated struct Orrery_V1_Workloads_JointPart: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var problem: String = String()
+
+  public var hits: [Bool] = []
+
+  public var discreteHits: [Bool] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -428,7 +456,7 @@ nonisolated extension Orrery_V1_Workloads_PromptInitialization: SwiftProtobuf.Me
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0")
 
   fileprivate class _StorageClass {
     var _problem: Orrery_V1_Workloads_TextProblem? = nil
@@ -453,6 +481,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
     var _reparameterizationHidden: UInt32 = 0
     var _variant: String = String()
     var _meta: Orrery_V1_Workloads_PromptMetaTraining? = nil
+    var _joint: [Orrery_V1_Workloads_TextProblem] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -485,6 +514,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       _reparameterizationHidden = source._reparameterizationHidden
       _variant = source._variant
       _meta = source._meta
+      _joint = source._joint
     }
   }
 
@@ -525,6 +555,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._reparameterizationHidden) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._variant) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
+        case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._joint) }()
         default: break
         }
       }
@@ -603,6 +634,9 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       try { if let v = _storage._meta {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
       } }()
+      if !_storage._joint.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._joint, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -634,6 +668,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         if _storage._reparameterizationHidden != rhs_storage._reparameterizationHidden {return false}
         if _storage._variant != rhs_storage._variant {return false}
         if _storage._meta != rhs_storage._meta {return false}
+        if _storage._joint != rhs_storage._joint {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -720,7 +755,7 @@ nonisolated extension Orrery_V1_Workloads_PromptMetaTraining: SwiftProtobuf.Mess
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0\u{1}parts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -742,6 +777,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
       case 12: try { try decoder.decodeSingularDoubleField(value: &self.metaQueryAccuracy) }()
       case 13: try { try decoder.decodeSingularDoubleField(value: &self.examplesPerSecond) }()
       case 14: try { try decoder.decodeSingularUInt32Field(value: &self.workers) }()
+      case 15: try { try decoder.decodeRepeatedMessageField(value: &self.parts) }()
       default: break
       }
     }
@@ -790,6 +826,9 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
     if self.workers != 0 {
       try visitor.visitSingularUInt32Field(value: self.workers, fieldNumber: 14)
     }
+    if !self.parts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.parts, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -808,6 +847,47 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
     if lhs.metaQueryAccuracy != rhs.metaQueryAccuracy {return false}
     if lhs.examplesPerSecond != rhs.examplesPerSecond {return false}
     if lhs.workers != rhs.workers {return false}
+    if lhs.parts != rhs.parts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_JointPart: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JointPart"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}hits\0\u{3}discrete_hits\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.problem) }()
+      case 2: try { try decoder.decodeRepeatedBoolField(value: &self.hits) }()
+      case 3: try { try decoder.decodeRepeatedBoolField(value: &self.discreteHits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.problem.isEmpty {
+      try visitor.visitSingularStringField(value: self.problem, fieldNumber: 1)
+    }
+    if !self.hits.isEmpty {
+      try visitor.visitPackedBoolField(value: self.hits, fieldNumber: 2)
+    }
+    if !self.discreteHits.isEmpty {
+      try visitor.visitPackedBoolField(value: self.discreteHits, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_JointPart, rhs: Orrery_V1_Workloads_JointPart) -> Bool {
+    if lhs.problem != rhs.problem {return false}
+    if lhs.hits != rhs.hits {return false}
+    if lhs.discreteHits != rhs.discreteHits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

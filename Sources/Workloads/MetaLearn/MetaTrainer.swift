@@ -44,20 +44,15 @@ struct MetaTrainer {
             checkpointEvery: Int(task.checkpointEvery), metadata: ["orrery.algorithm": task.algorithm])
         var summary = Summary()
         let started = Date()
-        var recent = (loss: 0.0, accuracy: 0.0, steps: 0)
+        var window = MetaStepWindow(steps: steps, metaBatch: metaBatch)
         // Each episode's gradients, then its query loss and accuracy, in one exact sum.
         summary.resumedAt = try loop.run(statisticCount: 2, communicator: communicator, context: context) { step, slot in
             let episode = sampler.episode(seed: task.seed, index: step * metaBatch + slot)
             let share = try algorithm.metaGradient(episode, parameters: parameters)
             return .init(gradients: share.gradients, statistics: [share.queryLoss, share.queryAccuracy])
         } afterStep: { step, statistics in
-            recent.loss += Double(statistics[0]) / Double(metaBatch)
-            recent.accuracy += Double(statistics[1]) / Double(metaBatch)
-            recent.steps += 1
-            guard (step + 1) % max(1, steps / 20) == 0 || step + 1 == steps else { return }
-            summary.queryLoss = recent.loss / Double(recent.steps)
-            summary.queryAccuracy = recent.accuracy / Double(recent.steps)
-            recent = (0, 0, 0)
+            guard window.add(step: step, statistics: statistics) else { return }
+            (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
                 context.reportProgress(
                     Float(step + 1) / Float(steps),

@@ -71,7 +71,7 @@ struct PromptMetaTrainer {
             parameters: parameters, optimizer: optimizer, steps: steps, slotsPerStep: metaBatch, gradientScale: 1 / Float(metaBatch),
             checkpointEvery: checkpointEvery, metadata: ["orrery.algorithm": meta.algorithm])
         var summary = Summary()
-        var recent = (loss: 0.0, accuracy: 0.0, steps: 0)
+        var window = MetaStepWindow(steps: steps, metaBatch: metaBatch)
         let started = Date()
         summary.resumedAt = try loop.run(statisticCount: 2, communicator: communicator, context: context) { step, slot in
             let episode = try episode(step * metaBatch + slot)
@@ -89,13 +89,8 @@ struct PromptMetaTrainer {
             }
             return .init(gradients: [gradient], statistics: [loss.item, accuracy])
         } afterStep: { step, statistics in
-            recent.loss += Double(statistics[0]) / Double(metaBatch)
-            recent.accuracy += Double(statistics[1]) / Double(metaBatch)
-            recent.steps += 1
-            guard (step + 1) % max(1, steps / 20) == 0 || step + 1 == steps else { return }
-            summary.queryLoss = recent.loss / Double(recent.steps)
-            summary.queryAccuracy = recent.accuracy / Double(recent.steps)
-            recent = (0, 0, 0)
+            guard window.add(step: step, statistics: statistics) else { return }
+            (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
                 context.reportProgress(
                     Float(step + 1) / Float(steps),

@@ -34,38 +34,52 @@ final class PromptTuneExecutor: Executor, Sendable {
     }
 
     private func tune(_ task: Orrery_V1_Workloads_PromptTuneTask, savePath: String?, context: TaskContext) throws -> Orrery_V1_Workloads_PromptTuneResult? {
-        let problem = try PromptProblem(task.problem, data: texts.load(task.problem.task))
-        let classifier = try makeClassifier(task, problem: problem)
+        let problems = try (task.joint.isEmpty ? [task.problem] : task.joint).map { try PromptProblem($0, data: texts.load($0.task)) }
+        let classifiers = try problems.map { try makeClassifier(task, problem: $0) }
         let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
         defer { communicator?.close() }
-        var result = Orrery_V1_Workloads_PromptTuneResult()
         let chunk = Int(task.microBatch) * 4
-        result.discreteHits = try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator) { texts throws(TensorError) in
-            try classifier.logits(texts, prompt: nil)
+        let discrete = try zip(problems, classifiers).map { problem, classifier in
+            try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator) { texts throws(TensorError) in try classifier.logits(texts, prompt: nil) }
         }
-        let (method, reported) = try makeMethod(task, classifier: classifier, context: context)
-        let tuner = PromptTuner(method: method, task: task)
-        let summary = try tuner.train(problem.train, communicator: communicator, context: context, progress: "\(task.variant) on \(problem.name)")
-        let trainable = method.parameters.reduce(0) { $0 + $1.tensor.count }
+        let (method, reported) = try makeMethod(task, classifier: classifiers[0], context: context)
+        let methods = try [method] + classifiers.dropFirst().map { classifier in
+            guard let shared = method.sharing(with: classifier) else {
+                throw TaskError("prompt-tune task: \(task.method) cannot share its parameters across problems", retryable: false)
+            }
+            return shared
+        }
+        let name = problems.count == 1 ? problems[0].name : "joint[\(problems.map(\.name).joined(separator: ";"))]"
+        let tuner = PromptTuner(methods: methods, task: task)
+        let summary = try tuner.train(
+            PromptTuner.examples(problems.map(\.train)), communicator: communicator, context: context, progress: "\(task.variant) on \(name)")
+        let trainable = tuner.parameters.reduce(0) { $0 + $1.tensor.count }
         try method.finish()
-        result.hits = task.method == "zero-shot"
-            ? result.discreteHits : try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator, logits: method.logits)
+        let tuned = try zip(problems, methods).map { problem, method in
+            task.method == "zero-shot" ? nil : try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator, logits: method.logits)
+        }
         guard (communicator?.rank ?? 0) == 0 else { return nil }
+        var result = Orrery_V1_Workloads_PromptTuneResult()
         if let savePath {
             result.savedSha256 = try PromptArtifact.save(
                 method.artifact(), to: savePath, model: task.model, modelSHA256: task.modelSha256, method: task.method,
-                extra: ["orrery.variant": task.variant, "orrery.problem": problem.name, "orrery.template": task.template])
+                extra: ["orrery.variant": task.variant, "orrery.problem": name, "orrery.template": task.template])
         }
-        result.variant = task.variant
-        result.workers = UInt32(communicator?.worldSize ?? 1)
-        result.problem = problem.name
-        result.seed = task.seed
-        result.finalTrainLoss = summary.finalLoss
-        result.seconds = summary.seconds
-        result.examplesPerSecond = summary.examplesPerSecond
-        result.resumedAt = UInt32(summary.resumedAt)
-        result.trainableParameters = UInt32(trainable)
+        result.describe(
+            task, workers: communicator?.worldSize ?? 1, loss: summary.finalLoss, seconds: summary.seconds,
+            rate: summary.examplesPerSecond, resumedAt: summary.resumedAt, trainable: trainable)
+        result.problem = name
         result.searchReportedAccuracy = reported ?? 0
+        if task.joint.isEmpty {
+            result.discreteHits = discrete[0]
+            result.hits = tuned[0] ?? discrete[0]
+        } else {
+            result.parts = zip(problems, zip(tuned, discrete)).map { problem, scored in
+                var part = Orrery_V1_Workloads_JointPart()
+                (part.problem, part.hits, part.discreteHits) = (problem.name, scored.0 ?? scored.1, scored.1)
+                return part
+            }
+        }
         return result
     }
 
@@ -100,15 +114,10 @@ final class PromptTuneExecutor: Executor, Sendable {
                 trainer.initialization.namedParameters(), to: savePath, model: task.model, modelSHA256: task.modelSha256,
                 method: "soft-prompt", extra: ["orrery.meta_algorithm": task.meta.algorithm, "orrery.template": task.template])
         }
-        result.variant = task.variant
-        result.workers = UInt32(communicator?.worldSize ?? 1)
-        result.seed = task.seed
+        result.describe(
+            task, workers: communicator?.worldSize ?? 1, loss: summary.queryLoss, seconds: summary.seconds,
+            rate: summary.episodesPerSecond, resumedAt: summary.resumedAt, trainable: trainer.initialization.vectors.count)
         result.metaQueryAccuracy = summary.queryAccuracy
-        result.finalTrainLoss = summary.queryLoss
-        result.examplesPerSecond = summary.episodesPerSecond
-        result.seconds = summary.seconds
-        result.resumedAt = UInt32(summary.resumedAt)
-        result.trainableParameters = UInt32(trainer.initialization.vectors.count)
         return result
     }
 
@@ -161,6 +170,17 @@ final class PromptTuneExecutor: Executor, Sendable {
         }
         if result.metaQueryAccuracy > 0 { metrics["meta_query_accuracy"] = result.metaQueryAccuracy }
         return metrics
+    }
+}
+
+extension Orrery_V1_Workloads_PromptTuneResult {
+    /// The fields every task's result has: which task, on how many workers, how training went.
+    mutating func describe(
+        _ task: Orrery_V1_Workloads_PromptTuneTask, workers: Int, loss: Double, seconds: Double, rate: Double, resumedAt: Int, trainable: Int
+    ) {
+        (variant, seed, self.workers) = (task.variant, task.seed, UInt32(workers))
+        (finalTrainLoss, self.seconds, examplesPerSecond) = (loss, seconds, rate)
+        (self.resumedAt, trainableParameters) = (UInt32(resumedAt), UInt32(trainable))
     }
 }
 

@@ -53,7 +53,7 @@ struct PromptTuneReport {
 
     func jobReport() -> JobReport {
         if let meta = results.first, meta.task.hasMeta { return metaReport(meta.task, meta.result) }
-        let done = results.compactMap { entry in entry.result.map { (entry.task, $0) } }
+        let done = results.flatMap { entry in entry.result.map { Self.perProblem(entry.task, $0) } ?? [] }
         guard let first = done.first else { return JobReport(text: "prompt-tune: no run finished", json: "{}") }
         let problems = Set(done.map { $0.1.problem }).count
         let overRuns = problems > 1
@@ -101,6 +101,19 @@ struct PromptTuneReport {
         guard !matched.isEmpty else { return nil }
         if overRuns { return .mean(matched.map { Self.accuracy($0.0.hits) - Self.accuracy($0.1.hits) }) }
         return .pairedDifference(matched.flatMap(\.0.hits), matched.flatMap(\.1.hits))
+    }
+
+    /// A multi-task run as one run per problem (so it pairs with one-prompt-per-task runs).
+    static func perProblem(
+        _ task: Orrery_V1_Workloads_PromptTuneTask, _ result: Orrery_V1_Workloads_PromptTuneResult
+    ) -> [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)] {
+        guard !result.parts.isEmpty else { return [(task, result)] }
+        return result.parts.map { part in
+            var run = result
+            (run.problem, run.hits, run.discreteHits) = (part.problem, part.hits, part.discreteHits)
+            run.parts = []
+            return (task, run)
+        }
     }
 
     static func accuracy(_ hits: [Bool]) -> Double { hits.isEmpty ? 0 : Double(hits.filter { $0 }.count) / Double(hits.count) }

@@ -26,6 +26,7 @@ enum PromptTuneRules {
     static let metaBatch = 1...256
     static let metaSteps = 1...10_000_000
     static let sources = 1...64
+    static let jointProblems = 1...16
     static let workers = 1...Communicator.maximumExactMembers
     static let checkpointEvery = 0...10_000_000
     /// Texts one forward pass holds (K-shot examples per step, an episode's support).
@@ -35,7 +36,13 @@ enum PromptTuneRules {
     static func validate(_ task: Orrery_V1_Workloads_PromptTuneTask) throws(TaskError) {
         try rule.choice("model", task.model, models)
         try rule.choice("method", task.method, methods)
-        if !task.hasMeta { try validate(task.problem, field: "problem", needsShots: true) }
+        if !task.joint.isEmpty {
+            try rule.count("joint", task.joint.count, 2...jointProblems.upperBound)
+            guard promptMethods.contains(task.method) else { throw rule.fail("joint tuning shares a prompt: method soft-prompt or p-tuning, not \(task.method)") }
+            for (index, problem) in task.joint.enumerated() { try validate(problem, field: "joint[\(index)]", needsShots: true) }
+        } else if !task.hasMeta {
+            try validate(task.problem, field: "problem", needsShots: true)
+        }
         try rule.range("max_text_tokens", Int(task.maxTextTokens), maxTextTokens)
         try rule.range("steps", Int(task.steps), steps)
         try rule.range("batch", Int(task.batch), batch)

@@ -14,6 +14,8 @@ enum PromptTuneSpec {
         var initialization = Orrery_V1_Workloads_PromptInitialization()
         var lr: Float?
         var steps: UInt32?
+        /// One prompt trained on every problem at once (multi-task), one task per seed.
+        var joint = false
     }
 
     static func read(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_PromptTuneTask] {
@@ -52,9 +54,23 @@ enum PromptTuneSpec {
         let problems = try readProblems(section)
         let variants = try readVariants(section)
         var tasks: [Orrery_V1_Workloads_PromptTuneTask] = []
+        for variant in variants where variant.joint {
+            guard problems.count >= 2 else { throw (section.optional("variants") ?? section.node).error("a joint variant needs two or more tasks (tasks: [...])") }
+            for seed in seeds {
+                var task = base
+                task.joint = problems
+                task.seed = seed
+                (task.method, task.variant, task.init_p) = (variant.method, variant.name, variant.initialization)
+                if let lr = variant.lr { task.lr = lr }
+                if let steps = variant.steps { task.steps = steps }
+                if !save.isEmpty { task.savePath = "\(save)/joint-\(variant.name.replacingOccurrences(of: "/", with: "-"))-s\(seed).safetensors" }
+                try check(task, at: section.node)
+                tasks.append(task)
+            }
+        }
         for (problemIndex, problem) in problems.enumerated() {
             for seed in seeds {
-                for variant in variants {
+                for variant in variants where !variant.joint {
                     var task = base
                     task.problem = problem
                     // A drawn problem gets fresh examples per seed; a named task keeps prompt search's split.
@@ -91,11 +107,22 @@ enum PromptTuneSpec {
         return [UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1)]
     }
 
-    /// `task` (one problem, the whole task or some `classes`) or `problems` (N-way
+    /// `task` (one problem, the whole task or some `classes`), `tasks` (several, each a
+    /// mapping with `task` and optional `classes` and `descriptions`) or `problems` (N-way
     /// problems drawn from a class split of wordnet-glosses).
     private static func readProblems(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_TextProblem] {
         let shots = UInt32(try section.optional("shots")?.int(in: Rules.shots) ?? 16)
         let test = UInt32(try section.optional("test")?.int(in: Rules.test) ?? 500)
+        if let node = section.optional("tasks") {
+            if section.optional("task") != nil || section.optional("problems") != nil { throw node.error("give one of task, tasks or problems") }
+            let problems = try node.list(maximumItems: Rules.jointProblems.upperBound).map { (item) throws(SpecError) in
+                var problem = try readProblem(item.mapping())
+                (problem.shots, problem.test) = (shots, test)
+                return problem
+            }
+            guard !problems.isEmpty else { throw node.error("needs at least one task") }
+            return problems
+        }
         if let node = section.optional("problems") {
             if section.optional("task") != nil { throw node.error("give task or problems, not both") }
             let fields = try node.mapping()
@@ -113,13 +140,20 @@ enum PromptTuneSpec {
                 return drawn
             }
         }
-        var problem = Orrery_V1_Workloads_TextProblem()
-        problem.task = try section.required("task").choice(LabeledText.catalog)
-        problem.classes = try section.optional("classes")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
-        problem.descriptions = try section.optional("descriptions")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        var problem = try readProblem(section, finish: false)
         problem.shots = shots
         problem.test = test
         return [problem]
+    }
+
+    /// `task`, `classes` and `descriptions` of one named problem.
+    private static func readProblem(_ fields: SpecMapping, finish: Bool = true) throws(SpecError) -> Orrery_V1_Workloads_TextProblem {
+        var problem = Orrery_V1_Workloads_TextProblem()
+        problem.task = try fields.required("task").choice(LabeledText.catalog)
+        problem.classes = try fields.optional("classes")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        problem.descriptions = try fields.optional("descriptions")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        if finish { try fields.finish() }
+        return problem
     }
 
     /// `variants`: each `method`, `method/init`, or a mapping with `method`, `init`,
@@ -137,6 +171,11 @@ enum PromptTuneSpec {
                     variant.name += "/" + variant.initialization.kind
                 } else if let stray = ["init", "text", "path"].compactMap(fields.optional).first {
                     throw stray.error("\(method) has no prompt to initialize")
+                }
+                variant.joint = try fields.optional("joint")?.bool() ?? false
+                if variant.joint {
+                    guard Rules.promptMethods.contains(method) else { throw fields.optional("joint")!.error("\(method) cannot share its parameters across tasks") }
+                    variant.name += "/joint"
                 }
                 variant.lr = try fields.optional("lr").map { (node) throws(SpecError) in Float(try node.double(in: 1e-9...1e3)) }
                 variant.steps = try fields.optional("steps").map { (node) throws(SpecError) in UInt32(try node.int(in: Rules.steps)) }

@@ -9,9 +9,12 @@ import Wire
 /// (`ExactDataParallelLoop`: each step's `batch` examples are cut into micro-batches that
 /// the members share out, and their gradients are summed exactly, so the tuned parameters
 /// do not depend on the number of workers), then scores the test examples, shared out the
-/// same way.
+/// same way. Multi-task tuning is the same loop over the union of several problems'
+/// examples, each scored by its own problem's method, all methods sharing one set of
+/// parameters.
 struct PromptTuner {
-    let method: any TuningMethod
+    /// One method per problem, sharing `parameters` (a single problem has one).
+    let methods: [any TuningMethod]
     let steps: Int
     let batch: Int
     let microBatch: Int
@@ -20,8 +23,9 @@ struct PromptTuner {
     let checkpointEvery: Int
     let metadata: [String: String]
 
-    init(method: any TuningMethod, task: Orrery_V1_Workloads_PromptTuneTask) {
-        self.method = method
+    init(methods: [any TuningMethod], task: Orrery_V1_Workloads_PromptTuneTask) {
+        precondition(!methods.isEmpty, "a tuner needs a method")
+        self.methods = methods
         steps = Int(task.steps)
         batch = Int(task.batch)
         microBatch = Int(task.microBatch)
@@ -38,27 +42,49 @@ struct PromptTuner {
         var examplesPerSecond = 0.0
     }
 
+    /// A training example and the problem (index into `methods`) it belongs to.
+    struct Example {
+        let text: String
+        let label: Int
+        let problem: Int
+    }
+
+    /// The examples of `sets` (one per method), in order.
+    static func examples(_ sets: [LabeledText]) -> [Example] {
+        sets.enumerated().flatMap { problem, set in zip(set.texts, set.targets).map { Example(text: $0, label: $1, problem: problem) } }
+    }
+
+    var parameters: [(name: String, tensor: Tensor)] { methods[0].parameters }
+
     /// Trains to `steps` (from the context's checkpoint, if any).
-    func train(_ examples: LabeledText, communicator: Communicator?, context: TaskContext, progress: String) throws -> Summary {
+    func train(_ examples: [Example], communicator: Communicator?, context: TaskContext, progress: String) throws -> Summary {
         var summary = Summary()
-        guard !method.parameters.isEmpty, steps > 0 else { return summary }
+        guard !parameters.isEmpty, steps > 0 else { return summary }
         let perStep = min(batch, examples.count)
         let order = EpochOrder(count: examples.count, seed: seed)
         let loop = ExactDataParallelLoop(
-            parameters: method.parameters, optimizer: Adam(parameters: method.parameters.map(\.tensor), learningRate: learningRate),
+            parameters: parameters, optimizer: Adam(parameters: parameters.map(\.tensor), learningRate: learningRate),
             steps: steps, slotsPerStep: (perStep + microBatch - 1) / microBatch, gradientScale: 1 / Float(perStep),
             checkpointEvery: checkpointEvery, metadata: metadata)
         let started = Date()
         summary.resumedAt = try loop.run(statisticCount: 2, communicator: communicator, context: context) { step, slot in
             let first = slot * microBatch
-            let rows = (first..<min(first + microBatch, perStep)).map { order.index(step * perStep + $0) }
-            let logits = try method.logits(rows.map { examples.texts[$0] })
-            let targets = rows.map { examples.targets[$0] }
-            // A micro-batch's summed loss: the loop divides the step's sum by its examples.
-            let loss = try Tensor.crossEntropy(logits: logits, targets: targets) * Float(rows.count)
+            let rows = (first..<min(first + microBatch, perStep)).map { examples[order.index(step * perStep + $0)] }
+            // A micro-batch's summed loss (the loop divides the step's sum by its examples),
+            // each problem's rows scored by its own method.
+            var loss: Tensor?
+            var correct = 0
+            for (problem, method) in methods.enumerated() {
+                let mine = rows.filter { $0.problem == problem }
+                guard !mine.isEmpty else { continue }
+                let logits = try method.logits(mine.map(\.text))
+                let part = try Tensor.crossEntropy(logits: logits, targets: mine.map(\.label)) * Float(mine.count)
+                loss = try loss.map { try $0 + part } ?? part
+                correct += zip(Self.predictions(logits), mine).filter { $0 == $1.label }.count
+            }
+            guard let loss else { return .init(gradients: parameters.map { _ in nil }, statistics: [0, 0]) }
             try loss.backward()
-            let correct = Self.predictions(logits).enumerated().filter { $0.element == targets[$0.offset] }.count
-            return .init(gradients: method.parameters.map(\.tensor.grad), statistics: [loss.item, Float(correct)])
+            return .init(gradients: parameters.map(\.tensor.grad), statistics: [loss.item, Float(correct)])
         } afterStep: { step, statistics in
             summary.finalLoss = Double(statistics[0]) / Double(perStep)
             if (communicator?.rank ?? 0) == 0, (step + 1) % max(1, steps / 10) == 0 || step + 1 == steps {

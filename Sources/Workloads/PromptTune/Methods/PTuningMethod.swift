@@ -8,11 +8,17 @@ final class PTuningMethod: TuningMethod {
     let classifier: any PromptableClassifier
     let encoder: PromptReparameterization
 
-    init(classifier: any PromptableClassifier, initial: Tensor, hidden: Int, seed: UInt64) {
-        self.classifier = classifier
+    convenience init(classifier: any PromptableClassifier, initial: Tensor, hidden: Int, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
-        encoder = PromptReparameterization(initial: initial, hidden: hidden, using: &generator)
+        self.init(classifier: classifier, encoder: PromptReparameterization(initial: initial, hidden: hidden, using: &generator))
     }
+
+    private init(classifier: any PromptableClassifier, encoder: PromptReparameterization) {
+        self.classifier = classifier
+        self.encoder = encoder
+    }
+
+    func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)? { PTuningMethod(classifier: classifier, encoder: encoder) }
 
     var parameters: [(name: String, tensor: Tensor)] { PromptReparameterization.prefixed("reparameterization", encoder.namedParameters()) }
 

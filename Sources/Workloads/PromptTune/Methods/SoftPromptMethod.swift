@@ -6,10 +6,16 @@ final class SoftPromptMethod: TuningMethod {
     let classifier: any PromptableClassifier
     let prompt: SoftPrompt
 
-    init(classifier: any PromptableClassifier, initial: Tensor) {
-        self.classifier = classifier
-        prompt = SoftPrompt(initial: initial)
+    convenience init(classifier: any PromptableClassifier, initial: Tensor) {
+        self.init(classifier: classifier, prompt: SoftPrompt(initial: initial))
     }
+
+    private init(classifier: any PromptableClassifier, prompt: SoftPrompt) {
+        self.classifier = classifier
+        self.prompt = prompt
+    }
+
+    func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)? { SoftPromptMethod(classifier: classifier, prompt: prompt) }
 
     var parameters: [(name: String, tensor: Tensor)] { prompt.namedParameters() }
 

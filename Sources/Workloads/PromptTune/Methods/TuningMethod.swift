@@ -14,11 +14,16 @@ protocol TuningMethod: AnyObject {
     func finish() throws(TensorError)
     /// What a saved file holds (by default the parameters).
     func artifact() throws(TensorError) -> [(name: String, tensor: Tensor)]
+    /// The same method, with the same parameters (not copies), on another problem's
+    /// classifier: what multi-task tuning trains. Nil for a method whose parameters belong
+    /// to one problem (a probe's classes, adapters on one model copy).
+    func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)?
 }
 
 extension TuningMethod {
     func finish() throws(TensorError) {}
     func artifact() throws(TensorError) -> [(name: String, tensor: Tensor)] { parameters }
+    func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)? { nil }
 }
 
 /// The untuned discrete prompt: the template and class descriptions alone.
