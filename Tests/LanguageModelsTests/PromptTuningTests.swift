@@ -129,4 +129,66 @@ struct PromptTuningTests {
         let merged = try withNoGrad { try classifier.logits(texts, prompt: nil).scalars }
         for (a, b) in zip(merged, unmerged) { #expect(abs(a - b) < 1e-3 * (1 + abs(b)), "merged \(a) vs unmerged \(b)") }
     }
+
+    @Test("Gradient checkpointing (MiniLM, 2 layers): the prompt's and LoRA adapters' gradients equal the recorded run's, and match finite differences")
+    func checkpointedGradients() throws {
+        let encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory, layerLimit: 2)
+        let descriptions = ["sport", "business", "politics"]
+        let plain = try PromptedEncoderClassifier(encoder: encoder, template: "News: {text}", descriptions: descriptions)
+        let checkpointed = try PromptedEncoderClassifier(encoder: encoder, template: "News: {text}", descriptions: descriptions, checkpointed: true)
+        encoder.model.attachAdapters(rank: 2, alpha: 4, seed: 3)
+        var generator = SplitMix64(seed: 8)
+        let adapters = encoder.model.adapterParameters().map(\.tensor)
+        for tensor in adapters where tensor.shape[1] == 2 {  // B [out, r]: off zero
+            let values = Tensor.normal(tensor.shape, standardDeviation: 0.05, using: &generator).scalars
+            tensor.storage.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = values[i] } }
+        }
+        func gradients(_ classifier: PromptedEncoderClassifier) throws -> [[Float]] {
+            let prompt = try (classifier.tokenEmbeddings("a news article") * 10).requiringGrad()
+            adapters.forEach { $0.zeroGrad() }
+            try (classifier.logits(Self.texts, prompt: prompt) * Tensor.normal([2, 3], using: &generator)).sum().backward()
+            return [try #require(prompt.grad).scalars] + adapters.map { $0.grad?.scalars ?? [] }
+        }
+        let seedState = generator
+        let recorded = try gradients(plain)
+        generator = seedState
+        let recomputed = try gradients(checkpointed)
+        #expect(recorded.count == recomputed.count && recorded.allSatisfy { !$0.isEmpty })
+        for (a, b) in zip(recorded, recomputed) {
+            #expect(a.count == b.count, "a gradient is missing with checkpointing")
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * (1 + abs($0)) }, "checkpointing changed a gradient")
+        }
+        let mismatches = try GradientCheck.mismatches([try plain.tokenEmbeddings("finance") * 10], epsilon: 1e-2, tolerance: 3e-2) { inputs in
+            try checkpointed.logits(Self.texts, prompt: inputs[0])
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(encoder.model.parameters.allSatisfy { $0.grad == nil })
+    }
+
+    @Test("Gradient checkpointing (SmolLM2, 2 layers): the prompt's and LoRA adapters' gradients equal the recorded run's")
+    func llamaCheckpointedGradients() throws {
+        let model = try CausalLanguageModel(path: CausalLanguageModel.defaultPath, layerLimit: 2)
+        let make = { (checkpointed: Bool) in
+            try PromptedLikelihoodClassifier(model: model, template: "Text: {text}\nTopic:", verbalizers: [" sport", " business"], checkpointed: checkpointed)
+        }
+        model.model.attachAdapters(rank: 2, alpha: 4, seed: 3)
+        let adapters = model.model.adapterParameters().map(\.tensor)
+        var generator = SplitMix64(seed: 8)
+        for tensor in adapters where tensor.shape[1] == 2 {
+            let values = Tensor.normal(tensor.shape, standardDeviation: 0.05, using: &generator).scalars
+            tensor.storage.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = values[i] } }
+        }
+        func gradients(_ classifier: PromptedLikelihoodClassifier) throws -> [[Float]] {
+            let prompt = try (classifier.tokenEmbeddings(" topic") * 20).requiringGrad()
+            adapters.forEach { $0.zeroGrad() }
+            try classifier.logits(["goal!", "the markets rallied today"], prompt: prompt).sum().backward()
+            return [try #require(prompt.grad).scalars] + adapters.map { $0.grad?.scalars ?? [] }
+        }
+        let recorded = try gradients(try make(false)), recomputed = try gradients(try make(true))
+        #expect(recorded.allSatisfy { !$0.isEmpty })
+        for (a, b) in zip(recorded, recomputed) {
+            #expect(a.count == b.count, "a gradient is missing with checkpointing")
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * (1 + abs($0)) }, "checkpointing changed a gradient")
+        }
+    }
 }

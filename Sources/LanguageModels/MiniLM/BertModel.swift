@@ -78,8 +78,10 @@ public final class BertModel: Module {
     }
 
     /// Hidden states [B, T, hidden] for input embeddings [B, T, hidden]; `lengths` mark
-    /// each sequence's real tokens (later positions are padding and attend nowhere).
-    public func callAsFunction(inputEmbeddings: Tensor, lengths: [Int]) throws(TensorError) -> Tensor {
+    /// each sequence's real tokens (later positions are padding and attend nowhere). With
+    /// `checkpointed`, each layer keeps only its input for the backward pass and is run
+    /// again there (`Tensor.checkpointed`): less memory for one more forward pass.
+    public func callAsFunction(inputEmbeddings: Tensor, lengths: [Int], checkpointed: Bool = false) throws(TensorError) -> Tensor {
         let (batch, length) = (inputEmbeddings.shape[0], inputEmbeddings.shape[1])
         guard length <= config.maxPositions else {
             throw TensorError(.invalidArgument("sequence of \(length) tokens exceeds BERT's \(config.maxPositions) positions"))
@@ -88,7 +90,15 @@ public final class BertModel: Module {
         let segment = try tokenTypeEmbeddings.sliced(axis: 0, 0..<1)
         var hidden = try embeddingNorm(inputEmbeddings + positions + segment)
         let mask = batch > 1 || lengths.contains { $0 < length } ? try Tensor.paddingMask(lengths: lengths, length: length) : nil
-        for layer in layers { hidden = try layer(hidden, mask: mask) }
+        for layer in layers {
+            if checkpointed {
+                hidden = try Tensor.checkpointed([hidden], parameters: layer.attention.adapterParameters().map(\.tensor)) { (inputs) throws(TensorError) in
+                    try layer(inputs[0], mask: mask)
+                }
+            } else {
+                hidden = try layer(hidden, mask: mask)
+            }
+        }
         return hidden
     }
 

@@ -40,9 +40,10 @@ public final class SentenceEncoder: @unchecked Sendable {
         }
     }
 
-    /// Embeddings of already-embedded inputs [B, T, hidden] (differentiable: soft prompts).
-    public func encode(_ inputEmbeddings: Tensor, lengths: [Int]) throws(TensorError) -> Tensor {
-        let hidden = try model(inputEmbeddings: inputEmbeddings, lengths: lengths)
+    /// Embeddings of already-embedded inputs [B, T, hidden] (differentiable: soft prompts);
+    /// `checkpointed` trades a second forward pass for the layers' activations (see `BertModel`).
+    public func encode(_ inputEmbeddings: Tensor, lengths: [Int], checkpointed: Bool = false) throws(TensorError) -> Tensor {
+        let hidden = try model(inputEmbeddings: inputEmbeddings, lengths: lengths, checkpointed: checkpointed)
         return try Self.meanPooled(hidden, lengths: lengths).l2Normalized()
     }
 

@@ -12,21 +12,26 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
     /// Cosines lie in [-1, 1]; a temperature of 1/scale makes them usable logits.
     public let scale: Float
     public let maxTextTokens: Int
+    /// Whether training runs the encoder checkpointed layer by layer (less memory, one more
+    /// forward pass per step).
+    public let checkpointed: Bool
 
-    public init(encoder: SentenceEncoder, template: String, descriptions: [String], scale: Float = 20, maxTextTokens: Int = 128) throws(TensorError) {
-        self.encoder = encoder
-        self.template = template
-        self.scale = scale
-        self.maxTextTokens = maxTextTokens
-        classVectors = try encoder.embed(descriptions)
+    public convenience init(
+        encoder: SentenceEncoder, template: String, descriptions: [String], scale: Float = 20, maxTextTokens: Int = 128,
+        checkpointed: Bool = false
+    ) throws(TensorError) {
+        self.init(
+            encoder: encoder, template: template, classVectors: try encoder.embed(descriptions), scale: scale, maxTextTokens: maxTextTokens,
+            checkpointed: checkpointed)
     }
 
-    private init(encoder: SentenceEncoder, template: String, classVectors: Tensor, scale: Float, maxTextTokens: Int) {
+    private init(encoder: SentenceEncoder, template: String, classVectors: Tensor, scale: Float, maxTextTokens: Int, checkpointed: Bool) {
         self.encoder = encoder
         self.template = template
         self.classVectors = classVectors
         self.scale = scale
         self.maxTextTokens = maxTextTokens
+        self.checkpointed = checkpointed
     }
 
     /// The same classifier over some of its classes, in the given order (an N-way episode
@@ -34,7 +39,7 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
     public func selecting(_ classes: [Int]) throws(TensorError) -> PromptedEncoderClassifier {
         PromptedEncoderClassifier(
             encoder: encoder, template: template, classVectors: try classVectors.embedding(classes, shape: [classes.count]),
-            scale: scale, maxTextTokens: maxTextTokens)
+            scale: scale, maxTextTokens: maxTextTokens, checkpointed: checkpointed)
     }
 
     public var inputWidth: Int { encoder.model.config.hiddenSize }
@@ -57,7 +62,7 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
             lengths = lengths.map { $0 + prompt.shape[0] }
         }
         // Padding sits after each sequence's real tokens, the prompt inside them.
-        let sentence = try encoder.encode(embedded, lengths: lengths)
+        let sentence = try encoder.encode(embedded, lengths: lengths, checkpointed: checkpointed && GradientMode.isEnabled)
         return try sentence.matmul(classVectors, transposeB: true) * scale
     }
 

@@ -11,15 +11,21 @@ public final class PromptedLikelihoodClassifier: PromptableClassifier, @unchecke
     /// The first token of each class's verbalizer.
     public let verbalizerTokens: [Int]
     public let maxTextTokens: Int
+    /// Whether training runs the model checkpointed block by block (less memory, one more
+    /// forward pass per step).
+    public let checkpointed: Bool
     /// Output-projection rows [classes, width] of `verbalizerTokens`.
     private let classRows: Tensor
 
     /// - Throws: when a verbalizer is empty or two share their first token (they could
     ///   not be told apart at one position).
-    public init(model: CausalLanguageModel, template: String, verbalizers: [String], maxTextTokens: Int = 64) throws(TensorError) {
+    public init(
+        model: CausalLanguageModel, template: String, verbalizers: [String], maxTextTokens: Int = 64, checkpointed: Bool = false
+    ) throws(TensorError) {
         self.model = model
         self.template = template
         self.maxTextTokens = maxTextTokens
+        self.checkpointed = checkpointed
         var firsts: [Int] = []
         for verbalizer in verbalizers {
             guard let first = model.tokenizer.encodePlain(verbalizer).first else {
@@ -54,7 +60,7 @@ public final class PromptedLikelihoodClassifier: PromptableClassifier, @unchecke
             embedded = try SoftPrompt.insert(prompt, into: embedded, at: 0)
             lengths = lengths.map { $0 + prompt.shape[0] }
         }
-        let hidden = try model.model.hiddenStates(embedded)
+        let hidden = try model.model.hiddenStates(embedded, checkpointed: checkpointed && GradientMode.isEnabled)
         // Padding is on the right and attention is causal, so a sequence's last real row
         // never saw its padding; pick it with a one-hot product (differentiable).
         let total = hidden.shape[1]

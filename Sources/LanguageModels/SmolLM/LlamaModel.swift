@@ -78,8 +78,10 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// Final hidden states [B, T, width] (after the last RMSNorm) for input embeddings
     /// [B, T, width] that follow the `cache.length` tokens already in `cache`; the cache then
-    /// holds them too. Without a cache the inputs start at position 0.
-    public func hiddenStates(_ input: Tensor, cache: KVCache? = nil) throws(TensorError) -> Tensor {
+    /// holds them too. Without a cache the inputs start at position 0. With `checkpointed`
+    /// (and no cache), each block keeps only its input for the backward pass and runs again
+    /// there (`Tensor.checkpointed`).
+    public func hiddenStates(_ input: Tensor, cache: KVCache? = nil, checkpointed: Bool = false) throws(TensorError) -> Tensor {
         guard input.rank == 3, input.shape[2] == config.width else {
             throw TensorError(.shapeMismatch(operation: "Llama input [B, T, \(config.width)]", input.shape, [0, 0, config.width]))
         }
@@ -91,25 +93,40 @@ public final class LlamaModel: @unchecked Sendable {
         let rotary = RotaryTable(positions: Array(past..<(past + length)), headWidth: config.headWidth, base: config.ropeBase)
         let mask = length > 1 ? Self.causalMask(queries: length, past: past) : nil
         var x = input
-        for (index, block) in blocks.enumerated() {
-            let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
-            var q = try block.query.apply(h)
-            var v = try block.value.apply(h)
-            if !adapters.isEmpty {
-                q = try q + adapters[index].query.delta(h)
-                v = try v + adapters[index].value.delta(h)
+        for index in blocks.indices {
+            if checkpointed && cache == nil {
+                let trained = adapters.isEmpty ? [] : [adapters[index].query, adapters[index].value].flatMap(\.parameters)
+                x = try Tensor.checkpointed([x], parameters: trained) { (inputs) throws(TensorError) in
+                    try self.block(index, inputs[0], rotary: rotary, mask: mask, cache: nil)
+                }
+            } else {
+                x = try block(index, x, rotary: rotary, mask: mask, cache: cache)
             }
-            q = try q.rotaryEmbedding(rotary)
-            var k = try block.key.apply(h).rotaryEmbedding(rotary)
-            if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
-            let attended = try Tensor.multiHeadAttention(
-                query: q, key: k, value: v, heads: config.heads, keyValueHeads: config.keyValueHeads, mask: mask)
-            x = try x + block.output.apply(attended)
-            let f = try x.rmsNorm(weight: block.feedForwardNorm, epsilon: config.rmsEpsilon)
-            x = try x + block.down.apply(block.gate.apply(f).silu() * block.up.apply(f))
         }
         cache?.advance(by: length)
         return try x.rmsNorm(weight: finalNorm, epsilon: config.rmsEpsilon)
+    }
+
+    /// Block `index` on x [B, T, width]: attention with its residual, then the feed-forward
+    /// network with its residual.
+    private func block(_ index: Int, _ input: Tensor, rotary: RotaryTable, mask: Tensor?, cache: KVCache?) throws(TensorError) -> Tensor {
+        let block = blocks[index]
+        var x = input
+        let h = try x.rmsNorm(weight: block.attentionNorm, epsilon: config.rmsEpsilon)
+        var q = try block.query.apply(h)
+        var v = try block.value.apply(h)
+        if !adapters.isEmpty {
+            q = try q + adapters[index].query.delta(h)
+            v = try v + adapters[index].value.delta(h)
+        }
+        q = try q.rotaryEmbedding(rotary)
+        var k = try block.key.apply(h).rotaryEmbedding(rotary)
+        if let cache { (k, v) = try cache.append(layer: index, keys: k, values: v) }
+        let attended = try Tensor.multiHeadAttention(
+            query: q, key: k, value: v, heads: config.heads, keyValueHeads: config.keyValueHeads, mask: mask)
+        x = try x + block.output.apply(attended)
+        let f = try x.rmsNorm(weight: block.feedForwardNorm, epsilon: config.rmsEpsilon)
+        return try x + block.down.apply(block.gate.apply(f).silu() * block.up.apply(f))
     }
 
     /// Attaches LoRA adapters to every block's query and value projections (seeded).

@@ -15,6 +15,16 @@ public enum GradientMode {
         defer { dictionary[key] = depth }
         return try body()
     }
+
+    /// Runs `body` with recording on, even inside `withNoGrad` (a checkpointed segment
+    /// recomputed during the backward pass).
+    public static func withGrad<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        let dictionary = Thread.current.threadDictionary
+        let depth = dictionary[key] as? Int ?? 0
+        dictionary[key] = 0
+        defer { dictionary[key] = depth }
+        return try body()
+    }
 }
 
 /// Runs `body` without recording operations for autodiff.

@@ -233,6 +233,12 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneTask: @unchecked Sendabl
     set {_uniqueStorage()._joint = newValue}
   }
 
+  /// Recompute each layer in the backward pass instead of keeping its activations.
+  public var gradientCheckpointing: Bool {
+    get {_storage._gradientCheckpointing}
+    set {_uniqueStorage()._gradientCheckpointing = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -456,7 +462,7 @@ nonisolated extension Orrery_V1_Workloads_PromptInitialization: SwiftProtobuf.Me
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0\u{3}gradient_checkpointing\0")
 
   fileprivate class _StorageClass {
     var _problem: Orrery_V1_Workloads_TextProblem? = nil
@@ -482,6 +488,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
     var _variant: String = String()
     var _meta: Orrery_V1_Workloads_PromptMetaTraining? = nil
     var _joint: [Orrery_V1_Workloads_TextProblem] = []
+    var _gradientCheckpointing: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -515,6 +522,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       _variant = source._variant
       _meta = source._meta
       _joint = source._joint
+      _gradientCheckpointing = source._gradientCheckpointing
     }
   }
 
@@ -556,6 +564,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._variant) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._joint) }()
+        case 24: try { try decoder.decodeSingularBoolField(value: &_storage._gradientCheckpointing) }()
         default: break
         }
       }
@@ -637,6 +646,9 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       if !_storage._joint.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._joint, fieldNumber: 23)
       }
+      if _storage._gradientCheckpointing != false {
+        try visitor.visitSingularBoolField(value: _storage._gradientCheckpointing, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -669,6 +681,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         if _storage._variant != rhs_storage._variant {return false}
         if _storage._meta != rhs_storage._meta {return false}
         if _storage._joint != rhs_storage._joint {return false}
+        if _storage._gradientCheckpointing != rhs_storage._gradientCheckpointing {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -35,17 +35,19 @@ public enum PromptTuneBenchmark {
             guard Set(lengths) == [shape.tokens] else { throw TaskError("benchmark texts tokenize to \(Set(lengths)) ids, not \(shape.tokens)", retryable: false) }
         }
 
-        func classifier() throws -> PromptedEncoderClassifier {
-            try PromptedEncoderClassifier(encoder: encoder, template: "{text}", descriptions: (0..<shape.classes).map { "class \($0)" }, maxTextTokens: 512)
+        func classifier(checkpointed: Bool = false) throws -> PromptedEncoderClassifier {
+            try PromptedEncoderClassifier(
+                encoder: encoder, template: "{text}", descriptions: (0..<shape.classes).map { "class \($0)" }, maxTextTokens: 512,
+                checkpointed: checkpointed)
         }
     }
 
     /// Tuning steps per second over `steps` steps of `method` (soft-prompt or lora).
-    public static func stepsPerSecond(_ method: String, fixture: Fixture, steps: Int) throws -> Double {
+    public static func stepsPerSecond(_ method: String, fixture: Fixture, steps: Int, checkpointed: Bool = false) throws -> Double {
         let tuning: any TuningMethod
         switch method {
         case "soft-prompt":
-            let classifier = try fixture.classifier()
+            let classifier = try fixture.classifier(checkpointed: checkpointed)
             tuning = SoftPromptMethod(classifier: classifier, initial: try classifier.vocabularyEmbeddings(Array(2000..<(2000 + fixture.shape.promptLength))))
         default:
             // A fresh copy: adapters are attached to (and stay on) the model.
@@ -64,22 +66,31 @@ public enum PromptTuneBenchmark {
         return Double(steps) / Date().timeIntervalSince(started)
     }
 
-    /// The process's peak resident memory (VmHWM) in bytes after `body`.
-    public static func peakResidentBytes(after body: () throws -> Void) rethrows -> Int {
+    /// The process's peak resident memory (VmHWM) in bytes while `body` ran: the peak is
+    /// reset to the current resident size first (`/proc/self/clear_refs`, Linux ≥ 4.0), so
+    /// a phase is not charged for an earlier one (loading the model, say).
+    public static func peakResidentBytes(during body: () throws -> Void) rethrows -> Int {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         try body()
+        return residentBytes("VmHWM:")
+    }
+
+    /// A size line of /proc/self/status in bytes (0 when unreadable).
+    static func residentBytes(_ field: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return 0 }
         return kilobytes * 1024
     }
 
-    /// Peak resident bytes after loading, after 3 inference passes (no gradients) with the
-    /// soft prompt, then after 3 tuning steps: what tuning adds over inference.
-    public static func memory(fixture: Fixture) throws -> (loaded: Int, inference: Int, tuning: Int) {
-        let classifier = try fixture.classifier()
+    /// Resident bytes with the model loaded, then the peak during 3 inference passes (no
+    /// gradients) with the soft prompt, then the peak during 3 tuning steps on the same
+    /// batch: what tuning adds over inference.
+    public static func memory(fixture: Fixture, checkpointed: Bool) throws -> (loaded: Int, inference: Int, tuning: Int) {
+        let classifier = try fixture.classifier(checkpointed: checkpointed)
         let prompt = SoftPromptMethod(classifier: classifier, initial: try classifier.vocabularyEmbeddings(Array(2000..<(2000 + fixture.shape.promptLength))))
-        let loaded = peakResidentBytes {}
+        let loaded = residentBytes("VmRSS:")
         let inference = try peakResidentBytes {
             for _ in 0..<3 { _ = try withNoGrad { try prompt.logits(fixture.texts) } }
         }

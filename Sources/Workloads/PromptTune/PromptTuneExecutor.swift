@@ -91,7 +91,8 @@ final class PromptTuneExecutor: Executor, Sendable {
             let kept = classes == data.classes ? data : data.restricted(to: classes)
             let descriptions = source.task == "wordnet-glosses" ? classes.map(TextFewShotBenchmark.describe) : classes
             let classifier = try PromptedEncoderClassifier(
-                encoder: encoder, template: task.template, descriptions: descriptions, maxTextTokens: Int(task.maxTextTokens))
+                encoder: encoder, template: task.template, descriptions: descriptions, maxTextTokens: Int(task.maxTextTokens),
+                checkpointed: task.gradientCheckpointing)
             let byClass = classes.indices.map { label in kept.targets.indices.filter { kept.targets[$0] == label }.map { kept.texts[$0] } }
             if let thin = byClass.firstIndex(where: { $0.count < Int(task.meta.shots + task.meta.queries) }) {
                 throw TaskError("prompt-tune source \(source.task): class '\(classes[thin])' has fewer than shots + queries examples", retryable: false)
@@ -129,12 +130,14 @@ final class PromptTuneExecutor: Executor, Sendable {
                 var encoder = try miniLM.get(expected: task.modelSha256)
                 if task.method == "lora" { encoder = try SentenceEncoder(directory: miniLMDirectory) }
                 return try PromptedEncoderClassifier(
-                    encoder: encoder, template: task.template, descriptions: problem.descriptions, maxTextTokens: Int(task.maxTextTokens))
+                    encoder: encoder, template: task.template, descriptions: problem.descriptions, maxTextTokens: Int(task.maxTextTokens),
+                    checkpointed: task.gradientCheckpointing)
             case .smollm2:
                 var model = try smolLM2.get(expected: task.modelSha256)
                 if task.method == "lora" { model = try CausalLanguageModel(path: model.path) }
                 return try PromptedLikelihoodClassifier(
-                    model: model, template: task.template, verbalizers: problem.descriptions, maxTextTokens: Int(task.maxTextTokens))
+                    model: model, template: task.template, verbalizers: problem.descriptions, maxTextTokens: Int(task.maxTextTokens),
+                    checkpointed: task.gradientCheckpointing)
             }
         } catch let error as TensorError {
             throw TaskError("prompt-tune task: \(error)", retryable: false)

@@ -53,7 +53,7 @@ final class PromptTunePlanner: Planner {
     func report() -> JobReport { PromptTuneReport(results: results).jobReport() }
 
     var plannedCost: String? {
-        let steps = tasks.reduce(0) { $0 + Int($1.hasMeta ? $1.meta.metaSteps : $1.steps) }
+        let steps = tasks.reduce(0) { $0 + ($1.hasMeta ? Int($1.meta.metaSteps) : $1.method == "zero-shot" ? 0 : Int($1.steps)) }
         return "\(planned.count) tuning task\(planned.count == 1 ? "" : "s"), \(steps) optimizer steps in all"
     }
 

@@ -35,6 +35,7 @@ enum PromptTuneSpec {
         base.reparameterizationHidden = UInt32(try section.optional("reparameterization_hidden")?.int(in: Rules.reparameterizationHidden) ?? 256)
         (base.workersMin, base.workersMax) = try GangSpec.parse(section.optional("workers"), allowed: Rules.workers)
         base.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: Rules.checkpointEvery) ?? 0)
+        base.gradientCheckpointing = try section.optional("gradient_checkpointing")?.bool() ?? false
         let save = try section.optional("save")?.string() ?? ""
         let seeds = try readSeeds(section)
 

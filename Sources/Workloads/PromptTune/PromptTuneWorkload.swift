@@ -27,6 +27,7 @@ import Wire
 ///   reparameterization_hidden: 256   # p-tuning's MLP
 ///   workers: 2                   # each task on a gang of 2 (or {min: 1, max: 4})
 ///   checkpoint_every: 10
+///   gradient_checkpointing: true # recompute each layer in the backward pass: less memory, ~1/3 more time
 ///   save: prompts                # a directory: one safetensors file per tuned run
 ///   variants:
 ///     - zero-shot                # the discrete prompt alone

@@ -22,25 +22,29 @@ struct PromptTuneBenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Measure peak resident memory of tuning against inference instead (run it in a fresh process).")
     var memory = false
 
+    @Flag(name: .long, help: "Tune with gradient checkpointing (each encoder layer recomputed in the backward pass).")
+    var checkpointed = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let shape = PromptTuneBenchmark.Shape()
         let fixture = try PromptTuneBenchmark.Fixture(shape: shape)
         if memory {
-            let (loaded, inference, tuning) = try PromptTuneBenchmark.memory(fixture: fixture)
+            let (loaded, inference, tuning) = try PromptTuneBenchmark.memory(fixture: fixture, checkpointed: checkpointed)
             let mib = { (bytes: Int) in Double(bytes) / 1_048_576 }
             print(String(
-                format: "peak resident memory: %.0f MiB loaded, %.0f MiB after inference, %.0f MiB after tuning: tuning/inference %.2fx (process), %.2fx (above the loaded model)",
+                format: "resident memory: %.0f MiB with the model loaded; peak %.0f MiB during inference, %.0f MiB during tuning: tuning/inference %.2fx (process), %.2fx (above the loaded model)",
                 mib(loaded), mib(inference), mib(tuning), Double(tuning) / Double(inference),
                 Double(tuning - loaded) / Double(max(1, inference - loaded))))
             return
         }
         let rows = try [
-            ("minilm soft prompt, 16 x 32 tokens, P 8", "soft-prompt"), ("minilm lora q+v r8, 16 x 32 tokens", "lora"),
-        ].filter { filter == nil || $0.0.contains(filter!) }.map { name, method in
+            ("minilm soft prompt, 16 x 32 tokens, P 8", "soft-prompt", false), ("minilm lora q+v r8, 16 x 32 tokens", "lora", false),
+            ("minilm soft prompt, checkpointed layers", "soft-prompt", true),
+        ].filter { filter == nil || $0.0.contains(filter!) }.map { name, method, checkpointed in
             try BenchmarkOutput.measure(repeats: repeats, name, unit: "steps/s") {
-                try PromptTuneBenchmark.stepsPerSecond(method, fixture: fixture, steps: steps)
+                try PromptTuneBenchmark.stepsPerSecond(method, fixture: fixture, steps: steps, checkpointed: checkpointed)
             }
         }
         try BenchmarkOutput.print(rows, json: output.json)

@@ -9,8 +9,11 @@ import statistics
 import torch
 
 
-def arguments():
+def arguments(extra=None):
+    """The shared options; `extra(parser)` may add a script's own."""
     parser = argparse.ArgumentParser()
+    if extra:
+        extra(parser)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")

@@ -8,6 +8,7 @@ Adam at 1e-3 — as Orrery's step. Steps/s, the median of --repeats runs of 10 s
 a warm-up.
 
     .venv-peers/bin/python scripts/bench/peers/peft_tune.py --threads 1 --json
+    .venv-peers/bin/python scripts/bench/peers/peft_tune.py --threads 1 --memory
 """
 import os
 import shutil
@@ -71,8 +72,54 @@ def steps_per_second(method):
     return run
 
 
+def resident(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def peak_during(body):
+    """Peak resident bytes while body runs, the peak reset first (/proc/self/clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    body()
+    return resident("VmHWM:")
+
+
+def memory():
+    """Resident memory with the model loaded, and the peaks during 3 inference passes and
+    during 3 prompt-tuning steps on the same batch: `orrery bench prompt-tune --memory`."""
+    model = get_peft_model(load_minilm(), PromptTuningConfig(task_type=TaskType.FEATURE_EXTRACTION, num_virtual_tokens=PROMPT))
+    ids, mask, targets = batch()
+    classes = F.normalize(torch.randn(CLASSES, 384, generator=torch.Generator().manual_seed(1)), dim=-1)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    loaded = resident("VmRSS:")
+
+    def infer():
+        with torch.no_grad():
+            for _ in range(3):
+                model(input_ids=ids, attention_mask=mask)
+
+    def tune():
+        for _ in range(3):
+            optimizer.zero_grad()
+            sentence = F.normalize(model(input_ids=ids, attention_mask=mask).last_hidden_state.mean(dim=1), dim=-1)
+            F.cross_entropy(sentence @ classes.T * 20, targets).backward()
+            optimizer.step()
+
+    inference, tuning = peak_during(infer), peak_during(tune)
+    mib = 1 << 20
+    print(f"resident memory: {loaded / mib:.0f} MiB with the model loaded; peak {inference / mib:.0f} MiB during inference, "
+          f"{tuning / mib:.0f} MiB during tuning: tuning/inference {tuning / inference:.2f}x (process), "
+          f"{(tuning - loaded) / max(1, inference - loaded):.2f}x (above the loaded model)")
+
+
 def main():
-    args = arguments()
+    args = arguments(lambda parser: parser.add_argument("--memory", action="store_true", help="peak memory of tuning against inference"))
+    if args.memory:
+        return memory()
     cases = [
         ("minilm soft prompt, 16 x 32 tokens, P 8", "steps/s", steps_per_second("soft-prompt")),
         ("minilm lora q+v r8, 16 x 32 tokens", "steps/s", steps_per_second("lora")),
