@@ -11,6 +11,9 @@ import Wire
 ///   task: bbc-news               # one problem: a labeled text task (classes: […] keeps some)
 ///   problems:                    # or many: N-way problems drawn from held-out WordNet categories
 ///     {task: wordnet-glosses, class_split: meta-test, ways: 4, count: 50}
+///   tasks:                       # or several named tasks, for multi-task tuning (joint variants)
+///     - {task: bbc-news}
+///     - {task: vader-amazon, descriptions: [a negative review, a positive review]}
 ///   descriptions: [business, …]  # what the prompt calls each class (default: class names)
 ///   template: "News article: {text}"
 ///   shots: 16                    # training examples per class (prompt search's demonstration pool)
@@ -39,6 +42,7 @@ import Wire
 ///     - {method: p-tuning, init: vocabulary}
 ///     - {method: lora, lr: 0.001}
 ///     - linear-probe
+///     - {method: soft-prompt, init: vocabulary, joint: true}   # one prompt for all `tasks`
 /// ```
 /// A meta-training job has `meta:` instead of `variants` (and `init:` for where the
 /// initialization itself starts):
