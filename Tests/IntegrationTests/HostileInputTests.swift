@@ -65,7 +65,11 @@ extension ClusterTests {
             let memory = try #require(Self.memory(cluster.coordinator))
             #expect(memory.peakResidentBytes < 200 << 20, "\(memory.description)")
 
-            // Fuzzed jobs may still be running: the honest job must come out as before.
+            // Fuzzed jobs may still be running: the honest job must come out as before. The
+            // fuzzers' registered "workers" are gone once they miss their heartbeats; on a
+            // loaded machine that can take a moment, and until then a lease may go to one.
+            let settle = MonotonicClock.milliseconds + 15_000
+            while MonotonicClock.milliseconds < settle, try cluster.status().workers.map(\.workerID) != ["honest"] { usleep(100_000) }
             let after = try cluster.run(Self.sweep, timeoutMilliseconds: 120_000)
             #expect(after.state == .succeeded)
             #expect(after.reportJson == before.reportJson)
