@@ -37,7 +37,6 @@ struct MetaTrainer {
 
     /// Meta-trains to `meta_steps` (from a checkpoint when the context has one).
     func train(_ sampler: EpisodeSampler, communicator: Communicator?, context: TaskContext) throws -> Summary {
-        let world = communicator?.worldSize ?? 1
         let metaBatch = Int(task.metaBatch), steps = Int(task.metaSteps)
         let loop = ExactDataParallelLoop(
             parameters: named, optimizer: optimizer, steps: steps, slotsPerStep: metaBatch, gradientScale: 1 / Float(metaBatch),
@@ -54,10 +53,7 @@ struct MetaTrainer {
             guard window.add(step: step, statistics: statistics) else { return }
             (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
-                context.reportProgress(
-                    Float(step + 1) / Float(steps),
-                    String(format: "meta-step %d/%d: query loss %.4f, query accuracy %.2f%% after adaptation%@", step + 1, steps,
-                        summary.queryLoss, 100 * summary.queryAccuracy, world > 1 ? " (\(world) workers)" : ""))
+                context.reportProgress(Float(step + 1) / Float(steps), window.note(step: step, after: "adaptation", workers: communicator?.worldSize ?? 1))
             }
         }
         summary.seconds = Date().timeIntervalSince(started)

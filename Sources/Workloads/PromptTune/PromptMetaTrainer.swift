@@ -92,10 +92,7 @@ struct PromptMetaTrainer {
             guard window.add(step: step, statistics: statistics) else { return }
             (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
-                context.reportProgress(
-                    Float(step + 1) / Float(steps),
-                    String(format: "meta-step %d/%d: query loss %.4f, query accuracy %.1f%% after tuning", step + 1, steps,
-                        summary.queryLoss, 100 * summary.queryAccuracy))
+                context.reportProgress(Float(step + 1) / Float(steps), window.note(step: step, after: "tuning", workers: communicator?.worldSize ?? 1))
             }
         }
         summary.seconds = Date().timeIntervalSince(started)

@@ -26,4 +26,12 @@ struct MetaStepWindow {
         (loss, accuracy, count) = (0, 0, 0)
         return true
     }
+
+    /// The progress note for the window `step` closed, e.g. "meta-step 40/200: query loss
+    /// 0.7, query accuracy 68.00% after adaptation (2 workers)".
+    func note(step: Int, after adaptation: String, workers: Int) -> String {
+        String(
+            format: "meta-step %d/%d: query loss %.4f, query accuracy %.2f%% after %@%@", step + 1, steps, queryLoss, 100 * queryAccuracy,
+            adaptation, workers > 1 ? " (\(workers) workers)" : "")
+    }
 }
