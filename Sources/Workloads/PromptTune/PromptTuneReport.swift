@@ -119,11 +119,13 @@ struct PromptTuneReport {
     static func accuracy(_ hits: [Bool]) -> Double { hits.isEmpty ? 0 : Double(hits.filter { $0 }.count) / Double(hits.count) }
 
     private func text(_ summary: Summary, task: Orrery_V1_Workloads_PromptTuneTask) -> String {
-        let problem = summary.problems > 1
-            ? "\(summary.problems) \(task.problem.ways)-way problems from \(task.problem.task) \(task.problem.classSplit)"
-            : PromptProblem.name(task.problem, classes: task.problem.classes)
+        let first = task.joint.first ?? task.problem
+        let problem =
+            summary.problems == 1 ? PromptProblem.name(first, classes: first.classes)
+            : first.classSplit.isEmpty ? "\(summary.problems) tasks"
+            : "\(summary.problems) \(first.ways)-way problems from \(first.task) \(first.classSplit)"
         var lines = [
-            "prompt-tune, \(summary.model), \(problem), \(task.problem.shots) shots a class, \(summary.seeds) seed(s); held-out test accuracy, 95% interval over \(summary.intervalsOver):",
+            "prompt-tune, \(summary.model), \(problem), \(first.shots) shots a class, \(summary.seeds) seed(s); held-out test accuracy, 95% interval over \(summary.intervalsOver):",
             "  variant                      accuracy                  vs discrete prompt         params   s/run",
         ]
         for row in summary.rows {
