@@ -219,6 +219,12 @@ struct PromptTuneTests {
             Edit("unknown problem.task 'imagenet'") { $0.problem.task = "imagenet" },
             Edit("problem.class_split applies to wordnet-glosses only") { $0.problem.classSplit = "meta-test" },
             Edit("unknown problem.class_split 'everything'") { $0.problem.task = "wordnet-glosses"; $0.problem.classSplit = "everything" },
+            Edit("problem.classes must list two or more different classes") { $0.problem.classes = ["sport", "sport"] },
+            Edit("problem.classes must list two or more different classes") { $0.problem.classes = ["sport"] },
+            Edit("problem.ways must be 0 (all classes) or at least 2") { $0.problem.ways = 1 },
+            Edit("meta.sources[0].classes must list two or more different classes") {
+                $0.meta.algorithm = "reptile"; $0.meta.sources = [$0.problem]; $0.meta.sources[0].classes = ["tech", "tech"]
+            },
             Edit("prompt_length") { $0.promptLength = 0 },
             Edit("prompt_length") { $0.promptLength = 100_000 },
             Edit("unknown init 'zeros'") { $0.init_p.kind = "zeros" },

@@ -14,9 +14,6 @@ public final class SoftPrompt: Module {
         vectors = Tensor(shape: initial.shape, storage: Storage(initial.scalars)).requiringGrad()
     }
 
-    public var length: Int { vectors.shape[0] }
-    public var width: Int { vectors.shape[1] }
-
     public func namedParameters() -> [(name: String, tensor: Tensor)] { [("prompt", vectors)] }
 
     /// `embeddings` [B, T, width] with `prompt` [P, width] put in every sequence before

@@ -18,7 +18,6 @@ import Wire
 struct PromptMetaTrainer {
     /// One source problem's texts by class, and its classifier over all its classes.
     struct Source {
-        let name: String
         let byClass: [[String]]
         let classifier: PromptedEncoderClassifier
     }

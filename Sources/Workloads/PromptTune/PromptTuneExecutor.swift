@@ -43,19 +43,19 @@ final class PromptTuneExecutor: Executor, Sendable {
             try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator) { texts throws(TensorError) in try classifier.logits(texts, prompt: nil) }
         }
         let (method, reported) = try makeMethod(task, classifier: classifiers[0], context: context)
-        let methods = try [method] + classifiers.dropFirst().map { classifier in
+        let others = try classifiers.dropFirst().map { classifier in
             guard let shared = method.sharing(with: classifier) else {
                 throw TaskError("prompt-tune task: \(task.method) cannot share its parameters across problems", retryable: false)
             }
             return shared
         }
         let name = problems.count == 1 ? problems[0].name : "joint[\(problems.map(\.name).joined(separator: ";"))]"
-        let tuner = PromptTuner(methods: methods, task: task)
+        let tuner = PromptTuner(method: method, sharing: others, task: task)
         let summary = try tuner.train(
             PromptTuner.examples(problems.map(\.train)), communicator: communicator, context: context, progress: "\(task.variant) on \(name)")
         let trainable = tuner.parameters.reduce(0) { $0 + $1.tensor.count }
         try method.finish()
-        let tuned = try zip(problems, methods).map { problem, method in
+        let tuned = try zip(problems, tuner.methods).map { problem, method in
             task.method == "zero-shot" ? nil : try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator, logits: method.logits)
         }
         guard (communicator?.rank ?? 0) == 0 else { return nil }
@@ -97,7 +97,7 @@ final class PromptTuneExecutor: Executor, Sendable {
             if let thin = byClass.firstIndex(where: { $0.count < Int(task.meta.shots + task.meta.queries) }) {
                 throw TaskError("prompt-tune source \(source.task): class '\(classes[thin])' has fewer than shots + queries examples", retryable: false)
             }
-            return PromptMetaTrainer.Source(name: PromptProblem.name(source, classes: classes), byClass: byClass, classifier: classifier)
+            return PromptMetaTrainer.Source(byClass: byClass, classifier: classifier)
         }
         let start = try PromptInitializer(
             classifier: sources[0].classifier, length: Int(task.promptLength), modelSHA256: task.modelSha256, model: task.model

@@ -80,7 +80,13 @@ enum PromptTuneRules {
             guard problem.task == "wordnet-glosses" else { throw rule.fail("\(field).class_split applies to wordnet-glosses only") }
         }
         try rule.range("\(field).ways", Int(problem.ways), ways)
+        if problem.ways == 1 { throw rule.fail("\(field).ways must be 0 (all classes) or at least 2, got 1") }
         try rule.count("\(field).classes", problem.classes.count, 0...64)
+        // Each listed class once, and at least two: a class named twice would be two labels
+        // for the same texts.
+        if problem.classes.count == 1 || Set(problem.classes).count != problem.classes.count {
+            throw rule.fail("\(field).classes must list two or more different classes")
+        }
         try rule.count("\(field).descriptions", problem.descriptions.count, 0...64)
     }
 

@@ -23,9 +23,9 @@ struct PromptTuner {
     let checkpointEvery: Int
     let metadata: [String: String]
 
-    init(methods: [any TuningMethod], task: Orrery_V1_Workloads_PromptTuneTask) {
-        precondition(!methods.isEmpty, "a tuner needs a method")
-        self.methods = methods
+    /// - Parameter sharing: the same method on further problems, sharing its parameters.
+    init(method: any TuningMethod, sharing others: [any TuningMethod] = [], task: Orrery_V1_Workloads_PromptTuneTask) {
+        methods = [method] + others
         steps = Int(task.steps)
         batch = Int(task.batch)
         microBatch = Int(task.microBatch)
@@ -129,14 +129,25 @@ struct PromptTuner {
 }
 
 /// The order examples are visited in: epoch after epoch, each a fresh seeded shuffle, so
-/// the n-th example of training is the same on every worker and after every resume.
-struct EpochOrder {
+/// the n-th example of training is the same on every worker and after every resume. The
+/// current epoch's shuffle is kept, so a lookup costs nothing but at an epoch's start.
+final class EpochOrder {
     let count: Int
     let seed: UInt64
+    private var epoch = -1
+    private var order: [Int] = []
+
+    init(count: Int, seed: UInt64) {
+        self.count = count
+        self.seed = seed
+    }
 
     /// The example at position `position` of the endless sequence of epochs.
     func index(_ position: Int) -> Int {
-        let epoch = position / count
-        return PromptSearchSplits.shuffled(count, seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))[position % count]
+        if position / count != epoch {
+            epoch = position / count
+            order = PromptSearchSplits.shuffled(count, seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
+        }
+        return order[position % count]
     }
 }
