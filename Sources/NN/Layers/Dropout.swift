@@ -20,4 +20,8 @@ public final class Dropout: Layer {
     public func namedParameters() -> [(name: String, tensor: Tensor)] { [] }
 
     public func train(_ training: Bool) { self.training = training }
+
+    /// Restarts the mask sequence: a loop that reseeds at each epoch from (seed, epoch)
+    /// draws the same masks whether it ran from the start or resumed from a checkpoint.
+    public func reseed(_ seed: UInt64) { generator = SplitMix64(seed: seed) }
 }

@@ -157,6 +157,14 @@ public nonisolated struct Orrery_V1_Workloads_TrainTask: @unchecked Sendable {
     set {_uniqueStorage()._exactShards = newValue}
   }
 
+  /// A model described by named settings (family, depth, width_N, blocks, channels_N,
+  /// kernel_N, pooling, residual, head, activation, dropout), as a `nas` search writes its
+  /// winner; when set, it replaces model, hidden, channels and activation.
+  public var architecture: Dictionary<String,String> {
+    get {_storage._architecture}
+    set {_uniqueStorage()._architecture = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -170,7 +178,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}bucket_elements\0\u{3}exact_shards\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}model\0\u{1}hidden\0\u{1}activation\0\u{1}optimizer\0\u{3}learning_rate\0\u{1}momentum\0\u{1}nesterov\0\u{3}weight_decay\0\u{1}schedule\0\u{3}warmup_steps\0\u{3}batch_size\0\u{1}epochs\0\u{1}seed\0\u{3}save_path\0\u{3}clip_norm\0\u{3}train_limit\0\u{1}channels\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}bucket_elements\0\u{3}exact_shards\0\u{1}architecture\0")
 
   fileprivate class _StorageClass {
     var _dataset: String = String()
@@ -196,6 +204,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
     var _checkpointEvery: UInt32 = 0
     var _bucketElements: UInt32 = 0
     var _exactShards: UInt32 = 0
+    var _architecture: Dictionary<String,String> = [:]
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -229,6 +238,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       _checkpointEvery = source._checkpointEvery
       _bucketElements = source._bucketElements
       _exactShards = source._exactShards
+      _architecture = source._architecture
     }
   }
 
@@ -270,6 +280,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._checkpointEvery) }()
         case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._bucketElements) }()
         case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._exactShards) }()
+        case 24: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._architecture) }()
         default: break
         }
       }
@@ -347,6 +358,9 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
       if _storage._exactShards != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._exactShards, fieldNumber: 23)
       }
+      if !_storage._architecture.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._architecture, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -379,6 +393,7 @@ nonisolated extension Orrery_V1_Workloads_TrainTask: SwiftProtobuf.Message, Swif
         if _storage._checkpointEvery != rhs_storage._checkpointEvery {return false}
         if _storage._bucketElements != rhs_storage._bucketElements {return false}
         if _storage._exactShards != rhs_storage._exactShards {return false}
+        if _storage._architecture != rhs_storage._architecture {return false}
         return true
       }
       if !storagesAreEqual {return false}

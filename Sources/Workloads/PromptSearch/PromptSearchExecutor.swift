@@ -11,8 +11,8 @@ final class PromptSearchExecutor: Executor, Sendable {
     private let smolLM2: VerifiedModel<CausalLanguageModel>
     private let miniLM: VerifiedModel<SentenceEncoder>
     /// Prompts made ready, kept across tasks (about 15 MB each for a SmolLM2 prefix of 300 tokens).
-    private let preparedPrompts = PreparedPromptCache<LikelihoodClassifier.PreparedPrompt>(capacity: 8)
-    private let preparedClasses = PreparedPromptCache<EmbeddingClassifier.PreparedClasses>(capacity: 32)
+    private let preparedPrompts = RecentValueCache<LikelihoodClassifier.PreparedPrompt>(capacity: 8)
+    private let preparedClasses = RecentValueCache<EmbeddingClassifier.PreparedClasses>(capacity: 32)
 
     init(smolLM2Path: String = CausalLanguageModel.defaultPath, miniLMDirectory: String = SentenceEncoder.defaultDirectory) {
         smolLM2 = VerifiedModel(name: "SmolLM2", weightsPath: smolLM2Path) { try CausalLanguageModel(path: smolLM2Path) }

@@ -2,6 +2,7 @@ import Collectives
 import Datasets
 import Foundation
 import NN
+import Search
 import Tensor
 import Wire
 
@@ -12,6 +13,8 @@ struct ClassifierTrainer {
     let task: Orrery_V1_Workloads_TrainTask
     let model: Sequential
     let optimizer: any Optimizer
+    /// Dropout layers of a model built from `architecture`, reseeded each epoch.
+    let dropouts: [Dropout]
 
     /// Where the trained weights go (already resolved inside the worker's output
     /// directory); nil: not saved.
@@ -22,20 +25,7 @@ struct ClassifierTrainer {
     init(task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int, savePath: String? = nil) throws(TaskError) {
         self.task = task
         self.savePath = savePath
-        var generator = SplitMix64(seed: task.seed)
-        guard let activation = Activation.Kind(rawValue: task.activation) else {
-            throw TaskError("train task: unknown activation '\(task.activation)'", retryable: false)
-        }
-        let hidden = task.hidden.map(Int.init)
-        switch task.model {
-        case "cnn":
-            model = CNN.make(
-                imageShape: imageShape, channels: task.channels.map(Int.init), hidden: hidden, classes: classes, using: &generator)
-        case "mlp":
-            model = MLP.make([imageShape.reduce(1, *)] + hidden + [classes], activation: activation, using: &generator)
-        default:
-            throw TaskError("train task: unknown model '\(task.model)'", retryable: false)
-        }
+        (model, dropouts) = try Self.makeModel(task, imageShape: imageShape, classes: classes)
         switch task.optimizer {
         case "sgd":
             optimizer = SGD(
@@ -50,6 +40,31 @@ struct ClassifierTrainer {
         }
         guard TrainTaskRules.schedules.contains(task.schedule) else {
             throw TaskError("train task: unknown schedule '\(task.schedule)'", retryable: false)
+        }
+    }
+
+    /// The model the task describes: by `architecture` (a NAS winner), or by model, widths
+    /// and activation.
+    private static func makeModel(
+        _ task: Orrery_V1_Workloads_TrainTask, imageShape: [Int], classes: Int
+    ) throws(TaskError) -> (Sequential, [Dropout]) {
+        if !task.architecture.isEmpty {
+            let recipe = try ArchitectureRecipe(
+                task.architecture.mapValues { ParameterValue(parsing: $0) }, imageShape: imageShape, classes: classes, subject: "train task")
+            return recipe.architecture.make(imageShape: imageShape, classes: classes, seed: task.seed)
+        }
+        var generator = SplitMix64(seed: task.seed)
+        guard let activation = Activation.Kind(rawValue: task.activation) else {
+            throw TaskError("train task: unknown activation '\(task.activation)'", retryable: false)
+        }
+        let hidden = task.hidden.map(Int.init)
+        switch task.model {
+        case "cnn":
+            return (CNN.make(imageShape: imageShape, channels: task.channels.map(Int.init), hidden: hidden, classes: classes, using: &generator), [])
+        case "mlp":
+            return (MLP.make([imageShape.reduce(1, *)] + hidden + [classes], activation: activation, using: &generator), [])
+        default:
+            throw TaskError("train task: unknown model '\(task.model)'", retryable: false)
         }
     }
 
@@ -91,6 +106,7 @@ struct ClassifierTrainer {
                 step += stepsPerEpoch
                 continue
             }
+            dropouts.reseed(seed: task.seed, epoch: epoch)
             var epochLoss: [Float] = [0, 0]  // loss sum, examples: summed over ranks at the epoch's end
             let sampler = BatchSampler(count: examples, batchSize: batchSize, shuffle: true, seed: task.seed, epoch: epoch)
             for indices in sampler {
@@ -200,21 +216,8 @@ struct ClassifierTrainer {
         try TrainingCheckpoint.restore(data, parameters: model.namedParameters(), optimizer: optimizer)
     }
 
-    /// Accuracy and mean loss over a whole split, without recording gradients.
+    /// Accuracy and mean loss over a whole split.
     func evaluate(_ data: LabeledImages) throws -> (accuracy: Double, loss: Double) {
-        model.train(false)
-        defer { model.train(true) }
-        return try withNoGrad { () throws -> (Double, Double) in
-            var correct = 0
-            var loss: Double = 0
-            for indices in BatchSampler(count: data.count, batchSize: 1000, shuffle: false) {
-                let (images, labels) = data.batch(indices)
-                let logits = try model(images)
-                loss += Double(try Tensor.crossEntropy(logits: logits, targets: labels).item) * Double(indices.count)
-                let predictions = try logits.argmax(axis: 1).scalars
-                correct += zip(predictions, labels).filter { Int($0) == $1 }.count
-            }
-            return (Double(correct) / Double(data.count), loss / Double(data.count))
-        }
+        try ClassifierEvaluation.evaluate(model, on: data)
     }
 }

@@ -12,7 +12,7 @@ struct TrainExecutor: Executor {
         // Refused before hours of training, not after.
         let savePath = task.savePath.isEmpty ? nil : try context.outputPath(task.savePath)
         let (train, test) = try DatasetCatalog.load(task.dataset)
-        _ = try TrainTaskRules.parameterCount(task, imageShape: train.imageShape, classes: train.classes)
+        if task.architecture.isEmpty { _ = try TrainTaskRules.parameterCount(task, imageShape: train.imageShape, classes: train.classes) }
         var trainer = try ClassifierTrainer(task: task, imageShape: train.imageShape, classes: train.classes, savePath: savePath)
         return try trainer.run(train: train, test: test, context: context)
     }

@@ -1,5 +1,6 @@
 import Collectives
 import Datasets
+import Search
 import Wire
 
 /// Trains a classifier on a real data set and reports its test accuracy.
@@ -26,6 +27,11 @@ import Wire
 ///   workers: 2                # data-parallel on a gang of 2 (or {min: 1, max: 4}); default 1
 ///   checkpoint_every: 200     # steps between checkpoints committed to the coordinator
 ///   bucket_elements: 1048576  # floats per gradient all-reduce
+///   architecture:             # instead of model/hidden/channels/activation: a model as
+///     family: cnn             # a `nas` search describes it (see ArchitectureRecipe)
+///     blocks: 2
+///     channels_1: 32
+///     channels_2: 64
 ///   exact_shards: 12          # sum each batch's gradient over 12 fixed shards in fixed
 ///                             # point: the same weights on any number of workers (0: off)
 /// ```
@@ -44,6 +50,20 @@ public struct TrainWorkload: Workload {
         task.dataset = try section.required("dataset").choice(DatasetCatalog.names)
         task.model = try section.optional("model")?.choice(TrainTaskRules.models) ?? "mlp"
         task.channels = try section.optional("channels")?.list(maximumItems: TrainTaskRules.convolutionBlocks.upperBound).map { (node) throws(SpecError) in UInt32(try node.int(in: TrainTaskRules.channelWidth)) } ?? [16, 32]
+        if let architecture = section.optional("architecture") {
+            let settings = try ArchitectureRecipe.settings(from: try architecture.mapping(), allowTraining: false)
+            task.architecture = settings.mapValues(\.description)
+            if let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
+                do {
+                    _ = try ArchitectureRecipe(settings, imageShape: shape, classes: classes, subject: "architecture")
+                } catch {
+                    throw architecture.error(error.message)
+                }
+            }
+            for field in ["model", "hidden", "channels", "activation"] where section.optional(field) != nil {
+                throw section.optional(field)!.error("cannot be set with architecture, which describes the whole model")
+            }
+        }
         task.hidden = try section.optional("hidden")?.list(maximumItems: TrainTaskRules.hiddenLayers.upperBound).map { (node) throws(SpecError) in UInt32(try node.int(in: TrainTaskRules.hiddenWidth)) } ?? [256, 256]
         task.activation = try section.optional("activation")?.choice(TrainTaskRules.activations) ?? "relu"
         task.optimizer = try section.optional("optimizer")?.choice(TrainTaskRules.optimizers) ?? "adam"
@@ -75,7 +95,7 @@ public struct TrainWorkload: Workload {
         }
         // The data set's shape decides how deep the convolutions may go and how large the
         // model is: the same check a worker makes, made before the job is accepted.
-        if let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
+        if task.architecture.isEmpty, let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
             do {
                 _ = try TrainTaskRules.parameterCount(task, imageShape: shape, classes: classes)
             } catch {

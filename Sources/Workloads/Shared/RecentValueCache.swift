@@ -1,10 +1,11 @@
 import Foundation
 
-/// The last few prompts a worker made ready (SmolLM2: the prefix's keys and values;
-/// MiniLM: the class vectors), by prompt digest. A candidate's examples arrive as several
-/// tasks, usually on the same worker in a row, so the prefix is run once per worker rather
-/// than once per task. Least recently used entries go first.
-final class PreparedPromptCache<Value>: @unchecked Sendable {
+/// The last few values a worker made, by key, shared by its task threads; least recently
+/// used entries go first. Prompt search keeps prepared prompts here (SmolLM2: the prefix's
+/// keys and values; MiniLM: the class vectors, by prompt digest: a candidate's examples
+/// arrive as several tasks, usually on the same worker in a row, so the prefix is run once
+/// per worker rather than once per task); NAS keeps the loaded data set.
+final class RecentValueCache<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [(key: String, value: Value)] = []
     let capacity: Int
