@@ -2,21 +2,31 @@ import Runtime
 import Wire
 
 extension CoordinatorCore {
-    /// Leases queued tasks to every worker with room. A worker's room is its slots times a
-    /// prefetch depth that follows its measured task time: enough queued work to cover
-    /// `targetQueueMilliseconds`, so that microsecond tasks stream while long tasks are not
-    /// hoarded by one worker.
+    /// Leases queued tasks to every worker with room, in two passes: first up to each
+    /// worker's slots (work it starts at once), then up to its prefetch room (slots times a
+    /// depth that follows its measured task time: enough queued work to cover
+    /// `targetQueueMilliseconds`). So microsecond tasks stream, while a few long tasks (NAS
+    /// trials, say) go to idle workers instead of queueing behind a busy one.
     func dispatch() {
         needsDispatch = false
         guard !draining else { return }
         let now = clock.milliseconds()
         let nowMicros = clock.microseconds()
         if leases.queuedGangCount > 0 { dispatchGangs(now: now, nowMicros: nowMicros) }
-        guard leases.queuedCount > 0 else { return }
+        for prefetching in [false, true] {
+            guard leases.queuedCount > 0 else { return }
+            dispatchPass(prefetching: prefetching, now: now, nowMicros: nowMicros)
+        }
+    }
+
+    /// One pass over the workers: each takes queued tasks up to its slots, or (prefetching)
+    /// up to its whole capacity.
+    private func dispatchPass(prefetching: Bool, now: Int64, nowMicros: Int64) {
         for id in workers.order {
             guard leases.queuedCount > 0 else { return }
             guard let worker = workers[id] else { continue }
-            let room = capacity(of: worker) - leases.leaseCount(worker: id)
+            let limit = prefetching ? capacity(of: worker) : min(worker.slots, capacity(of: worker))
+            let room = limit - leases.leaseCount(worker: id)
             guard room > 0 else { continue }
             let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
             guard !batch.isEmpty else { continue }

@@ -48,7 +48,12 @@ public enum EnvelopeCodec {
     }
 
     /// Serializes a workload payload.
+    ///
+    /// Map fields are written in key order: a planner's payloads must be the same bytes in
+    /// every process (the replay contract), and a dictionary's order is not.
     public static func encodePayload(_ message: some SwiftProtobuf.Message) -> Data {
-        (try? message.serializedData()) ?? Data()
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return (try? message.serializedData(options: options)) ?? Data()
     }
 }

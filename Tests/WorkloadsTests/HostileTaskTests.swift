@@ -116,6 +116,52 @@ struct HostileTaskTests {
         }
     }
 
+    typealias NASEdit = HostileEdit<Orrery_V1_Workloads_NasTrialTask>
+
+    @Test(
+        "nas: every out-of-range field and setting is refused by name, before any data is loaded",
+        arguments: [
+            NASEdit("unknown dataset 'imagenet'") { $0.dataset = "imagenet" },
+            NASEdit("unknown schedule 'warm'") { $0.schedule = "warm" },
+            NASEdit("horizon_epochs") { $0.horizonEpochs = 0 },
+            NASEdit("end_epoch") { $0.endEpoch = 9; $0.horizonEpochs = 4 },
+            NASEdit("start_epoch") { $0.startEpoch = 5; $0.endEpoch = 2; $0.horizonEpochs = 2 },
+            NASEdit("needs a checkpoint") { $0.startEpoch = 1; $0.endEpoch = 2; $0.horizonEpochs = 2 },
+            NASEdit("takes no checkpoint") { $0.final = true; $0.checkpoint = Data([1, 2, 3]) },
+            NASEdit("latency_runs") { $0.latencyRuns = 4_000_000_000 },
+            NASEdit("dev_examples") { $0.devExamples = 0 },
+            NASEdit("leaves nothing to train on") { $0.devExamples = 100_000 },
+            NASEdit("settings") { $0.settings = [:] },
+            NASEdit("unknown setting 'lion'") { $0.settings["lion"] = "1" },
+            NASEdit("family is required") { $0.settings["family"] = nil },
+            NASEdit("family must be one of") { $0.settings["family"] = "transformer" },
+            NASEdit("width_1 must be an integer") { $0.settings["width_1"] = "-3" },
+            NASEdit("width_2 (or width) is required") { $0.settings["depth"] = "2" },
+            NASEdit("learning_rate must be a number") { $0.settings["learning_rate"] = "nan" },
+            NASEdit("learning_rate must be a number") { $0.settings["learning_rate"] = "0" },
+            NASEdit("batch_size must be an integer") { $0.settings["batch_size"] = "1e9" },
+            NASEdit("dropout must be a number") { $0.settings["dropout"] = "1" },
+            NASEdit("parameters") { $0.settings["depth"] = "3"; $0.settings["width"] = "4096" },
+            NASEdit("pooled to nothing") { $0.settings = ["family": "cnn", "blocks": "5", "channels": "4"] },
+            NASEdit("kernel_1 must be an odd integer") { $0.settings = ["family": "cnn", "blocks": "1", "channels": "4", "kernel_1": "4"] },
+            NASEdit("checkpoint") { $0.startEpoch = 1; $0.endEpoch = 2; $0.horizonEpochs = 2; $0.checkpoint = Data("not safetensors".utf8) },
+        ])
+    func nasRefusals(edit: NASEdit) throws {
+        var task = Orrery_V1_Workloads_NasTrialTask()
+        (task.dataset, task.schedule, task.devExamples, task.splitSeed) = ("digits", "constant", 100, 1)
+        (task.startEpoch, task.endEpoch, task.horizonEpochs, task.latencyRuns) = (0, 1, 1, 1)
+        task.settings = ["family": "mlp", "depth": "1", "width_1": "8"]
+        edit.change(&task)
+        let executor = try NASWorkload().makeExecutor()
+        do {
+            _ = try executor.execute(EnvelopeCodec.encodePayload(task), context: Self.context())
+            Issue.record("the task ran")
+        } catch let error as TaskError {
+            #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
+            #expect(error.message.contains(edit.expected), "\(error.message)")
+        }
+    }
+
     @Test("train: a save path outside the worker's output directory is refused before training")
     func savePathEscapes() throws {
         let root = NSTemporaryDirectory() + "/orrery-output-\(getpid())"

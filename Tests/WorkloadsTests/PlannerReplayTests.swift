@@ -137,4 +137,12 @@ struct PlannerReplayTests {
             return Self.success(task, TaskOutput(payload: try result.serializedData()))
         }
     }
+
+    @Test("nas: ASHA promotions on crafted results, answered out of order; Hyperband; the finals")
+    func nas() throws {
+        for strategy in ["asha", "hyperband", "evolution"] {
+            let yaml = NASTests.spec(strategy: strategy, budget: 45, extra: "final: {top: 2, epochs: 2}")
+            try Self.check(yaml, cuts: [1, 4, 9, 15]) { task, _ in try NASTests.fakeOutcome(task) }
+        }
+    }
 }

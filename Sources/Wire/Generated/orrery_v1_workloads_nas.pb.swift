@@ -109,6 +109,12 @@ public nonisolated struct Orrery_V1_Workloads_NasTrialResult: Sendable {
 
   public var trainLoss: Double = 0
 
+  /// When the worker began and finished the task (Unix time, milliseconds): the planner
+  /// reports how long each worker sat idle between trials.
+  public var startedUnixMs: Double = 0
+
+  public var finishedUnixMs: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -220,7 +226,7 @@ nonisolated extension Orrery_V1_Workloads_NasTrialTask: SwiftProtobuf.Message, S
 
 nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NasTrialResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dev_accuracy\0\u{3}test_accuracy\0\u{1}parameters\0\u{3}latency_ms\0\u{1}checkpoint\0\u{3}resumed_at_epoch\0\u{1}seconds\0\u{3}train_loss\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dev_accuracy\0\u{3}test_accuracy\0\u{1}parameters\0\u{3}latency_ms\0\u{1}checkpoint\0\u{3}resumed_at_epoch\0\u{1}seconds\0\u{3}train_loss\0\u{3}started_unix_ms\0\u{3}finished_unix_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -236,6 +242,8 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.resumedAtEpoch) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
       case 8: try { try decoder.decodeSingularDoubleField(value: &self.trainLoss) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.startedUnixMs) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.finishedUnixMs) }()
       default: break
       }
     }
@@ -266,6 +274,12 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
     if self.trainLoss.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.trainLoss, fieldNumber: 8)
     }
+    if self.startedUnixMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.startedUnixMs, fieldNumber: 9)
+    }
+    if self.finishedUnixMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.finishedUnixMs, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -278,6 +292,8 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
     if lhs.resumedAtEpoch != rhs.resumedAtEpoch {return false}
     if lhs.seconds != rhs.seconds {return false}
     if lhs.trainLoss != rhs.trainLoss {return false}
+    if lhs.startedUnixMs != rhs.startedUnixMs {return false}
+    if lhs.finishedUnixMs != rhs.finishedUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

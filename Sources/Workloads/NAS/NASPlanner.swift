@@ -29,6 +29,8 @@ final class NASPlanner: Planner {
     private(set) var epochsTrained = 0
     private(set) var trialsFailed = 0
     private(set) var firstFailure: String?
+    /// When each successful task ran, on which worker (for the idle time between trials).
+    private(set) var spans: [WorkerSpan] = []
 
     init(plan: NASPlan) {
         self.plan = plan
@@ -79,6 +81,7 @@ final class NASPlanner: Planner {
                 fail(trial, id, "task \(outcome.key): its result does not hold \(trial.budget) dev accuracies in [0, 1]")
                 return
             }
+            spans.append(WorkerSpan(worker: outcome.workerID, start: result.startedUnixMs, end: result.finishedUnixMs))
             epochsTrained += trial.budget - records[id].epochs
             if result.resumedAtEpoch > records[id].epochs { records[id].resumed = true }
             records[id].epochs = trial.budget

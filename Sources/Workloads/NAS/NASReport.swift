@@ -36,6 +36,10 @@ struct NASReport {
             lines.append(String(format: "dev accuracy at %d epochs over %d trials: best %.2f%%, median %.2f%% (gap %.2f points)",
                 front.epochs, spread.trials, 100 * spread.best, 100 * spread.median, 100 * (spread.best - spread.median)))
         }
+        let gaps = WorkerSpan.idleGaps(planner.spans)
+        if !gaps.isEmpty {
+            lines.append(String(format: "workers idle between trials: median %.2f ms, p90 %.2f ms over %d gaps", percentile(gaps, 0.5), percentile(gaps, 0.9), gaps.count))
+        }
         lines.append("leaderboard (dev accuracy at the largest budget each reached):")
         for (rank, entry) in planner.ranked.prefix(10).enumerated() {
             let record = planner.trial(entry.configuration)
@@ -60,6 +64,12 @@ struct NASReport {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The value below which `fraction` of the sorted `values` lie (nearest rank).
+    private func percentile(_ values: [Double], _ fraction: Double) -> Double {
+        let rank = Int((fraction * Double(values.count)).rounded(.up))
+        return values[min(values.count, max(1, rank)) - 1]
     }
 
     private func trialsCSV() -> String {
@@ -141,6 +151,8 @@ struct NASReport {
         let front: [Entry]
         let hypervolume: Double
         let finals: [Final]
+        /// Milliseconds each worker sat idle between two trials, sorted.
+        let idleGapsMs: [Double]
     }
 
     private func summary(_ front: NASFront) -> Summary {
@@ -156,6 +168,6 @@ struct NASReport {
             finals: planner.finals.map {
                 Summary.Final(rank: $0.rank, configuration: $0.configuration.description, devAccuracy: $0.devAccuracy, testAccuracy: $0.testAccuracy,
                     parameters: $0.parameters, latencyMs: $0.latencyMs, savedTo: $0.savedTo, failure: $0.failure)
-            })
+            }, idleGapsMs: WorkerSpan.idleGaps(planner.spans))
     }
 }

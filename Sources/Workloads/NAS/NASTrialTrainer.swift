@@ -112,9 +112,18 @@ struct NASTrialTrainer {
             metadata: metadata.merging(["orrery.dev_accuracy": curve.map { "\($0)" }.joined(separator: ",")]) { $1 })
     }
 
+    /// - Throws: a non-retryable `TaskError` for a checkpoint that does not decode or fit:
+    ///   another attempt would read the same bytes.
     private func restore(_ data: Data) throws -> (epoch: Int, curve: [Double]) {
-        let epoch = try TrainingCheckpoint.restore(data, parameters: model.namedParameters(), optimizer: optimizer)
-        let (_, _, metadata) = try Safetensors.decode(data, source: "checkpoint")
+        let (epoch, metadata): (Int, [String: String])
+        do {
+            epoch = try TrainingCheckpoint.restore(data, parameters: model.namedParameters(), optimizer: optimizer)
+            metadata = try Safetensors.decode(data, source: "checkpoint").metadata
+        } catch let error as TaskError {
+            throw error
+        } catch {
+            throw TaskError("nas trial: \(error)", retryable: false)
+        }
         let curve = (metadata["orrery.dev_accuracy"] ?? "").split(separator: ",").compactMap { Double($0) }
         guard (0...Int(task.endEpoch) - 1).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
             throw TaskError("nas trial: the checkpoint's epoch \(epoch) and its \(curve.count) dev scores do not fit this task", retryable: false)
