@@ -13,32 +13,37 @@ extension CoordinatorCore {
         let now = clock.milliseconds()
         let nowMicros = clock.microseconds()
         if leases.queuedGangCount > 0 { dispatchGangs(now: now, nowMicros: nowMicros) }
+        guard leases.queuedCount > 0 else { return }
+        // Leased in two passes, sent once per worker: one frame however the passes split it.
+        var batches: [WorkerID: [LeaseTable.Lease]] = [:]
         for prefetching in [false, true] {
-            guard leases.queuedCount > 0 else { return }
-            dispatchPass(prefetching: prefetching, now: now, nowMicros: nowMicros)
+            for id in workers.order {
+                guard leases.queuedCount > 0 else { break }
+                guard let worker = workers[id] else { continue }
+                let limit = prefetching ? capacity(of: worker) : min(worker.slots, capacity(of: worker))
+                let room = limit - leases.leaseCount(worker: id)
+                guard room > 0 else { continue }
+                let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
+                if !batch.isEmpty { batches[id, default: []] += batch }
+            }
+        }
+        for id in workers.order {
+            guard let batch = batches[id], let worker = workers[id] else { continue }
+            send(batch, to: worker, now: now)
         }
     }
 
-    /// One pass over the workers: each takes queued tasks up to its slots, or (prefetching)
-    /// up to its whole capacity.
-    private func dispatchPass(prefetching: Bool, now: Int64, nowMicros: Int64) {
-        for id in workers.order {
-            guard leases.queuedCount > 0 else { return }
-            guard let worker = workers[id] else { continue }
-            let limit = prefetching ? capacity(of: worker) : min(worker.slots, capacity(of: worker))
-            let room = limit - leases.leaseCount(worker: id)
-            guard room > 0 else { continue }
-            let batch = leases.lease(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
-            guard !batch.isEmpty else { continue }
-            for lease in batch { recordLeased(lease, holder: id) }
-            workers.update(id) { $0.lastLeasedAt = now }
-            // Every frame stays far below the worker's largest accepted message.
-            for part in Self.split(batch.map { ($0.taskID, wireLease($0)) }, maximumBytes: WireLimits.maximumLeaseBatchBytes) {
-                var message = Orrery_V1_LeaseBatch()
-                message.leases = part.map(\.wire)
-                // If it never reaches the worker, the tasks go back and the attempt does not count.
-                send(.leases(message), to: worker.routingID, ifUndelivered: .leases(taskIDs: part.map(\.id), worker: id))
-            }
+    /// Records `batch` as held by `worker` and sends it, in frames that each stay far below
+    /// the worker's largest accepted message.
+    private func send(_ batch: [LeaseTable.Lease], to worker: WorkerRegistry.Worker, now: Int64) {
+        let id = worker.id
+        for lease in batch { recordLeased(lease, holder: id) }
+        workers.update(id) { $0.lastLeasedAt = now }
+        for part in Self.split(batch.map { ($0.taskID, wireLease($0)) }, maximumBytes: WireLimits.maximumLeaseBatchBytes) {
+            var message = Orrery_V1_LeaseBatch()
+            message.leases = part.map(\.wire)
+            // If it never reaches the worker, the tasks go back and the attempt does not count.
+            send(.leases(message), to: worker.routingID, ifUndelivered: .leases(taskIDs: part.map(\.id), worker: id))
         }
     }
 

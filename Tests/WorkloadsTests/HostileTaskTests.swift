@@ -31,9 +31,9 @@ struct HostileTaskTests {
         return EnvelopeCodec.encodePayload(task)
     }
 
-    /// Runs the train executor on `payload` and returns the refusal's message.
-    func refusal(_ payload: Data, context: TaskContext = context()) throws -> String {
-        let executor = try TrainWorkload().makeExecutor()
+    /// Runs `workload`'s executor on `payload` and returns the refusal's message.
+    func refusal(_ payload: Data, workload: any Workload = TrainWorkload(), context: TaskContext = context()) throws -> String {
+        let executor = try workload.makeExecutor()
         do {
             _ = try executor.execute(payload, context: context)
         } catch let error as TaskError {
@@ -106,14 +106,8 @@ struct HostileTaskTests {
         (task.innerSteps, task.innerLr, task.outerLr, task.metaBatch, task.metaSteps) = (1, 0.4, 0.001, 2, 1)
         (task.hidden, task.evalEpisodes, task.imageSize, task.model) = ([8], 2, 14, "mlp")
         edit.change(&task)
-        let executor = try MetaLearnWorkload().makeExecutor()
-        do {
-            _ = try executor.execute(EnvelopeCodec.encodePayload(task), context: Self.context())
-            Issue.record("the task ran")
-        } catch let error as TaskError {
-            #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
-            #expect(error.message.contains(edit.expected), "\(error.message)")
-        }
+        let message = try refusal(EnvelopeCodec.encodePayload(task), workload: MetaLearnWorkload())
+        #expect(message.contains(edit.expected), "\(message)")
     }
 
     typealias NASEdit = HostileEdit<Orrery_V1_Workloads_NasTrialTask>
@@ -152,14 +146,8 @@ struct HostileTaskTests {
         (task.startEpoch, task.endEpoch, task.horizonEpochs, task.latencyRuns) = (0, 1, 1, 1)
         task.settings = ["family": "mlp", "depth": "1", "width_1": "8"]
         edit.change(&task)
-        let executor = try NASWorkload().makeExecutor()
-        do {
-            _ = try executor.execute(EnvelopeCodec.encodePayload(task), context: Self.context())
-            Issue.record("the task ran")
-        } catch let error as TaskError {
-            #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
-            #expect(error.message.contains(edit.expected), "\(error.message)")
-        }
+        let message = try refusal(EnvelopeCodec.encodePayload(task), workload: NASWorkload())
+        #expect(message.contains(edit.expected), "\(message)")
     }
 
     @Test("train: a save path outside the worker's output directory is refused before training")

@@ -186,6 +186,22 @@ struct NASTests {
         #expect(error?.line != nil)
     }
 
+    @Test(
+        "a train spec's architecture section is checked like a search space's values",
+        arguments: [
+            ("architecture: {family: cnn, blocks: 2, channels: 8}\n  model: cnn", "cannot be set with architecture"),
+            ("architecture: {family: cnn, blocks: 2, channels: 8, optimizer: sgd}", "top level"),
+            ("architecture: {family: cnn, blocks: 2, channels: 8, kernel: 4}", "odd integer"),
+            ("architecture: {family: cnn, blocks: 2}", "channels_1 (or channels) is required"),
+            ("architecture: {family: cnn, blocks: 5, channels: 8}", "pooled to nothing"),
+            ("architecture: {family: mlp, depth: 2, width: 64, widht_3: 8}", "unknown setting 'widht_3'"),
+        ])
+    func trainArchitectureErrors(section: String, expected: String) throws {
+        let yaml = "name: t\nworkload: train\ntrain:\n  dataset: digits\n  \(section)\n"
+        let error = #expect(throws: SpecError.self) { try JobSpec.parse(yaml: yaml, source: "train.yaml", registry: .builtIn) }
+        #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
+    }
+
     @Test("evolution refuses a budget that never gets past its first population")
     func evolutionBudget() throws {
         #expect(throws: SpecError.self) { try JobSpec.parse(yaml: Self.spec(strategy: "evolution", budget: 36), source: "nas.yaml", registry: .builtIn) }
