@@ -1,7 +1,9 @@
 import Foundation
 
 /// An SVG of a search's trials: dev accuracy against batch-1 latency and against the
-/// parameter count (both on log axes), every trial a grey dot, the Pareto front in red.
+/// parameter count (both on log axes), every trial a grey dot, the members of the
+/// three-objective Pareto front red, and each panel's own two-objective front as a dashed
+/// staircase (a 3-D front member may sit below it: it wins on the other panel's axis).
 /// Plain SVG 1.1, no scripts, so any browser or image viewer shows it.
 enum ParetoPlot {
     static func svg(_ front: NASFront, title: String) -> String {
@@ -13,6 +15,7 @@ enum ParetoPlot {
             <svg xmlns="http://www.w3.org/2000/svg" width="960" height="400" font-family="sans-serif" font-size="12">
             <rect width="960" height="400" fill="white"/>
             <text x="480" y="20" text-anchor="middle" font-size="14">\(escape(title))</text>
+            <text x="480" y="392" text-anchor="middle" fill="#555">red: Pareto front over (dev accuracy, parameters, latency); dashed: each panel's two-objective front; hover a dot for its configuration</text>
             \(panels.joined(separator: "\n"))
             </svg>
 
@@ -43,8 +46,20 @@ enum ParetoPlot {
         for point in points where !onFront.contains(point.record.id) {
             parts.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#aaa\"><title>%@</title></circle>", px(point), py(point), escape(point.record.configuration.description)))
         }
-        let frontPoints = front.front.map { front.points[$0] }.filter { value($0) > 0 }.sorted { value($0) < value($1) }
-        parts.append("<polyline fill=\"none\" stroke=\"#d33\" points=\"\(frontPoints.map { String(format: "%.1f,%.1f", px($0), py($0)) }.joined(separator: " "))\"/>")
+        // The panel's own two-objective front as a staircase: each point more accurate than
+        // every point to its left.
+        var staircase: [NASFront.Point] = []
+        for point in points.sorted(by: { value($0) != value($1) ? value($0) < value($1) : $0.accuracy > $1.accuracy })
+        where staircase.last.map({ point.accuracy > $0.accuracy }) ?? true {
+            staircase.append(point)
+        }
+        var corners: [String] = []
+        for (index, point) in staircase.enumerated() {
+            if index > 0 { corners.append(String(format: "%.1f,%.1f", px(point), py(staircase[index - 1]))) }
+            corners.append(String(format: "%.1f,%.1f", px(point), py(point)))
+        }
+        parts.append("<polyline fill=\"none\" stroke=\"#d33\" stroke-dasharray=\"4 3\" points=\"\(corners.joined(separator: " "))\"/>")
+        let frontPoints = front.front.map { front.points[$0] }.filter { value($0) > 0 }
         for point in frontPoints {
             parts.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#d33\"><title>%@</title></circle>", px(point), py(point), escape(point.record.configuration.description)))
         }
@@ -57,7 +72,7 @@ enum ParetoPlot {
     }
 
     private static func format(_ value: Double) -> String {
-        value >= 1000 ? String(format: "%.0fk", value / 1000) : String(format: value < 1 ? "%.2f" : "%.1f", value)
+        value >= 1000 ? String(format: "%.0fk", value / 1000) : String(format: "%.3g", value)
     }
 
     static func escape(_ text: String) -> String {

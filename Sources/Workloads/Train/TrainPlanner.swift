@@ -14,7 +14,7 @@ enum TrainPlanner {
         let m = output.metrics
         let text = String(
             format: "%@ on %@: test accuracy %.2f%% (loss %.4f) after %d epoch(s); %.0f samples/s; %d parameters%@",
-            task.model + Self.gangPhrase(m), task.dataset,
+            (task.architecture["family"].map { "\($0) (architecture)" } ?? task.model) + Self.gangPhrase(m), task.dataset,
             100 * (m["test_accuracy"] ?? 0), m["test_loss"] ?? 0, MetricValue.count(m["epochs"]),
             m["samples_per_second"] ?? 0, MetricValue.count(m["parameters"]), task.savePath.isEmpty ? "" : "; saved to \(task.savePath)")
         return JobReport(text: text, json: ReportJSON.encode(m))

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """The NAS peers (issue 18): jobs/nas-asha.yaml's space, trial and budget under Ray Tune's
 ASHA scheduler and under Optuna with its Hyperband pruner, training the same architectures
-in PyTorch (CPU, one thread per trial, two trials at a time) on the same Fashion-MNIST split
+in PyTorch (CPU, one thread per trial, two trials at a time), started in the order Orrery
+starts them (the same SplitMix64 draw of the space), on the same Fashion-MNIST split
 as Orrery: a SplitMix64 permutation of the training images (split_seed 7), the first 4,000
 for dev, the next 6,000 trained on; cosine learning rate over 9 epochs; dev accuracy after
 every epoch. Both stop once the trials have trained `--budget` epochs in all.
 
-Prints wall time, trials started and completed, epochs trained, trials completed per hour
-and the best dev accuracy among trials trained the full 9 epochs.
+Prints wall time, trials started, epochs trained, trials started per hour and the best dev
+accuracy among trials trained the full 9 epochs.
 
     .venv-peers/bin/python scripts/bench/peers/nas_peers.py --system ray|optuna [--budget 45] [--seed 1] [--json]
+    ... --fixed 12 --fixed-epochs 3   the first 12 configurations for 3 epochs each, no scheduler:
+                                      the same trials on every system (engine and dispatch alone)
 
 Run by hand (scripts/bench/nas), never by CI.
 """
@@ -65,33 +68,54 @@ def load():
     return x[train], y[train], x[dev], y[dev]
 
 
-def sample(rng):
-    """jobs/nas-*.yaml's space, drawn parameter by parameter with its conditions."""
-    c = {"family": rng.choice(["cnn", "mlp"])}
-    if c["family"] == "mlp":
-        c["depth"] = int(rng.integers(1, 4))
-        c["width_1"] = int(rng.choice([64, 128, 256, 512]))
-        if c["depth"] >= 2:
-            c["width_2"] = int(rng.choice([64, 128, 256, 512]))
-        if c["depth"] >= 3:
-            c["width_3"] = int(rng.choice([64, 128, 256]))
-    else:
-        c["blocks"] = int(rng.integers(1, 4))
-        c["channels_1"] = int(rng.choice([8, 16]))
-        if c["blocks"] >= 2:
-            c["channels_2"] = int(rng.choice([16, 32]))
-        if c["blocks"] >= 3:
-            c["channels_3"] = int(rng.choice([32, 64]))
-        c["kernel_1"] = int(rng.choice([3, 5]))
-        c["pooling"] = str(rng.choice(["max", "average"]))
-        c["residual"] = bool(rng.choice([False, True]))
-        c["head"] = int(rng.choice([0, 64, 128]))
-    c["activation"] = str(rng.choice(["relu", "gelu", "tanh"]))
-    c["dropout"] = float(rng.choice([0, 0.25]))
-    c["optimizer"] = str(rng.choice(["adam", "sgd"]))
-    c["learning_rate"] = float(math.exp(rng.uniform(math.log(3e-4), math.log(3e-2))))
-    c["batch_size"] = int(rng.choice([32, 64, 128]))
-    return c
+# jobs/nas-*.yaml's space in its declared order: (name, values or ("int", lo, hi) or
+# ("log", lo, hi), condition). Orrery draws a configuration parameter by parameter with
+# SplitMix64(seed), skipping inactive ones; `orrery_stream` replays exactly that draw, so
+# every system starts the same configurations in the same order.
+SPACE = [
+    ("family", ["cnn", "mlp"], None),
+    ("depth", ("int", 1, 3), lambda c: c.get("family") == "mlp"),
+    ("width_1", [64, 128, 256, 512], lambda c: c.get("family") == "mlp"),
+    ("width_2", [64, 128, 256, 512], lambda c: c.get("depth", 0) >= 2),
+    ("width_3", [64, 128, 256], lambda c: c.get("depth", 0) >= 3),
+    ("blocks", ("int", 1, 3), lambda c: c.get("family") == "cnn"),
+    ("channels_1", [8, 16], lambda c: c.get("family") == "cnn"),
+    ("channels_2", [16, 32], lambda c: c.get("blocks", 0) >= 2),
+    ("channels_3", [32, 64], lambda c: c.get("blocks", 0) >= 3),
+    ("kernel_1", [3, 5], lambda c: c.get("family") == "cnn"),
+    ("pooling", ["max", "average"], lambda c: c.get("family") == "cnn"),
+    ("residual", [False, True], lambda c: c.get("family") == "cnn"),
+    ("head", [0, 64, 128], lambda c: c.get("family") == "cnn"),
+    ("activation", ["relu", "gelu", "tanh"], None),
+    ("dropout", [0.0, 0.25], None),
+    ("optimizer", ["adam", "sgd"], None),
+    ("learning_rate", ("log", 3e-4, 3e-2), None),
+    ("momentum", [0.9], lambda c: c.get("optimizer") == "sgd"),
+    ("batch_size", [32, 64, 128], None),
+]
+
+
+def orrery_stream(seed):
+    """Orrery's SearchSpace.sample with SplitMix64(seed), distinct configurations in order."""
+    g = SplitMix64(seed)
+    seen = set()
+    while True:
+        c = {}
+        for name, domain, condition in SPACE:
+            if condition is not None and not condition(c):
+                continue
+            if isinstance(domain, list):
+                c[name] = domain[g.next() % len(domain)]
+            elif domain[0] == "int":
+                c[name] = domain[1] + g.next() % (domain[2] - domain[1] + 1)
+            else:
+                lo, hi = domain[1], domain[2]
+                value = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * ((g.next() >> 11) * 2.0 ** -53))
+                c[name] = min(hi, max(lo, float("%.3g" % value)))
+        key = tuple(sorted(c.items()))
+        if key not in seen:
+            seen.add(key)
+            yield c
 
 
 def suggest(trial):
@@ -119,6 +143,8 @@ def suggest(trial):
     c["dropout"] = trial.suggest_categorical("dropout", [0.0, 0.25])
     c["optimizer"] = trial.suggest_categorical("optimizer", ["adam", "sgd"])
     c["learning_rate"] = trial.suggest_float("learning_rate", 3e-4, 3e-2, log=True)
+    if c["optimizer"] == "sgd":
+        c["momentum"] = trial.suggest_categorical("momentum", [0.9])
     c["batch_size"] = trial.suggest_categorical("batch_size", [32, 64, 128])
     return c
 
@@ -177,7 +203,7 @@ def train(c, data, seed, report):
     tx, ty, dx, dy = (torch.from_numpy(a) for a in data)
     model = build(c)
     if c["optimizer"] == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=c["learning_rate"], momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=c["learning_rate"], momentum=c.get("momentum", 0.9))
     else:
         opt = torch.optim.Adam(model.parameters(), lr=c["learning_rate"])
     batch = c["batch_size"]
@@ -208,7 +234,7 @@ def run_ray(args, data):
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     reference = ray.put(data)
-    rng = np.random.default_rng(args.seed)
+    stream = orrery_stream(args.seed)
 
     def trainable(config):
         from ray import tune as t
@@ -227,15 +253,17 @@ def run_ray(args, data):
             return self.epochs >= args.budget
 
     budget = Budget()
-    # The conditional space as one sampled configuration (tune.sample_from), drawn as above.
-    space = {"_c": tune.sample_from(lambda spec: sample(rng))}
+    if args.fixed:
+        budget = {"training_iteration": args.fixed_epochs}
+    # The conditional space as one configuration per trial (tune.sample_from), in Orrery's order.
+    space = {"_c": tune.sample_from(lambda spec: next(stream))}
     start = time.perf_counter()
     tuner = tune.Tuner(
         tune.with_resources(lambda config: trainable(config["_c"]), {"cpu": 1}),
         param_space=space,
         tune_config=tune.TuneConfig(
-            metric="dev_accuracy", mode="max", num_samples=1000, max_concurrent_trials=2,
-            scheduler=ASHAScheduler(time_attr="training_iteration", max_t=EPOCHS, grace_period=1, reduction_factor=3)),
+            metric="dev_accuracy", mode="max", num_samples=args.fixed or 1000, max_concurrent_trials=2,
+            scheduler=None if args.fixed else ASHAScheduler(time_attr="training_iteration", max_t=EPOCHS, grace_period=1, reduction_factor=3)),
         run_config=tune.RunConfig(stop=budget, verbose=0, storage_path=os.path.abspath(args.scratch)),
     )
     results = tuner.fit()
@@ -243,7 +271,8 @@ def run_ray(args, data):
     full = [r.metrics.get("dev_accuracy", 0) for r in results if r.metrics and r.metrics.get("training_iteration", 0) >= EPOCHS]
     done = sum(1 for r in results if r.metrics and (r.metrics.get("training_iteration", 0) >= EPOCHS or r.metrics.get("done")))
     ray.shutdown()
-    return {"system": "Ray Tune ASHA", "wall_s": wall, "trials": len(results), "completed": done, "epochs": budget.epochs,
+    epochs = budget.epochs if not args.fixed else sum(r.metrics.get("training_iteration", 0) for r in results if r.metrics)
+    return {"system": "Ray Tune ASHA" if not args.fixed else "Ray Tune (FIFO)", "wall_s": wall, "trials": len(results), "completed": done, "epochs": epochs,
             "best_full_budget_dev": max(full) if full else None}
 
 
@@ -252,9 +281,11 @@ def run_optuna(args, data):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     lock = threading.Lock()
-    state = {"epochs": 0, "full": [], "completed": 0}
+    state = {"epochs": 0, "full": [], "completed": 0, "started": 0}
 
     def objective(trial):
+        with lock:
+            state["started"] += 1
         c = suggest(trial)
         last = {"accuracy": 0.0, "epoch": 0}
 
@@ -264,6 +295,8 @@ def run_optuna(args, data):
                 over = state["epochs"] >= args.budget
             last.update(accuracy=accuracy, epoch=epoch)
             trial.report(accuracy, epoch)
+            if args.fixed:
+                return epoch < args.fixed_epochs
             if over:
                 study.stop()
                 return False
@@ -274,16 +307,21 @@ def run_optuna(args, data):
             state["completed"] += 1
             if last["epoch"] >= EPOCHS:
                 state["full"].append(last["accuracy"])
-        if last["epoch"] < EPOCHS:
+        if last["epoch"] < EPOCHS and not args.fixed:
             raise optuna.TrialPruned()
         return last["accuracy"]
 
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=args.seed),
-                                pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=EPOCHS, reduction_factor=3))
+    pruner = (optuna.pruners.HyperbandPruner(min_resource=1, max_resource=EPOCHS, reduction_factor=3)
+              if args.fixed == 0 else optuna.pruners.NopPruner())
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=args.seed), pruner=pruner)
+    stream = orrery_stream(args.seed)
+    count = args.fixed or 300  # 300: far more than the budget can start
+    for _ in range(count):
+        study.enqueue_trial(next(stream))
     start = time.perf_counter()
-    study.optimize(objective, n_trials=1000, n_jobs=2)
+    study.optimize(objective, n_trials=count, n_jobs=2)
     wall = time.perf_counter() - start
-    return {"system": "Optuna Hyperband", "wall_s": wall, "trials": len(study.trials), "completed": state["completed"],
+    return {"system": "Optuna Hyperband" if args.fixed == 0 else "Optuna (no pruner)", "wall_s": wall, "trials": state["started"], "completed": state["completed"],
             "epochs": state["epochs"], "best_full_budget_dev": max(state["full"]) if state["full"] else None}
 
 
@@ -293,12 +331,16 @@ def main():
     parser.add_argument("--budget", type=int, default=45)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scratch", default="/tmp/orrery-nas-peers")
+    parser.add_argument("--fixed", type=int, default=0, help="instead of the search: the first N configurations, no pruning")
+    parser.add_argument("--fixed-epochs", type=int, default=3, help="with --fixed: epochs per trial")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     data = load()
     row = (run_ray if args.system == "ray" else run_optuna)(args, data)
-    row["trials_per_hour"] = row["completed"] / row["wall_s"] * 3600
+    # Trials started per hour: every trial ends at some rung except the (at most two) that
+    # the budget cuts off, which the peers cannot tell apart from rung stops.
+    row["trials_per_hour"] = row["trials"] / row["wall_s"] * 3600
     if args.json:
         print(json.dumps(row))
     else:
