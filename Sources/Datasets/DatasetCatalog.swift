@@ -13,6 +13,18 @@ public enum DatasetCatalog {
         }
     }
 
+    /// The size of a set's training split, known without loading it (a spec's held-out
+    /// dev split is checked against it before anything runs). `DatasetTests` checks each
+    /// against the loaded set.
+    public static func trainingCount(of name: String) -> Int? {
+        switch name {
+        case "fashion-mnist": 60_000
+        case "mnist-5k": 4_000
+        case "digits": 1_438  // 1,797 rows less a rounded 20% test split
+        default: nil
+        }
+    }
+
     public static func load(_ name: String) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
         switch name {
         case "fashion-mnist":

@@ -112,10 +112,6 @@ public struct AsynchronousHalving<Candidate: Hashable & Sendable>: SearchStrateg
         pending == 0 && promotable() == nil && (exhausted || spent + budgets[0] > totalBudget)
     }
 
-    /// True when a result at `rung` could still be promoted later (its checkpoint is worth
-    /// keeping): any rung below the top.
-    public func canPromote(from rung: Int) -> Bool { rung < budgets.count - 1 }
-
     /// Candidates started elsewhere (a sibling bracket), never to be started here.
     public mutating func exclude(_ candidate: Candidate) { seen.insert(candidate) }
 }

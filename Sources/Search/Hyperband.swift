@@ -45,10 +45,5 @@ public struct Hyperband<Candidate: Hashable & Sendable>: SearchStrategy {
 
     public var isFinished: Bool { brackets.allSatisfy(\.isFinished) }
 
-    /// Whether a result of `candidate` at `rung` may still be promoted.
-    public func canPromote(_ candidate: Candidate, from rung: Int) -> Bool {
-        bracketOf[candidate].map { brackets[$0].canPromote(from: rung) } ?? false
-    }
-
     public var spent: Int { brackets.reduce(0) { $0 + $1.spent } }
 }

@@ -9,7 +9,7 @@ struct DatasetTests {
     func fashionMNIST() throws {
         let train = try FashionMNIST.load(.train)
         let test = try FashionMNIST.load(.test)
-        #expect(train.images.shape == [60_000, 784])
+        #expect(train.images.shape == [60_000, 784] && DatasetCatalog.trainingCount(of: "fashion-mnist") == 60_000)
         #expect(test.images.shape == [10_000, 784])
         for label in 0..<10 {
             #expect(train.labels.filter { $0 == label }.count == 6_000)
@@ -63,6 +63,7 @@ struct CSVDatasetTests {
         #expect(pixels.min() == 0 && pixels.max() == 1)
         let (digitsTrain, digitsTest) = try DatasetCatalog.load("digits")
         #expect(digitsTrain.count + digitsTest.count == 1_797)
+        #expect(DatasetCatalog.trainingCount(of: "mnist-5k") == train.count && DatasetCatalog.trainingCount(of: "digits") == digitsTrain.count)
         #expect(Set(digitsTest.labels) == Set(0..<10))
         let again = try DatasetCatalog.load("digits")
         #expect(again.test.labels == digitsTest.labels)

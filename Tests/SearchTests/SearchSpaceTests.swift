@@ -63,9 +63,8 @@ struct SearchSpaceTests {
             let (p, c) = (parent.values, child.values)
             let changed = p.keys.filter { c[$0] != nil && c[$0] != p[$0] }
             if p["family"] == c["family"], p["depth"] == c["depth"] {
-                // Same structure: one value changed (a real may redraw to itself rarely: at most one).
-                #expect(changed.count <= 1, "\(parent) -> \(child)")
-                #expect(changed.count == 1 || p["learning_rate"] != nil)
+                // Same structure: exactly one value changed.
+                #expect(changed.count == 1, "\(parent) -> \(child)")
             } else {
                 // A structural choice changed: it alone among the parameters both have.
                 #expect(changed.count == 1 && ["family", "depth"].contains(changed[0]), "\(parent) -> \(child)")

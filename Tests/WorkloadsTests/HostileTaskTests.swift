@@ -138,6 +138,7 @@ struct HostileTaskTests {
             NASEdit("parameters") { $0.settings["depth"] = "3"; $0.settings["width"] = "4096" },
             NASEdit("pooled to nothing") { $0.settings = ["family": "cnn", "blocks": "5", "channels": "4"] },
             NASEdit("kernel_1 must be an odd integer") { $0.settings = ["family": "cnn", "blocks": "1", "channels": "4", "kernel_1": "4"] },
+            NASEdit("a convolution's output would hold") { $0.dataset = "fashion-mnist"; $0.settings = ["family": "cnn", "blocks": "1", "channels": "512", "batch_size": "4096"] },
             NASEdit("checkpoint") { $0.startEpoch = 1; $0.endEpoch = 2; $0.horizonEpochs = 2; $0.checkpoint = Data("not safetensors".utf8) },
         ])
     func nasRefusals(edit: NASEdit) throws {

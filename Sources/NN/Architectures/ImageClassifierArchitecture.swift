@@ -89,6 +89,20 @@ public struct ImageClassifierArchitecture: Hashable, Sendable {
         return [Residual(body, shortcut: shortcut), Activation(activation)]
     }
 
+    /// The most values one layer's output holds for one image: the widest convolution
+    /// output (at its block's resolution, before pooling) or fully connected layer.
+    public func largestFeatureMap(imageShape: [Int]) -> Int {
+        var largest = hidden.max() ?? 0
+        if family == .cnn {
+            var (height, width) = (imageShape[1], imageShape[2])
+            for block in blocks {
+                largest = max(largest, block.channels * height * width)
+                (height, width) = (height / 2, width / 2)
+            }
+        }
+        return largest
+    }
+
     /// What is wrong with a description for images of `imageShape`, in words.
     public struct Problem: Error, Equatable, CustomStringConvertible {
         public let description: String

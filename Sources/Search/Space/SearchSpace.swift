@@ -66,17 +66,6 @@ public struct SearchSpace: Sendable, Equatable {
         return resolve(keep, using: &generator)
     }
 
-    /// Half of each parent's active settings (by a coin per parameter), then resolved.
-    public func crossover(_ a: Configuration, _ b: Configuration, using generator: inout SplitMix64) -> Configuration {
-        let (x, y) = (a.values, b.values)
-        var keep: [String: ParameterValue] = [:]
-        for parameter in parameters {
-            let pick = generator.next() & 1 == 0 ? x[parameter.name] ?? y[parameter.name] : y[parameter.name] ?? x[parameter.name]
-            if let pick { keep[parameter.name] = pick }
-        }
-        return resolve(keep, using: &generator)
-    }
-
     /// True when `configuration` has exactly the parameters active under its own values,
     /// each inside its domain, in the space's order: what a configuration read from the
     /// wire or a file is checked with.
@@ -94,19 +83,6 @@ public struct SearchSpace: Sendable, Equatable {
             let extra = configuration.settings.map(\.name).filter { !expected.contains($0) }
             throw SearchSpaceError(extra.isEmpty ? "configuration's settings are out of order" : "configuration sets inactive or unknown '\(extra.joined(separator: "', '"))'")
         }
-    }
-
-    /// The number of distinct configurations, nil when a real range makes it unbounded.
-    public var size: Int? {
-        // Exact only without conditions; with them it is an upper bound, which is all the
-        // planner needs (to refuse a budget larger than the space).
-        var total = 1
-        for parameter in parameters {
-            guard let count = parameter.domain.count else { return nil }
-            let (product, overflow) = total.multipliedReportingOverflow(by: count)
-            total = overflow ? Int.max : product
-        }
-        return total
     }
 
     /// Walks the parameters in order, keeping the given values of active ones (when still

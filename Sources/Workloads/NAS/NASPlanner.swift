@@ -24,8 +24,6 @@ final class NASPlanner: Planner {
     private var open: [String: Trial<Configuration>] = [:]
     private var finalOpen: [String: Int] = [:]
     private(set) var finals: [NASFinalRecord] = []
-    /// Epochs handed out to trials (a promotion counts only its new epochs).
-    private(set) var epochsPlanned = 0
     private(set) var epochsTrained = 0
     private(set) var trialsFailed = 0
     private(set) var firstFailure: String?
@@ -138,7 +136,6 @@ final class NASPlanner: Planner {
         task.endEpoch = UInt32(trial.budget)
         task.horizonEpochs = UInt32(plan.epochs)
         task.returnCheckpoint = plan.strategy.promotes && trial.budget < plan.epochs
-        epochsPlanned += trial.budget - Int(task.startEpoch)
         let key = "trial-\(id)-e\(trial.budget)"
         open[key] = trial
         return PlannedTask(key: key, payload: EnvelopeCodec.encodePayload(task))

@@ -16,11 +16,11 @@ struct NASReport {
         return JobReport(text: text(front), json: ReportJSON.encode(summary(front)), files: files)
     }
 
-    /// Best and median dev accuracy of the trials trained to the largest budget: a space
-    /// whose architectures all score alike cannot tell strategies apart.
-    var spread: (best: Double, median: Double, trials: Int)? {
-        let epochs = planner.records.filter { !$0.failed }.map(\.epochs).max() ?? 0
-        let scores = planner.records.filter { !$0.failed && $0.epochs == epochs }.compactMap(\.devAccuracy).sorted()
+    /// Best and median dev accuracy of the trials trained to the largest budget (the
+    /// front's points): a space whose architectures all score alike cannot tell strategies
+    /// apart.
+    func spread(_ front: NASFront) -> (best: Double, median: Double, trials: Int)? {
+        let scores = front.points.map(\.accuracy).sorted()
         guard !scores.isEmpty else { return nil }
         let median = scores.count % 2 == 1 ? scores[scores.count / 2] : (scores[scores.count / 2 - 1] + scores[scores.count / 2]) / 2
         return (scores.last!, median, scores.count)
@@ -32,7 +32,7 @@ struct NASReport {
                 + (planner.trialsFailed > 0 ? ", \(planner.trialsFailed) failed" : ""),
         ]
         if let failure = planner.firstFailure { lines.append("first failure: \(failure)") }
-        if let spread {
+        if let spread = spread(front) {
             lines.append(String(format: "dev accuracy at %d epochs over %d trials: best %.2f%%, median %.2f%% (gap %.2f points)",
                 front.epochs, spread.trials, 100 * spread.best, 100 * spread.median, 100 * (spread.best - spread.median)))
         }
@@ -163,7 +163,7 @@ struct NASReport {
         let leaderboard = planner.ranked.compactMap { planner.trial($0.configuration) }.map(entry)
         return Summary(
             strategy: plan.strategy.rawValue, trials: planner.records.count, epochsTrained: planner.epochsTrained, budget: plan.budget,
-            failed: planner.trialsFailed, resumed: planner.records.filter(\.resumed).map(\.id), best: leaderboard.first, medianDevAccuracy: spread?.median, leaderboard: leaderboard,
+            failed: planner.trialsFailed, resumed: planner.records.filter(\.resumed).map(\.id), best: leaderboard.first, medianDevAccuracy: spread(front)?.median, leaderboard: leaderboard,
             front: front.front.map { entry(front.points[$0].record) }, hypervolume: front.hypervolume,
             finals: planner.finals.map {
                 Summary.Final(rank: $0.rank, configuration: $0.configuration.description, devAccuracy: $0.devAccuracy, testAccuracy: $0.testAccuracy,

@@ -22,7 +22,7 @@ enum NASSpec {
         let tournament = try section.optional("sample")?.int(in: 1...population) ?? min(3, population)
         let parallel = try section.optional("parallel")?.int(in: 1...4096) ?? 2
         let dev = try section.optional("dev")?.int(in: NASTrialRules.devExamples) ?? 5000
-        if let (count, _) = trainCount(dataset), dev >= count {
+        if let count = DatasetCatalog.trainingCount(of: dataset), dev >= count {
             throw section.optional("dev")!.error("leaves nothing to train on: \(dataset) has \(count) training images")
         }
         var plan = NASPlan(
@@ -54,15 +54,6 @@ enum NASSpec {
         }
         try checkSamples(space, dataset: dataset, at: spaceNode)
         return plan
-    }
-
-    private static func trainCount(_ dataset: String) -> (Int, Int)? {
-        switch dataset {
-        case "fashion-mnist": (60_000, 0)
-        case "mnist-5k": (4_000, 0)
-        case "digits": (1_437, 0)
-        default: nil
-        }
     }
 
     /// `name: value` (fixed), or `name: {choice: […] | int: [lo, hi] | log: [lo, hi] |

@@ -29,8 +29,8 @@ struct NASTrialTrainer {
     func run(train data: LabeledImages, test: LabeledImages, context: TaskContext) throws -> Orrery_V1_Workloads_NasTrialResult {
         let started = Date()
         let split = task.final
-            ? (train: Array(0..<data.count), dev: [Int]())
-            : try { let s = try TrialSplit(count: data.count, dev: Int(task.devExamples), trainLimit: Int(task.trainLimit), seed: task.splitSeed); return (s.train, s.dev) }()
+            ? TrialSplit(everything: data.count)
+            : try TrialSplit(count: data.count, dev: Int(task.devExamples), trainLimit: Int(task.trainLimit), seed: task.splitSeed)
         var epoch = Int(task.startEpoch)
         var curve: [Double] = []
         if let resume = context.resume {
@@ -117,8 +117,7 @@ struct NASTrialTrainer {
     private func restore(_ data: Data) throws -> (epoch: Int, curve: [Double]) {
         let (epoch, metadata): (Int, [String: String])
         do {
-            epoch = try TrainingCheckpoint.restore(data, parameters: model.namedParameters(), optimizer: optimizer)
-            metadata = try Safetensors.decode(data, source: "checkpoint").metadata
+            (epoch, metadata) = try TrainingCheckpoint.restoreWithMetadata(data, parameters: model.namedParameters(), optimizer: optimizer)
         } catch let error as TaskError {
             throw error
         } catch {

@@ -20,4 +20,10 @@ struct TrialSplit: Equatable {
         let rest = order[dev...]
         self.train = Array(trainLimit > 0 ? rest.prefix(trainLimit) : rest)
     }
+
+    /// Every image trained on, none held out: a final retraining's split.
+    init(everything count: Int) {
+        train = Array(0..<count)
+        dev = []
+    }
 }

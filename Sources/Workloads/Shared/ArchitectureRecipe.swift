@@ -101,7 +101,13 @@ struct ArchitectureRecipe: Equatable {
 
     /// Reads settings, checks each, and the model's size for images of `imageShape`.
     /// - Throws: `TaskError` naming `subject` and the setting at fault.
-    init(_ settings: [String: ParameterValue], imageShape: [Int], classes: Int, subject: String) throws(TaskError) {
+    /// The most values one convolution's output may hold for a whole batch (training's, or
+    /// evaluation's 1,000 images): 2²⁷ floats, 512 MiB, kept for the backward pass.
+    static let maximumFeatureMapValues = 1 << 27
+
+    /// - Parameter batchSize: the batch the model will be trained with when the settings do
+    ///   not say (a `train` spec keeps it at its top level).
+    init(_ settings: [String: ParameterValue], imageShape: [Int], classes: Int, subject: String, batchSize trainingBatch: Int? = nil) throws(TaskError) {
         let rule = TaskRule(subject: subject)
         for name in settings.keys.sorted() {
             if let problem = Self.problem(name, settings[name]!) { throw rule.fail(problem) }
@@ -125,7 +131,7 @@ struct ArchitectureRecipe: Equatable {
         switch family {
         case .mlp:
             let depth = try integer("depth")
-            architecture.hidden = try (1...max(1, depth)).prefix(depth).map { (i) throws(TaskError) in try indexed("width", i) }
+            architecture.hidden = try (0..<depth).map { (i) throws(TaskError) in try indexed("width", i + 1) }
         case .cnn:
             let blocks = try integer("blocks")
             architecture.blocks = try (1...blocks).map { (i) throws(TaskError) in
@@ -148,6 +154,13 @@ struct ArchitectureRecipe: Equatable {
             _ = try architecture.parameterCount(imageShape: imageShape, classes: classes, limit: Self.maximumParameters)
         } catch {
             throw rule.fail(error.description)
+        }
+        // Fewer parameters than the limit can still mean feature maps the size of the machine
+        // (512 channels at 28×28 for 4,096 images): bounded before anything is allocated.
+        let rows = max(trainingBatch ?? batchSize, ClassifierEvaluation.batchSize)
+        let perImage = architecture.largestFeatureMap(imageShape: imageShape)
+        guard perImage <= Self.maximumFeatureMapValues / rows else {
+            throw rule.fail("a convolution's output would hold \(perImage) values per image, \(rows) images at once: more than \(Self.maximumFeatureMapValues)")
         }
     }
 

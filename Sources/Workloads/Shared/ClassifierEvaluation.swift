@@ -6,6 +6,9 @@ import Tensor
 /// `indices`), in evaluation mode and without recording gradients: what `train` reports
 /// after each epoch and a NAS trial reports on its dev split.
 enum ClassifierEvaluation {
+    /// Images scored at once.
+    static let batchSize = 1000
+
     static func evaluate(_ model: some Layer, on data: LabeledImages, indices: [Int]? = nil) throws -> (accuracy: Double, loss: Double) {
         model.train(false)
         defer { model.train(true) }
@@ -14,8 +17,8 @@ enum ClassifierEvaluation {
         return try withNoGrad { () throws -> (Double, Double) in
             var correct = 0
             var loss: Double = 0
-            for start in stride(from: 0, to: examples.count, by: 1000) {
-                let batch = examples[start..<min(examples.count, start + 1000)]
+            for start in stride(from: 0, to: examples.count, by: batchSize) {
+                let batch = examples[start..<min(examples.count, start + batchSize)]
                 let (images, labels) = data.batch(batch)
                 let logits = try model(images)
                 loss += Double(try Tensor.crossEntropy(logits: logits, targets: labels).item) * Double(batch.count)

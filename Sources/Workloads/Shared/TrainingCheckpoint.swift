@@ -18,6 +18,14 @@ enum TrainingCheckpoint {
     /// Loads a checkpoint into `parameters` (in place) and `optimizer`; returns its step.
     /// - Throws: `TaskError` naming what the checkpoint lacks.
     static func restore(_ data: Data, parameters: [(name: String, tensor: Tensor)], optimizer: any Optimizer) throws -> Int {
+        try restoreWithMetadata(data, parameters: parameters, optimizer: optimizer).step
+    }
+
+    /// `restore`, also returning the checkpoint's metadata (a loop's own records, such as a
+    /// NAS trial's dev curve), from the one decoding.
+    static func restoreWithMetadata(
+        _ data: Data, parameters: [(name: String, tensor: Tensor)], optimizer: any Optimizer
+    ) throws -> (step: Int, metadata: [String: String]) {
         let (tensors, _, metadata) = try Safetensors.decode(data, source: "checkpoint")
         guard let step = metadata["orrery.step"].flatMap(Int.init) else {
             throw TaskError("checkpoint has no orrery.step metadata", retryable: false)
@@ -35,6 +43,6 @@ enum TrainingCheckpoint {
             state[String(name.dropFirst("optimizer.".count))] = tensor.storage.withUnsafeBufferPointer { Array($0) }
         }
         try optimizer.loadState(state)
-        return step
+        return (step, metadata)
     }
 }

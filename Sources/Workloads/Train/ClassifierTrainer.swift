@@ -50,7 +50,8 @@ struct ClassifierTrainer {
     ) throws(TaskError) -> (Sequential, [Dropout]) {
         if !task.architecture.isEmpty {
             let recipe = try ArchitectureRecipe(
-                task.architecture.mapValues { ParameterValue(parsing: $0) }, imageShape: imageShape, classes: classes, subject: "train task")
+                task.architecture.mapValues { ParameterValue(parsing: $0) }, imageShape: imageShape, classes: classes, subject: "train task",
+                batchSize: Int(task.batchSize))
             return recipe.architecture.make(imageShape: imageShape, classes: classes, seed: task.seed)
         }
         var generator = SplitMix64(seed: task.seed)

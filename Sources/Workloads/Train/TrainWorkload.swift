@@ -50,16 +50,11 @@ public struct TrainWorkload: Workload {
         task.dataset = try section.required("dataset").choice(DatasetCatalog.names)
         task.model = try section.optional("model")?.choice(TrainTaskRules.models) ?? "mlp"
         task.channels = try section.optional("channels")?.list(maximumItems: TrainTaskRules.convolutionBlocks.upperBound).map { (node) throws(SpecError) in UInt32(try node.int(in: TrainTaskRules.channelWidth)) } ?? [16, 32]
-        if let architecture = section.optional("architecture") {
-            let settings = try ArchitectureRecipe.settings(from: try architecture.mapping(), allowTraining: false)
+        let architecture = section.optional("architecture")
+        var settings: [String: ParameterValue] = [:]
+        if let architecture {
+            settings = try ArchitectureRecipe.settings(from: try architecture.mapping(), allowTraining: false)
             task.architecture = settings.mapValues(\.description)
-            if let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
-                do {
-                    _ = try ArchitectureRecipe(settings, imageShape: shape, classes: classes, subject: "architecture")
-                } catch {
-                    throw architecture.error(error.message)
-                }
-            }
             for field in ["model", "hidden", "channels", "activation"] where section.optional(field) != nil {
                 throw section.optional(field)!.error("cannot be set with architecture, which describes the whole model")
             }
@@ -95,7 +90,13 @@ public struct TrainWorkload: Workload {
         }
         // The data set's shape decides how deep the convolutions may go and how large the
         // model is: the same check a worker makes, made before the job is accepted.
-        if task.architecture.isEmpty, let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
+        if let architecture, let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
+            do {
+                _ = try ArchitectureRecipe(settings, imageShape: shape, classes: classes, subject: "architecture", batchSize: Int(task.batchSize))
+            } catch {
+                throw architecture.error(error.message)
+            }
+        } else if let (shape, classes) = DatasetCatalog.shape(of: task.dataset) {
             do {
                 _ = try TrainTaskRules.parameterCount(task, imageShape: shape, classes: classes)
             } catch {
