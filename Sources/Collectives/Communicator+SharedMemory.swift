@@ -88,7 +88,7 @@ extension Communicator {
                 CollectiveError(.aborted(reportedBy: record.reporter, reason: reason), rank: record.failedRank, operation: call.operation),
                 forwardingFrom: record.reporter)
         }
-        try checkNeighbours(call)
+        try checkNeighbours(call.operation)
         if isCancelled() { throw fail(CollectiveError(.cancelled, rank: rank, operation: call.operation)) }
         if MonotonicClock.milliseconds >= call.deadline {
             throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: straggler(waitingOn: member, in: exchange), operation: call.operation))

@@ -18,20 +18,26 @@ public final class Communicator {
     private let dataPlane: DataPlaneEndpoint
     /// Sockets to the next and previous rank (the same one when there are two members).
     let toNext: Socket?
-    private let toPrevious: Socket?
-    private var monitors: [(monitor: SocketMonitor, rank: Int)] = []
-    private let poller: Poller
+    let toPrevious: Socket?
+    var monitors: [(monitor: SocketMonitor, rank: Int)] = []
+    var poller: Poller
+    /// Sockets to members other than the two neighbours, opened when first needed by
+    /// point-to-point messages (`Communicator+PointToPoint`).
+    var otherPeers: [Int: Socket] = [:]
+    /// Point-to-point messages received but not yet asked for.
+    var mailbox = PeerMailbox()
+    let context: ZMQContext
     let isCancelled: @Sendable () -> Bool
     let tag: UInt64
     let incoming = ReceivedMessage(capacity: 2)
     /// Frames of this ring that reached the data plane before this communicator existed
     /// (a faster peer's), handed over by `DataPlaneEndpoint`; read before the socket.
-    private var replay: [DataPlaneEndpoint.EarlyFrame]
+    var replay: [DataPlaneEndpoint.EarlyFrame]
     /// The payload of the replayed frame now being read, valid until the next receive.
     private var replayed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Which call of this ring is running; every frame carries it.
     var sequence: UInt64 = 0
-    private var failure: CollectiveError?
+    var failure: CollectiveError?
     private var closed = false
     let logger = Logger(label: "orrery.collectives")
     let metrics = CollectiveMetrics()
@@ -77,6 +83,7 @@ public final class Communicator {
         self.receiver = receiver
         self.dataPlane = dataPlane
         self.isCancelled = isCancelled
+        self.context = context
         self.tag = topology.tag
         let early = dataPlane.takeEarlyFrames()
         self.replay = early.filter { $0.header.ringTag == topology.tag }
@@ -127,12 +134,13 @@ public final class Communicator {
         closed = true
         exchange = nil
         for (monitor, _) in monitors { monitor.close() }
+        for socket in otherPeers.values { socket.close() }
         toNext?.close()
         if topology.worldSize > 2 { toPrevious?.close() }
         dataPlane.giveBack(receiver)
     }
 
-    private static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
+    static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
         let socket = try Socket(context: context, kind: .push, policy: .dataPlaneSend)
         try socket.connect(endpoint)
         return socket
@@ -204,31 +212,20 @@ public final class Communicator {
         return chunk.payload
     }
 
-    /// The next frame of this ring and call, dropping frames of other rings; fails on an
-    /// abort, a disconnected neighbour, cancellation or the deadline.
+    /// The next frame of this ring and call, dropping frames of other rings and keeping
+    /// point-to-point messages for later; fails on an abort, a disconnected neighbour,
+    /// cancellation or the deadline.
     private func receiveFrame(_ call: inout CallContext) throws(CollectiveError) -> (frame: Orrery_V1_CollectiveFrame, payload: UnsafeRawBufferPointer) {
         while !replay.isEmpty {
             let next = replay.removeFirst()
             replayed.deallocate()
             replayed = .allocate(byteCount: next.payload.count, alignment: MemoryLayout<Float>.alignment)
             replayed.copyBytes(from: next.payload)
-            if let frame = try decodeCurrent(next.header, call) {
+            if let frame = try decodeCurrent(next.header, UnsafeRawBufferPointer(replayed), call) {
                 return (frame, UnsafeRawBufferPointer(replayed))
             }
         }
         while true {
-            let got: Bool
-            do {
-                got = try receiver.receive(into: incoming, wait: false)
-            } catch {
-                throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: call.operation))
-            }
-            if got, let frame = try decodeCurrent(DataPlaneEndpoint.header(of: incoming), call) {
-                return (frame, incoming.count > 1 ? incoming.frame(1) : UnsafeRawBufferPointer(start: nil, count: 0))
-            }
-            if got { continue }
-            try checkNeighbours(call)
-            if isCancelled() { throw fail(CollectiveError(.cancelled, rank: rank, operation: call.operation)) }
             var remaining = call.deadline - MonotonicClock.milliseconds
             if remaining <= 0 && call.heardFromPrevious && !call.extended {
                 call.extended = true
@@ -238,26 +235,56 @@ public final class Communicator {
             if remaining <= 0 {
                 throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: topology.previous, operation: call.operation))
             }
-            do {
-                _ = try poller.poll(timeoutMilliseconds: Int(min(remaining, 100)))
-            } catch {
-                throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: call.operation))
-            }
+            guard let (header, payload) = try pollFrame(waitingAtMost: remaining, operation: call.operation) else { continue }
+            if let frame = try decodeCurrent(header, payload, call) { return (frame, payload) }
         }
     }
 
+    /// One frame of this ring from the socket, or nil when none came within
+    /// `waitingAtMost` milliseconds (at most 100, so that cancellation and dead neighbours
+    /// are noticed); frames of other rings and non-frames are dropped and counted.
+    func pollFrame(waitingAtMost remaining: Int64, operation: String) throws(CollectiveError) -> (Orrery_V1_CollectiveFrame, UnsafeRawBufferPointer)? {
+        let got: Bool
+        do {
+            got = try receiver.receive(into: incoming, wait: false)
+        } catch {
+            throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: operation))
+        }
+        if got {
+            guard let frame = DataPlaneEndpoint.header(of: incoming), frame.ringTag == tag else {
+                dataPlane.countDropped(1)
+                logger.debug("dropped a frame that is not of this ring")
+                return nil
+            }
+            return (frame, incoming.count > 1 ? incoming.frame(1) : UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        try checkNeighbours(operation)
+        if isCancelled() { throw fail(CollectiveError(.cancelled, rank: rank, operation: operation)) }
+        do {
+            _ = try poller.poll(timeoutMilliseconds: Int(min(max(remaining, 0), 100)))
+        } catch {
+            throw fail(CollectiveError(.transport("\(error)"), rank: rank, operation: operation))
+        }
+        return nil
+    }
+
     /// The frame just received if it belongs to this call; nil for a stale one (another
-    /// ring's). An abort of this ring throws.
-    private func decodeCurrent(_ header: Orrery_V1_CollectiveFrame?, _ call: CallContext) throws(CollectiveError) -> Orrery_V1_CollectiveFrame? {
+    /// ring's, or an earlier call's) or a point-to-point message, which is kept in the
+    /// mailbox for whoever asks for it. An abort of this ring throws.
+    private func decodeCurrent(_ header: Orrery_V1_CollectiveFrame?, _ payload: UnsafeRawBufferPointer, _ call: CallContext) throws(CollectiveError) -> Orrery_V1_CollectiveFrame? {
         guard let frame = header, frame.ringTag == tag else {
             dataPlane.countDropped(1)
             logger.debug("dropped a frame that is not of this ring")
             return nil
         }
-        if case .abort(let abort)? = frame.body {
-            let error = CollectiveError(
-                .aborted(reportedBy: Int(frame.sender), reason: abort.reason), rank: Int(abort.failedRank), operation: call.operation)
-            throw fail(error, forwardingFrom: Int(frame.sender))
+        switch frame.body {
+        case .abort(let abort)?:
+            throw fail(abortError(frame, abort, operation: call.operation), forwardingFrom: Int(frame.sender))
+        case .peer(let piece)?:
+            try keep(piece, from: frame.sender, payload, operation: call.operation)
+            return nil
+        default:
+            break
         }
         guard frame.sequence == call.sequence else {
             if frame.sequence < call.sequence { return nil }  // a call this rank already gave up on
@@ -267,11 +294,17 @@ public final class Communicator {
         return frame
     }
 
-    func checkNeighbours(_ call: CallContext) throws(CollectiveError) {
+    /// The error an abort frame reports.
+    func abortError(_ frame: Orrery_V1_CollectiveFrame, _ abort: Orrery_V1_Abort, operation: String) -> CollectiveError {
+        CollectiveError(.aborted(reportedBy: Int(frame.sender), reason: abort.reason), rank: Int(abort.failedRank), operation: operation)
+    }
+
+    /// Fails if a member this rank has a connection to has hung up.
+    func checkNeighbours(_ operation: String) throws(CollectiveError) {
         for (monitor, peer) in monitors {
             while let event = try? monitor.next() {
                 if case .disconnected = event {
-                    throw fail(CollectiveError(.peerDisconnected, rank: peer, operation: call.operation))
+                    throw fail(CollectiveError(.peerDisconnected, rank: peer, operation: operation))
                 }
             }
         }
@@ -294,7 +327,7 @@ public final class Communicator {
         frame.sequence = sequence
         frame.abort = abort
         let bytes: [UInt8] = (try? frame.serializedBytes()) ?? []
-        let targets: [(Socket?, Int)] = [(toNext, topology.next), (toPrevious, topology.previous)]
+        let targets: [(Socket?, Int)] = [(toNext, topology.next), (toPrevious, topology.previous)] + otherPeers.sorted { $0.key < $1.key }.map { ($0.value, $0.key) }
         var told = Set<Int>()
         for (socket, peer) in targets where peer != source && peer != error.rank && !told.contains(peer) {
             told.insert(peer)

@@ -52,31 +52,16 @@ struct DataParallelTests {
     /// Runs the train executor as `members` ranks, each a thread with its own data plane,
     /// and records any rank's failure as a test issue.
     static func trainOnGang(members: Int, payload: Data, collectiveID: String) throws {
-        let executor = try TrainWorkload().makeExecutor()
-        let context = try ZMQContext()
-        let planes = try (0..<members).map { _ in try DataPlaneEndpoint(context: context, bind: "tcp://127.0.0.1:*") }
-        defer { planes.forEach { $0.close() } }
-        let failures = Mutex<[String]>([])
-        let group = DispatchGroup()
-        for rank in 0..<members {
-            let topology = RingTopology(rank: rank, endpoints: planes.map(\.endpoint), collectiveID: collectiveID, timeoutMilliseconds: 20_000)
-            let plane = planes[rank]
-            let gang = Gang(topology: topology, workerIDs: (0..<members).map { "w\($0)" }) { isCancelled throws(CollectiveError) in
-                try Communicator(topology: topology, dataPlane: plane, context: context, isCancelled: isCancelled)
-            }
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                do {
-                    let output = try executor.execute(payload, context: Self.context(gang: gang))
-                    if rank == 0 && output.metrics["workers"] != Double(members) { failures.withLock { $0.append("rank 0 metrics \(output.metrics)") } }
-                } catch {
-                    failures.withLock { $0.append("rank \(rank): \(error)") }
-                }
-            }.start()
+        let outcomes = try GangHarness.run(members: members, executor: try TrainWorkload().makeExecutor(), payload: payload, collectiveID: collectiveID) { _, gang in
+            Self.context(gang: gang)
         }
-        group.wait()
-        #expect(failures.withLock { $0 } == [])
+        for (rank, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .failure(let error): Issue.record("rank \(rank): \(error)")
+            case .success(let output) where rank == 0 && output.metrics["workers"] != Double(members): Issue.record("rank 0 metrics \(output.metrics)")
+            default: break
+            }
+        }
     }
 
     @Test("with exact_shards, one process and gangs of 2 and 3 end with bit-identical weights")

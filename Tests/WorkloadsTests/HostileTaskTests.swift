@@ -151,6 +151,44 @@ struct HostileTaskTests {
         #expect(message.contains(edit.expected), "\(message)")
     }
 
+    typealias PipelineEdit = HostileEdit<Orrery_V1_Workloads_PipelineTask>
+
+    @Test(
+        "pipeline: every out-of-range field is refused by name, before a model is built or a peer contacted",
+        arguments: [
+            PipelineEdit("unknown model 'gpt'") { $0.model = "gpt" },
+            PipelineEdit("unknown dataset 'imagenet'") { $0.dataset = "imagenet" },
+            PipelineEdit("unknown dataset 'digits'") { $0.model = "minilm" },
+            PipelineEdit("unknown schedule 'zero-bubble'") { $0.schedule = "zero-bubble" },
+            PipelineEdit("unknown optimizer 'lion'") { $0.optimizer = "lion" },
+            PipelineEdit("stages must be in") { $0.stages = 0 },
+            PipelineEdit("replicas must be in") { $0.replicas = 4_000_000_000 },
+            PipelineEdit("stages × replicas") { $0.stages = 16; $0.replicas = 16 },
+            PipelineEdit("micro_batches must be in") { $0.microBatches = 0 },
+            PipelineEdit("leaves fewer examples than micro_batches") { $0.batchSize = 8; $0.replicas = 2; $0.microBatches = 5 },
+            PipelineEdit("learning_rate must be positive") { $0.learningRate = .nan },
+            PipelineEdit("weight_decay must be 0 or more") { $0.weightDecay = -1 },
+            PipelineEdit("momentum must be 0 or more") { $0.momentum = .infinity },
+            PipelineEdit("units_per_stage must list") { $0.unitsPerStage = [1, 1, 1] },
+            PipelineEdit("units_per_stage[1]") { $0.unitsPerStage = [2, 0] },
+            PipelineEdit("sums to 4") { $0.unitsPerStage = [2, 2] },
+            PipelineEdit("stages of a model with 3 units") { $0.stages = 4 },
+            PipelineEdit("hidden must list") { $0.hidden = [] },
+            PipelineEdit("hidden[1]") { $0.hidden = [8, 0] },
+            PipelineEdit("the MLP has") { $0.hidden = [16384, 16384] },
+            PipelineEdit("max_tokens") { $0.model = "minilm"; $0.dataset = "bbc-news"; $0.maxTokens = 100_000 },
+            PipelineEdit("checkpoint_every must be 0 for minilm") { $0.model = "minilm"; $0.dataset = "bbc-news"; $0.maxTokens = 64; $0.checkpointEvery = 5 },
+            PipelineEdit("need a gang of 2") { _ in },
+        ])
+    func pipelineRefusals(edit: PipelineEdit) throws {
+        var task = Orrery_V1_Workloads_PipelineTask()
+        (task.model, task.dataset, task.hidden, task.activation, task.schedule, task.optimizer) = ("mlp", "digits", [8, 8], "relu", "1f1b", "adam")
+        (task.stages, task.replicas, task.microBatches, task.batchSize, task.epochs, task.learningRate) = (2, 1, 2, 8, 1, 0.01)
+        edit.change(&task)
+        let message = try refusal(EnvelopeCodec.encodePayload(task), workload: PipelineWorkload())
+        #expect(message.contains(edit.expected), "\(message)")
+    }
+
     @Test("train: a save path outside the worker's output directory is refused before training")
     func savePathEscapes() throws {
         let root = NSTemporaryDirectory() + "/orrery-output-\(getpid())"

@@ -92,6 +92,14 @@ struct PlannerReplayTests {
         }
     }
 
+    @Test("pipeline: the gang task and the one-worker comparison, answered in either order")
+    func pipeline() throws {
+        let yaml = "name: r\nworkload: pipeline\npipeline:\n  model: mlp\n  dataset: digits\n  hidden: [8, 8]\n  stages: 2\n  batch_size: 8\n  compare_single: true\n"
+        try Self.check(yaml, cuts: [1]) { task, _ in
+            Self.success(task, TaskOutput(metrics: ["test_accuracy": task.key == "single" ? 0.9 : 0.91, "stages": task.key == "single" ? 1 : 2, "samples_per_second": 100]))
+        }
+    }
+
     @Test("meta-learn: one task answered by the real executor, its episodes' accuracies in the report")
     func metaLearn() throws {
         let yaml = "name: r\nworkload: meta-learn\nmeta-learn:\n  algorithm: reptile\n  meta_steps: 3\n  meta_batch: 2\n  hidden: [16]\n  eval_episodes: 4\n"

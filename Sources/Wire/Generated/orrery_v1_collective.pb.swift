@@ -57,11 +57,20 @@ public nonisolated struct Orrery_V1_CollectiveFrame: Sendable {
     set {body = .abort(newValue)}
   }
 
+  public var peer: Orrery_V1_PeerMessage {
+    get {
+      if case .peer(let v)? = body {return v}
+      return Orrery_V1_PeerMessage()
+    }
+    set {body = .peer(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
     case chunk(Orrery_V1_Chunk)
     case abort(Orrery_V1_Abort)
+    case peer(Orrery_V1_PeerMessage)
 
   }
 
@@ -79,6 +88,29 @@ public nonisolated struct Orrery_V1_Chunk: Sendable {
 
   /// Element offset of the piece in the whole buffer.
   public var offset: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One piece of a point-to-point message (a pipeline's activations or gradients): sent to
+/// one named rank, outside the numbered collective calls, and kept by the receiver until it
+/// asks for that message. Its floats are the frame's second part; `sequence` is unused.
+public nonisolated struct Orrery_V1_PeerMessage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// What the message is, in the sender's and receiver's shared vocabulary (a pipeline's
+  /// "activations of micro-batch 3 of step 12", say), packed into 64 bits.
+  public var key: UInt64 = 0
+
+  /// Element offset of this piece in the whole message.
+  public var offset: UInt64 = 0
+
+  /// Elements in the whole message; every piece of one message says the same.
+  public var total: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -107,7 +139,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1"
 
 nonisolated extension Orrery_V1_CollectiveFrame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectiveFrame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}ring_tag\0\u{1}sender\0\u{1}sequence\0\u{2}\u{7}chunk\0\u{1}abort\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}ring_tag\0\u{1}sender\0\u{1}sequence\0\u{2}\u{7}chunk\0\u{1}abort\0\u{1}peer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -144,6 +176,19 @@ nonisolated extension Orrery_V1_CollectiveFrame: SwiftProtobuf.Message, SwiftPro
           self.body = .abort(v)
         }
       }()
+      case 12: try {
+        var v: Orrery_V1_PeerMessage?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .peer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .peer(v)
+        }
+      }()
       default: break
       }
     }
@@ -171,6 +216,10 @@ nonisolated extension Orrery_V1_CollectiveFrame: SwiftProtobuf.Message, SwiftPro
     case .abort?: try {
       guard case .abort(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .peer?: try {
+      guard case .peer(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     }()
     case nil: break
     }
@@ -217,6 +266,46 @@ nonisolated extension Orrery_V1_Chunk: SwiftProtobuf.Message, SwiftProtobuf._Mes
   public static func ==(lhs: Orrery_V1_Chunk, rhs: Orrery_V1_Chunk) -> Bool {
     if lhs.step != rhs.step {return false}
     if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_PeerMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PeerMessage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}offset\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularFixed64Field(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.key != 0 {
+      try visitor.visitSingularFixed64Field(value: self.key, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt64Field(value: self.total, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_PeerMessage, rhs: Orrery_V1_PeerMessage) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.total != rhs.total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
