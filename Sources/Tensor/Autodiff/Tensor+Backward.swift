@@ -52,8 +52,15 @@ extension Tensor {
             guard node.isLeaf else { return }
             // A leaf keeps a gradient of its own: the incoming one may share storage with
             // another leaf's (both sides of an add), and optimizers may scale it in place.
+            // Later passes add into it in place, as PyTorch accumulates `.grad`: gradient
+            // accumulation over micro-batches then allocates nothing per pass.
             if let existing = node.grad {
-                node.grad = try existing + gradient
+                guard existing.shape == gradient.shape else { throw TensorError(.shapeMismatch(operation: "gradient accumulation", existing.shape, gradient.shape)) }
+                existing.storage.withUnsafeMutableBufferPointer { total in
+                    gradient.storage.withUnsafeBufferPointer { add in
+                        for index in 0..<existing.count { total[index] += add[index] }
+                    }
+                }
             } else {
                 node.grad = Tensor(shape: gradient.shape, storage: gradient.storage.copy())
             }

@@ -3,7 +3,7 @@ import Runtime
 import Wire
 
 /// The pipeline job's report: test accuracy and throughput of the pipeline, its measured
-/// bubble beside the ideal (S−1)/(M+S−1), each stage's kept micro-batches and heap growth,
+/// bubble beside the ideal (S−1)/(M+S−1), each stage's kept micro-batches and tensor memory growth,
 /// and the same training on one worker beside it when it ran.
 enum PipelineReport {
     /// Where the one-worker comparison saves its model: `model.safetensors` → `model.single.safetensors`.
@@ -36,9 +36,9 @@ enum PipelineReport {
                 100 * value(m, "test_accuracy"), value(m, "test_loss"), MetricValue.count(m["test_examples"]), MetricValue.count(m["steps"]),
                 value(m, "train_loss"), value(m, "samples_per_second")))
             lines.append(String(
-                format: "  bubble %.3f measured (ideal %.3f); by stage: %@; kept micro-batches at most: %@; heap growth (MiB): %@",
+                format: "  bubble %.3f measured (ideal %.3f); by stage: %@; kept micro-batches at most: %@; tensor memory growth (MiB): %@",
                 value(m, "bubble"), value(m, "ideal_bubble"), perStage("bubble_stage", "%.3f"), perStage("peak_live_stage", "%.0f"),
-                perStage("peak_heap_mb_stage", "%.1f")))
+                perStage("peak_tensor_mb_stage", "%.1f")))
             if let epochs = details["accuracy_by_epoch"], !epochs.isEmpty { lines.append("  accuracy by epoch: " + PrintableText.escaped(epochs, limit: 400)) }
             json["pipeline"] = m.filter { $0.value.isFinite }
         }

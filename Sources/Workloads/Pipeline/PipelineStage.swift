@@ -24,8 +24,9 @@ final class PipelineStage {
         var wallSeconds = 0.0
         /// The most micro-batches whose activations were kept at once.
         var peakLiveMicroBatches = 0
-        /// The most the heap grew over its size at the step's start.
-        var peakHeapGrowthBytes = 0
+        /// The most tensor memory (`Storage.liveBytes`) grew over its size at the step's start:
+        /// the kept activations, tapes and received messages turned into tensors.
+        var peakTensorGrowthBytes = 0
         /// Last stage: the sum of micro-batch losses × examples, and the examples.
         var lossSum = 0.0
         var examples = 0
@@ -44,7 +45,7 @@ final class PipelineStage {
         var record = StepRecord()
         var kept: [Int: (input: Tensor, output: Tensor)] = [:]
         let started = MonotonicClock.nanoseconds
-        let heapAtStart = HeapUsage.bytesInUse
+        let tensorsAtStart = Storage.liveBytes
         for action in actions {
             switch action {
             case .forward(let m):
@@ -79,7 +80,7 @@ final class PipelineStage {
                 record.busySeconds += Self.seconds(since: busy)
             }
             record.peakLiveMicroBatches = max(record.peakLiveMicroBatches, kept.count)
-            record.peakHeapGrowthBytes = max(record.peakHeapGrowthBytes, HeapUsage.bytesInUse - heapAtStart)
+            record.peakTensorGrowthBytes = max(record.peakTensorGrowthBytes, Storage.liveBytes - tensorsAtStart)
         }
         record.wallSeconds = Self.seconds(since: started)
         return record

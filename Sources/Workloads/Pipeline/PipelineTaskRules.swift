@@ -22,9 +22,13 @@ enum PipelineTaskRules {
     static let maxTokens = 8...512
     static let trainLimit = 0...100_000_000
     static let checkpointEvery = 0...100_000_000
-    /// A deep MLP's parameters at most; its checkpoint (weights and two Adam moments,
-    /// float32) must fit in one control frame (64 MiB) with room to spare.
-    static let maximumMLPParameters = 4_000_000
+    /// A deep MLP's parameters at most when it commits checkpoints: the checkpoint
+    /// (weights and two Adam moments, float32) must fit in one control frame (64 MiB) with
+    /// room to spare.
+    static let maximumCheckpointedParameters = 4_000_000
+    /// And without checkpoints: what every member allocates (the whole model) stays far
+    /// below a worker's memory.
+    static let maximumMLPParameters = 64_000_000
     static let textTasks = LabeledText.catalog
     private static let rule = TaskRule(subject: "pipeline task")
 
@@ -85,7 +89,10 @@ enum PipelineTaskRules {
             let sizes = [features] + task.hidden.map(Int.init) + [classes]
             let parameters = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
             guard parameters <= maximumMLPParameters else {
-                throw rule.fail("the MLP has \(parameters) parameters; at most \(maximumMLPParameters) (its checkpoint must fit a control frame)")
+                throw rule.fail("the MLP has \(parameters) parameters; at most \(maximumMLPParameters)")
+            }
+            guard task.checkpointEvery == 0 || parameters <= maximumCheckpointedParameters else {
+                throw rule.fail("the MLP has \(parameters) parameters; at most \(maximumCheckpointedParameters) with checkpoint_every (its checkpoint must fit a control frame)")
             }
         }
     }

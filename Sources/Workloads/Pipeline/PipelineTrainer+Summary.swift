@@ -5,7 +5,7 @@ import Tensor
 
 extension PipelineTrainer {
     /// Every member's counters: busy seconds, wall seconds, peak live micro-batches, peak
-    /// heap growth (bytes).
+    /// tensor memory growth (bytes).
     private static let counterCount = 4
 
     /// Brings every member's counters and the last stages' scores to rank 0, which returns
@@ -15,7 +15,7 @@ extension PipelineTrainer {
         seconds: Double, trainLoss: (sum: Double, examples: Int), evaluations: [(epoch: Int, correct: Int, lossSum: Double)],
         firstStep: Int, final: Data?
     ) throws -> TaskOutput {
-        let counters = [totals.busySeconds, totals.wallSeconds, Double(totals.peakLiveMicroBatches), Double(totals.peakHeapGrowthBytes)]
+        let counters = [totals.busySeconds, totals.wallSeconds, Double(totals.peakLiveMicroBatches), Double(totals.peakTensorGrowthBytes)]
         // Scores: train loss sum, train examples, then (correct, loss sum) per evaluation.
         let scores = [trainLoss.sum, Double(trainLoss.examples)] + evaluations.flatMap { [Double($0.correct), $0.lossSum] }
         let world = layout.stages * layout.replicas
@@ -58,7 +58,7 @@ extension PipelineTrainer {
             bubbles.append(bubble)
             metrics["bubble_stage\(stage)"] = bubble
             metrics["peak_live_stage\(stage)"] = members.map { $0[2] }.max()!
-            metrics["peak_heap_mb_stage\(stage)"] = members.map { $0[3] }.max()! / 1_048_576
+            metrics["peak_tensor_mb_stage\(stage)"] = members.map { $0[3] }.max()! / 1_048_576
         }
         metrics["bubble"] = bubbles.reduce(0, +) / Double(bubbles.count)
         if !task.savePath.isEmpty, let final {

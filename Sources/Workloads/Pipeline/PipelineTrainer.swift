@@ -89,7 +89,7 @@ struct PipelineTrainer {
                 totals.busySeconds += record.busySeconds
                 totals.wallSeconds += record.wallSeconds
                 totals.peakLiveMicroBatches = max(totals.peakLiveMicroBatches, record.peakLiveMicroBatches)
-                totals.peakHeapGrowthBytes = max(totals.peakHeapGrowthBytes, record.peakHeapGrowthBytes)
+                totals.peakTensorGrowthBytes = max(totals.peakTensorGrowthBytes, record.peakTensorGrowthBytes)
                 lastEpochLoss.sum += record.lossSum
                 lastEpochLoss.examples += record.examples
                 if task.checkpointEvery > 0, (step + 1) % Int(task.checkpointEvery) == 0, step + 1 < totalSteps {
