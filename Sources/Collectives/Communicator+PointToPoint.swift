@@ -29,6 +29,10 @@ extension Communicator {
         guard topology.endpoints.indices.contains(peer), peer != rank else {
             throw CollectiveError(.protocolViolation("no rank \(peer) to send to in a ring of \(worldSize)"), rank: rank, operation: operation)
         }
+        if let channel = outgoingChannels[peer] {
+            try send(values, through: channel, to: peer, key: key, operation: operation)
+            return
+        }
         let target = try socket(to: peer, operation: operation)
         var offset = 0
         repeat {
@@ -71,6 +75,7 @@ extension Communicator {
         try sortKeptFrames(operation: operation)
         let deadline = MonotonicClock.milliseconds + Int64(topology.timeoutMilliseconds)
         while true {
+            try drainChannels(operation: operation)
             if let values = mailbox.take(sender: peer, key: key) {
                 guard values.count == count else {
                     throw fail(CollectiveError(
@@ -83,15 +88,31 @@ extension Communicator {
             if remaining <= 0 {
                 throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: peer, operation: operation))
             }
-            guard let (frame, payload) = try pollFrame(waitingAtMost: remaining, operation: operation) else { continue }
+            if let channel = incomingChannels[peer] {
+                // The message comes through shared memory: sleep on the channel a slice,
+                // then take what the socket holds (aborts, others' messages) without waiting.
+                Self.sleep(on: channel.written, flag: channel.receiverSleeps, while: { channel.pending == 0 })
+                try takeSocketFrames(waitingAtMost: 0, operation: operation)
+            } else {
+                // Channels from other members are drained between short polls.
+                try takeSocketFrames(waitingAtMost: incomingChannels.isEmpty ? remaining : min(remaining, 5), operation: operation)
+            }
+        }
+    }
+
+    /// Handles frames waiting on the socket (after waiting up to `waitingAtMost` ms for the
+    /// first): pieces go to the mailbox, an abort fails, a numbered call's frame from a
+    /// member already there is kept for that call.
+    func takeSocketFrames(waitingAtMost wait: Int64, operation: String) throws(CollectiveError) {
+        var budget = wait
+        while let (frame, payload) = try pollFrame(waitingAtMost: budget, operation: operation) {
+            budget = 0
             switch frame.body {
             case .peer(let piece)?:
                 try keep(piece, from: frame.sender, payload, operation: operation)
             case .abort(let abort)?:
                 throw fail(abortError(frame, abort, operation: operation), forwardingFrom: Int(frame.sender))
             default:
-                // A numbered call's frame from a member that is already there: the call
-                // reads it when it starts.
                 replay.append(DataPlaneEndpoint.EarlyFrame(header: frame, payload: Array(payload)))
             }
         }

@@ -26,6 +26,10 @@ public final class Communicator {
     var otherPeers: [Int: Socket] = [:]
     /// Point-to-point messages received but not yet asked for.
     var mailbox = PeerMailbox()
+    /// Shared-memory channels to and from members on this host, once agreed on
+    /// (`openSharedChannels`); messages to other members go over ZeroMQ.
+    var outgoingChannels: [Int: PeerChannel] = [:]
+    var incomingChannels: [Int: PeerChannel] = [:]
     let context: ZMQContext
     let isCancelled: @Sendable () -> Bool
     let tag: UInt64
@@ -133,6 +137,8 @@ public final class Communicator {
         guard !closed else { return }
         closed = true
         exchange = nil
+        outgoingChannels = [:]
+        incomingChannels = [:]
         for (monitor, _) in monitors { monitor.close() }
         for socket in otherPeers.values { socket.close() }
         toNext?.close()

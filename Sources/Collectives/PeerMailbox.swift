@@ -18,10 +18,12 @@ struct PeerMailbox {
         let key: UInt64
     }
 
-    /// Most floats held across every kept message (1 G floats, 4 GiB).
-    var limitElements = 1 << 30
+    /// Most floats held across every kept message (256 M floats, 1 GiB): a pipeline keeps
+    /// at most a step's micro-batches of activations here (MiniLM under GPipe with 16
+    /// micro-batches of 16 × 128 tokens: 12.6 M floats).
+    var limitElements = 1 << 28
     /// The largest message accepted.
-    static let maximumElements = 1 << 30
+    static let maximumElements = 1 << 28
     private var entries: [Address: Entry] = [:]
     private var heldElements = 0
 

@@ -24,12 +24,13 @@ public struct RingTopology: Sendable, Equatable {
 
     /// Whether every other member's endpoint can only be on this host: an ipc:// path or a
     /// loopback TCP address. The coordinator hands out ipc endpoints to co-located workers.
-    public var isOnOneHost: Bool {
-        endpoints.indices.allSatisfy { member in
-            let endpoint = endpoints[member]
-            return member == rank || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("tcp://127.")
-                || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]:")
-        }
+    public var isOnOneHost: Bool { endpoints.indices.allSatisfy(isOnThisHost) }
+
+    /// Whether `member` can only be on this host (itself, or an ipc:// or loopback endpoint).
+    public func isOnThisHost(_ member: Int) -> Bool {
+        let endpoint = endpoints[member]
+        return member == rank || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("tcp://127.")
+            || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]:")
     }
 
     /// FNV-1a of the collective id: a fixed 8-byte tag instead of a string on every frame.

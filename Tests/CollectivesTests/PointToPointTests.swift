@@ -58,6 +58,8 @@ struct PointToPointTests {
         let results = ring.run { communicator -> [Float] in
             var buffer = input(rank: communicator.rank, count: count)
             let group = communicator.rank % 2 == 0 ? [0, 2] : [1, 3]
+            if communicator.rank >= 2 { try communicator.openSharedChannels(with: [communicator.rank - 2]) }
+            if communicator.rank < 2 { try communicator.openSharedChannels(with: [communicator.rank + 2]) }
             try communicator.allReduce(&buffer, among: group, key: 77)
             return buffer
         }
@@ -67,6 +69,57 @@ struct PointToPointTests {
             for index in expected.indices { expected[index] += other[index] }
             for member in group { #expect(try results[member].get() == expected, "member \(member)") }
         }
+    }
+
+    @Test("between members on one host, messages go through shared memory: whole, by key, both ways at once, and the names leave /dev/shm",
+          arguments: DataPath.allCases)
+    func sharedChannels(path: DataPath) throws {
+        let ring = try RingHarness(members: 3)
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? [])
+        let results = ring.run(configure: { $0.dataPath = path }) { communicator -> [Float] in
+            let peers = [0, 1, 2].filter { $0 != communicator.rank }
+            try communicator.openSharedChannels(with: peers, slots: 2, slotElements: 1_000)
+            let shared = peers.map { communicator.sendsThroughSharedMemory(to: $0) ? Float(1) : 0 }
+            // Everyone sends everyone 5 messages of up to 9 slots' worth before reading any:
+            // a sender waits for slots while it empties its own channels.
+            for key in UInt64(1)...5 {
+                for peer in peers { try communicator.send(input(rank: communicator.rank * 10 + Int(key), count: 1_800 * Int(key)), to: peer, key: key) }
+            }
+            var matches: Float = 0
+            for key in UInt64(1)...5 {
+                for peer in peers.reversed() {
+                    let got = try communicator.receive(from: peer, key: key, count: 1_800 * Int(key))
+                    matches += got == input(rank: peer * 10 + Int(key), count: 1_800 * Int(key)) ? 1 : 0
+                }
+            }
+            return shared + [matches]
+        }
+        for rank in 0..<3 {
+            let result = try results[rank].get()
+            #expect(result == (path == .automatic ? [1, 1, 10] : [0, 0, 10]), "rank \(rank): \(result)")
+        }
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? [])
+        #expect(after.subtracting(before).filter { $0.hasPrefix("orrery-p2p") }.isEmpty)
+    }
+
+    @Test("a member that dies while another waits on its shared-memory channel is named")
+    func sharedChannelDeath() throws {
+        let ring = try RingHarness(members: 2)
+        let results = ring.run(timeoutMilliseconds: 20_000) { communicator -> String in
+            try communicator.openSharedChannels(with: [1 - communicator.rank])
+            if communicator.rank == 1 {
+                communicator.close()
+                ring.endpoints[1].close()
+                return "left"
+            }
+            _ = try communicator.receive(from: 1, key: 5, count: 1)
+            return "finished"
+        }
+        guard case .failure(let error as CollectiveError) = results[0] else {
+            Issue.record("rank 0: expected a collective error, got \(results[0])")
+            return
+        }
+        #expect(error.rank == 1, "\(error)")
     }
 
     @Test("a member that never sends is named within the deadline")

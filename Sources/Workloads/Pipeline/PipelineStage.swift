@@ -30,6 +30,14 @@ final class PipelineStage {
         /// Last stage: the sum of micro-batch losses × examples, and the examples.
         var lossSum = 0.0
         var examples = 0
+
+        /// Adds a step's times to a run's, and keeps the larger peaks.
+        mutating func absorb(_ step: StepRecord) {
+            busySeconds += step.busySeconds
+            wallSeconds += step.wallSeconds
+            peakLiveMicroBatches = max(peakLiveMicroBatches, step.peakLiveMicroBatches)
+            peakTensorGrowthBytes = max(peakTensorGrowthBytes, step.peakTensorGrowthBytes)
+        }
     }
 
     init(model: any PipelineModel, units: Range<Int>, layout: PipelineLayout, communicator: Communicator?) {

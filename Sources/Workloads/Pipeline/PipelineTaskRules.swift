@@ -8,7 +8,7 @@ import Wire
 enum PipelineTaskRules {
     static let models = ["mlp", "minilm"]
     static let activations = ["relu", "gelu", "tanh"]
-    static let optimizers = ["sgd", "adam", "adamw"]
+    static let optimizers = OptimizerChoice.names
     static let schedules = PipelineSchedule.allCases.map(\.rawValue)
     static let stages = 1...16
     static let replicas = 1...16

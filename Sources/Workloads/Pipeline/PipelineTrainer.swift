@@ -20,10 +20,15 @@ struct PipelineTrainer {
     let task: Orrery_V1_Workloads_PipelineTask
     let model: any PipelineModel
 
-    /// What rank 0 learns from the run (the task's output), and what every member returns.
-    struct Summary {
-        var metrics: [String: Double]
-        var details: [String: String]
+    /// One member's fixed parts for a run: where it sits, what it runs, what it trains.
+    struct Member {
+        let layout: PipelineLayout
+        let communicator: Communicator?
+        let stage: PipelineStage
+        let flat: FlatParameters
+        let parameters: [(name: String, tensor: Tensor)]
+        let optimizers: [Int: any Optimizer]
+        let actions: [PipelineAction]
     }
 
     func run(context: TaskContext) throws -> TaskOutput {
@@ -38,21 +43,28 @@ struct PipelineTrainer {
         if let communicator {
             try communicator.connect(to: [layout.previous, layout.next, 0].compactMap { $0 } + layout.replicaGroup)
             try communicator.barrier()
+            // Activations, gradients and replica sums go through shared memory between
+            // members on one host.
+            try communicator.openSharedChannels(with: [layout.previous, layout.next].compactMap { $0 } + layout.replicaGroup)
         }
         let partition = try self.partition(layout: layout, communicator: communicator)
         let units = partition.units(ofStage: layout.stage)
         let optimizers = makeOptimizers(units)
         let checkpoint = PipelineCheckpoint(model: model, units: units, optimizers: optimizers)
         let firstStep = try context.resume.map { try checkpoint.restore($0.data) } ?? 0
-        let stage = PipelineStage(model: model, units: units, layout: layout, communicator: communicator)
         let parameters = model.parameters(ofUnits: units)
-        let flat = FlatParameters(named: parameters)
-        let schedule = PipelineSchedule(rawValue: task.schedule)!
-        let actions = schedule.actions(stage: layout.stage, stages: stages, microBatches: Int(task.microBatches))
+        let member = Member(
+            layout: layout, communicator: communicator,
+            stage: PipelineStage(model: model, units: units, layout: layout, communicator: communicator),
+            flat: FlatParameters(named: parameters), parameters: parameters, optimizers: optimizers,
+            actions: PipelineSchedule(rawValue: task.schedule)!.actions(stage: layout.stage, stages: stages, microBatches: Int(task.microBatches)))
 
         let batchSize = Int(task.batchSize)
         let examples = task.trainLimit > 0 ? min(Int(task.trainLimit), model.trainCount) : model.trainCount
         let stepsPerEpoch = examples / batchSize
+        guard stepsPerEpoch > 0 else {
+            throw TaskError("pipeline task: batch_size \(batchSize) exceeds the \(examples) training examples", retryable: false)
+        }
         let totalSteps = task.maxSteps > 0 ? min(Int(task.maxSteps), stepsPerEpoch * Int(task.epochs)) : stepsPerEpoch * Int(task.epochs)
         var totals = PipelineStage.StepRecord()
         var trained = 0
@@ -72,24 +84,10 @@ struct PipelineTrainer {
                 }
                 try context.checkCancellation()
                 let started = MonotonicClock.nanoseconds
-                let share = Array(indices[Segmentation(count: indices.count, parts: replicas).segment(layout.replica)])
-                let cuts = Segmentation(count: share.count, parts: Int(task.microBatches))
-                let microBatches = (0..<Int(task.microBatches)).map { PipelineBatch(split: .train, indices: Array(share[cuts.segment($0)])) }
-                let scales = microBatches.map { Float($0.indices.count) / Float(indices.count) }
-                parameters.forEach { $0.tensor.zeroGrad() }
-                let record = try stage.run(step: step, actions: actions, microBatches: microBatches, scales: scales)
-                if replicas > 1, let communicator {
-                    var gradients = flat.gatherGradients()
-                    try communicator.allReduce(&gradients, among: layout.replicaGroup, key: PipelineMessage.gradientSum.key(step: step))
-                    try flat.scatterGradients(gradients)
-                }
-                optimizers.values.forEach { $0.step() }
+                let record = try train(indices, step: step, member)
                 trainingSeconds += Double(MonotonicClock.nanoseconds - started) / 1e9
                 trained += 1
-                totals.busySeconds += record.busySeconds
-                totals.wallSeconds += record.wallSeconds
-                totals.peakLiveMicroBatches = max(totals.peakLiveMicroBatches, record.peakLiveMicroBatches)
-                totals.peakTensorGrowthBytes = max(totals.peakTensorGrowthBytes, record.peakTensorGrowthBytes)
+                totals.absorb(record)
                 lastEpochLoss.sum += record.lossSum
                 lastEpochLoss.examples += record.examples
                 if task.checkpointEvery > 0, (step + 1) % Int(task.checkpointEvery) == 0, step + 1 < totalSteps {
@@ -105,7 +103,7 @@ struct PipelineTrainer {
             }
             // Epochs a resumed run skipped whole were scored by the attempt that ran them.
             if step > firstStep, task.evaluateEachEpoch || step >= totalSteps || epoch == Int(task.epochs) - 1 {
-                let (correct, lossSum) = try stage.evaluate(round: epoch, batches: testBatches(layout))
+                let (correct, lossSum) = try member.stage.evaluate(round: epoch, batches: testBatches(layout))
                 evaluations.append((epoch + 1, correct, lossSum))
             }
         }
@@ -114,6 +112,26 @@ struct PipelineTrainer {
         return try summarize(
             layout: layout, communicator: communicator, partition: partition, totals: totals, steps: trained, seconds: trainingSeconds,
             trainLoss: lastEpochLoss, evaluations: evaluations, firstStep: firstStep, final: final)
+    }
+
+    /// One optimizer step: this replica's share of the global batch `indices`, cut into
+    /// micro-batches, through the schedule; this stage's gradients summed over its
+    /// replicas; every unit's optimizer steps.
+    private func train(_ indices: [Int], step: Int, _ member: Member) throws -> PipelineStage.StepRecord {
+        let (layout, replicas) = (member.layout, Int(task.replicas))
+        let share = Array(indices[Segmentation(count: indices.count, parts: replicas).segment(layout.replica)])
+        let cuts = Segmentation(count: share.count, parts: Int(task.microBatches))
+        let microBatches = (0..<Int(task.microBatches)).map { PipelineBatch(split: .train, indices: Array(share[cuts.segment($0)])) }
+        let scales = microBatches.map { Float($0.indices.count) / Float(indices.count) }
+        member.parameters.forEach { $0.tensor.zeroGrad() }
+        let record = try member.stage.run(step: step, actions: member.actions, microBatches: microBatches, scales: scales)
+        if replicas > 1, let communicator = member.communicator {
+            var gradients = member.flat.gatherGradients()
+            try communicator.allReduce(&gradients, among: layout.replicaGroup, key: PipelineMessage.gradientSum.key(step: step))
+            try member.flat.scatterGradients(gradients)
+        }
+        member.optimizers.values.forEach { $0.step() }
+        return record
     }
 
     /// The partition the task names, or one balanced from unit costs measured on rank 0 and
@@ -137,12 +155,9 @@ struct PipelineTrainer {
         for unit in units {
             let parameters = model.parameters(ofUnit: unit).map(\.tensor)
             guard !parameters.isEmpty else { continue }
-            optimizers[unit] =
-                switch task.optimizer {
-                case "sgd": SGD(parameters: parameters, learningRate: task.learningRate, momentum: task.momentum, weightDecay: task.weightDecay)
-                case "adamw": Adam.adamW(parameters: parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
-                default: Adam(parameters: parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
-                }
+            // The task's rules admitted only known names.
+            optimizers[unit] = OptimizerChoice.make(
+                task.optimizer, parameters: parameters, learningRate: task.learningRate, momentum: task.momentum, weightDecay: task.weightDecay)
         }
         return optimizers
     }

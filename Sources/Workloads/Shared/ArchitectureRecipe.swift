@@ -166,11 +166,9 @@ struct ArchitectureRecipe: Equatable {
 
     /// The optimizer over `parameters`.
     func makeOptimizer(_ parameters: [Tensor]) -> any Optimizer {
-        switch optimizer {
-        case "sgd": SGD(parameters: parameters, learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
-        case "adamw": Adam.adamW(parameters: parameters, learningRate: Float(learningRate), weightDecay: Float(weightDecay))
-        default: Adam(parameters: parameters, learningRate: Float(learningRate), weightDecay: Float(weightDecay))
-        }
+        // The recipe's rule admits only known names; Adam stands for none.
+        OptimizerChoice.make(optimizer, parameters: parameters, learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay))
+            ?? Adam(parameters: parameters, learningRate: Float(learningRate), weightDecay: Float(weightDecay))
     }
 }
 

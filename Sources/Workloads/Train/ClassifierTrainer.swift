@@ -26,18 +26,13 @@ struct ClassifierTrainer {
         self.task = task
         self.savePath = savePath
         (model, dropouts) = try Self.makeModel(task, imageShape: imageShape, classes: classes)
-        switch task.optimizer {
-        case "sgd":
-            optimizer = SGD(
-                parameters: model.parameters, learningRate: task.learningRate, momentum: task.momentum,
-                nesterov: task.nesterov, weightDecay: task.weightDecay)
-        case "adamw":
-            optimizer = Adam.adamW(parameters: model.parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
-        case "adam":
-            optimizer = Adam(parameters: model.parameters, learningRate: task.learningRate, weightDecay: task.weightDecay)
-        default:
+        guard let optimizer = OptimizerChoice.make(
+            task.optimizer, parameters: model.parameters, learningRate: task.learningRate, momentum: task.momentum,
+            nesterov: task.nesterov, weightDecay: task.weightDecay)
+        else {
             throw TaskError("train task: unknown optimizer '\(task.optimizer)'", retryable: false)
         }
+        self.optimizer = optimizer
         guard TrainTaskRules.schedules.contains(task.schedule) else {
             throw TaskError("train task: unknown schedule '\(task.schedule)'", retryable: false)
         }

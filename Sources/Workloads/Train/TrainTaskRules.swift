@@ -10,7 +10,7 @@ import Wire
 enum TrainTaskRules {
     static let models = ["mlp", "cnn"]
     static let activations = ["relu", "gelu", "gelu_tanh", "tanh", "sigmoid"]
-    static let optimizers = ["sgd", "adam", "adamw"]
+    static let optimizers = OptimizerChoice.names
     static let schedules = ["constant", "cosine", "step"]
 
     static let hiddenWidth = 1...65536
