@@ -68,7 +68,7 @@ struct JobSpecTests {
         let e = error("name: x\nworkload: swep\n")
         #expect(e?.field == "workload")
         #expect(e?.line == 2)
-        #expect(e?.message.contains("noop, prompt-search, prompt-tune, sweep, train") == true)
+        #expect(e?.message.contains("noop, pipeline, prompt-search, prompt-tune, sweep, train") == true)
         #expect(e?.message.contains("did you mean 'sweep'") == true)
     }
 
