@@ -1,6 +1,8 @@
 @testable import Collectives
 import Foundation
+import Messaging
 import Testing
+import Wire
 
 /// Point-to-point messages (a pipeline's activations and gradients) and the group sum built
 /// on them, between threads of this process over real loopback sockets.
@@ -176,6 +178,33 @@ struct PointToPointTests {
             return
         }
         #expect(error.rank == 0 && detail.contains("3 floats, 4 expected"), "\(error)")
+    }
+
+    @Test("hostile pieces on the socket fail the receiving member, naming the sender, before anything is allocated",
+          arguments: [(10, 5), (0, 1 << 40), (0, 3)])
+    func hostilePieces(offset: Int, total: Int) throws {
+        let ring = try RingHarness(members: 2)
+        let id = UUID().uuidString
+        // A forged piece from "rank 0" straight to rank 1's endpoint: 4 floats at `offset`
+        // of a message of `total`.
+        let forger = try Socket(context: ring.context, kind: .push, policy: .dataPlaneSend)
+        defer { forger.close() }
+        try forger.connect(ring.endpoints[1].endpoint)
+        var frame = Orrery_V1_CollectiveFrame()
+        frame.ringTag = ring.topology(rank: 0, id: id).tag
+        frame.sender = 0
+        var piece = Orrery_V1_PeerMessage()
+        (piece.key, piece.offset, piece.total) = (1, UInt64(offset), UInt64(total))
+        frame.peer = piece
+        try forger.send([try frame.serializedBytes(), [UInt8](repeating: 0, count: 16)], wait: true)
+        let results = ring.run(id: id, timeoutMilliseconds: 5_000, ranks: [1]) { communicator -> [Float] in
+            try communicator.receive(from: 0, key: 1, count: 4)
+        }
+        guard case .failure(let error as CollectiveError) = results[0], case .protocolViolation = error.kind else {
+            Issue.record("expected a protocol violation, got \(results[0])")
+            return
+        }
+        #expect(error.rank == 0, "\(error)")
     }
 
     @Test("the mailbox refuses pieces that contradict their message or exceed its limits, before allocating")
