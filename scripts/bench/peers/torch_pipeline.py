@@ -120,8 +120,9 @@ def main():
     line = {"system": "torch.distributed.pipelining" if args.stages > 1 else "torch (one process)", "schedule": args.schedule,
             "stages": args.stages, "micro_batches": args.micro_batches, "samples_per_second": args.steps * args.batch / seconds,
             "peak_rss_mb": [r[2] / 1024 for r in results]}
+    shape = f"{args.schedule} S={args.stages} M={args.micro_batches}" if args.stages > 1 else "whole batches"
     print(json.dumps(line) if args.json else
-          f"{line['system']} {args.schedule} S={args.stages} M={args.micro_batches}: {line['samples_per_second']:.0f} samples/s, "
+          f"{line['system']} {shape}: {line['samples_per_second']:.0f} samples/s, "
           f"peak RSS per stage {', '.join(f'{m:.0f}' for m in line['peak_rss_mb'])} MiB")
 
 
