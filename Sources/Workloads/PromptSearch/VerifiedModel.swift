@@ -1,5 +1,4 @@
 import Foundation
-import Runtime
 
 /// A model a worker loads the first time a task needs it and keeps, together with the
 /// sha256 of its weights file. Every use checks that digest against the one the planner
@@ -8,18 +7,16 @@ import Runtime
 final class VerifiedModel<Model>: @unchecked Sendable {
     private let lock = NSLock()
     private let name: String
-    private let weightsPath: String
+    private let weights: FileDigest
     private let load: () throws -> Model
     private var loaded: Model?
-    /// The weights file's sha256, computed once.
-    private var digest: String?
 
     /// - Parameters:
     ///   - weightsPath: the file whose digest identifies the model.
     ///   - load: reads the model; its errors are reported as a retryable task failure.
     init(name: String, weightsPath: String, load: @escaping () throws -> Model) {
         self.name = name
-        self.weightsPath = weightsPath
+        self.weights = FileDigest(path: weightsPath)
         self.load = load
     }
 
@@ -28,17 +25,8 @@ final class VerifiedModel<Model>: @unchecked Sendable {
     /// not a load. Errors are retryable, so that another worker (with the right files) can
     /// take the task.
     func get(expected: String) throws -> Model {
-        try lock.withLock { () throws -> Model in
-            if digest == nil {
-                do { digest = try SHA256.hex(file: weightsPath) } catch {
-                    throw TaskError("cannot read \(weightsPath) (run scripts/fetch-data on this worker)", retryable: true)
-                }
-            }
-            guard digest == expected else {
-                throw TaskError(
-                    "\(weightsPath) has sha256 \(digest!), the job's scores are keyed by \(PrintableText.escaped(expected, limit: 80))",
-                    retryable: true)
-            }
+        try weights.verify(expected, why: "the job's scores are keyed by that digest")
+        return try lock.withLock { () throws -> Model in
             if loaded == nil {
                 do { loaded = try load() } catch {
                     throw TaskError("cannot load \(name): \(error)", retryable: true)
