@@ -74,6 +74,26 @@ extension ClusterTests {
             }
         }
 
+        @Test("launch runs jobs/pipeline-minilm-bbc.yaml, shrunk, on 3 worker processes: MiniLM in 3 stages beside one worker, the same test loss")
+        func launchMiniLMPipeline() throws {
+            let job = try String(contentsOfFile: PackageRoot.url.appendingPathComponent("jobs/pipeline-minilm-bbc.yaml").path, encoding: .utf8)
+            let shrunk = job.replacingOccurrences(of: "  epochs: 2\n", with: "  epochs: 1\n  max_steps: 3\n  train_limit: 64\n  test_limit: 32\n")
+                .replacingOccurrences(of: "  max_tokens: 128\n", with: "  max_tokens: 32\n")
+            #expect(shrunk.contains("max_steps: 3") && shrunk.contains("max_tokens: 32"), "the job file changed shape")
+            let path = NSTemporaryDirectory() + "/orrery-pipeline-\(getpid()).yaml"
+            try shrunk.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let run = try CommandRun(["launch", "--workers", "3", "--json", path], in: NSTemporaryDirectory(), timeoutMilliseconds: 300_000)
+            #expect(run.status == 0, "stderr:\n\(run.stderr.suffix(3000))")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let report = try #require(json["report"] as? [String: [String: Double]])
+            let (pipeline, single) = (try #require(report["pipeline"]), try #require(report["single"]))
+            #expect(pipeline["stages"] == 3 && pipeline["steps"] == 3 && single["stages"] == 1)
+            #expect(pipeline["peak_live_stage0"] == 3 && pipeline["peak_live_stage2"] == 1)
+            let loss = (pipeline["test_loss"] ?? -1, single["test_loss"] ?? -2)
+            #expect(abs(loss.0 - loss.1) < 1e-4, "test loss \(loss.0) in 3 stages, \(loss.1) on one worker")
+        }
+
         /// The step in a progress note "step 61/240".
         static func step(_ progress: String) -> Int? {
             guard let range = progress.range(of: #"step (\d+)/"#, options: .regularExpression) else { return nil }
