@@ -48,6 +48,11 @@ extension Tensor {
     ///   defaults to ones, which for a scalar loss is d loss / d loss.
     public func backward(seed: Tensor? = nil) throws(TensorError) {
         let root = try rootNode(seed: seed)
+        try LeafAccumulation.during { () throws(TensorError) in try accumulate(from: root, seed: seed) }
+    }
+
+    /// `backward`'s pass: every leaf reached gets its gradient added to `grad`.
+    private func accumulate(from root: TapeNode, seed: Tensor?) throws(TensorError) {
         try Self.propagate(from: root, seed: seed ?? .full(1, shape), createGraph: false, stopAt: nil) { (node, gradient) throws(TensorError) in
             guard node.isLeaf else { return }
             // A leaf keeps a gradient of its own: the incoming one may share storage with

@@ -110,7 +110,17 @@ extension Tensor {
         return Self.recording(outShape, out, inputs: [x, weight, bias], secondOrder: .rule(secondOrder)) { (g, needs) throws(TensorError) in
             let rowsG = g.reshaped(Shape([rows, outputs]))
             let dx = needs[0] ? try Self.matmulKernel(rowsG, weight, transposeA: false, transposeB: false).reshaped(x.shape) : nil
-            let dw = needs[1] ? try Self.matmulKernel(rowsG, x.reshaped(Shape([rows, inputs])), transposeA: true, transposeB: false) : nil
+            var dw: Tensor? = nil
+            if needs[1] {
+                if let total = LeafAccumulation.target(weight, shape: weight.shape) {
+                    // Added into the weight's gradient in the product itself (β = 1).
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: g.storage.base, b: x.storage.base,
+                        c: total.base, accumulate: true)
+                } else {
+                    dw = try Self.matmulKernel(rowsG, x.reshaped(Shape([rows, inputs])), transposeA: true, transposeB: false)
+                }
+            }
             let db = needs[2] ? try rowsG.sum(axes: [0]) : nil
             return [dx, dw, db]
         }
