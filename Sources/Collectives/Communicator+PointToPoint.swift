@@ -158,7 +158,11 @@ extension Communicator {
         if let open = otherPeers[peer] { return open }
         do {
             let opened = try Self.connect(topology.endpoints[peer], context: context)
-            let monitor = try SocketMonitor(watching: opened, context: context)
+            let monitor: SocketMonitor
+            do { monitor = try SocketMonitor(watching: opened, context: context) } catch {
+                opened.close()
+                throw error
+            }
             otherPeers[peer] = opened
             monitors.append((monitor, peer))
             poller = Poller([receiver] + monitors.map(\.monitor.socket))

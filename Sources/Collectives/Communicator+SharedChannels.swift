@@ -60,7 +60,9 @@ extension Communicator {
         let deadline = MonotonicClock.milliseconds + Int64(topology.timeoutMilliseconds)
         var offset = 0
         repeat {
-            while channel.pending >= channel.slots {
+            let count = min(channel.slotElements, values.count - offset)
+            let piece = UnsafeBufferPointer(rebasing: values[offset..<(offset + count)])
+            while !channel.write(key: key, offset: offset, total: values.count, piece) {
                 try drainChannels(operation: operation)
                 Self.sleep(on: channel.read, flag: channel.senderSleeps, while: { channel.pending >= channel.slots })
                 try takeSocketFrames(waitingAtMost: 0, operation: operation)
@@ -68,8 +70,6 @@ extension Communicator {
                     throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: peer, operation: operation))
                 }
             }
-            let count = min(channel.slotElements, values.count - offset)
-            channel.write(key: key, offset: offset, total: values.count, UnsafeBufferPointer(rebasing: values[offset..<(offset + count)]))
             offset += count
         } while offset < values.count
     }

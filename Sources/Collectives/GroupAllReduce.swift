@@ -16,19 +16,16 @@ extension Communicator {
         }
         guard group.count > 1 else { return }
         for peer in group where peer != rank { try send(buffer, to: peer, key: key) }
-        var sum: [Float]? = nil
-        for member in group {
-            let part = member == rank ? buffer : try receive(from: member, key: key, count: buffer.count)
-            if sum == nil {
-                sum = part
-            } else {
-                sum!.withUnsafeMutableBufferPointer { total in
-                    part.withUnsafeBufferPointer { add in
-                        for index in total.indices { total[index] += add[index] }
-                    }
-                }
+        var parts: [[Float]] = []
+        for member in group { parts.append(member == rank ? buffer : try receive(from: member, key: key, count: buffer.count)) }
+        var sum = parts[0]
+        let count = sum.count
+        sum.withUnsafeMutableBufferPointer { total in
+            guard count > 0 else { return }
+            for part in parts.dropFirst() {
+                part.withUnsafeBytes { ReduceKernel.add(into: total.baseAddress!, from: $0.baseAddress!, count: count) }
             }
         }
-        buffer = sum!
+        buffer = sum
     }
 }

@@ -61,10 +61,12 @@ final class PeerChannel {
         segment.base + Self.slotsOffset + Int(index % UInt32(slots)) * (64 + slotElements * 4)
     }
 
-    /// Writes one piece into the next slot, which must be free (`pending < slots`), and
-    /// wakes a sleeping receiver.
-    func write(key: UInt64, offset: Int, total: Int, _ values: UnsafeBufferPointer<Float>) {
-        precondition(values.count <= slotElements && pending < slots)
+    /// Writes one piece (at most `slotElements` floats) into the next slot and wakes a
+    /// sleeping receiver; false, writing nothing, while every slot is taken. The read
+    /// counter belongs to the other process, so fullness is checked here, not assumed.
+    func write(key: UInt64, offset: Int, total: Int, _ values: UnsafeBufferPointer<Float>) -> Bool {
+        precondition(values.count <= slotElements, "a piece larger than a slot")  // the sender cuts pieces
+        guard pending < slots else { return false }
         let index = written.load()
         let slot = slot(index)
         slot.storeBytes(of: key, toByteOffset: 0, as: UInt64.self)
@@ -74,6 +76,7 @@ final class PeerChannel {
         if let base = values.baseAddress, !values.isEmpty { (slot + 64).copyMemory(from: base, byteCount: values.count * 4) }
         written.store(index &+ 1)  // sequentially consistent: the piece is visible first
         if receiverSleeps.load() != 0 { written.wakeAll() }
+        return true
     }
 
     /// Hands the oldest unread piece to `body` and frees its slot (waking a sender that

@@ -37,8 +37,9 @@ public final class Storage: @unchecked Sendable {
 
     /// Storage holding `values`.
     public convenience init(_ values: some Collection<Float>) {
-        self.init(count: values.count)
-        _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: values)
+        self.init(uninitializedCount: values.count)
+        _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(fromContentsOf: values)
+        if count == 0 { base.initialize(to: 0) }  // the one float an empty storage holds
     }
 
     /// Uninitialized storage for kernels that write every element.

@@ -97,6 +97,9 @@ struct PipelineTests {
     func balancedPartition() {
         #expect(StagePartition.balanced(costs: [1, 1, 1, 1, 4], stages: 2).unitsPerStage == [4, 1])
         #expect(StagePartition.balanced(costs: [0.1, 2, 2, 2, 2, 2, 2, 0.5], stages: 3).unitsPerStage == [3, 2, 3])
+        // Costs from the network that are not times still give a partition of every unit.
+        #expect(StagePartition.balanced(costs: [.nan, -1, .infinity, 2, 2], stages: 3).unitsPerStage.reduce(0, +) == 5)
+        #expect(StagePartition.balanced(costs: [.nan, .nan, .nan], stages: 3).unitsPerStage == [1, 1, 1])
         var generator = SplitMix64(seed: 3)
         for _ in 0..<200 {
             let n = 2 + Int(generator.next() % 8)

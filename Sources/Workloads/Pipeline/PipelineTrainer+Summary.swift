@@ -38,7 +38,7 @@ extension PipelineTrainer {
         var metrics: [String: Double] = [
             "stages": Double(layout.stages), "replicas": Double(layout.replicas), "micro_batches": Double(task.microBatches),
             "steps": Double(steps), "resumed_at_step": Double(firstStep), "seconds": seconds,
-            "samples_per_second": Double(steps * Int(task.batchSize)) / max(seconds, 1e-9),
+            "samples_per_second": Double(steps) * Double(task.batchSize) / max(seconds, 1e-9),
             "train_loss": summed[0] / max(1, summed[1]), "test_examples": Double(tested),
             "ideal_bubble": PipelineSchedule.idealBubble(stages: layout.stages, microBatches: Int(task.microBatches)),
             "parameters": Double(model.parameters(ofUnits: 0..<model.unitCount).reduce(0) { $0 + $1.tensor.count }),

@@ -19,7 +19,10 @@ struct StagePartition: Equatable, CustomStringConvertible {
     /// cost (the pipeline's pace), by dynamic programming over cut points; among equally
     /// slow ones, the one whose earlier stages are lighter (they also carry the warm-up's
     /// extra activations under 1F1B). Deterministic for given costs.
-    static func balanced(costs: [Double], stages: Int) -> StagePartition {
+    static func balanced(costs measured: [Double], stages: Int) -> StagePartition {
+        // The costs arrive from rank 0 over the network: a value that is not a finite
+        // time counts as nothing rather than poisoning the comparisons.
+        let costs = measured.map { $0.isFinite && $0 > 0 ? $0 : 0 }
         let n = costs.count
         precondition(stages >= 1 && stages <= n, "\(stages) stages of \(n) units")
         var prefix = [0.0]
