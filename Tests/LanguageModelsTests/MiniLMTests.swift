@@ -26,4 +26,21 @@ struct MiniLMTests {
         let alone = try Models.minilm.embed(["A man is eating food."]).scalars
         #expect(cosine(alone, Array(pair[0..<384])) > 0.99999)
     }
+
+    @Test("MiniLM with int8 linear layers: every reference sentence within cosine 0.99 of float32, and of numpy's embedding")
+    func int8Embeddings() throws {
+        let reference = Reference.shared.minilm
+        let encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory)
+        try encoder.model.quantizeToInt8()
+        let rows = try encoder.embed(reference.sentences).scalars
+        let float = try Models.minilm.embed(reference.sentences).scalars
+        for (index, expected) in reference.embeddings.enumerated() {
+            let row = Array(rows[(index * 384)..<((index + 1) * 384)])
+            #expect(cosine(row, Array(float[(index * 384)..<((index + 1) * 384)])) >= 0.99, "\(reference.sentences[index])")
+            #expect(cosine(row, expected) >= 0.99, "\(reference.sentences[index])")
+        }
+        // Dropping the int8 copies gives back float32's embeddings exactly.
+        encoder.model.dropInt8()
+        #expect(try encoder.embed(reference.sentences).scalars == float)
+    }
 }

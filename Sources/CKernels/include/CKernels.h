@@ -8,9 +8,18 @@
 // sgemm: a register-tiled matrix product with AVX2 intrinsics (sgemm.c), compiled for
 // AVX2 + FMA whatever -march says and used only where the CPU has them.
 //
+// Quantized products (quantized_product.c): weights in ggml's Q4_1 / Q8_0 blocks multiplied
+// in place, integer dots per block (AVX-512 VNNI or AVX2 chosen at run time), or decoded
+// panels for the sgemm kernel.
+//
+// int8 products (int8_product.c): weights per output channel, activations per row, exact
+// int32 sums (AVX-512 VNNI where the CPU has it, portable C with the same bits elsewhere).
+//
 // The engine's thread pool (thread_pool.c): workers that start a job at once.
 #ifndef ORRERY_CKERNELS_H
 #define ORRERY_CKERNELS_H
+
+#include <stdint.h>
 
 /// One Adam / AdamW step over `count` weights, in place (w, m, v):
 ///   w' = w·keep;  g' = g + coupled·w';  m = β₁m + (1−β₁)g';  v = β₂v + (1−β₂)g'g'
@@ -38,5 +47,68 @@ int orrery_sgemm_columns(int transpose_a, int transpose_b, long m, long k, const
 /// Workers spin briefly after a job, then sleep; a caller that finds the pool busy with
 /// another thread's job runs every chunk itself.
 void orrery_pool_run(long chunks, int threads, void (*body)(void *context, long chunk), void *context);
+
+/// Block encodings of ggml (quantized_product.c): 32 weights share an fp16 scale d (and,
+/// for Q4_1, an fp16 minimum m): Q4_1 is d, m, 16 bytes of nibbles (low nibbles are weights
+/// 0–15, high 16–31); Q8_0 is d and 32 int8.
+#define ORRERY_FORMAT_Q4_1 0
+#define ORRERY_FORMAT_Q8_0 1
+/// Bytes of one activation block made by orrery_quantize_rows_q8: float d, float d·Σq, 32 int8.
+#define ORRERY_Q8_BLOCK_BYTES 40
+
+/// Bytes of one block of `format` (0 for an unknown format).
+long orrery_block_bytes(int format);
+
+/// Decodes `blocks` blocks of `format` at `source` into 32·blocks floats.
+void orrery_dequantize_blocks(int format, const void *source, long blocks, float *target);
+
+/// Quantizes rows×k floats (k a multiple of 32) to activation blocks, rows·k/32 of them.
+void orrery_quantize_rows_q8(const float *x, long rows, long k, void *target);
+
+/// y[i·ldy + j] = Σ_k x[i][k]·W[j][k] for i < m and row_begin ≤ j < row_end, with x given as
+/// activation blocks (orrery_quantize_rows_q8) and W as `format` blocks, k/32 per row. Integer
+/// dot products per block (AVX2 when the CPU has it); disjoint row ranges may run on
+/// different threads.
+void orrery_quantized_dot_rows(int format, long m, long k, const void *activations, const void *weights,
+                               float *y, long ldy, long row_begin, long row_end);
+
+/// The integer dot code orrery_quantized_dot_rows runs: 2 AVX-512 VNNI, 1 AVX2, 0 portable
+/// C — the best the CPU has, chosen at run time, at most the cap.
+int orrery_quantized_kernel_level(void);
+
+/// Caps that choice (tests run every path on one machine; benchmarks compare them).
+void orrery_quantized_kernel_cap(int level);
+
+/// The same product with float activations x [m × k]: panels of `panel_rows` weight rows are
+/// decoded into `panel` (panel_rows·k floats) and multiplied by the sgemm kernel, for many
+/// rows at once. Needs orrery_sgemm_supported(); returns −1 when the kernel cannot run.
+int orrery_quantized_panel_product(int format, long m, long k, const float *x, const void *weights,
+                                   float *y, long ldy, long row_begin, long row_end, float *panel, long panel_rows);
+
+/// The depth an int8 operand is stored with: k rounded up to a multiple of 4.
+long orrery_int8_depth(long k);
+
+/// Bytes of n×k int8 weights packed for orrery_int8_product (panels of 16 columns).
+long orrery_int8_packed_bytes(long n, long k);
+
+/// Packs row-major int8 weights w [n × k] (one output channel per row).
+void orrery_int8_pack(const int8_t *w, long n, long k, int8_t *packed);
+
+/// Quantizes rows of x [m × k] symmetrically per row: q = round(x / s) + 128 with
+/// s = max|x| / 127, into q [m × depth] (padding holds 128, zero) and scales [m].
+void orrery_int8_quantize_rows(const float *x, long m, long k, uint8_t *q, float *scales);
+
+/// y[i·ldy + j] = a_scales[i]·column_scales[j]·Σ_k (a[i][k] − 128)·w[j][k] (+ bias[j]) for
+/// i < m and column_begin ≤ j < column_end; column_sums[j] = Σ_k w[j][k]. Disjoint column
+/// ranges that start at multiples of 16 may run on different threads.
+void orrery_int8_product(long m, long n, long k, const uint8_t *a, const float *a_scales, const int8_t *packed,
+                         const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                         long column_begin, long column_end);
+
+/// 1 when orrery_int8_product runs AVX-512 VNNI code, 0 for portable C.
+int orrery_int8_kernel_level(void);
+
+/// Caps that choice at `level` (tests compare both paths on one machine).
+void orrery_int8_kernel_cap(int level);
 
 #endif

@@ -5,7 +5,7 @@ import Tensor
 /// segment embeddings, LayerNorm, then post-norm transformer layers (NN's
 /// `TransformerEncoderLayer`, GELU erf). Inputs are token ids or, for soft prompts, input
 /// embeddings that gradients flow back to.
-public final class BertModel: Module {
+public final class BertModel: Module, Int8Quantizable {
     public let config: BertConfig
     public let wordEmbeddings: Tensor
     public let positionEmbeddings: Tensor
@@ -116,6 +116,13 @@ public final class BertModel: Module {
             Self.prefixed("encoder.layer.\(index).attention.self", layer.attention.adapterParameters())
         }
     }
+
+    /// Quantizes every encoder layer's linear layers to int8 (embeddings and norms stay float).
+    public func quantizeToInt8() throws(TensorError) {
+        for layer in layers { try layer.quantizeToInt8() }
+    }
+
+    public func dropInt8() { layers.forEach { $0.dropInt8() } }
 
     /// Folds every adapter into its projection's weight (see `LowRankAdapter`).
     public func mergeAdapters() throws(TensorError) {

@@ -40,30 +40,22 @@ public enum GGMLType: UInt32, Sendable, CustomStringConvertible {
     /// Bytes that `count` weights occupy (`count` a multiple of the block size).
     public func byteCount(of count: Int) -> Int { count / blockSize * bytesPerBlock }
 
+    /// The block encoding of a quantized type (nil for F32 and F16).
+    public var blockFormat: BlockFormat? {
+        switch self {
+        case .f32, .f16: nil
+        case .q4_1: .q4_1
+        case .q8_0: .q8_0
+        }
+    }
+
     /// Writes `count` float32 values decoded from `source` (a multiple of the block size).
     public func dequantize(_ source: UnsafeRawPointer, count: Int, into target: UnsafeMutablePointer<Float>) {
-        switch self {
-        case .f32:
-            for i in 0..<count { target[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-        case .f16:
-            for i in 0..<count { target[i] = Self.half(source, 2 * i) }
-        case .q8_0:
-            for block in 0..<(count / 32) {
-                let bytes = source + block * 34, out = target + block * 32
-                let d = Self.half(bytes, 0)
-                let q = (bytes + 2).assumingMemoryBound(to: Int8.self)
-                for j in 0..<32 { out[j] = Float(q[j]) * d }
-            }
-        case .q4_1:
-            for block in 0..<(count / 32) {
-                let bytes = source + block * 20, out = target + block * 32
-                let (d, m) = (Self.half(bytes, 0), Self.half(bytes, 2))
-                let nibbles = (bytes + 4).assumingMemoryBound(to: UInt8.self)
-                for j in 0..<16 {
-                    out[j] = Float(nibbles[j] & 0x0F) * d + m
-                    out[j + 16] = Float(nibbles[j] >> 4) * d + m
-                }
-            }
+        if let blockFormat { return blockFormat.dequantize(source, count: count, into: target) }
+        for i in 0..<count {
+            target[i] = self == .f16
+                ? Self.half(source, 2 * i)
+                : Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
         }
     }
 

@@ -6,8 +6,8 @@ import Tensor
 ///
 /// Dimensions are stored fastest-first, so a GGUF `[576, 1536]` is read here as the
 /// row-major shape [1536, 576]. Tensors are F32, F16, Q4_1 or Q8_0; `tensor(_:)`
-/// dequantizes to float32, and `view(_:)` gives the raw quantized bytes for callers that
-/// dequantize on the fly. Every read is bounds-checked: a truncated or corrupt file fails
+/// dequantizes to float32, and `quantizedMatrix(_:)` keeps a block-encoded tensor as it lies
+/// in the mapping, for products that read it in place. Every read is bounds-checked: a truncated or corrupt file fails
 /// with an error naming the file and what was wrong.
 public struct GGUFFile: @unchecked Sendable {
     /// Where one tensor lives and how it is encoded.
@@ -90,15 +90,24 @@ public struct GGUFFile: @unchecked Sendable {
 
     /// The tensor `name` dequantized to float32.
     public func tensor(_ name: String) throws(TensorError) -> Tensor {
-        let view = try view(name)
-        let storage = Storage(count: view.info.count)
-        storage.withUnsafeMutableBufferPointer { view.dequantize(into: $0.baseAddress!) }
-        return Tensor(shape: Shape(view.info.shape), storage: storage)
+        let info = try info(name)
+        if info.type.blockFormat != nil { return try quantizedMatrix(name).dequantized().reshaped(Shape(info.shape)) }
+        let storage = Storage(count: info.count)
+        data.withUnsafeBytes { raw in
+            storage.withUnsafeMutableBufferPointer { info.type.dequantize(raw.baseAddress! + info.fileOffset, count: info.count, into: $0.baseAddress!) }
+        }
+        return Tensor(shape: Shape(info.shape), storage: storage)
     }
 
-    /// The tensor `name` still encoded, backed by the mapped file.
-    public func view(_ name: String) throws(TensorError) -> QuantizedTensor {
-        QuantizedTensor(info: try info(name), file: data)
+    /// The block-encoded tensor `name` as a matrix [elements / last dimension, last
+    /// dimension] read in place from the mapped file.
+    /// - Throws: when the tensor is not block-encoded (F32, F16).
+    public func quantizedMatrix(_ name: String) throws(TensorError) -> QuantizedMatrix {
+        let info = try info(name)
+        guard let format = info.type.blockFormat, let columns = info.shape.last else {
+            throw TensorError(.badFile(path: path, detail: "tensor '\(name)' is \(info.type), not block-encoded (Q4_1, Q8_0)"))
+        }
+        return try QuantizedMatrix(format: format, rows: info.count / columns, columns: columns, data: data, offset: info.fileOffset)
     }
 
     // MARK: Metadata
@@ -204,44 +213,6 @@ extension GGUFFile {
             case 11: return .signed(try scalar(Int64.self))
             case 12: return .float(Double(bitPattern: try scalar(UInt64.self)))
             default: throw TensorError(.badFile(path: source, detail: "metadata '\(key)' has unknown value type \(type)"))
-            }
-        }
-    }
-}
-
-/// One GGUF tensor still in its stored encoding, backed by the mapped file: ~4.5 bits a
-/// weight for Q4_1 instead of 32. `dequantize` decodes it whole or row by row.
-public struct QuantizedTensor: @unchecked Sendable {
-    public let info: GGUFFile.TensorInfo
-    let file: Data
-
-    /// Bytes of the encoded tensor.
-    public var byteCount: Int { info.type.byteCount(of: info.count) }
-
-    /// Decodes every element into `target` (row-major, `info.count` floats), splitting rows
-    /// across threads.
-    public func dequantize(into target: UnsafeMutablePointer<Float>) {
-        let rowLength = info.shape.last ?? 1
-        let rows = info.count / rowLength
-        let rowBytes = info.type.byteCount(of: rowLength)
-        nonisolated(unsafe) let out = target
-        file.withUnsafeBytes { raw in
-            nonisolated(unsafe) let base = raw.baseAddress! + info.fileOffset
-            Parallel.forEachChunk(rows, grain: rowLength) { range in
-                for row in range {
-                    info.type.dequantize(base + row * rowBytes, count: rowLength, into: out + row * rowLength)
-                }
-            }
-        }
-    }
-
-    /// Decodes rows `rows` of the tensor (viewed as [rows, last dimension]) into `target`.
-    public func dequantize(rows: some Sequence<Int>, into target: UnsafeMutablePointer<Float>) {
-        let rowLength = info.shape.last ?? 1
-        let rowBytes = info.type.byteCount(of: rowLength)
-        file.withUnsafeBytes { raw in
-            for (index, row) in rows.enumerated() {
-                info.type.dequantize(raw.baseAddress! + info.fileOffset + row * rowBytes, count: rowLength, into: target + index * rowLength)
             }
         }
     }

@@ -5,9 +5,11 @@ import Tensor
 ///
 /// Initialized as PyTorch's `nn.Linear`: W and b uniform in ±1/√in (Kaiming uniform with
 /// a = √5), from the given seeded generator.
-public final class Linear: Layer {
+public final class Linear: Layer, Int8Quantizable {
     public let weight: Tensor
     public let bias: Tensor?
+    /// The weight quantized to int8, once `quantizeToInt8()` ran: products use it.
+    public private(set) var int8Weight: Int8Matrix?
 
     public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, using generator: inout SplitMix64) {
         let bound = 1 / Float(max(inputs, 1)).squareRoot()
@@ -22,8 +24,13 @@ public final class Linear: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
-        try input.linear(weight: weight, bias: bias)
+        if let int8Weight { return try input.linear(int8: int8Weight, bias: bias) }
+        return try input.linear(weight: weight, bias: bias)
     }
+
+    public func quantizeToInt8() throws(TensorError) { int8Weight = try Int8Matrix(quantizing: weight) }
+
+    public func dropInt8() { int8Weight = nil }
 
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])

@@ -3,7 +3,7 @@ import Tensor
 
 /// Scaled dot-product attention over `heads` heads (Vaswani et al. 2017), on [B, T, width]:
 /// softmax(Q·Kᵀ/√d + mask)·V per head, then an output projection.
-public final class MultiHeadAttention: Layer {
+public final class MultiHeadAttention: Layer, Int8Quantizable {
     public let query: Linear
     public let key: Linear
     public let value: Linear
@@ -14,6 +14,8 @@ public final class MultiHeadAttention: Layer {
     /// unmerged to the frozen projections while set; `mergeAdapters()` folds them in.
     public private(set) var queryAdapter: LowRankAdapter?
     public private(set) var valueAdapter: LowRankAdapter?
+    /// The stacked query, key and value weights in int8, once quantized.
+    private var packedInt8: Int8Matrix?
 
     public init(width: Int, heads: Int, using generator: inout SplitMix64) {
         precondition(width % heads == 0, "width \(width) must divide into \(heads) heads")
@@ -34,17 +36,40 @@ public final class MultiHeadAttention: Layer {
             throw TensorError(.shapeMismatch(operation: "attention input [B, T, \(width)]", input.shape, [0, 0, width]))
         }
         // One product against the stacked weights gives (Q | K | V) side by side in each row.
-        let weight = try Tensor.concatenate([query.weight, key.weight, value.weight], axis: 0)
         // The three projections are made together, all with a bias or all without.
         let biases = [query.bias, key.bias, value.bias].compactMap { $0 }
         let bias = biases.isEmpty ? nil : try Tensor.concatenate(biases, axis: 0)
-        var packed = try input.linear(weight: weight, bias: bias)
+        var packed: Tensor
+        if let packedInt8 {
+            packed = try input.linear(int8: packedInt8, bias: bias)
+        } else {
+            packed = try input.linear(weight: stackedWeight(), bias: bias)
+        }
         if queryAdapter != nil || valueAdapter != nil {
             let none = Tensor.zeros(Shape(input.shape.dimensions.dropLast() + [width]))
             packed = try packed + Tensor.concatenate(
                 [queryAdapter?.delta(input) ?? none, none, valueAdapter?.delta(input) ?? none], axis: -1)
         }
         return try output(Tensor.multiHeadAttention(packed: packed, heads: heads, mask: mask))
+    }
+
+    private func stackedWeight() throws(TensorError) -> Tensor {
+        try Tensor.concatenate([query.weight, key.weight, value.weight], axis: 0)
+    }
+
+    /// Quantizes the stacked query/key/value weights and the output projection to int8.
+    /// - Throws: while adapters are attached (merge them first).
+    public func quantizeToInt8() throws(TensorError) {
+        guard queryAdapter == nil, valueAdapter == nil else {
+            throw TensorError(.invalidArgument("merge the LoRA adapters before quantizing attention to int8"))
+        }
+        packedInt8 = try Int8Matrix(quantizing: stackedWeight())
+        try output.quantizeToInt8()
+    }
+
+    public func dropInt8() {
+        packedInt8 = nil
+        output.dropInt8()
     }
 
     /// Attaches fresh rank-`rank` adapters to the query and value projections.

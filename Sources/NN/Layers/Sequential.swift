@@ -2,7 +2,7 @@ import Tensor
 
 /// Layers applied in order; parameters are named by position (`0.weight`, `2.bias`), as in
 /// PyTorch's `nn.Sequential`.
-public final class Sequential: Layer {
+public final class Sequential: Layer, Int8Quantizable {
     public let layers: [any Layer]
 
     public init(_ layers: [any Layer]) { self.layers = layers }
@@ -18,6 +18,11 @@ public final class Sequential: Layer {
     }
 
     public func train(_ training: Bool) { layers.forEach { $0.train(training) } }
+
+    /// Quantizes the layers that can be (linear layers; activations stay float).
+    public func quantizeToInt8() throws(TensorError) { try Self.quantizing(layers.compactMap { $0 as? any Int8Quantizable }) }
+
+    public func dropInt8() { layers.compactMap { $0 as? any Int8Quantizable }.forEach { $0.dropInt8() } }
 }
 
 /// A multilayer perceptron: Linear layers with an activation between them (none after the last).

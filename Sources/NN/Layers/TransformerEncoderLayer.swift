@@ -3,7 +3,7 @@ import Tensor
 /// A post-norm transformer encoder layer, as in BERT and PyTorch's default
 /// `nn.TransformerEncoderLayer`: x ← LN(x + Drop(Attention(x))); x ← LN(x + Drop(FFN(x)))
 /// with FFN = Linear(width, feedForward) · GELU · Linear(feedForward, width).
-public final class TransformerEncoderLayer: Layer {
+public final class TransformerEncoderLayer: Layer, Int8Quantizable {
     public let attention: MultiHeadAttention
     public let norm1: LayerNorm
     public let expand: Linear
@@ -21,6 +21,12 @@ public final class TransformerEncoderLayer: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor { try callAsFunction(input, mask: nil) }
+
+    public func quantizeToInt8() throws(TensorError) { try Self.quantizing(parts) }
+
+    public func dropInt8() { parts.forEach { $0.dropInt8() } }
+
+    private var parts: [any Int8Quantizable] { [attention, expand, contract] }
 
     public func callAsFunction(_ input: Tensor, mask: Tensor?) throws(TensorError) -> Tensor {
         let attended = try norm1(input + dropout(attention(input, mask: mask)))

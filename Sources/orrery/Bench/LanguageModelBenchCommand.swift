@@ -21,6 +21,9 @@ struct LanguageModelBenchCommand: ParsableCommand {
     @Option(help: "SmolLM2 weights: dequantized or quantized.")
     var weights: WeightMode = .dequantized
 
+    @Option(help: "Integer code for quantized products, at most this: vnni, avx2 or portable (default: the best the CPU has).")
+    var kernel: QuantizedKernel?
+
     @OptionGroup var output: OutputOptions
 
     /// The fixed token ids both systems run: deterministic, inside the vocabulary, no
@@ -30,6 +33,7 @@ struct LanguageModelBenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let kernel { QuantizedKernel.cap(kernel) }
         var cases: [(name: String, unit: String, body: () throws -> Double)] = []
         // Models load lazily, once, and only when one of their rows is wanted.
         var encoder: SentenceEncoder?
@@ -51,14 +55,24 @@ struct LanguageModelBenchCommand: ParsableCommand {
         // 16 sequences of [CLS] + 30 word pieces + [SEP].
         let sequences = (0..<16).map { [101] + Self.syntheticIDs(count: 30, salt: $0, vocabulary: 30522, first: 1996) + [102] }
         let batch = TokenBatch(sequences, padID: 0)
-        cases.append(("minilm embed, batch 16 x 32 tokens", "sentences/s", {
-            let encoder = try minilm()
-            return try rate(4 * 16) {
-                for _ in 0..<4 {
-                    _ = try withNoGrad { () throws(TensorError) in try encoder.encode(encoder.model.embed(batch), lengths: batch.lengths) }
-                }
+        var int8Encoder: SentenceEncoder?
+        func minilmInt8() throws -> SentenceEncoder {
+            if int8Encoder == nil {
+                int8Encoder = try SentenceEncoder(directory: SentenceEncoder.defaultDirectory)
+                try int8Encoder!.model.quantizeToInt8()
             }
-        }))
+            return int8Encoder!
+        }
+        for (name, load) in [("minilm embed, batch 16 x 32 tokens", minilm), ("minilm embed int8, batch 16 x 32 tokens", minilmInt8)] {
+            cases.append((name, "sentences/s", {
+                let encoder = try load()
+                return try rate(4 * 16) {
+                    for _ in 0..<4 {
+                        _ = try withNoGrad { () throws(TensorError) in try encoder.encode(encoder.model.embed(batch), lengths: batch.lengths) }
+                    }
+                }
+            }))
+        }
         let prompt = Self.syntheticIDs(count: 128, salt: 1, vocabulary: 49152, first: 17)
         cases.append(("smollm2 prefill, 128 tokens", "tokens/s", {
             let model = try smollm().model
@@ -78,6 +92,10 @@ struct LanguageModelBenchCommand: ParsableCommand {
             // The first token comes from the prefill; the next 64 are decode steps.
             return Double(generated.count - 1) / (Double(MonotonicClock.microseconds - decodeStart) / 1e6)
         }))
+        // Decoding reads every weight once per token: its bytes beside a plain read of memory
+        // (the bound decode speed meets) give the bandwidth decode achieves.
+        cases.append(("smollm2 weight bytes read per token", "MB", { Double(try smollm().model.weightBytes) / 1e6 }))
+        cases.append(("memory read, 1 GiB summed", "GB/s", { Self.readBandwidth(bytes: 1 << 30) }))
         // Prompt scoring's shape: a 96-token instruction with demonstrations shared by 16 items
         // of a 16-token text and a 2-token label each (rows without a peer: Orrery only).
         let prefix = Self.syntheticIDs(count: 96, salt: 2, vocabulary: 49152, first: 17)
@@ -94,3 +112,36 @@ struct LanguageModelBenchCommand: ParsableCommand {
         try BenchmarkOutput.print(rows, json: output.json)
     }
 }
+
+extension LanguageModelBenchCommand {
+    /// GB/s of summing `bytes` of memory on the engine's threads (`ORRERY_THREADS`): the
+    /// read bandwidth that bounds decoding.
+    static func readBandwidth(bytes: Int) -> Double {
+        let count = bytes / MemoryLayout<SIMD16<Float>>.stride
+        let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: SIMD16(repeating: 1), count: count)
+        nonisolated(unsafe) let data = buffer
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount)
+        defer { sums.deallocate() }
+        nonisolated(unsafe) let partial = sums
+        let start = MonotonicClock.microseconds
+        let size = (count + Parallel.threadCount - 1) / Parallel.threadCount
+        Parallel.run(chunks: Parallel.threadCount, threads: Parallel.threadCount) { chunk in
+            var (a, b) = (SIMD16<Float>(), SIMD16<Float>())
+            var i = chunk * size
+            let end = Swift.min(count, i + size)
+            while i + 1 < end {
+                a += data[i]
+                b += data[i + 1]
+                i += 2
+            }
+            partial[chunk] = (a + b).sum()
+        }
+        let seconds = Double(MonotonicClock.microseconds - start) / 1e6
+        precondition(sums[0] > 0)  // the reads are used
+        return Double(bytes) / 1e9 / seconds
+    }
+}
+
+extension QuantizedKernel: ExpressibleByArgument {}

@@ -1,0 +1,199 @@
+// The int8 product of the engine's own models: y = x · Wᵀ (+ b) with W quantized per
+// output channel (w = s_j·q, q in −127…127) once, and x quantized per row at run time
+// (x = s_i·q). The sums are exact in int32; the scales are applied once per output.
+//
+// AVX-512 VNNI multiplies unsigned by signed bytes, four pairs per 32-bit lane in one
+// instruction (vpdpbusd), so activations are stored offset by 128 (0…254) and the offset is
+// taken out with each weight row's sum: Σ (q_x + 128)·q_w − 128·Σ q_w. The register tile is
+// 6 rows × 16 columns (12 accumulators, two weight vectors, one broadcast), as in sgemm.c;
+// weights are packed once into panels of 16 columns × 4 depths per 64 bytes.
+//
+// Portable C computes the same integer sums and applies the scales with the same float
+// operations (no fused multiply-add: -ffp-contract=off), so both give identical bits.
+
+#include "CKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static _Atomic int int8_cap = 1;  // 0: portable C only (orrery_int8_kernel_cap)
+
+#define MR 6
+#define NR 16
+#define MC 96
+
+long orrery_int8_depth(long k) { return (k + 3) / 4 * 4; }
+
+long orrery_int8_packed_bytes(long n, long k) { return (n + NR - 1) / NR * NR * orrery_int8_depth(k); }
+
+void orrery_int8_pack(const int8_t *w, long n, long k, int8_t *packed) {
+    long depth = orrery_int8_depth(k), panels = (n + NR - 1) / NR;
+    memset(packed, 0, (size_t)orrery_int8_packed_bytes(n, k));
+    for (long p = 0; p < panels; p++)
+        for (long g = 0; g < depth / 4; g++)
+            for (int c = 0; c < NR; c++) {
+                long j = p * NR + c;
+                if (j >= n) continue;
+                // Columns 0–7 of the panel fill the first 32 bytes of the group, 8–15 the next.
+                int8_t *out = packed + (p * (depth / 4) + g) * 64 + (c / 8) * 32 + (c % 8) * 4;
+                for (int t = 0; t < 4; t++) out[t] = 4 * g + t < k ? w[j * k + 4 * g + t] : 0;
+            }
+}
+
+/// y for one output from its exact integer sum: the same float operations in both paths.
+static inline float finish(int32_t sum, int32_t column_sum, float row_scale, float column_scale, const float *bias, long j) {
+    float value = (float)(sum - 128 * column_sum) * (row_scale * column_scale);
+    return bias ? value + bias[j] : value;
+}
+
+static void product_portable(long m, long n, long depth, const uint8_t *a, const float *a_scales, const int8_t *packed,
+                             const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                             long column_begin, long column_end) {
+    for (long i = 0; i < m; i++)
+        for (long j = column_begin; j < column_end; j++) {
+            const int8_t *panel = packed + (j / NR) * (depth / 4) * 64 + ((j % NR) / 8) * 32 + (j % 8) * 4;
+            int32_t sum = 0;
+            for (long g = 0; g < depth / 4; g++)
+                for (int t = 0; t < 4; t++) sum += (int32_t)a[i * depth + 4 * g + t] * panel[g * 64 + t];
+            y[i * ldy + j] = finish(sum, column_sums[j], a_scales[i], column_scales[j], bias, j);
+        }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define VNNI __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
+
+static int has_vnni(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return cached;
+}
+
+/// One 6×16 tile over the whole depth; rows past `rows` repeat the last row and are not stored.
+VNNI static void tile(long rows, long depth, const uint8_t *a, const float *a_scales, const int8_t *panel,
+                      const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                      long j0, long columns) {
+    __m256i acc[MR][2];
+    const uint8_t *row[MR];
+    for (int r = 0; r < MR; r++) {
+        acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+        row[r] = a + (r < rows ? r : rows - 1) * depth;
+    }
+    for (long g = 0; g < depth / 4; g++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
+        for (int r = 0; r < MR; r++) {
+            int32_t four;
+            memcpy(&four, row[r] + 4 * g, 4);
+            __m256i av = _mm256_set1_epi32(four);
+            acc[r][0] = _mm256_dpbusd_epi32(acc[r][0], av, b0);
+            acc[r][1] = _mm256_dpbusd_epi32(acc[r][1], av, b1);
+        }
+    }
+    for (int r = 0; r < rows && r < MR; r++) {
+        int32_t sums[NR];
+        _mm256_storeu_si256((__m256i *)sums, acc[r][0]);
+        _mm256_storeu_si256((__m256i *)(sums + 8), acc[r][1]);
+        for (long c = 0; c < columns; c++)
+            y[r * ldy + j0 + c] = finish(sums[c], column_sums[j0 + c], a_scales[r], column_scales[j0 + c], bias, j0 + c);
+    }
+}
+
+VNNI static void product_vnni(long m, long n, long depth, const uint8_t *a, const float *a_scales, const int8_t *packed,
+                              const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                              long column_begin, long column_end) {
+    // Rows in blocks that stay in L2 while every panel of the column range passes them.
+    for (long i0 = 0; i0 < m; i0 += MC) {
+        long block = m - i0 < MC ? m - i0 : MC;
+        for (long j = column_begin; j < column_end; j += NR) {
+            long columns = column_end - j < NR ? column_end - j : NR;
+            const int8_t *panel = packed + (j / NR) * (depth / 4) * 64;
+            for (long i = i0; i < i0 + block; i += MR) {
+                long rows = i0 + block - i < MR ? i0 + block - i : MR;
+                tile(rows, depth, a + i * depth, a_scales + i, panel, column_sums, column_scales, bias, y + i * ldy, ldy, j, columns);
+            }
+        }
+    }
+}
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Rounds 32 floats times `inverse` to nearest-even, adds 128 and stores them as bytes.
+AVX2 static void quantize_32_avx2(const float *x, float inverse, uint8_t *q) {
+    __m256i r[4];
+    __m256 scale = _mm256_set1_ps(inverse);
+    for (int i = 0; i < 4; i++)
+        r[i] = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * i), scale),
+                                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)),
+                                _mm256_set1_epi32(128));
+    // 32 → 16 → 8 bits (1…255 fits unsigned); the packs interleave 128-bit lanes, the permute undoes it.
+    __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3]));
+    _mm256_storeu_si256((__m256i *)q, _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+AVX2 static float max_abs_avx2(const float *x, long k) {
+    __m256 m = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
+    long t = 0;
+    for (; t + 8 <= k; t += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + t)));
+    float lanes[8], amax = 0;
+    _mm256_storeu_ps(lanes, m);
+    for (int i = 0; i < 8; i++) amax = lanes[i] > amax ? lanes[i] : amax;
+    for (; t < k; t++) amax = (x[t] < 0 ? -x[t] : x[t]) > amax ? (x[t] < 0 ? -x[t] : x[t]) : amax;
+    return amax;
+}
+
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cached;
+}
+#else
+static int has_vnni(void) { return 0; }
+static int has_avx2(void) { return 0; }
+#endif
+
+void orrery_int8_quantize_rows(const float *x, long m, long k, uint8_t *q, float *scales) {
+    long depth = orrery_int8_depth(k);
+    int fast = has_avx2() && int8_cap >= 1;
+    for (long i = 0; i < m; i++) {
+        const float *row = x + i * k;
+        uint8_t *out = q + i * depth;
+        float amax = 0;
+        long t = 0;
+#if defined(__x86_64__)
+        if (fast) amax = max_abs_avx2(row, k);
+        else
+#endif
+            for (long u = 0; u < k; u++) amax = fabsf(row[u]) > amax ? fabsf(row[u]) : amax;
+        float scale = amax / 127.0f, inverse = scale > 0 ? 1.0f / scale : 0.0f;
+#if defined(__x86_64__)
+        if (fast)
+            for (; t + 32 <= k; t += 32) quantize_32_avx2(row + t, inverse, out + t);
+#endif
+        for (; t < k; t++) out[t] = (uint8_t)(nearbyintf(row[t] * inverse) + 128);  // ties to even, as above
+        for (t = k; t < depth; t++) out[t] = 128;  // zero after the offset
+        scales[i] = scale;
+    }
+    (void)fast;
+}
+
+
+int orrery_int8_kernel_level(void) { return has_vnni() && int8_cap >= 1 ? 1 : 0; }
+
+void orrery_int8_kernel_cap(int level) { int8_cap = level; }
+
+void orrery_int8_product(long m, long n, long k, const uint8_t *a, const float *a_scales, const int8_t *packed,
+                         const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                         long column_begin, long column_end) {
+    long depth = orrery_int8_depth(k);
+    (void)n;
+#if defined(__x86_64__)
+    // Column ranges start on panel boundaries so that a panel is never split between calls.
+    if (orrery_int8_kernel_level() == 1 && column_begin % NR == 0) {
+        product_vnni(m, n, depth, a, a_scales, packed, column_sums, column_scales, bias, y, ldy, column_begin, column_end);
+        return;
+    }
+#endif
+    product_portable(m, n, depth, a, a_scales, packed, column_sums, column_scales, bias, y, ldy, column_begin, column_end);
+}
