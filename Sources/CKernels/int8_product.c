@@ -71,33 +71,43 @@ static int has_vnni(void) {
     return cached;
 }
 
-/// One 6×16 tile over the whole depth; rows past `rows` repeat the last row and are not stored.
-VNNI static void tile(long rows, long depth, const uint8_t *a, const float *a_scales, const int8_t *panel,
-                      const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
-                      long j0, long columns) {
+/// One R×16 tile (R ≤ 6, a constant where this is inlined) over the whole depth.
+VNNI static inline __attribute__((always_inline)) void tile_rows(
+    int R, long depth, const uint8_t *a, const float *a_scales, const int8_t *panel, const int32_t *column_sums,
+    const float *column_scales, const float *bias, float *y, long ldy, long j0, long columns) {
     __m256i acc[MR][2];
-    const uint8_t *row[MR];
-    for (int r = 0; r < MR; r++) {
-        acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-        row[r] = a + (r < rows ? r : rows - 1) * depth;
-    }
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (long g = 0; g < depth / 4; g++) {
         __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
         __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < R; r++) {
             int32_t four;
-            memcpy(&four, row[r] + 4 * g, 4);
+            memcpy(&four, a + r * depth + 4 * g, 4);
             __m256i av = _mm256_set1_epi32(four);
             acc[r][0] = _mm256_dpbusd_epi32(acc[r][0], av, b0);
             acc[r][1] = _mm256_dpbusd_epi32(acc[r][1], av, b1);
         }
     }
-    for (int r = 0; r < rows && r < MR; r++) {
+    for (int r = 0; r < R; r++) {
         int32_t sums[NR];
         _mm256_storeu_si256((__m256i *)sums, acc[r][0]);
         _mm256_storeu_si256((__m256i *)(sums + 8), acc[r][1]);
         for (long c = 0; c < columns; c++)
             y[r * ldy + j0 + c] = finish(sums[c], column_sums[j0 + c], a_scales[r], column_scales[j0 + c], bias, j0 + c);
+    }
+}
+
+/// A tile of `rows` rows: a batch of one (decoding, latency) does one row's work, not six.
+VNNI static void tile(long rows, long depth, const uint8_t *a, const float *a_scales, const int8_t *panel,
+                      const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
+                      long j0, long columns) {
+    switch (rows) {
+    case 6: tile_rows(6, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
+    case 5: tile_rows(5, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
+    case 4: tile_rows(4, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
+    case 3: tile_rows(3, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
+    case 2: tile_rows(2, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
+    default: tile_rows(1, depth, a, a_scales, panel, column_sums, column_scales, bias, y, ldy, j0, columns); break;
     }
 }
 

@@ -12,7 +12,7 @@ public struct WorkloadRegistry: Sendable {
     }
 
     /// Every workload that ships with Orrery.
-    public static let builtIn = WorkloadRegistry([NoopWorkload(), SweepWorkload(), TrainWorkload(), PromptSearchWorkload(), MetaLearnWorkload(), PromptTuneWorkload(), NASWorkload(), PipelineWorkload()])
+    public static let builtIn = WorkloadRegistry([NoopWorkload(), SweepWorkload(), TrainWorkload(), PromptSearchWorkload(), MetaLearnWorkload(), PromptTuneWorkload(), NASWorkload(), PipelineWorkload(), CompressWorkload()])
 
     public var kinds: [String] { byKind.keys.sorted() }
 

@@ -17,7 +17,7 @@ extension ClusterTests {
             #expect(info.workerID == "alpha")
             #expect(info.pid == UInt32(worker.pid))
             #expect(info.slots == 3)
-            #expect(info.capabilities.sorted() == ["meta-learn", "nas", "noop", "pipeline", "prompt-search", "prompt-tune", "sweep", "train"])
+            #expect(info.capabilities.sorted() == ["compress", "meta-learn", "nas", "noop", "pipeline", "prompt-search", "prompt-tune", "sweep", "train"])
         }
 
         @Test("a worker that stops heartbeating is declared dead, and registers again when it wakes")

@@ -100,6 +100,14 @@ struct PlannerReplayTests {
         }
     }
 
+    @Test("compress: bases, then every method of a seed with its base's weights, answered by the real executor out of order")
+    func compress() throws {
+        let executor = try CompressWorkload().makeExecutor()
+        try Self.check(CompressTests.yaml, cuts: [1, 3, 6, 9]) { task, _ in
+            Self.success(task, try executor.execute(task.payload, context: CompressTests.context(task.key)))
+        }
+    }
+
     @Test("meta-learn: one task answered by the real executor, its episodes' accuracies in the report")
     func metaLearn() throws {
         let yaml = "name: r\nworkload: meta-learn\nmeta-learn:\n  algorithm: reptile\n  meta_steps: 3\n  meta_batch: 2\n  hidden: [16]\n  eval_episodes: 4\n"

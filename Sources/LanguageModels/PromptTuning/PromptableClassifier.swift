@@ -25,4 +25,13 @@ public protocol PromptableClassifier: AnyObject, Sendable {
     func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor
     /// The model LoRA adapters attach to.
     var adaptableModel: any LowRankAdaptable { get }
+
+    /// `text` filled into the template as the model reads it: each token's text and the
+    /// input embeddings [1, T, inputWidth] (what `orrery explain` attributes a decision to).
+    func inputTokens(_ text: String) throws(TensorError) -> (tokens: [String], embeddings: Tensor)
+    /// The input that means "no text" for attributions, shaped like `embeddings` [1, T, inputWidth].
+    func baseline(like embeddings: Tensor) throws(TensorError) -> Tensor
+    /// Class logits [B, classCount] of input embeddings [B, T, inputWidth] of sequences with
+    /// no padding (interpolations of one text's embeddings, say); differentiable in them.
+    func logits(inputEmbeddings: Tensor) throws(TensorError) -> Tensor
 }

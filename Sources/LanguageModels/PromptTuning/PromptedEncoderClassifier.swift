@@ -83,4 +83,21 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
     }
 
     public var adaptableModel: any LowRankAdaptable { encoder.model }
+
+    public func inputTokens(_ text: String) throws(TensorError) -> (tokens: [String], embeddings: Tensor) {
+        let ids = batch([text]).ids
+        let vocabulary = encoder.tokenizer.tokens
+        return (ids.map { vocabulary.indices.contains($0) ? vocabulary[$0] : "?" },
+                try withNoGrad { () throws(TensorError) in try encoder.model.wordEmbeddings.embedding(ids, shape: [1, ids.count]) })
+    }
+
+    /// All-zero word embeddings: positions and the segment are added inside the encoder, so
+    /// the baseline is "every word absent, the layout kept".
+    public func baseline(like embeddings: Tensor) throws(TensorError) -> Tensor { Tensor.zeros(embeddings.shape) }
+
+    public func logits(inputEmbeddings: Tensor) throws(TensorError) -> Tensor {
+        let (count, length) = (inputEmbeddings.shape[0], inputEmbeddings.shape[1])
+        let sentence = try encoder.encode(inputEmbeddings, lengths: Array(repeating: length, count: count))
+        return try sentence.matmul(classVectors, transposeB: true) * scale
+    }
 }

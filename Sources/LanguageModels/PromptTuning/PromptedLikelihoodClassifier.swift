@@ -87,4 +87,26 @@ public final class PromptedLikelihoodClassifier: PromptableClassifier, @unchecke
     }
 
     public var adaptableModel: any LowRankAdaptable { model.model }
+
+    public func inputTokens(_ text: String) throws(TensorError) -> (tokens: [String], embeddings: Tensor) {
+        let ids = contexts([text])[0]
+        return (ids.map { model.tokenizer.decode([$0]) }, try withNoGrad { () throws(TensorError) in try model.model.embed(ids, batch: 1, length: ids.count) })
+    }
+
+    /// The end-of-text token's embedding at every position. Not zeros: RMSNorm divides by the
+    /// input's own scale, so the model's output jumps between a zero input and any small
+    /// multiple of a real one, and integrated gradients along that path would not add up.
+    public func baseline(like embeddings: Tensor) throws(TensorError) -> Tensor {
+        let length = embeddings.shape[1]
+        return try withNoGrad { () throws(TensorError) in
+            try model.model.embed(Array(repeating: model.tokenizer.endID, count: length), batch: 1, length: length)
+        }
+    }
+
+    public func logits(inputEmbeddings: Tensor) throws(TensorError) -> Tensor {
+        let (count, length) = (inputEmbeddings.shape[0], inputEmbeddings.shape[1])
+        let hidden = try model.model.hiddenStates(inputEmbeddings)
+        let last = try hidden.sliced(axis: 1, (length - 1)..<length).reshaped(to: [count, inputWidth])
+        return try last.matmul(classRows, transposeB: true)
+    }
 }

@@ -56,7 +56,15 @@ public enum Safetensors {
     /// Copies saved values into a module's parameters by name; every parameter must be
     /// present with its shape.
     public static func load(_ path: String, into module: some Module) throws(TensorError) {
-        let (tensors, _) = try load(path)
+        try assign(load(path).tensors, to: module, source: path)
+    }
+
+    /// The same from the bytes of a file (weights sent over the network).
+    public static func load(_ data: Data, source: String, into module: some Module) throws(TensorError) {
+        try assign(decode(data, source: source).tensors, to: module, source: source)
+    }
+
+    private static func assign(_ tensors: [String: Tensor], to module: some Module, source path: String) throws(TensorError) {
         for (name, parameter) in module.namedParameters() {
             guard let saved = tensors[name] else {
                 throw TensorError(.badFile(path: path, detail: "no tensor named '\(name)' (has: \(tensors.keys.sorted().prefix(8)))"))
