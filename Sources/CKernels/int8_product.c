@@ -65,12 +65,6 @@ static void product_portable(long m, long n, long depth, const uint8_t *a, const
 
 #define VNNI __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
 
-static int has_vnni(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-    return cached;
-}
-
 /// One R×16 tile (R ≤ 6, a constant where this is inlined) over the whole depth.
 VNNI static inline __attribute__((always_inline)) void tile_rows(
     int R, long depth, const uint8_t *a, const float *a_scales, const int8_t *panel, const int32_t *column_sums,
@@ -153,19 +147,11 @@ AVX2 static float max_abs_avx2(const float *x, long k) {
     return amax;
 }
 
-static int has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
-#else
-static int has_vnni(void) { return 0; }
-static int has_avx2(void) { return 0; }
 #endif
 
 void orrery_int8_quantize_rows(const float *x, long m, long k, uint8_t *q, float *scales) {
     long depth = orrery_int8_depth(k);
-    int fast = has_avx2() && int8_cap >= 1;
+    int fast = orrery_cpu_has_avx2() && int8_cap >= 1;
     for (long i = 0; i < m; i++) {
         const float *row = x + i * k;
         uint8_t *out = q + i * depth;
@@ -189,7 +175,7 @@ void orrery_int8_quantize_rows(const float *x, long m, long k, uint8_t *q, float
 }
 
 
-int orrery_int8_kernel_level(void) { return has_vnni() && int8_cap >= 1 ? 1 : 0; }
+int orrery_int8_kernel_level(void) { return orrery_cpu_has_vnni() && int8_cap >= 1 ? 1 : 0; }
 
 void orrery_int8_kernel_cap(int level) { int8_cap = level; }
 

@@ -130,12 +130,6 @@ static void dot_rows_portable_all(int format, long m, long blocks, const block_q
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
-static int has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    return cached;
-}
-
 AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -154,12 +148,6 @@ AVX2 static inline __m256 dot_u8_s8(__m256i u, __m256i s) {
 /// The same sums in one instruction (AVX-512 VNNI on 256-bit registers).
 VNNI static inline __m256 dot_u8_s8_vnni(__m256i u, __m256i s) {
     return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s));
-}
-
-static int has_vnni(void) {
-    static int cached = -1;
-    if (cached < 0) cached = has_avx2() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-    return cached;
 }
 
 // Dots of one weight row with R activation rows (R a constant where the body is inlined),
@@ -254,15 +242,12 @@ AVX2 static void quantize_block_avx2(const float *v, block_q8 *block) {
 DEFINE_DOT_ROWS(dot_rows_avx2, AVX2, dot_u8_s8)
 DEFINE_DOT_ROWS(dot_rows_vnni, VNNI, dot_u8_s8_vnni)
 
-#else
-static int has_avx2(void) { return 0; }
-static int has_vnni(void) { return 0; }
 #endif
 
 static _Atomic int level_cap = 2;
 
 int orrery_quantized_kernel_level(void) {
-    int available = has_vnni() ? 2 : has_avx2() ? 1 : 0;
+    int available = orrery_cpu_has_vnni() ? 2 : orrery_cpu_has_avx2() ? 1 : 0;
     return available < level_cap ? available : level_cap;
 }
 

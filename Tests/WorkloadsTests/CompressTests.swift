@@ -38,7 +38,7 @@ struct CompressTests {
     func spec() throws {
         let planner = try Self.planner()
         #expect(planner.spec.methods.map(\.method) == ["base", "int8", "magnitude", "structured", "distill", "student"])
-        #expect(planner.spec.methods.first { $0.method == "student" }?.student["width"] == "8")
+        #expect(planner.spec.methods.first { $0.method == "student" }?.studentSettings["width"] == "8")
         #expect(planner.expectedTaskCount == 12)
         for (edit, expected) in [
             ("int8: {}", "unknown method"),
@@ -133,16 +133,16 @@ struct CompressTests {
             Edit("structured amount") { $0.method = "structured"; $0.baseWeights = Data([1]); $0.amount = .nan; $0.rounds = 1 },
             Edit("rounds must be in") { $0.method = "magnitude"; $0.baseWeights = Data([1]); $0.amount = 0.5; $0.rounds = 0 },
             Edit("finetune_learning_rate") { $0.method = "structured"; $0.baseWeights = Data([1]); $0.amount = 0.5; $0.rounds = 1; $0.finetuneLearningRate = -1 },
-            Edit("temperature must be in") { $0.method = "distill"; $0.baseWeights = Data([1]); $0.student = ["family": "mlp", "depth": "0"]; $0.temperature = 0; $0.alpha = 0.5 },
-            Edit("alpha must be in") { $0.method = "distill"; $0.baseWeights = Data([1]); $0.student = ["family": "mlp", "depth": "0"]; $0.temperature = 2; $0.alpha = 2 },
+            Edit("temperature must be in") { $0.method = "distill"; $0.baseWeights = Data([1]); $0.studentSettings = ["family": "mlp", "depth": "0"]; $0.temperature = 0; $0.alpha = 0.5 },
+            Edit("alpha must be in") { $0.method = "distill"; $0.baseWeights = Data([1]); $0.studentSettings = ["family": "mlp", "depth": "0"]; $0.temperature = 2; $0.alpha = 2 },
             Edit("student settings must list") { $0.method = "student" },
-            Edit("has no student") { $0.student = ["family": "mlp", "depth": "0"] },
-            Edit("width_1 (or width) is required") { $0.base = ["family": "mlp", "depth": "1"] },
+            Edit("has no student") { $0.studentSettings = ["family": "mlp", "depth": "0"] },
+            Edit("width_1 (or width) is required") { $0.baseSettings = ["family": "mlp", "depth": "1"] },
             Edit("base weights") { $0.method = "int8"; $0.baseWeights = Data("not safetensors".utf8) },
         ])
     func refusals(edit: Edit) throws {
         var task = Orrery_V1_Workloads_CompressTask()
-        (task.method, task.dataset, task.base, task.seed, task.epochs, task.latencyRuns) = ("base", "digits", ["family": "mlp", "depth": "1", "width": "8"], 1, 1, 1)
+        (task.method, task.dataset, task.baseSettings, task.seed, task.epochs, task.latencyRuns) = ("base", "digits", ["family": "mlp", "depth": "1", "width": "8"], 1, 1, 1)
         edit.change(&task)
         let executor = try CompressWorkload().makeExecutor()
         do {

@@ -48,6 +48,12 @@ int orrery_sgemm_columns(int transpose_a, int transpose_b, long m, long k, const
 /// another thread's job runs every chunk itself.
 void orrery_pool_run(long chunks, int threads, void (*body)(void *context, long chunk), void *context);
 
+/// Whether this CPU runs AVX2 with FMA and F16C (cpu_features.c; asked once).
+int orrery_cpu_has_avx2(void);
+
+/// Whether it also runs AVX-512 VNNI on 256-bit registers (AVX512VL).
+int orrery_cpu_has_vnni(void);
+
 /// Block encodings of ggml (quantized_product.c): 32 weights share an fp16 scale d (and,
 /// for Q4_1, an fp16 minimum m): Q4_1 is d, m, 16 bytes of nibbles (low nibbles are weights
 /// 0–15, high 16–31); Q8_0 is d and 32 int8.

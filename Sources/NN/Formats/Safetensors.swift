@@ -12,13 +12,31 @@ public enum Safetensors {
 
     /// The bytes of a safetensors file holding `tensors` (F32), in the order given.
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Data {
+        try encode(raw: tensors.map { name, tensor in
+            RawTensor(name: name, dtype: "F32", shape: tensor.shape.dimensions, bytes: tensor.storage.withUnsafeBufferPointer { Data(buffer: $0) })
+        }, metadata: metadata)
+    }
+
+    /// One tensor's little-endian bytes with its dtype (F32, I8, …) and shape.
+    public struct RawTensor {
+        public let name: String
+        public let dtype: String
+        public let shape: [Int]
+        public let bytes: Data
+
+        public init(name: String, dtype: String, shape: [Int], bytes: Data) {
+            (self.name, self.dtype, self.shape, self.bytes) = (name, dtype, shape, bytes)
+        }
+    }
+
+    /// The bytes of a safetensors file holding `tensors` of any dtype, in the order given.
+    public static func encode(raw tensors: [RawTensor], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for (name, tensor) in tensors {
-            let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape.dimensions, "data_offsets": [offset, offset + bytes]]
-            offset += bytes
+        for tensor in tensors {
+            header[tensor.name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [offset, offset + tensor.bytes.count]]
+            offset += tensor.bytes.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad the header with spaces so that the data starts 8-byte aligned, as the Rust writer does.
@@ -26,9 +44,7 @@ public enum Safetensors {
         var file = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
-        for (_, tensor) in tensors {
-            tensor.storage.withUnsafeBufferPointer { file.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
-        }
+        for tensor in tensors { file.append(tensor.bytes) }
         return file
     }
 

@@ -93,6 +93,13 @@ public struct SafetensorsFile: @unchecked Sendable {
         return Tensor(shape: Shape(entry.shape), storage: storage)
     }
 
+    /// The I8 tensor `name`, flattened.
+    public func int8s(_ name: String) throws(TensorError) -> [Int8] {
+        let entry = try entry(name, dtype: "I8")
+        let offset = dataStart + entry.byteRange.lowerBound
+        return data.withUnsafeBytes { raw in (0..<entry.byteRange.count).map { raw.load(fromByteOffset: offset + $0, as: Int8.self) } }
+    }
+
     /// The I64 tensor `name`, flattened.
     public func int64s(_ name: String) throws(TensorError) -> [Int64] {
         let entry = try entry(name, dtype: "I64")

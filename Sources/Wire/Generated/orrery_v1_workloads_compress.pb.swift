@@ -41,11 +41,13 @@ public nonisolated struct Orrery_V1_Workloads_CompressTask: Sendable {
   /// fashion-mnist, mnist-5k, digits
   public var dataset: String = String()
 
-  /// The base model's settings (the vocabulary of a `train` spec's `architecture:`).
-  public var base: Dictionary<String,String> = [:]
+  /// The base model's settings (the vocabulary of a `train` spec's `architecture:`). Not
+  /// named `base`: protobuf-c's generated structs (the C worker's) begin with a member of
+  /// that name.
+  public var baseSettings: Dictionary<String,String> = [:]
 
   /// distill, student: the student's settings.
-  public var student: Dictionary<String,String> = [:]
+  public var studentSettings: Dictionary<String,String> = [:]
 
   /// Seeds the weights, the shuffles and every choice a method makes.
   public var seed: UInt64 = 0
@@ -130,7 +132,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_CompressTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CompressTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}method\0\u{1}dataset\0\u{1}base\0\u{1}student\0\u{1}seed\0\u{1}epochs\0\u{3}train_limit\0\u{3}base_weights\0\u{1}amount\0\u{1}rounds\0\u{3}finetune_epochs\0\u{3}finetune_learning_rate\0\u{1}temperature\0\u{1}alpha\0\u{3}latency_runs\0\u{1}global\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}method\0\u{1}dataset\0\u{3}base_settings\0\u{3}student_settings\0\u{1}seed\0\u{1}epochs\0\u{3}train_limit\0\u{3}base_weights\0\u{1}amount\0\u{1}rounds\0\u{3}finetune_epochs\0\u{3}finetune_learning_rate\0\u{1}temperature\0\u{1}alpha\0\u{3}latency_runs\0\u{1}global\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -140,8 +142,8 @@ nonisolated extension Orrery_V1_Workloads_CompressTask: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.method) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.dataset) }()
-      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.base) }()
-      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.student) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.baseSettings) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.studentSettings) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.epochs) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.trainLimit) }()
@@ -166,11 +168,11 @@ nonisolated extension Orrery_V1_Workloads_CompressTask: SwiftProtobuf.Message, S
     if !self.dataset.isEmpty {
       try visitor.visitSingularStringField(value: self.dataset, fieldNumber: 2)
     }
-    if !self.base.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.base, fieldNumber: 3)
+    if !self.baseSettings.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.baseSettings, fieldNumber: 3)
     }
-    if !self.student.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.student, fieldNumber: 4)
+    if !self.studentSettings.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.studentSettings, fieldNumber: 4)
     }
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 5)
@@ -214,8 +216,8 @@ nonisolated extension Orrery_V1_Workloads_CompressTask: SwiftProtobuf.Message, S
   public static func ==(lhs: Orrery_V1_Workloads_CompressTask, rhs: Orrery_V1_Workloads_CompressTask) -> Bool {
     if lhs.method != rhs.method {return false}
     if lhs.dataset != rhs.dataset {return false}
-    if lhs.base != rhs.base {return false}
-    if lhs.student != rhs.student {return false}
+    if lhs.baseSettings != rhs.baseSettings {return false}
+    if lhs.studentSettings != rhs.studentSettings {return false}
     if lhs.seed != rhs.seed {return false}
     if lhs.epochs != rhs.epochs {return false}
     if lhs.trainLimit != rhs.trainLimit {return false}

@@ -17,7 +17,7 @@ struct CompressSpec {
         var template = Orrery_V1_Workloads_CompressTask()
         template.dataset = try section.required("dataset").choice(DatasetCatalog.names)
         let baseNode = try section.required("base")
-        template.base = try ArchitectureRecipe.settings(from: try baseNode.mapping(), allowTraining: true).mapValues(\.description)
+        template.baseSettings = try ArchitectureRecipe.settings(from: try baseNode.mapping(), allowTraining: true).mapValues(\.description)
         template.epochs = UInt32(try section.optional("epochs")?.int(in: CompressTaskRules.epochs) ?? 5)
         template.trainLimit = UInt32(try section.optional("train_limit")?.int(in: CompressTaskRules.trainLimit) ?? 0)
         template.latencyRuns = UInt32(try section.optional("latency_runs")?.int(in: CompressTaskRules.latencyRuns) ?? 200)
@@ -47,7 +47,7 @@ struct CompressSpec {
                 if name == "magnitude" { task.global = try fields.optional("global")?.bool() ?? true }
             case "distill":
                 let studentNode = try fields.required("student")
-                task.student = try ArchitectureRecipe.settings(from: try studentNode.mapping(), allowTraining: true).mapValues(\.description)
+                task.studentSettings = try ArchitectureRecipe.settings(from: try studentNode.mapping(), allowTraining: true).mapValues(\.description)
                 task.temperature = try fields.optional("temperature")?.double(in: 0.01...100) ?? 4
                 task.alpha = try fields.optional("alpha")?.double(in: 0...1) ?? 0.9
                 task.epochs = UInt32(try fields.optional("epochs")?.int(in: CompressTaskRules.epochs) ?? Int(template.epochs))

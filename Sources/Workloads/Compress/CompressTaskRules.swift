@@ -25,9 +25,9 @@ enum CompressTaskRules {
         try rule.choice("dataset", task.dataset, DatasetCatalog.names)
         try rule.range("latency_runs", Int(task.latencyRuns), latencyRuns)
         try rule.range("train_limit", Int(task.trainLimit), trainLimit)
-        try rule.count("base settings", task.base.count, 1...maximumSettings)
+        try rule.count("base settings", task.baseSettings.count, 1...maximumSettings)
         guard let (shape, classes) = DatasetCatalog.shape(of: task.dataset) else { throw rule.fail("unknown data set") }
-        let base = try ArchitectureRecipe(task.base.mapValues { ParameterValue(parsing: $0) }, imageShape: shape, classes: classes, subject: "compress task base")
+        let base = try ArchitectureRecipe(task.baseSettings.mapValues { ParameterValue(parsing: $0) }, imageShape: shape, classes: classes, subject: "compress task base")
         if fromBase.contains(task.method) {
             guard !task.baseWeights.isEmpty else { throw rule.fail("\(task.method) needs the trained base model's weights") }
             guard task.baseWeights.count <= maximumWeightBytes else {
@@ -55,11 +55,11 @@ enum CompressTaskRules {
             }
         }
         guard ["distill", "student"].contains(task.method) else {
-            if !task.student.isEmpty { throw rule.fail("\(task.method) has no student") }
+            if !task.studentSettings.isEmpty { throw rule.fail("\(task.method) has no student") }
             return (base, nil)
         }
-        try rule.count("student settings", task.student.count, 1...maximumSettings)
-        let student = try ArchitectureRecipe(task.student.mapValues { ParameterValue(parsing: $0) }, imageShape: shape, classes: classes, subject: "compress task student")
+        try rule.count("student settings", task.studentSettings.count, 1...maximumSettings)
+        let student = try ArchitectureRecipe(task.studentSettings.mapValues { ParameterValue(parsing: $0) }, imageShape: shape, classes: classes, subject: "compress task student")
         if task.method == "distill" {
             guard task.temperature > 0, task.temperature <= 100 else { throw rule.fail("temperature must be in (0, 100], got \(task.temperature)") }
             guard task.alpha >= 0, task.alpha <= 1 else { throw rule.fail("alpha must be in [0, 1], got \(task.alpha)") }

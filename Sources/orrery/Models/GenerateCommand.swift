@@ -38,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed of the sampler.")
     var seed: UInt64 = 0
 
-    @Option(help: "Weights in memory: dequantized (float32, fast) or quantized (as stored, decoded per use).")
+    @Option(help: "Weights in memory: dequantized (float32) or quantized (as stored, multiplied in place: faster decoding, a fifth of the memory).")
     var weights: WeightMode = .dequantized
 
     func run() throws {
