@@ -93,5 +93,7 @@ struct Int8ProductTests {
         let matrix = try Int8Matrix(values: [1, 2], scales: [0.5], rows: 1, columns: 2)
         #expect(throws: TensorError.self) { try Tensor.zeros([2, 3]).linear(int8: matrix, bias: nil) }
         #expect(throws: TensorError.self) { try Tensor.zeros([2, 2]).linear(int8: matrix, bias: Tensor.zeros([2])) }
+        // An empty batch is an empty answer.
+        #expect(try Tensor.zeros([0, 2]).linear(int8: matrix, bias: nil).shape == [0, 1])
     }
 }

@@ -133,6 +133,7 @@ struct QuantizedProductTests {
     func refusals() throws {
         let encoded = try Self.encode(.q8_0, rows: 4, columns: 32, seed: 1)
         #expect(throws: TensorError.self) { try Tensor.zeros([2, 64]).matmul(transposed: encoded.matrix) }
+        #expect(try Tensor.zeros([0, 32]).matmul(transposed: encoded.matrix).shape == [0, 4])
         #expect(throws: TensorError.self) { try QuantizedMatrix(format: .q8_0, rows: 4, columns: 33, data: Data(count: 1000), offset: 0) }
         #expect(throws: TensorError.self) { try QuantizedMatrix(format: .q4_1, rows: 4, columns: 32, data: Data(count: 79), offset: 0) }
     }

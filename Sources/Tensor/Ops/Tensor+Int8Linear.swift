@@ -12,6 +12,8 @@ extension Tensor {
             throw TensorError(.shapeMismatch(operation: "int8 linear bias", bias.shape, [weights.rows]))
         }
         let (m, n, k) = (count / weights.columns, weights.rows, weights.columns)
+        let resultShape = Shape(shape.dimensions.dropLast() + [n])
+        guard m > 0 else { return Tensor.zeros(resultShape) }
         let depth = orrery_int8_depth(k)
         var activations = [UInt8](repeating: 0, count: m * depth)
         var rowScales = [Float](repeating: 0, count: m)
@@ -47,7 +49,6 @@ extension Tensor {
                 }
             }
         }
-        let resultShape = Shape(shape.dimensions.dropLast() + [n])
         let inputs = [self] + (bias.map { [$0] } ?? [])
         func rule(_ g: Tensor, _ needs: [Bool]) throws(TensorError) -> [Tensor?] {
             let gx = needs[0] ? try g.matmul(weights.dequantized()) : nil

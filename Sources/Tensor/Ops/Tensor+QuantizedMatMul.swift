@@ -24,9 +24,9 @@ extension Tensor {
         }
     }
 
-    /// Rows of x up to which the product runs in integers; above it, decoded panels and the
-    /// float kernel are faster (measured with `orrery bench lm`: prefill of a 5-token
-    /// prompt already favours panels).
+    /// Rows of x up to which the product runs in integers: the integer code reads a weight
+    /// row once for up to four activation rows; beyond that, one decoded panel serves every
+    /// row at the float kernel's speed.
     static let integerRowLimit = 4
 
     /// Weight rows decoded per panel: 64 rows of 1,536 floats (384 KiB) stay in L2.
@@ -34,6 +34,7 @@ extension Tensor {
 
     static func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) throws(TensorError) {
         let (n, k) = (w.rows, w.columns)
+        guard m > 0 else { return }
         let threads = Swift.min(Parallel.threadCount, Swift.max(1, m * n * k / (1 << 17)))
         let size = (n + threads - 1) / threads
         nonisolated(unsafe) let (x, y) = (x, y)
