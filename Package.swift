@@ -162,6 +162,6 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire", "Fuzzing", "Runtime"]),
+            dependencies: ["OrreryTestSupport", "Client", "Messaging", "Wire", "Fuzzing", "Runtime", "NN", "Tensor"]),
     ]
 )

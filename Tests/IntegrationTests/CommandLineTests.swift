@@ -1,7 +1,9 @@
 import Client
 import Foundation
+import NN
 import OrreryTestSupport
 import Runtime
+import Tensor
 import Testing
 import Wire
 
@@ -90,6 +92,46 @@ extension ClusterTests {
             let nobody = try CommandRun(["status", "--coordinator", "tcp://127.0.0.1:9"], in: directory)
             #expect(nobody.status == 3)
             #expect(nobody.stderr.contains("no answer from coordinator at tcp://127.0.0.1:9"))
+        }
+
+        @Test("quantize writes an int8 file a quarter the size that loads back; bad input is status 2")
+        func quantize() throws {
+            var generator = SplitMix64(seed: 5)
+            let model = MLP.make([300, 100, 10], using: &generator)
+            let input = "\(directory)/orrery-model-\(UInt32.random(in: 0...UInt32.max)).safetensors", output = input + ".int8"
+            defer { for path in [input, output] { try? FileManager.default.removeItem(atPath: path) } }
+            try Safetensors.save(model.namedParameters(), to: input)
+            let run = try CommandRun(["quantize", input, output], in: directory)
+            #expect(run.status == 0, "stderr:\n\(run.stderr)")
+            #expect(run.stdout.contains("2 of 4 tensors in int8"), "\(run.stdout)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: output))
+            let loaded = MLP.make([300, 100, 10], using: &generator)
+            try Int8Checkpoint.load(data, source: output, into: loaded)
+            try model.quantizeToInt8()
+            try loaded.quantizeToInt8()
+            let x = Tensor.uniform([3, 300], low: -1, high: 1, using: &generator)
+            #expect(try model(x).scalars == loaded(x).scalars)
+            // An int8 file is not a float model; a missing file is named.
+            #expect(try CommandRun(["quantize", output, output + ".again"], in: directory).status == 2)
+            let missing = try CommandRun(["quantize", input + ".missing", output], in: directory)
+            #expect(missing.status == 2 && missing.stderr.contains(".missing"))
+        }
+
+        @Test("explain prints every token's attribution as JSON, the prompt's marked, adding up; bad arguments are status 2")
+        func explain() throws {
+            let run = try CommandRun(
+                ["explain", "--model", "minilm", "--template", "News: {text}", "--labels", "sport,business,politics", "--json",
+                 "the team won the cup final"], in: directory)
+            #expect(run.status == 0, "stderr:\n\(run.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect(json["explained"] as? String == "sport")
+            let tokens = try #require(json["tokens"] as? [[String: Any]])
+            #expect(tokens.compactMap { $0["text"] as? String } == ["[CLS]", "news", ":", "the", "team", "won", "the", "cup", "final", "[SEP]"])
+            #expect(tokens.filter { $0["prompt"] as? Bool == true }.count == 4)
+            #expect((json["completenessGap"] as? Double ?? 1) < 0.01)
+            for bad in [["--labels", "sport"], ["--labels", "a,b", "--template", "no slot"], ["--labels", "a,b", "--explain", "c"]] {
+                #expect(try CommandRun(["explain", "some text"] + bad, in: directory).status == 2, "\(bad)")
+            }
         }
 
         @Test("--help explains every command")
