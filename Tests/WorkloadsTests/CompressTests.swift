@@ -73,7 +73,10 @@ struct CompressTests {
             let payload = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_CompressTask.self, from: task.payload)
             #expect(payload.baseWeights == Data("weights".utf8) && payload.seed == 1)
         }
-        #expect(planner.consume(TaskOutcome(key: "base/seed-2", result: .failure("out of memory"), attempts: 3, workerID: "w")).isEmpty)
+        // A base whose result carries no weights counts as failed, once.
+        let noWeights = TaskOutcome(key: "base/seed-2", result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(Orrery_V1_Workloads_CompressResult()))), attempts: 1, workerID: "w")
+        #expect(planner.consume(noWeights).isEmpty)
+        #expect(planner.results["base/seed-2"] == nil)
         #expect(planner.failureReason == nil)
         let empty = TaskOutcome(key: "student/seed-1", result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(Orrery_V1_Workloads_CompressResult()))), attempts: 1, workerID: "w")
         _ = planner.consume(empty)
@@ -81,7 +84,7 @@ struct CompressTests {
         #expect(!planner.isComplete)
         for task in next { _ = planner.consume(TaskOutcome(key: task.key, result: .failure("x"), attempts: 1, workerID: "w")) }
         #expect(planner.isComplete)
-        #expect(planner.report().text.contains("failed base/seed-2: out of memory"))
+        #expect(planner.report().text.contains("failed base/seed-2: the base result carries no weights"))
     }
 
     @Test("Run for real on digits: int8 within a point of its base at ~¼ the bytes, magnitude at its sparsity, neurons physically removed")
@@ -138,6 +141,7 @@ struct CompressTests {
             Edit("student settings must list") { $0.method = "student" },
             Edit("has no student") { $0.studentSettings = ["family": "mlp", "depth": "0"] },
             Edit("width_1 (or width) is required") { $0.baseSettings = ["family": "mlp", "depth": "1"] },
+            Edit("this base has none") { $0.method = "structured"; $0.baseWeights = Data([1]); $0.amount = 0.5; $0.rounds = 1; $0.baseSettings = ["family": "mlp", "depth": "0"] },
             Edit("base weights") { $0.method = "int8"; $0.baseWeights = Data("not safetensors".utf8) },
         ])
     func refusals(edit: Edit) throws {

@@ -31,12 +31,15 @@ final class CompressPlanner: Planner {
                 failures[outcome.key] = "the result does not decode"
                 return []
             }
-            results[outcome.key] = result
-            guard let seed = spec.seeds.first(where: { Self.key("base", $0) == outcome.key }) else { return [] }
+            guard let seed = spec.seeds.first(where: { Self.key("base", $0) == outcome.key }) else {
+                results[outcome.key] = result
+                return []
+            }
             guard !result.weights.isEmpty else {
                 failures[outcome.key] = "the base result carries no weights"
                 return []
             }
+            results[outcome.key] = result
             return spec.methods.filter { CompressTaskRules.fromBase.contains($0.method) }.map { plan($0, seed: seed, base: result.weights) }
         }
     }

@@ -42,7 +42,7 @@ enum CompressTaskRules {
             guard task.amount > 0, task.amount < 1 else { throw rule.fail("magnitude amount (the fraction pruned) must be in (0, 1), got \(task.amount)") }
         case "structured":
             guard task.amount > 0, task.amount < 1 else { throw rule.fail("structured amount (the fraction of neurons kept) must be in (0, 1), got \(task.amount)") }
-            guard base.architecture.family == .mlp || !base.architecture.hidden.isEmpty else {
+            guard !base.architecture.hidden.isEmpty else {
                 throw rule.fail("structured pruning removes hidden neurons of linear layers; this base has none")
             }
         default: break
