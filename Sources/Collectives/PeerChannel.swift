@@ -86,7 +86,7 @@ final class PeerChannel {
         guard pending > 0 else { return false }
         let index = read.load()
         let slot = slot(index)
-        let count = min(Int(slot.load(fromByteOffset: 24, as: UInt64.self)), slotElements)
+        let count = min(Int(clamping: slot.load(fromByteOffset: 24, as: UInt64.self)), slotElements)  // written by the other process
         try body(
             slot.load(fromByteOffset: 0, as: UInt64.self), slot.load(fromByteOffset: 8, as: UInt64.self),
             slot.load(fromByteOffset: 16, as: UInt64.self), UnsafeRawBufferPointer(start: slot + 64, count: count * 4))

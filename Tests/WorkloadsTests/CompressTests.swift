@@ -53,7 +53,12 @@ struct CompressTests {
                 .replacingOccurrences(of: "keep: 0.5", with: edit == "keep: 0.5" ? "keep: 0" : "keep: 0.5")
                 .replacingOccurrences(of: "temperature: 3", with: edit == "temperature: 3" ? "temperature: -1" : "temperature: 3")
                 .replacingOccurrences(of: "epochs: 3\n", with: edit == "epochs: 3" ? "epochs: 0\n" : "epochs: 3\n")
-            #expect(throws: SpecError.self, "\(expected)") { try Self.planner(broken) }
+            do {
+                _ = try Self.planner(broken)
+                Issue.record("\(expected): accepted")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
         }
         #expect(throws: SpecError.self) { try Self.planner(Self.yaml.replacingOccurrences(of: "depth: 2, width: 32", with: "depth: 2, widht: 32")) }
         #expect(throws: SpecError.self) { try Self.planner(Self.yaml.replacingOccurrences(of: "seeds: [1, 2]", with: "seeds: [1, 1]")) }

@@ -10,22 +10,13 @@ public enum GGMLType: UInt32, Sendable, CustomStringConvertible {
     case q8_0 = 8
 
     /// Weights per block.
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16: 1
-        case .q4_1, .q8_0: 32
-        }
-    }
+    public var blockSize: Int { blockFormat == nil ? 1 : BlockFormat.blockSize }
 
     /// Bytes per block: Q4_1 is fp16 d, fp16 m and 16 bytes of nibbles; Q8_0 is fp16 d and
     /// 32 signed bytes.
     public var bytesPerBlock: Int {
-        switch self {
-        case .f32: 4
-        case .f16: 2
-        case .q4_1: 20
-        case .q8_0: 34
-        }
+        if let blockFormat { return blockFormat.bytesPerBlock }
+        return self == .f16 ? 2 : 4
     }
 
     public var description: String {

@@ -15,16 +15,17 @@ extension Tensor {
         let resultShape = Shape(shape.dimensions.dropLast() + [n])
         guard m > 0 else { return Tensor.zeros(resultShape) }
         let depth = orrery_int8_depth(k)
-        var activations = [UInt8](repeating: 0, count: m * depth)
-        var rowScales = [Float](repeating: 0, count: m)
+        // Every byte and scale is written by the quantizer: no zero-fill first.
+        var rowScales = [Float](unsafeUninitializedCapacity: m) { _, count in count = m }
         nonisolated(unsafe) let x = UnsafePointer(storage.base)
-        activations.withUnsafeMutableBufferPointer { q in
+        let activations = [UInt8](unsafeUninitializedCapacity: m * depth) { q, count in
             rowScales.withUnsafeMutableBufferPointer { scales in
                 nonisolated(unsafe) let (q, scales) = (q.baseAddress!, scales.baseAddress!)
                 Parallel.forEachChunk(m, grain: k) { rows in
                     orrery_int8_quantize_rows(x + rows.lowerBound * k, rows.count, k, q + rows.lowerBound * depth, scales + rows.lowerBound)
                 }
             }
+            count = m * depth
         }
         let out = Storage(uninitializedCount: m * n)
         // Column chunks on 16-column panel boundaries, one per thread when the product is big enough.

@@ -30,7 +30,9 @@ struct QuantizeCommand: ParsableCommand {
         }
         let ordered = tensors.keys.sorted().map { ($0, tensors[$0]!) }
         let data = try Int8Checkpoint.encode(ordered, metadata: ["orrery.source": URL(fileURLWithPath: input).lastPathComponent])
-        try data.write(to: URL(fileURLWithPath: output), options: .atomic)
+        do { try data.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+            throw CommandFailure.exit("cannot write \(output): \(error.localizedDescription)", code: CommandFailure.invalidInput)
+        }
         let before = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
         let quantized = ordered.filter { $0.0.hasSuffix("weight") && $0.1.rank == 2 }.count
         print(String(format: "%@: %d of %d tensors in int8; %d → %d bytes (%.2f× smaller)", output, quantized, ordered.count, before, data.count,
