@@ -56,7 +56,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
 
         // ZeroMQ in Swift terms: the only target that calls zmq_*.
-        .target(name: "Messaging", dependencies: ["CZeroMQ", "Runtime"]),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "CZeroMQ", "Runtime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // Generated protobuf messages plus the frame codec and protocol version.
         .target(
             name: "Wire",

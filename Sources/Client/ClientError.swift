@@ -11,6 +11,9 @@ public struct ClientError: Error, CustomStringConvertible {
         case badReply
         /// The user interrupted the wait (SIGINT/SIGTERM).
         case interrupted
+        /// The CURVE handshake failed: the coordinator refused this client's key, or the two
+        /// sides do not agree on keys or mechanism.
+        case securityRefused
     }
 
     public let kind: Kind

@@ -18,13 +18,30 @@ public final class CoordinatorClient {
     /// ledger knows the job but not who watched it.
     public var rewatchAfterMilliseconds = 2_500
 
-    public init(endpoint: String, context: ZMQContext) throws {
+    /// Watches CURVE handshakes when `curve` is set, so that a refused key is the error
+    /// instead of a timeout.
+    private let handshakes: SocketMonitor?
+    private let curve: CurveSecurity?
+
+    /// - Parameter curve: talk CURVE to a coordinator that runs it: this client's key pair
+    ///   and the coordinator's public key (`serverKey`).
+    public init(endpoint: String, context: ZMQContext, curve: CurveSecurity? = nil) throws {
         self.endpoint = endpoint
+        self.curve = curve
         socket = try Socket(context: context, kind: .dealer, policy: .client)
+        if let curve {
+            try curve.connectToCoordinator(socket)
+            handshakes = try SocketMonitor(watching: socket, context: context, events: .handshakes)
+        } else {
+            handshakes = nil
+        }
         try socket.connect(endpoint)
     }
 
-    deinit { socket.close() }
+    deinit {
+        handshakes?.close()
+        socket.close()
+    }
 
     /// Sends a job spec; returns the job id the coordinator gave it.
     /// - Throws: `ClientError` with `.rejected(.rejectInvalidSpec)` and the field and line
@@ -138,10 +155,24 @@ public final class CoordinatorClient {
 
     private func receive(timeoutMilliseconds: Int, waitingFor what: String) throws -> EnvelopeBody {
         guard let frames = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) else {
+            if let refusal = handshakeFailure() { throw refusal }
             throw ClientError(
                 .timeout, "no answer from coordinator at \(endpoint) within \(timeoutMilliseconds) ms (waiting for \(what)); is it running?")
         }
         return try decode(frames)
+    }
+
+    /// Why the CURVE handshake failed, if the monitor saw it fail.
+    private func handshakeFailure() -> ClientError? {
+        guard let handshakes, let curve else { return nil }
+        var failure: ClientError?
+        while case .some(let event) = try? handshakes.next() {
+            guard case .handshakeFailed(_, let refused) = event else { continue }
+            failure = refused
+                ? ClientError(.securityRefused, "coordinator at \(endpoint) refused this client's CURVE key \(curve.keyPair.publicKey.fingerprint): it is not in the coordinator's allow-list")
+                : ClientError(.securityRefused, "the CURVE handshake with the coordinator at \(endpoint) failed: check its public key, and that it runs CURVE")
+        }
+        return failure
     }
 
     private func decode(_ frames: [Frame]) throws -> EnvelopeBody {

@@ -157,9 +157,9 @@ extension Communicator {
         if peer == topology.previous, let toPrevious { return toPrevious }
         if let open = otherPeers[peer] { return open }
         do {
-            let opened = try Self.connect(topology.endpoints[peer], context: context)
+            let opened = try Self.connect(to: peer, of: topology, curve: dataPlane.curveKeyPair, context: context)
             let monitor: SocketMonitor
-            do { monitor = try SocketMonitor(watching: opened, context: context) } catch {
+            do { monitor = try Self.watch(opened, encrypted: dataPlane.curveKeyPair != nil, context: context) } catch {
                 opened.close()
                 throw error
             }

@@ -15,7 +15,7 @@ import Wire
 public final class Communicator {
     public let topology: RingTopology
     let receiver: Socket
-    private let dataPlane: DataPlaneEndpoint
+    let dataPlane: DataPlaneEndpoint
     /// Sockets to the next and previous rank (the same one when there are two members).
     let toNext: Socket?
     let toPrevious: Socket?
@@ -97,12 +97,12 @@ public final class Communicator {
         var monitors: [(SocketMonitor, Int)] = []
         do {
             if topology.worldSize > 1 {
-                let next = try Self.connect(topology.endpoints[topology.next], context: context)
-                monitors.append((try SocketMonitor(watching: next, context: context), topology.next))
+                let next = try Self.connect(to: topology.next, of: topology, curve: dataPlane.curveKeyPair, context: context)
+                monitors.append((try Self.watch(next, encrypted: dataPlane.curveKeyPair != nil, context: context), topology.next))
                 toNext = next
                 if topology.worldSize > 2 {
-                    let previous = try Self.connect(topology.endpoints[topology.previous], context: context)
-                    monitors.append((try SocketMonitor(watching: previous, context: context), topology.previous))
+                    let previous = try Self.connect(to: topology.previous, of: topology, curve: dataPlane.curveKeyPair, context: context)
+                    monitors.append((try Self.watch(previous, encrypted: dataPlane.curveKeyPair != nil, context: context), topology.previous))
                     toPrevious = previous
                 } else {
                     toPrevious = next
@@ -146,10 +146,21 @@ public final class Communicator {
         dataPlane.giveBack(receiver)
     }
 
-    static func connect(_ endpoint: String, context: ZMQContext) throws(ZMQError) -> Socket {
+    /// A sending socket to `member`'s data plane; a CURVE client of its key when the ring
+    /// is encrypted.
+    static func connect(to member: Int, of topology: RingTopology, curve: CurveKeyPair?, context: ZMQContext) throws(ZMQError) -> Socket {
         let socket = try Socket(context: context, kind: .push, policy: .dataPlaneSend)
-        try socket.connect(endpoint)
+        if let curve, topology.curveKeys.indices.contains(member) {
+            try socket.makeCurveClient(curve, server: topology.curveKeys[member])
+        }
+        try socket.connect(topology.endpoints[member])
         return socket
+    }
+
+    /// A monitor of a socket to a member: its disconnection, and on an encrypted ring its
+    /// refused handshakes, end the call naming that member.
+    static func watch(_ socket: Socket, encrypted: Bool, context: ZMQContext) throws(ZMQError) -> SocketMonitor {
+        try SocketMonitor(watching: socket, context: context, events: encrypted ? [.connections, .handshakes] : .connections)
     }
 
     // MARK: Calls
@@ -309,8 +320,14 @@ public final class Communicator {
     func checkNeighbours(_ operation: String) throws(CollectiveError) {
         for (monitor, peer) in monitors {
             while let event = try? monitor.next() {
-                if case .disconnected = event {
+                switch event {
+                case .disconnected:
                     throw fail(CollectiveError(.peerDisconnected, rank: peer, operation: operation))
+                case .handshakeFailed(_, let refused):
+                    let why = refused ? "it refused this member's CURVE key (not in its allow-list)" : "the CURVE handshake failed (keys disagree)"
+                    throw fail(CollectiveError(.transport(why), rank: peer, operation: operation))
+                default:
+                    continue
                 }
             }
         }

@@ -38,9 +38,20 @@ public final class DataPlaneEndpoint: @unchecked Sendable {
     /// Used only by whoever holds the socket.
     private let incoming = ReceivedMessage()
 
+    /// This worker's CURVE key pair when its data plane is encrypted: the receiving socket
+    /// is a CURVE server of it, and the sockets it opens to peers prove themselves with it.
+    public let curveKeyPair: CurveKeyPair?
+
     /// Binds `bind` (a `tcp://host:*` port is chosen by the kernel) and, if given, `localBind`.
-    public init(context: ZMQContext, bind: String, localBind: String? = nil) throws(ZMQError) {
+    ///
+    /// - Parameter curve: encrypts the data plane: peers must hold a key that the security's
+    ///   allow-list lists, which `zapHandler` checks (under the data domain).
+    public init(
+        context: ZMQContext, bind: String, localBind: String? = nil, curve: (security: CurveSecurity, zapHandler: ZAPHandler)? = nil
+    ) throws {
         let socket = try Socket(context: context, kind: .pull, policy: .dataPlaneReceive)
+        if let curve { try curve.security.serve(socket, domain: CurveSecurity.Domain.data, handler: curve.zapHandler) }
+        curveKeyPair = curve?.security.keyPair
         try socket.bind(bind)
         endpoint = try socket.lastEndpoint()
         if let localBind {

@@ -1,3 +1,5 @@
+import Messaging
+
 /// Who is in a ring and how long a collective may wait on them: what a communicator is
 /// built from. The coordinator hands one to every member of a gang.
 public struct RingTopology: Sendable, Equatable {
@@ -9,11 +11,19 @@ public struct RingTopology: Sendable, Equatable {
     public let collectiveID: String
     /// How long one collective call may wait on a peer.
     public let timeoutMilliseconds: Int
+    /// Every member's CURVE public key, in rank order, when the ring is encrypted (each
+    /// member's data plane is a CURVE server of its own key); empty for plaintext.
+    public let curveKeys: [CurvePublicKey]
 
-    public init(rank: Int, endpoints: [String], collectiveID: String, timeoutMilliseconds: Int = 30_000) {
+    public init(
+        rank: Int, endpoints: [String], collectiveID: String, timeoutMilliseconds: Int = 30_000,
+        curveKeys: [CurvePublicKey] = []
+    ) {
         precondition(endpoints.indices.contains(rank), "rank \(rank) outside a ring of \(endpoints.count)")
+        precondition(curveKeys.isEmpty || curveKeys.count == endpoints.count, "one CURVE key per member")
         self.rank = rank
         self.endpoints = endpoints
+        self.curveKeys = curveKeys
         self.collectiveID = collectiveID
         self.timeoutMilliseconds = timeoutMilliseconds
     }

@@ -1,9 +1,13 @@
+import Messaging
 import Ledger
 
 /// How a coordinator runs. Every field has the default an operator would expect.
 public struct CoordinatorConfig: Sendable {
     /// ZeroMQ endpoints to bind, e.g. `tcp://0.0.0.0:7100`; `tcp://127.0.0.1:*` picks a port.
     public var endpoints: [String] = ["tcp://127.0.0.1:7100"]
+    /// CURVE on the control socket: the coordinator's key pair and the allow-list of worker
+    /// and client keys it admits; nil serves plaintext.
+    public var curve: CurveSecurity?
     /// Heartbeat interval and misses: the same contract is handed to every worker.
     public var liveness = LivenessPolicy()
     /// After SIGTERM, how long running leases may take to finish before the process exits.

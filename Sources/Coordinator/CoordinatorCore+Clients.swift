@@ -128,6 +128,10 @@ extension CoordinatorCore {
         status.coordinatorID = coordinatorID
         status.draining = draining
         status.counters = counters.wire
+        if let security = securityCounts?() {
+            status.counters.curveRefused = UInt64(security.refused)
+            status.counters.curveAdmitted = UInt64(security.admitted)
+        }
         status.workers = workers.order.compactMap { id in
             guard let worker = workers[id] else { return nil }
             var info = Orrery_V1_WorkerInfo()

@@ -134,6 +134,7 @@ extension CoordinatorCore {
             if let registration = workers[member]?.registration {
                 let local = registration.hostname == host && !registration.dataEndpointLocal.isEmpty
                 peer.endpoint = local ? registration.dataEndpointLocal : registration.dataEndpoint
+                peer.curvePublicKey = registration.curvePublicKey
             }
             return peer
         }

@@ -11,6 +11,13 @@ extension CoordinatorCore {
             refuseRegistration(sender, .rejectInvalidRegistration, problem)
             return
         }
+        if config.curve != nil && !message.dataEndpoint.isEmpty && message.curvePublicKey.isEmpty {
+            // Its gang peers would connect with CURVE to a plaintext data plane and fail
+            // mid-job; refused now, it is told why.
+            refuseRegistration(sender, .rejectInvalidRegistration,
+                "this coordinator runs CURVE: a worker with a data plane must register its curve_public_key (start it with --curve-key)")
+            return
+        }
         let runnable = message.capabilities.filter(registry.contains)
         guard !runnable.isEmpty else {
             refuseRegistration(sender, .rejectInvalidRegistration,

@@ -67,6 +67,8 @@ public final class CoordinatorCore {
     var jobs: [JobID: Job] = [:]
     var jobOrder: [JobID] = []
     var counters = CoordinatorCounters()
+    /// The CURVE handshakes answered so far, when the service runs a ZAP handler.
+    public var securityCounts: (@Sendable () -> ZAPHandler.Counts)?
     var nextJobNumber = 1
     var heartbeatSequence: UInt64 = 0
     var needsDispatch = false

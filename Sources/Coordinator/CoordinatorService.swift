@@ -20,6 +20,8 @@ public final class CoordinatorService {
     /// The state and every rule; the loop only moves frames in and out of it.
     public let core: CoordinatorCore
     private var socket: Socket!
+    /// Answers CURVE handshakes (ZAP) while the coordinator serves with `config.curve`.
+    private var zapHandler: ZAPHandler?
 
     /// Endpoints actually bound (ports resolved), available once `run` has started.
     public private(set) var boundEndpoints: [String] = []
@@ -39,6 +41,13 @@ public final class CoordinatorService {
         socket = try Socket(context: context, kind: .router, policy: .control)
         try socket.setRouterMandatory(true)
         try socket.setRouterHandover(true)
+        if let curve = config.curve {
+            let handler = try ZAPHandler(context: context)
+            zapHandler = handler
+            core.securityCounts = { handler.counts }
+            try curve.serve(socket, domain: CurveSecurity.Domain.control, handler: handler)
+            logger.info("CURVE on", metadata: ["key": "\(curve.keyPair.publicKey.fingerprint)", "admitted_keys": "\(curve.allowList?.count ?? 0)"])
+        }
         for endpoint in config.endpoints {
             try socket.bind(endpoint)
             let bound = try socket.lastEndpoint()
@@ -46,7 +55,10 @@ public final class CoordinatorService {
             logger.info("listening", metadata: ["endpoint": "\(bound)"])
         }
         try writeReadyFile()
-        defer { socket.close() }
+        defer {
+            socket.close()
+            zapHandler?.stop()
+        }
 
         let poller = Poller([socket])
         while !core.isStopped {

@@ -31,6 +31,9 @@ enum RegistrationRules {
         for (field, value) in names where value.utf8.count > WireLimits.maximumNameBytes {
             return "\(field) must be at most \(WireLimits.maximumNameBytes) bytes, got \(value.utf8.count)"
         }
+        if !message.curvePublicKey.isEmpty && message.curvePublicKey.count != 32 {
+            return "curve_public_key must be empty or 32 bytes, got \(message.curvePublicKey.count)"
+        }
         if let long = message.runningTaskIds.first(where: { $0.utf8.count > WireLimits.maximumIdentifierBytes }) {
             return "running_task_ids holds an id of \(long.utf8.count) bytes; at most \(WireLimits.maximumIdentifierBytes)"
         }

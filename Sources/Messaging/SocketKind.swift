@@ -11,6 +11,8 @@ public enum SocketKind: Sendable, CaseIterable {
     /// One-way fan-in from worker threads to their owner.
     case push
     case pull
+    /// Answers requests in turn; the ZAP handler's socket.
+    case rep
 
     var rawValue: Int32 {
         switch self {
@@ -19,6 +21,7 @@ public enum SocketKind: Sendable, CaseIterable {
         case .pair: ZMQ_PAIR
         case .push: ZMQ_PUSH
         case .pull: ZMQ_PULL
+        case .rep: ZMQ_REP
         }
     }
 }

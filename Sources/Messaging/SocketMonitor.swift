@@ -11,6 +11,10 @@ public final class SocketMonitor {
     public enum Event: Equatable, Sendable {
         case connected(endpoint: String)
         case disconnected(endpoint: String)
+        /// A security handshake failed: the server refused this side's key (`refused`),
+        /// or the two sides spoke different mechanisms or garbled it.
+        case handshakeFailed(endpoint: String, refused: Bool)
+        case handshakeSucceeded(endpoint: String)
         case other(code: UInt16, endpoint: String)
     }
 
@@ -20,12 +24,22 @@ public final class SocketMonitor {
 
     private static let serial = Atomic<Int>(0)
 
-    /// Starts watching `watched` for connects and disconnects.
-    public init(watching watched: Socket, context: ZMQContext) throws(ZMQError) {
+    /// Which events a monitor reports.
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let connections = Events(rawValue: ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
+        public static let handshakes = Events(
+            rawValue: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+    }
+
+    /// Starts watching `watched` for `events` (by default connects and disconnects).
+    public init(watching watched: Socket, context: ZMQContext, events: Events = .connections) throws(ZMQError) {
         let number = Self.serial.wrappingAdd(1, ordering: .relaxed).newValue
         let endpoint = "inproc://orrery-monitor-\(number)"
         try ZMQCall.check("zmq_socket_monitor(\(endpoint))") {
-            zmq_socket_monitor(watched.handle, endpoint, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
+            zmq_socket_monitor(watched.handle, endpoint, events.rawValue)
         }
         self.watched = watched
         socket = try Socket(context: context, kind: .pair, policy: .inproc)
@@ -47,6 +61,10 @@ public final class SocketMonitor {
         switch Int32(code) {
         case ZMQ_EVENT_CONNECTED: return .connected(endpoint: endpoint)
         case ZMQ_EVENT_DISCONNECTED: return .disconnected(endpoint: endpoint)
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return .handshakeSucceeded(endpoint: endpoint)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return .handshakeFailed(endpoint: endpoint, refused: true)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            return .handshakeFailed(endpoint: endpoint, refused: false)
         default: return .other(code: code, endpoint: endpoint)
         }
     }

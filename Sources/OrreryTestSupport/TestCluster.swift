@@ -10,7 +10,8 @@ import Wire
 /// still leaves none behind: every process is terminated when the cluster goes away.
 public final class TestCluster {
     public let directory: String
-    public private(set) var endpoint: String
+    /// Where workers and clients started from now on connect (a test may put a relay in front).
+    public var endpoint: String
     public private(set) var coordinator: ChildProcess?
     public private(set) var workers: [String: ChildProcess] = [:]
     public let context: ZMQContext
@@ -18,14 +19,62 @@ public final class TestCluster {
     /// The coordinator's ledger: the same for every start, so a restarted one resumes.
     public var stateDirectory: String { "\(directory)/state" }
     private var coordinatorStarts = 0
+    /// The names with CURVE keys when the cluster runs CURVE (see `init`), else nil.
+    public let curveNames: [String]?
 
-    /// - Parameter heartbeat: heartbeat interval for every daemon (short, so tests are quick).
-    public init(heartbeat: String = "200ms") throws {
+    /// - Parameters:
+    ///   - heartbeat: heartbeat interval for every daemon (short, so tests are quick).
+    ///   - curveNames: run CURVE on both planes: a key pair for the coordinator, for a
+    ///     client named "client", and for each name (workers started under these ids use
+    ///     theirs); the coordinator admits the names and the client, each worker's data
+    ///     plane the names.
+    public init(heartbeat: String = "200ms", curveNames: [String]? = nil) throws {
         var template = Array("\(NSTemporaryDirectory())/orrery-test-XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
         context = try ZMQContext()
         self.heartbeat = heartbeat
+        self.curveNames = curveNames
         endpoint = ""
+        if let curveNames {
+            try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true)
+            for name in ["coordinator", "client"] + curveNames { try makeKey(name) }
+            try writeAllowList("coordinator.allow", names: curveNames + ["client"])
+            try writeAllowList("workers.allow", names: curveNames)
+        }
+    }
+
+    /// Where CURVE keys and allow-lists are written.
+    public var keyDirectory: String { "\(directory)/keys" }
+
+    /// Writes NAME.key and NAME.pub into `keyDirectory`; returns the key pair.
+    @discardableResult
+    public func makeKey(_ name: String) throws -> CurveKeyPair {
+        let pair = try CurveKeyPair.generate()
+        try CurveKeyFile.write(pair, name: name, directory: keyDirectory)
+        return pair
+    }
+
+    /// Writes an allow-list admitting `names`' public keys.
+    public func writeAllowList(_ file: String, names: [String]) throws {
+        let lines = try names.map { try String(contentsOfFile: "\(keyDirectory)/\($0).pub", encoding: .utf8) }
+        try lines.joined().write(toFile: "\(keyDirectory)/\(file)", atomically: true, encoding: .utf8)
+    }
+
+    /// The flags a process named `name` passes to run CURVE with its own key.
+    public func curveFlags(_ name: String, allow: String?) -> [String] {
+        guard curveNames != nil else { return [] }
+        var flags = ["--curve-key", "\(keyDirectory)/\(name).key"]
+        if name != "coordinator" { flags += ["--curve-coordinator-key", "\(keyDirectory)/coordinator.pub"] }
+        if let allow { flags += ["--curve-allow", "\(keyDirectory)/\(allow)"] }
+        return flags
+    }
+
+    /// `name`'s client settings for talking CURVE to this cluster's coordinator.
+    public func curveSecurity(_ name: String = "client") throws -> CurveSecurity? {
+        guard curveNames != nil else { return nil }
+        return CurveSecurity(
+            keyPair: try CurveKeyFile.readKeyPair(path: "\(keyDirectory)/\(name).key"),
+            serverKey: try CurveKeyFile.readPublicKey("\(keyDirectory)/coordinator.pub"))
     }
 
     deinit {
@@ -45,7 +94,8 @@ public final class TestCluster {
                 "coordinator", "--bind", fixed ?? "tcp://127.0.0.1:*", "--ready-file", ready,
                 "--heartbeat-interval", heartbeat, "--heartbeat-misses", "3", "--drain-timeout", "5s",
                 "--parent-pid", String(getpid()), "--log-level", "info",
-            ] + (extra.contains("--ephemeral") || extra.contains("--state-dir") ? [] : ["--state-dir", stateDirectory]) + extra,
+            ] + (extra.contains("--ephemeral") || extra.contains("--state-dir") ? [] : ["--state-dir", stateDirectory])
+                + curveFlags("coordinator", allow: "coordinator.allow") + extra,
             standardError: .file("\(directory)/coordinator.log"))
         coordinator = process
         let found = eventually(timeoutMilliseconds: 15_000) { FileManager.default.fileExists(atPath: ready) || !process.isRunning }
@@ -67,7 +117,7 @@ public final class TestCluster {
                 "worker", "--coordinator", endpoint, "--id", id, "--slots", String(slots),
                 "--heartbeat-interval", heartbeat, "--grace-period", "1s", "--parent-pid", String(getpid()),
                 "--log-level", "info",
-            ] + extra,
+            ] + (extra.contains("--curve-key") ? [] : curveFlags(id, allow: "workers.allow")) + extra,
             environment: ["OPENBLAS_NUM_THREADS": "1"],
             standardError: .file("\(directory)/\(id).log"))
         workers[id] = process
@@ -93,7 +143,7 @@ public final class TestCluster {
     }
 
     public func client() throws -> CoordinatorClient {
-        let client = try CoordinatorClient(endpoint: endpoint, context: context)
+        let client = try CoordinatorClient(endpoint: endpoint, context: context, curve: curveSecurity())
         client.replyTimeoutMilliseconds = 3_000
         return client
     }

@@ -237,9 +237,21 @@ final class TaskPool: Sendable {
                 "malformed ring assignment: rank \(ring.rank) of world size \(ring.worldSize) with \(ring.peers.count) peer(s)"
                     + " (\(ring.peers.filter { $0.endpoint.isEmpty }.count) without an endpoint)", retryable: false)
         }
+        var curveKeys: [CurvePublicKey] = []
+        if dataPlane.curveKeyPair != nil {
+            // An encrypted data plane talks only to members whose keys it knows.
+            for peer in ring.peers {
+                guard let key = try? CurvePublicKey(bytes: Array(peer.curvePublicKey)) else {
+                    throw TaskError(
+                        "ring member '\(PrintableText.escaped(peer.workerID, limit: 80))' has no valid CURVE key (\(peer.curvePublicKey.count) bytes): this worker's data plane is encrypted",
+                        retryable: false)
+                }
+                curveKeys.append(key)
+            }
+        }
         let topology = RingTopology(
             rank: Int(ring.rank), endpoints: ring.peers.map(\.endpoint), collectiveID: ring.collectiveID,
-            timeoutMilliseconds: Int(max(1, ring.collectiveTimeoutMs)))
+            timeoutMilliseconds: Int(max(1, ring.collectiveTimeoutMs)), curveKeys: curveKeys)
         return Gang(topology: topology, workerIDs: ring.peers.map(\.workerID)) { isCancelled throws(CollectiveError) in
             try Communicator(topology: topology, dataPlane: dataPlane, context: context, isCancelled: isCancelled)
         }

@@ -1,3 +1,4 @@
+import Messaging
 import Foundation
 
 /// How a worker runs.
@@ -31,6 +32,9 @@ public struct WorkerConfig: Sendable {
     /// The most leases held at once, running and queued (0: the coordinator decides; at
     /// least `slots`). Caps how much work one worker takes out of the queue ahead.
     public var maxPrefetch = 0
+    /// CURVE on both planes: the worker's key pair, the coordinator's public key, and the
+    /// allow-list of gang peers its data plane admits; nil talks plaintext.
+    public var curve: CurveSecurity?
 
     public init(coordinatorEndpoint: String, workerID: String, slots: Int) {
         self.coordinatorEndpoint = coordinatorEndpoint

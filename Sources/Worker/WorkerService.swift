@@ -36,6 +36,11 @@ public final class WorkerService {
     private var results: Socket!
     private var pool: TaskPool!
     private var dataPlane: DataPlaneEndpoint?
+    /// Checks gang peers' CURVE keys against the allow-list while the data plane is encrypted.
+    private var zapHandler: ZAPHandler?
+    /// Watches the control connection's CURVE handshakes, so that a refused key is said
+    /// plainly instead of looking like a silent coordinator.
+    private var handshakes: SocketMonitor?
     private var advertisedDataEndpoint = ""
     private var ipcPath: String?
     private var connection: ControlConnectionStateMachine
@@ -96,6 +101,7 @@ public final class WorkerService {
         defer {
             shutDownPool()
             dataPlane?.close()
+            zapHandler?.stop()
             if let ipcPath { unlink(ipcPath) }
         }
 
@@ -112,6 +118,7 @@ public final class WorkerService {
             // Results a full queue refused go out again on the next turn.
             if connection.isRegistered && !pending.isEmpty { flushPending() }
             drainIdleDataPlane()
+            readHandshakes()
             let now = MonotonicClock.milliseconds
             try perform(connection.tick(now: now))
             handleShutdownRequests(mailbox, now: now)
@@ -120,6 +127,7 @@ public final class WorkerService {
             }
         }
         if !pending.isEmpty { logger.warning("exiting with \(pending.count) unsent result(s)") }
+        handshakes?.close()
         control?.close()
         logger.info("stopped", metadata: ["reason": "\(exitReason!)"])
         return exitReason!
@@ -134,7 +142,13 @@ public final class WorkerService {
             ipcPath = path
             local = "ipc://\(path)"
         }
-        let plane = try DataPlaneEndpoint(context: context, bind: bind, localBind: local)
+        var curve: (CurveSecurity, ZAPHandler)?
+        if let security = config.curve {
+            let handler = try ZAPHandler(context: context)
+            zapHandler = handler
+            curve = (security, handler)
+        }
+        let plane = try DataPlaneEndpoint(context: context, bind: bind, localBind: local, curve: curve)
         dataPlane = plane
         advertisedDataEndpoint = Self.advertised(plane.endpoint, host: config.dataHost)
         logger.info("data plane listening", metadata: ["endpoint": "\(advertisedDataEndpoint)", "local": "\(plane.localEndpoint ?? "-")"])
@@ -175,12 +189,30 @@ public final class WorkerService {
     }
 
     private func openConnection() throws {
+        handshakes?.close()
+        handshakes = nil
         control?.close()
         let socket = try Socket(context: context, kind: .dealer, policy: .control)
         try socket.setRoutingID(routingID)
         try socket.setReconnectInterval(milliseconds: 100, maximumMilliseconds: Int32(config.backoffMaximumMilliseconds))
+        if let curve = config.curve {
+            try curve.connectToCoordinator(socket)
+            handshakes = try SocketMonitor(watching: socket, context: context, events: .handshakes)
+        }
         try socket.connect(config.coordinatorEndpoint)
         control = socket
+    }
+
+    /// Says, at most a few times a window, that the coordinator refused this worker's key.
+    private func readHandshakes() {
+        guard let handshakes, let curve = config.curve else { return }
+        while case .some(let event) = try? handshakes.next() {
+            guard case .handshakeFailed(let endpoint, let refused) = event else { continue }
+            let why = refused
+                ? "the coordinator refused this worker's CURVE key \(curve.keyPair.publicKey.fingerprint): add its .pub line to the coordinator's allow-list and send it SIGHUP"
+                : "the CURVE handshake with \(endpoint) failed: is the coordinator's public key right, and does it run CURVE?"
+            logLimited(.error, "coordinator handshake failed", why: why, key: "handshake")
+        }
     }
 
     @discardableResult
@@ -211,6 +243,7 @@ public final class WorkerService {
         message.runningTaskIds = Array(Set(running.keys).union(pending.map(\.taskID))).sorted()
         message.agent = "orrery-swift/\(WireProtocol.version)"
         message.maxPrefetch = UInt32(clamping: config.maxPrefetch)
+        if dataPlane?.curveKeyPair != nil, let curve = config.curve { message.curvePublicKey = Data(curve.keyPair.publicKey.bytes) }
         send(.register(message))
     }
 

@@ -14,7 +14,7 @@ struct CancelCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
-        let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+        let client = try endpoint.makeClient(context: context)
         do {
             JobResultPrinter.print(try client.cancel(jobID: jobID), json: output.json)
         } catch let error as ClientError {

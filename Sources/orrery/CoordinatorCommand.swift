@@ -65,6 +65,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Client requests answered per peer per second (after a burst of 50); more are refused (REJECT_RATE_LIMITED).")
     var clientRate = 20.0
 
+    @OptionGroup var curve: CurveOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
 
@@ -96,7 +97,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         config.maxRunningJobs = maxJobs
         config.maxHeldTasks = maxHeldTasks
         config.clientRequestsPerSecond = clientRate
+        config.curve = try curve.resolved(for: .coordinator)
         let logger = Logger(label: "orrery.coordinator")
+        let reloads = await CurveOptions.reloadOnHangup(config.curve, logger: logger)
+        defer { reloads?.cancel() }
         let context = try ZMQContext.forProcess()
         let lifecycle = DaemonLifecycle(
             gracefulShutdownLimit: .milliseconds(drainTimeout.milliseconds + 5_000), logger: logger)

@@ -23,7 +23,7 @@ struct JobsCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
-        let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+        let client = try endpoint.makeClient(context: context)
         let list: Orrery_V1_JobList
         do {
             list = try client.jobs(limit: limit)

@@ -21,7 +21,7 @@ struct Orrery: AsyncParsableCommand {
         subcommands: [
             LaunchCommand.self, TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
             StatusCommand.self, JobsCommand.self, CancelCommand.self, ValidateCommand.self, WorkloadsCommand.self, EmbedCommand.self,
-            GenerateCommand.self, ExplainCommand.self, QuantizeCommand.self, BenchCommand.self, FuzzCommand.self,
+            GenerateCommand.self, ExplainCommand.self, QuantizeCommand.self, BenchCommand.self, FuzzCommand.self, KeygenCommand.self,
         ])
 
     /// ArgumentParser's own `main`, except that invalid arguments exit with status 2, as

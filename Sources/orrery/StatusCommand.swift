@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
-        let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+        let client = try endpoint.makeClient(context: context)
         if let jobID {
             do {
                 JobResultPrinter.print(try client.job(jobID), json: output.json)

@@ -32,7 +32,7 @@ struct SubmitCommand: ParsableCommand {
         SignalTrap.install()
         let context = try ZMQContext()
         if detach {
-            let client = try CoordinatorClient(endpoint: endpoint.coordinator, context: context)
+            let client = try endpoint.makeClient(context: context)
             do {
                 print(try client.submit(specYAML: yaml, sourceName: spec, watch: false))
                 return
@@ -40,7 +40,7 @@ struct SubmitCommand: ParsableCommand {
                 throw CommandFailure.exit(error)
             }
         }
-        let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json)
+        let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json, curve: endpoint.curve.resolved(for: .client))
         JobResultPrinter.print(job, json: output.json)
         try runOptions.save(job)
         throw ExitCode(JobResultPrinter.exitCode(for: job))

@@ -69,7 +69,10 @@ struct WorkerCommand: AsyncParsableCommand {
         config.dataLocalIPC = !noLocalIpc
         if let outputDir { config.outputDirectory = outputDir }
         if let prefetch { config.maxPrefetch = max(prefetch, config.slots) }
+        config.curve = try endpoint.curve.resolved(for: .worker(dataPlane: config.dataBind != nil))
         let logger = Logger(label: "orrery.worker")
+        let reloads = await CurveOptions.reloadOnHangup(config.curve, logger: logger)
+        defer { reloads?.cancel() }
         let context = try ZMQContext.forProcess()
         let lifecycle = DaemonLifecycle(
             gracefulShutdownLimit: .milliseconds(gracePeriod.milliseconds + 5_000), logger: logger)

@@ -441,6 +441,17 @@ public nonisolated struct Orrery_V1_CoordinatorCounters: @unchecked Sendable {
     set {_uniqueStorage()._checkpointsCommitted = newValue}
   }
 
+  /// CURVE handshakes on the control socket refused (key not in the allow-list) and admitted.
+  public var curveRefused: UInt64 {
+    get {_storage._curveRefused}
+    set {_uniqueStorage()._curveRefused = newValue}
+  }
+
+  public var curveAdmitted: UInt64 {
+    get {_storage._curveAdmitted}
+    set {_uniqueStorage()._curveAdmitted = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1014,7 +1025,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorCounters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0\u{3}cache_hits\0\u{3}checkpoints_committed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frames_received\0\u{3}frames_malformed\0\u{3}frames_wrong_version\0\u{3}frames_unknown_sender\0\u{3}workers_registered\0\u{3}workers_declared_dead\0\u{3}tasks_completed\0\u{3}duplicate_results\0\u{3}results_unknown_task\0\u{3}results_stale_attempt\0\u{3}requests_rate_limited\0\u{3}registrations_refused\0\u{3}log_lines_suppressed\0\u{3}worst_loop_turn_us\0\u{3}ledger_commits\0\u{3}cache_hits\0\u{3}checkpoints_committed\0\u{3}curve_refused\0\u{3}curve_admitted\0")
 
   fileprivate class _StorageClass {
     var _framesReceived: UInt64 = 0
@@ -1034,6 +1045,8 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
     var _ledgerCommits: UInt64 = 0
     var _cacheHits: UInt64 = 0
     var _checkpointsCommitted: UInt64 = 0
+    var _curveRefused: UInt64 = 0
+    var _curveAdmitted: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1061,6 +1074,8 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       _ledgerCommits = source._ledgerCommits
       _cacheHits = source._cacheHits
       _checkpointsCommitted = source._checkpointsCommitted
+      _curveRefused = source._curveRefused
+      _curveAdmitted = source._curveAdmitted
     }
   }
 
@@ -1096,6 +1111,8 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
         case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._ledgerCommits) }()
         case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._cacheHits) }()
         case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._checkpointsCommitted) }()
+        case 18: try { try decoder.decodeSingularUInt64Field(value: &_storage._curveRefused) }()
+        case 19: try { try decoder.decodeSingularUInt64Field(value: &_storage._curveAdmitted) }()
         default: break
         }
       }
@@ -1155,6 +1172,12 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
       if _storage._checkpointsCommitted != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._checkpointsCommitted, fieldNumber: 17)
       }
+      if _storage._curveRefused != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._curveRefused, fieldNumber: 18)
+      }
+      if _storage._curveAdmitted != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._curveAdmitted, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1181,6 +1204,8 @@ nonisolated extension Orrery_V1_CoordinatorCounters: SwiftProtobuf.Message, Swif
         if _storage._ledgerCommits != rhs_storage._ledgerCommits {return false}
         if _storage._cacheHits != rhs_storage._cacheHits {return false}
         if _storage._checkpointsCommitted != rhs_storage._checkpointsCommitted {return false}
+        if _storage._curveRefused != rhs_storage._curveRefused {return false}
+        if _storage._curveAdmitted != rhs_storage._curveAdmitted {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -68,6 +68,10 @@ public nonisolated struct Orrery_V1_Register: Sendable {
   /// coordinator decides from measured task times). At least `slots`; see docs/wire.md.
   public var maxPrefetch: UInt32 = 0
 
+  /// The worker's CURVE public key (32 bytes) when its data plane is encrypted: gang peers
+  /// connect to it as CURVE clients of this key. Empty: plaintext data plane.
+  public var curvePublicKey: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -187,6 +191,9 @@ public nonisolated struct Orrery_V1_RingPeer: Sendable {
 
   /// The endpoint this member's peers connect to (the local one when on the same host).
   public var endpoint: String = String()
+
+  /// The member's CURVE public key from its registration (empty: plaintext data plane).
+  public var curvePublicKey: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -375,7 +382,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1"
 
 nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Register"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0\u{3}data_endpoint_local\0\u{3}max_prefetch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}cores\0\u{3}memory_bytes\0\u{3}data_endpoint\0\u{1}capabilities\0\u{1}slots\0\u{1}hostname\0\u{1}pid\0\u{3}running_task_ids\0\u{1}agent\0\u{3}data_endpoint_local\0\u{3}max_prefetch\0\u{3}curve_public_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -395,6 +402,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
       case 10: try { try decoder.decodeSingularStringField(value: &self.agent) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.dataEndpointLocal) }()
       case 12: try { try decoder.decodeSingularUInt32Field(value: &self.maxPrefetch) }()
+      case 13: try { try decoder.decodeSingularBytesField(value: &self.curvePublicKey) }()
       default: break
       }
     }
@@ -437,6 +445,9 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if self.maxPrefetch != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxPrefetch, fieldNumber: 12)
     }
+    if !self.curvePublicKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.curvePublicKey, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -453,6 +464,7 @@ nonisolated extension Orrery_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.agent != rhs.agent {return false}
     if lhs.dataEndpointLocal != rhs.dataEndpointLocal {return false}
     if lhs.maxPrefetch != rhs.maxPrefetch {return false}
+    if lhs.curvePublicKey != rhs.curvePublicKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -659,7 +671,7 @@ nonisolated extension Orrery_V1_RingAssignment: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Orrery_V1_RingPeer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RingPeer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}endpoint\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}endpoint\0\u{3}curve_public_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -669,6 +681,7 @@ nonisolated extension Orrery_V1_RingPeer: SwiftProtobuf.Message, SwiftProtobuf._
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.curvePublicKey) }()
       default: break
       }
     }
@@ -681,12 +694,16 @@ nonisolated extension Orrery_V1_RingPeer: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.endpoint.isEmpty {
       try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 2)
     }
+    if !self.curvePublicKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.curvePublicKey, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_RingPeer, rhs: Orrery_V1_RingPeer) -> Bool {
     if lhs.workerID != rhs.workerID {return false}
     if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.curvePublicKey != rhs.curvePublicKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Client
 import Foundation
+import Messaging
 
 /// `--coordinator`, for the commands that talk to a running coordinator.
 struct EndpointOptions: ParsableArguments {
@@ -7,6 +9,13 @@ struct EndpointOptions: ParsableArguments {
         name: .long,
         help: "The coordinator's control endpoint (default: $ORRERY_COORDINATOR or tcp://127.0.0.1:7100).")
     var coordinator: String = ProcessInfo.processInfo.environment["ORRERY_COORDINATOR"] ?? "tcp://127.0.0.1:7100"
+
+    @OptionGroup var curve: CurveOptions
+
+    /// A client of the coordinator, speaking CURVE when the options say so.
+    func makeClient(context: ZMQContext) throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: coordinator, context: context, curve: curve.resolved(for: .client))
+    }
 
     func validate() throws {
         if let problem = Self.problem(with: coordinator) { throw ValidationError("--coordinator \(coordinator): \(problem)") }

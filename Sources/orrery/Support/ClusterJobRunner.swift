@@ -7,10 +7,10 @@ import Wire
 /// Submits a job and follows it to the end, showing progress: the shared core of
 /// `orrery submit` and `orrery launch`.
 enum ClusterJobRunner {
-    static func run(yaml: String, source: String, endpoint: String, context: ZMQContext, quiet: Bool) throws
+    static func run(yaml: String, source: String, endpoint: String, context: ZMQContext, quiet: Bool, curve: CurveSecurity? = nil) throws
         -> Orrery_V1_JobInfo
     {
-        let client = try CoordinatorClient(endpoint: endpoint, context: context)
+        let client = try CoordinatorClient(endpoint: endpoint, context: context, curve: curve)
         let jobID: String
         do {
             jobID = try client.submit(specYAML: yaml, sourceName: source, watch: true)
