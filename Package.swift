@@ -147,7 +147,7 @@ let package = Package(
         .target(name: "Fuzzing", dependencies: ["Messaging", "Wire", "Runtime", "Tensor"]),
 
         // Helpers for tests that start real `orrery` processes.
-        .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "Wire", "Tensor"]),
+        .target(name: "OrreryTestSupport", dependencies: ["Client", "Runtime", "CRuntimeShims", "Wire", "Tensor"]),
 
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Messaging"]),

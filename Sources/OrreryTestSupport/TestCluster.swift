@@ -21,6 +21,12 @@ public final class TestCluster {
     private var coordinatorStarts = 0
     /// The names with CURVE keys when the cluster runs CURVE (see `init`), else nil.
     public let curveNames: [String]?
+    /// The hosts daemons are spread over, when not all on this one.
+    public let lab: NetworkLab?
+    /// Where this test process reaches the coordinator (the same as `endpoint` without a lab).
+    public var clientEndpoint = ""
+    /// Hosts handed to daemons so far (host 0 is the coordinator's).
+    private var placed = 0
 
     /// - Parameters:
     ///   - heartbeat: heartbeat interval for every daemon (short, so tests are quick).
@@ -28,7 +34,12 @@ public final class TestCluster {
     ///     client named "client", and for each name (workers started under these ids use
     ///     theirs); the coordinator admits the names and the client, each worker's data
     ///     plane the names.
-    public init(heartbeat: String = "200ms", curveNames: [String]? = nil) throws {
+    ///   - lab: put the coordinator and each worker on hosts of their own (network
+    ///     namespaces); by default one when `ORRERY_TEST_NETNS=1`. The test process, on
+    ///     none of them, reaches the coordinator through an ipc socket it also binds.
+    ///   - onOneHost: never spread (for tests that reach daemons over loopback themselves).
+    public init(heartbeat: String = "200ms", curveNames: [String]? = nil, lab: NetworkLab? = nil, onOneHost: Bool = false) throws {
+        self.lab = onOneHost ? nil : try lab ?? NetworkLab.fromEnvironment()
         var template = Array("\(NSTemporaryDirectory())/orrery-test-XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
         context = try ZMQContext()
@@ -88,15 +99,18 @@ public final class TestCluster {
     public func startCoordinator(endpoint fixed: String? = nil, extra: [String] = []) throws -> String {
         coordinatorStarts += 1
         let ready = "\(directory)/coordinator-\(coordinatorStarts).endpoint"
-        let process = try ChildProcess(
-            executable: OrreryBinary.path,
-            arguments: [
-                "coordinator", "--bind", fixed ?? "tcp://127.0.0.1:*", "--ready-file", ready,
+        var binds = ["--bind", fixed ?? "tcp://127.0.0.1:*"]
+        if let lab {
+            let address = try lab.host(0).address
+            binds = ["--bind", fixed ?? "tcp://\(address):*", "--bind", "ipc://\(directory)/coordinator.sock"]
+        }
+        let (executable, arguments) = try placement(0, OrreryBinary.path, [
+                "coordinator"] + binds + ["--ready-file", ready,
                 "--heartbeat-interval", heartbeat, "--heartbeat-misses", "3", "--drain-timeout", "5s",
                 "--parent-pid", String(getpid()), "--log-level", "info",
             ] + (extra.contains("--ephemeral") || extra.contains("--state-dir") ? [] : ["--state-dir", stateDirectory])
-                + curveFlags("coordinator", allow: "coordinator.allow") + extra,
-            standardError: .file("\(directory)/coordinator.log"))
+                + curveFlags("coordinator", allow: "coordinator.allow") + extra)
+        let process = try ChildProcess(executable: executable, arguments: arguments, standardError: .file("\(directory)/coordinator.log"))
         coordinator = process
         let found = eventually(timeoutMilliseconds: 15_000) { FileManager.default.fileExists(atPath: ready) || !process.isRunning }
         guard found, process.isRunning, let text = try? String(contentsOfFile: ready, encoding: .utf8),
@@ -105,19 +119,23 @@ public final class TestCluster {
             throw TestClusterError("coordinator did not start; log:\n\(log("coordinator"))")
         }
         endpoint = String(line)
+        clientEndpoint = text.split(separator: "\n").first(where: { $0.hasPrefix("ipc://") }).map(String.init) ?? endpoint
         return endpoint
     }
 
     /// Starts a worker process named `id`.
     @discardableResult
     public func startWorker(_ id: String, slots: Int = 1, extra: [String] = []) throws -> ChildProcess {
-        let process = try ChildProcess(
-            executable: OrreryBinary.path,
-            arguments: [
+        placed += 1
+        var network: [String] = []
+        if let lab { network = ["--data-bind", "tcp://\(try lab.host(placed).address):*", "--no-local-ipc"] }
+        let (executable, arguments) = try placement(placed, OrreryBinary.path, [
                 "worker", "--coordinator", endpoint, "--id", id, "--slots", String(slots),
                 "--heartbeat-interval", heartbeat, "--grace-period", "1s", "--parent-pid", String(getpid()),
                 "--log-level", "info",
-            ] + (extra.contains("--curve-key") ? [] : curveFlags(id, allow: "workers.allow")) + extra,
+            ] + network + (extra.contains("--curve-key") ? [] : curveFlags(id, allow: "workers.allow")) + extra)
+        let process = try ChildProcess(
+            executable: executable, arguments: arguments,
             environment: ["OPENBLAS_NUM_THREADS": "1"],
             standardError: .file("\(directory)/\(id).log"))
         workers[id] = process
@@ -126,10 +144,18 @@ public final class TestCluster {
 
     /// Starts any other program as part of this cluster (e.g. the C worker).
     public func startProcess(_ name: String, executable: String, arguments: [String]) throws -> ChildProcess {
+        placed += 1
+        let (program, placedArguments) = try placement(placed, executable, arguments)
         let process = try ChildProcess(
-            executable: executable, arguments: arguments, standardError: .file("\(directory)/\(name).log"))
+            executable: program, arguments: placedArguments, standardError: .file("\(directory)/\(name).log"))
         workers[name] = process
         return process
+    }
+
+    /// `executable arguments` as run on host `index` of the lab (unchanged without one).
+    private func placement(_ index: Int, _ executable: String, _ arguments: [String]) throws -> (String, [String]) {
+        guard let lab else { return (executable, arguments) }
+        return lab.command(on: try lab.host(index), executable, arguments)
     }
 
     /// A raw DEALER connected to the coordinator as `routingID` that has sent `register`
@@ -137,13 +163,13 @@ public final class TestCluster {
     public func rawWorker(routingID: String, register: Orrery_V1_Register) throws -> Socket {
         let socket = try Socket(context: context, kind: .dealer, policy: .client)
         try socket.setRoutingID(routingID)
-        try socket.connect(endpoint)
+        try socket.connect(clientEndpoint)
         try socket.send([EnvelopeCodec.encode(.register(register))], wait: true)
         return socket
     }
 
     public func client() throws -> CoordinatorClient {
-        let client = try CoordinatorClient(endpoint: endpoint, context: context, curve: curveSecurity())
+        let client = try CoordinatorClient(endpoint: clientEndpoint, context: context, curve: curveSecurity())
         client.replyTimeoutMilliseconds = 3_000
         return client
     }
@@ -179,6 +205,7 @@ public final class TestCluster {
         workers = [:]
         coordinator?.terminate(graceMilliseconds: 2_000)
         coordinator = nil
+        lab?.tearDown()
     }
 }
 

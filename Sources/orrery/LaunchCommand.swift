@@ -31,6 +31,9 @@ struct LaunchCommand: ParsableCommand {
     @Option(name: .long, help: "Log level of the daemons.")
     var daemonLogLevel = "warning"
 
+    @Flag(name: .long, help: "Run CURVE on both planes, with a fresh key pair for every process (as across hosts).")
+    var curve = false
+
     @OptionGroup var output: OutputOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var logging: LoggingOptions
@@ -50,12 +53,14 @@ struct LaunchCommand: ParsableCommand {
         SignalTrap.install()
         let logDirectory = logDir ?? LocalCluster.makeLogDirectory()
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let cluster = try LocalCluster(
-            .init(workers: workers, slots: slots, logLevel: daemonLogLevel), logDirectory: logDirectory)
+        var settings = LocalCluster.Settings(workers: workers, slots: slots, logLevel: daemonLogLevel)
+        settings.curve = curve
+        let cluster = try LocalCluster(settings, logDirectory: logDirectory)
         let context = try ZMQContext()
         let job: Orrery_V1_JobInfo
         do {
-            job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json)
+            job = try ClusterJobRunner.run(
+                yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json, curve: cluster.clientCurve)
         } catch {
             cluster.stop()
             FileHandle.standardError.write(Data("orrery: daemon logs are in \(logDirectory)\n".utf8))

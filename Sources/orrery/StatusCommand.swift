@@ -68,6 +68,9 @@ struct StatusCommand: ParsableCommand {
             "results for unknown tasks: \(counters.resultsUnknownTask), for attempts not held: \(counters.resultsStaleAttempt); "
                 + "registrations refused: \(counters.registrationsRefused); client requests over their rate: \(counters.requestsRateLimited); "
                 + "log lines left out: \(counters.logLinesSuppressed); longest loop turn: \(counters.worstLoopTurnUs) µs")
+        if counters.curveAdmitted + counters.curveRefused > 0 {
+            print("CURVE handshakes: \(counters.curveAdmitted) admitted, \(counters.curveRefused) refused (keys not in the allow-list)")
+        }
     }
 
     /// One table row; cells come from workers' registrations, so they are escaped (a host

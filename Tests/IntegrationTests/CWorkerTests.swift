@@ -53,5 +53,27 @@ extension ClusterTests {
             let fromSwift = try swift.run(Self.spec)
             #expect(fromSwift.reportJson == fromC.reportJson)
         }
+
+        @Test("talks CURVE to a CURVE coordinator with a key from orrery keygen; an unlisted key gets nothing")
+        func cWorkerOverCurve() throws {
+            let binary = try buildCWorker()
+            let cluster = try TestCluster(heartbeat: "200ms", curveNames: ["c-worker"])
+            try cluster.startCoordinator()
+            try cluster.makeKey("c-stranger")
+            _ = try cluster.startProcess(
+                "c-worker", executable: binary,
+                arguments: ["--coordinator", cluster.endpoint, "--id", "c-worker", "--heartbeat-ms", "200"]
+                    + cluster.curveFlags("c-worker", allow: nil))
+            _ = try cluster.startProcess(
+                "c-stranger", executable: binary,
+                arguments: ["--coordinator", cluster.endpoint, "--id", "c-stranger", "--heartbeat-ms", "200"]
+                    + cluster.curveFlags("c-stranger", allow: nil))
+            #expect(cluster.waitForWorkers(["c-worker"]), "log:\n\(cluster.log("c-worker"))")
+            let job = try cluster.run(Self.spec)
+            #expect(job.state == .succeeded, "\(job.error)")
+            let status = try cluster.status()
+            #expect(status.workers.map(\.workerID) == ["c-worker"], "the unlisted C worker never registers")
+            #expect(status.counters.curveRefused >= 1)
+        }
     }
 }

@@ -27,13 +27,15 @@ extension ClusterTests {
         @Test("a gang job runs to the end with CURVE on; a capture of the control stream holds none of its spec strings, and without CURVE it does",
               arguments: [true, false])
         func captureHoldsNoSpecStrings(curve: Bool) throws {
-            let cluster = try TestCluster(heartbeat: "200ms", curveNames: curve ? ["w0", "w1"] : nil)
+            // On one host: the relay, in this process, reaches the coordinator over loopback.
+            let cluster = try TestCluster(heartbeat: "200ms", curveNames: curve ? ["w0", "w1"] : nil, onOneHost: true)
             let coordinator = try cluster.startCoordinator(extra: ["--gang-gather", "300ms"])
             let port = try #require(UInt16(coordinator.split(separator: ":").last ?? ""))
             let relay = try TCPRelay(targetPort: port)
             defer { relay.stop() }
             // Workers and the client reach the coordinator only through the relay.
             cluster.endpoint = relay.endpoint
+            cluster.clientEndpoint = relay.endpoint
             try cluster.startWorker("w0")
             try cluster.startWorker("w1")
             #expect(cluster.waitForWorkers(["w0", "w1"]), "\(cluster.log("coordinator").suffix(2000))")
@@ -77,7 +79,8 @@ extension ClusterTests {
         @Test("an unlisted client exits 3 saying its key was refused; plaintext clients and workers get nothing from a CURVE coordinator")
         func unlistedAndPlaintextPeersGetNothing() throws {
             let cluster = try TestCluster(heartbeat: "200ms", curveNames: ["w0"])
-            let endpoint = try cluster.startCoordinator()
+            try cluster.startCoordinator()
+            let endpoint = cluster.clientEndpoint
             try cluster.makeKey("eve")
             let keys = cluster.keyDirectory
             let refusedClient = try CommandRun(

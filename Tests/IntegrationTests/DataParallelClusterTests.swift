@@ -56,7 +56,9 @@ extension ClusterTests {
             #expect(disturbed.retries >= 1)
             let after = try Self.metrics(disturbed)
             #expect(after["workers"] == 2, "\(after)")
-            #expect(after["shared_memory"] == 1, "co-located workers should all-reduce through shared memory: \(after)")
+            // Co-located workers all-reduce through shared memory; on hosts of their own
+            // (ORRERY_TEST_NETNS=1) over TCP.
+            #expect(after["shared_memory"] == (cluster.lab == nil ? 1 : 0), "\(after)")
             #expect((after["resumed_at_step"] ?? 0) >= 20, "\(after)")
             #expect(cluster.log("coordinator").contains("gang formed"))
 

@@ -57,7 +57,7 @@ extension ClusterTests {
 
             for (index, role) in CoordinatorFuzzer.Role.allCases.enumerated() {
                 let fuzzer = try CoordinatorFuzzer(
-                    endpoint: cluster.endpoint, role: role, context: cluster.context, seed: UInt64(41 + index), connections: 8)
+                    endpoint: cluster.clientEndpoint, role: role, context: cluster.context, seed: UInt64(41 + index), connections: 8)
                 let report = fuzzer.run(count: 4_000, deadline: MonotonicClock.milliseconds + 20_000)
                 #expect(report.frames > 1_000, "\(role): \(report)")
                 #expect(cluster.coordinator?.isRunning == true, "coordinator died under \(role) fuzzing:\n\(cluster.log("coordinator").suffix(2000))")
@@ -79,7 +79,8 @@ extension ClusterTests {
 
         @Test("worker: a hostile coordinator's leases and contracts never stop it; it then serves a real one")
         func workerFuzz() throws {
-            let cluster = try TestCluster()
+            // The hostile coordinator lives in this process, on loopback: one host.
+            let cluster = try TestCluster(onOneHost: true)
             let endpoint = try Self.freeEndpoint(context: cluster.context)
             let output = cluster.directory + "/output"
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -114,7 +115,8 @@ extension ClusterTests {
 
         @Test("data plane: junk and frames of rings that do not exist are dropped; the next gang trains as on a fresh cluster")
         func dataPlaneFuzz() throws {
-            let cluster = try TestCluster()
+            // The fuzzer sends from this process to loopback data planes: one host.
+            let cluster = try TestCluster(onOneHost: true)
             try cluster.startCoordinator()
             let planes = try (0..<2).map { _ in try Self.freeEndpoint(context: cluster.context) }
             try cluster.startWorker("a", extra: ["--data-bind", planes[0], "--no-local-ipc"])

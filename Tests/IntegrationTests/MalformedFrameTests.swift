@@ -13,7 +13,7 @@ extension ClusterTests {
             try cluster.startCoordinator()
             let raw = try Socket(context: cluster.context, kind: .dealer, policy: .client)
             try raw.setRoutingID("intruder")
-            try raw.connect(cluster.endpoint)
+            try raw.connect(cluster.clientEndpoint)
 
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<20 {
@@ -62,7 +62,7 @@ extension ClusterTests {
             try cluster.startCoordinator()
             let raw = try Socket(context: cluster.context, kind: .dealer, policy: .client)
             try raw.setRoutingID("socket-id")
-            try raw.connect(cluster.endpoint)
+            try raw.connect(cluster.clientEndpoint)
             var register = Orrery_V1_Register()
             register.workerID = "claimed-id"
             register.capabilities = ["sweep"]

@@ -23,7 +23,7 @@ extension ClusterTests {
             }
             let cluster = try TestCluster()
             try cluster.startCoordinator()
-            let cancel = try CommandRun(["cancel", "no-such-job", "--coordinator", cluster.endpoint], in: directory)
+            let cancel = try CommandRun(["cancel", "no-such-job", "--coordinator", cluster.clientEndpoint], in: directory)
             #expect(cancel.status == 2, "\(cancel.stderr)")
             #expect(cancel.stderr.contains("no-such-job"))
         }

@@ -12,6 +12,10 @@
  * results.
  *
  *   orrery-c-worker --coordinator tcp://127.0.0.1:7100 --id c-worker-1 [--heartbeat-ms 1000]
+ *                   [--curve-key NAME.key --curve-coordinator-key COORDINATOR.pub]
+ *
+ * With --curve-key it talks CURVE to a coordinator that runs it (it has no data plane, so
+ * it needs no allow-list of its own).
  *
  * Exit status: 0 after SIGINT/SIGTERM or a Shutdown message; 2 for bad arguments; 3 when
  * the coordinator refuses this worker.
@@ -27,6 +31,7 @@
 
 #include <zmq.h>
 
+#include "curve.h"
 #include "functions.h"
 #include "orrery/v1/envelope.pb-c.h"
 #include "orrery/v1/workloads/sweep.pb-c.h"
@@ -154,19 +159,22 @@ static void run_lease(void *socket, const Orrery__V1__TaskLease *lease) {
 }
 
 int main(int argc, char **argv) {
-    const char *endpoint = NULL, *worker_id = NULL;
+    const char *endpoint = NULL, *worker_id = NULL, *curve_key = NULL, *curve_server = NULL;
     int64_t interval = 1000, misses = 3;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--coordinator") == 0) endpoint = argv[i + 1];
         else if (strcmp(argv[i], "--id") == 0) worker_id = argv[i + 1];
         else if (strcmp(argv[i], "--heartbeat-ms") == 0) interval = atoll(argv[i + 1]);
+        else if (strcmp(argv[i], "--curve-key") == 0) curve_key = argv[i + 1];
+        else if (strcmp(argv[i], "--curve-coordinator-key") == 0) curve_server = argv[i + 1];
         else {
             fprintf(stderr, "orrery-c-worker: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    if (!endpoint || !worker_id || interval <= 0) {
-        fprintf(stderr, "usage: orrery-c-worker --coordinator ENDPOINT --id NAME [--heartbeat-ms N]\n");
+    if (!endpoint || !worker_id || interval <= 0 || (!curve_key != !curve_server)) {
+        fprintf(stderr, "usage: orrery-c-worker --coordinator ENDPOINT --id NAME [--heartbeat-ms N]"
+                        " [--curve-key FILE --curve-coordinator-key FILE|Z85]\n");
         return 2;
     }
     struct sigaction action;
@@ -189,6 +197,7 @@ int main(int argc, char **argv) {
     srand((unsigned)(seed.tv_nsec ^ getpid()));
     snprintf(routing_id, sizeof routing_id, "%.200s#%08x%08x", worker_id, (unsigned)rand(), (unsigned)getpid());
     zmq_setsockopt(socket, ZMQ_ROUTING_ID, routing_id, strlen(routing_id));
+    if (curve_key && curve_client(socket, curve_key, curve_server) != 0) return 2;
     if (zmq_connect(socket, endpoint) != 0) {
         fprintf(stderr, "orrery-c-worker: cannot connect to %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         return 2;

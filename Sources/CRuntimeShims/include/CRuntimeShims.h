@@ -15,6 +15,10 @@ int orrery_take_trapped_signal(void);
 /// The most recent trapped signal, or 0, without clearing it.
 int orrery_peek_trapped_signal(void);
 
+/// Move the calling thread into the network namespace open at `fd` (setns). 0 on success.
+/// Sockets it makes from then on belong to that namespace (tests' network lab).
+int orrery_enter_network_namespace(int fd);
+
 #include "orrery_shared_memory.h"
 
 #endif

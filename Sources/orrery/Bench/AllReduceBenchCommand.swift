@@ -39,7 +39,15 @@ struct AllReduceBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Floats per rank per staging block of the shared-memory path (default: the communicator's choice).")
     var blockElements: Int?
 
+    @Option(name: .long, help: "libzmq I/O threads per rank.")
+    var ioThreads = 1
+
+    @Flag(name: .long, help: "Encrypt the ring with CURVE (a key pair per rank, each admitting the others).")
+    var curve = false
+
     @Option(name: .long, help: .hidden) var rank: Int?
+    /// Directory holding rank-R.key / rank-R.pub for every rank and ranks.allow (with --rank).
+    @Option(name: .long, help: .hidden) var curveKeys: String?
     @Option(name: .long, help: .hidden) var endpoints: String?
     @Option(name: .long, help: .hidden) var resultFile: String?
 
@@ -57,6 +65,7 @@ struct AllReduceBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1 to 16") }
+        guard (1...16).contains(ioThreads) else { throw ValidationError("--io-threads must be 1 to 16") }
         guard ["ipc", "tcp"].contains(transport) else { throw ValidationError("--transport must be ipc or tcp") }
         guard (blockElements ?? 16) >= 16 else { throw ValidationError("--block-elements must be at least 16") }
         guard sizes.allSatisfy({ $0 >= 4 }) else { throw ValidationError("--sizes must be at least 4 bytes each") }
@@ -72,7 +81,11 @@ struct AllReduceBenchCommand: ParsableCommand {
         let endpoints = (0..<workers).map { rank in
             transport == "ipc" ? "ipc://\(directory)/rank-\(rank).sock" : "tcp://127.0.0.1:\(basePort + rank)"
         }
-        var shared = ["--seconds", "\(seconds)", "--chunk-elements", "\(chunkElements)", "--data-path", dataPath.rawValue]
+        var shared = [
+            "--seconds", "\(seconds)", "--chunk-elements", "\(chunkElements)", "--data-path", dataPath.rawValue,
+            "--io-threads", "\(ioThreads)",
+        ]
+        if curve { shared += ["--curve-keys", try Self.makeRankKeys(workers, in: directory)] }
         if let blockElements { shared += ["--block-elements", "\(blockElements)"] }
         shared += ["--sizes"] + sizes.map(String.init)
         let children = try (0..<workers).map { rank in
@@ -104,14 +117,38 @@ struct AllReduceBenchCommand: ParsableCommand {
         }
     }
 
+    /// Writes a key pair per rank and an allow-list of them all into `directory/keys`.
+    static func makeRankKeys(_ ranks: Int, in directory: String) throws -> String {
+        let keys = "\(directory)/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        var allow = ""
+        for rank in 0..<ranks {
+            let pair = try CurveKeyPair.generate()
+            try CurveKeyFile.write(pair, name: "rank-\(rank)", directory: keys)
+            allow += "\(pair.publicKey.z85) rank-\(rank)\n"
+        }
+        try allow.write(toFile: "\(keys)/ranks.allow", atomically: true, encoding: .utf8)
+        return keys
+    }
+
     /// One rank: binds its endpoint, joins the ring, times every size, writes its rows.
     private func runRank(_ rank: Int, endpoints: [String], resultFile: String) throws {
         LoggingSetup.bootstrap(level: .warning)
         Storage.tuneAllocator()  // as in a worker, whose tensors apply it before any all-reduce
-        let context = try ZMQContext(ioThreads: 1)
-        let plane = try DataPlaneEndpoint(context: context, bind: endpoints[rank])
+        let context = try ZMQContext(ioThreads: Int32(clamping: ioThreads))
+        var curve: (CurveSecurity, ZAPHandler)?
+        var keys: [CurvePublicKey] = []
+        if let curveKeys {
+            let security = CurveSecurity(
+                keyPair: try CurveKeyFile.readKeyPair(path: "\(curveKeys)/rank-\(rank).key"),
+                allowList: try CurveAllowList(path: "\(curveKeys)/ranks.allow"))
+            curve = (security, try ZAPHandler(context: context))
+            keys = try endpoints.indices.map { try CurveKeyFile.readPublicKey("\(curveKeys)/rank-\($0).pub") }
+        }
+        let plane = try DataPlaneEndpoint(context: context, bind: endpoints[rank], curve: curve)
         defer { plane.close() }
-        let topology = RingTopology(rank: rank, endpoints: endpoints, collectiveID: "bench", timeoutMilliseconds: 60_000)
+        let topology = RingTopology(
+            rank: rank, endpoints: endpoints, collectiveID: "bench", timeoutMilliseconds: 60_000, curveKeys: keys)
         let communicator = try Communicator(topology: topology, dataPlane: plane, context: context)
         defer { communicator.close() }
         communicator.chunkElements = chunkElements

@@ -32,10 +32,15 @@ struct DispatchBenchCommand: ParsableCommand {
     var repeats = 5
 
     @Option(name: .long, help: "Coordinator ledger: on, off, or both (side by side, runs interleaved).")
-    var ledger: LedgerMode = .both
+    var ledger: Mode = .both
 
-    enum LedgerMode: String, ExpressibleByArgument, CaseIterable {
+    @Option(name: .long, help: "CURVE on the control plane: on, off, or both (side by side, runs interleaved).")
+    var curve: Mode = .off
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
         case on, off, both
+
+        var settings: [Bool] { self == .both ? [false, true] : [self == .on] }
     }
 
     @OptionGroup var output: OutputOptions
@@ -43,6 +48,8 @@ struct DispatchBenchCommand: ParsableCommand {
     struct Row: Encodable {
         /// Whether the coordinator kept its ledger (SQLite, group commits) during the runs.
         let ledger: Bool
+        /// Whether the control plane ran CURVE.
+        let curve: Bool
         let workers: Int
         let tasks: Int
         let tasksPerSecond: [Double]
@@ -59,30 +66,36 @@ struct DispatchBenchCommand: ParsableCommand {
     /// One coordinator and its workers, and what its runs measured.
     private final class Setup {
         let ledger: Bool
+        let curve: Bool
         let cluster: LocalCluster
         var throughput: [Double] = []
         var p50: [Double] = []
         var p99: [Double] = []
 
-        init(ledger: Bool, cluster: LocalCluster) {
+        init(ledger: Bool, curve: Bool, cluster: LocalCluster) {
             self.ledger = ledger
+            self.curve = curve
             self.cluster = cluster
         }
+
+        var name: String { "ledger \(ledger ? "on" : "off"), CURVE \(curve ? "on" : "off")" }
     }
 
     func run() throws {
         LoggingSetup.bootstrap(level: .warning)
         SignalTrap.install()
         let logDirectory = LocalCluster.makeLogDirectory()
-        let modes = ledger == .both ? [false, true] : [ledger == .on]
         var setups: [Setup] = []
         defer { for setup in setups { setup.cluster.stop() } }
-        for withLedger in modes {
-            let directory = "\(logDirectory)/\(withLedger ? "ledger" : "memory")"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var settings = LocalCluster.Settings(workers: workers, slots: slots)
-            settings.stateDirectory = withLedger ? "\(directory)/state" : nil
-            setups.append(Setup(ledger: withLedger, cluster: try LocalCluster(settings, logDirectory: directory)))
+        for withLedger in ledger.settings {
+            for withCurve in curve.settings {
+                let directory = "\(logDirectory)/\(withLedger ? "ledger" : "memory")\(withCurve ? "-curve" : "")"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                var settings = LocalCluster.Settings(workers: workers, slots: slots)
+                settings.stateDirectory = withLedger ? "\(directory)/state" : nil
+                settings.curve = withCurve
+                setups.append(Setup(ledger: withLedger, curve: withCurve, cluster: try LocalCluster(settings, logDirectory: directory)))
+            }
         }
         let context = try ZMQContext()
         for run in 0..<repeats {
@@ -96,17 +109,17 @@ struct DispatchBenchCommand: ParsableCommand {
                 if !output.json {
                     print(
                         String(
-                            format: "run %d, ledger %@: %.0f tasks/s (%d tasks in %.2f s); round trip p50 %.0f µs, p99 %.0f µs",
-                            run + 1, setup.ledger ? "on" : "off", setup.throughput.last!, bulk.tasksDone, bulk.elapsedS,
+                            format: "run %d, %@: %.0f tasks/s (%d tasks in %.2f s); round trip p50 %.0f µs, p99 %.0f µs",
+                            run + 1, setup.name, setup.throughput.last!, bulk.tasksDone, bulk.elapsedS,
                             setup.p50.last!, setup.p99.last!))
                 }
             }
         }
         var rows: [Row] = []
         for setup in setups {
-            let status = try CoordinatorClient(endpoint: setup.cluster.endpoint, context: context).status()
+            let status = try CoordinatorClient(endpoint: setup.cluster.endpoint, context: context, curve: setup.cluster.clientCurve).status()
             rows.append(Row(
-                ledger: setup.ledger, workers: workers, tasks: tasks, tasksPerSecond: setup.throughput,
+                ledger: setup.ledger, curve: setup.curve, workers: workers, tasks: tasks, tasksPerSecond: setup.throughput,
                 roundTripP50Micros: setup.p50, roundTripP99Micros: setup.p99,
                 medianTasksPerSecond: BenchmarkOutput.median(setup.throughput), medianP50Micros: BenchmarkOutput.median(setup.p50),
                 medianP99Micros: BenchmarkOutput.median(setup.p99), worstLoopTurnMicros: status.counters.worstLoopTurnUs,
@@ -118,12 +131,13 @@ struct DispatchBenchCommand: ParsableCommand {
             for row in rows {
                 print(
                     String(
-                        format: "orrery dispatch, ledger %@, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms; %llu commits",
-                        row.ledger ? "on" : "off", workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros,
+                        format: "orrery dispatch, ledger %@, CURVE %@, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms; %llu commits",
+                        row.ledger ? "on" : "off", row.curve ? "on" : "off", workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros,
                         Double(row.worstLoopTurnMicros) / 1000, row.ledgerCommits))
             }
             if rows.count == 2 {
-                print(String(format: "ledger on / off: throughput %.2f, p50 %.2f", rows[1].medianTasksPerSecond / rows[0].medianTasksPerSecond,
+                let what = rows[0].ledger != rows[1].ledger ? "ledger" : "CURVE"
+                print(String(format: "%@ on / off: throughput %.2f, p50 %.2f", what, rows[1].medianTasksPerSecond / rows[0].medianTasksPerSecond,
                     rows[1].medianP50Micros / rows[0].medianP50Micros))
             }
         }
@@ -141,7 +155,8 @@ struct DispatchBenchCommand: ParsableCommand {
     }
 
     private func runJob(_ yaml: String, _ cluster: LocalCluster, _ context: ZMQContext) throws -> Orrery_V1_JobInfo {
-        let job = try ClusterJobRunner.run(yaml: yaml, source: "<bench>", endpoint: cluster.endpoint, context: context, quiet: true)
+        let job = try ClusterJobRunner.run(
+            yaml: yaml, source: "<bench>", endpoint: cluster.endpoint, context: context, quiet: true, curve: cluster.clientCurve)
         guard job.state == .succeeded else {
             throw CommandFailure.exit("benchmark job failed: \(job.error)", code: CommandFailure.jobFailed)
         }

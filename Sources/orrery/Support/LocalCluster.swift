@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Messaging
 import Runtime
 
 /// A coordinator and N workers as separate processes of this same binary, on loopback:
@@ -12,6 +13,8 @@ final class LocalCluster {
     let logDirectory: String
     private let coordinator: ChildProcess
     private(set) var workers: [ChildProcess] = []
+    /// This process's client settings when the cluster runs CURVE.
+    let clientCurve: CurveSecurity?
 
     struct Settings {
         var workers: Int
@@ -23,6 +26,8 @@ final class LocalCluster {
         /// The coordinator's ledger directory; nil runs it without one (`--ephemeral`): a
         /// local run lives and dies with this process.
         var stateDirectory: String?
+        /// CURVE on both planes, with a fresh key pair for every process (in the log directory).
+        var curve = false
     }
 
     /// Starts the coordinator, waits until it listens, then starts the workers.
@@ -36,13 +41,20 @@ final class LocalCluster {
             "OPENBLAS_NUM_THREADS": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "1",
             "ORRERY_THREADS": ProcessInfo.processInfo.environment["ORRERY_THREADS"] ?? "1",
         ]
+        let keys = settings.curve ? try Self.makeKeys(workers: settings.workers, in: "\(logDirectory)/keys") : nil
+        clientCurve = try keys.map { keys in
+            CurveSecurity(
+                keyPair: try CurveKeyFile.readKeyPair(path: "\(keys)/client.key"),
+                serverKey: try CurveKeyFile.readPublicKey("\(keys)/coordinator.pub"))
+        }
         coordinator = try ChildProcess(
             executable: executable,
             arguments: [
                 "coordinator", "--bind", "tcp://127.0.0.1:*", "--ready-file", readyFile, "--parent-pid", parent,
                 "--log-level", settings.logLevel, "--heartbeat-interval", settings.heartbeatInterval,
                 "--drain-timeout", "2s",
-            ] + (settings.stateDirectory.map { ["--state-dir", $0] } ?? ["--ephemeral"]) + settings.coordinatorArguments,
+            ] + (settings.stateDirectory.map { ["--state-dir", $0] } ?? ["--ephemeral"]) + settings.coordinatorArguments
+                + (keys.map { ["--curve-key", "\($0)/coordinator.key", "--curve-allow", "\($0)/coordinator.allow"] } ?? []),
             environment: environment, standardError: .file("\(logDirectory)/coordinator.log"))
         endpoint = try Self.waitForEndpoint(readyFile, coordinator: coordinator, log: "\(logDirectory)/coordinator.log")
         for index in 0..<settings.workers {
@@ -53,9 +65,28 @@ final class LocalCluster {
                         "worker", "--coordinator", endpoint, "--id", "local-\(getpid())-\(index)",
                         "--slots", String(settings.slots), "--parent-pid", parent, "--log-level", settings.logLevel,
                         "--heartbeat-interval", settings.heartbeatInterval, "--grace-period", "2s",
-                    ],
+                    ] + (keys.map { [
+                        "--curve-key", "\($0)/worker-\(index).key", "--curve-coordinator-key", "\($0)/coordinator.pub",
+                        "--curve-allow", "\($0)/workers.allow",
+                    ] } ?? []),
                     environment: environment, standardError: .file("\(logDirectory)/worker-\(index).log")))
         }
+    }
+
+    /// Key pairs for the coordinator, each worker and this process ("client"), and the
+    /// allow-lists: the coordinator admits the workers and the client, workers each other.
+    private static func makeKeys(workers: Int, in directory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var workerLines = ""
+        for name in ["coordinator", "client"] + (0..<workers).map({ "worker-\($0)" }) {
+            let pair = try CurveKeyPair.generate()
+            try CurveKeyFile.write(pair, name: name, directory: directory)
+            if name.hasPrefix("worker-") { workerLines += "\(pair.publicKey.z85) \(name)\n" }
+        }
+        let client = try String(contentsOfFile: "\(directory)/client.pub", encoding: .utf8)
+        try workerLines.write(toFile: "\(directory)/workers.allow", atomically: true, encoding: .utf8)
+        try (workerLines + client).write(toFile: "\(directory)/coordinator.allow", atomically: true, encoding: .utf8)
+        return directory
     }
 
     private static func waitForEndpoint(_ path: String, coordinator: ChildProcess, log: String) throws -> String {

@@ -33,13 +33,15 @@ def load(cache, split):
 
 
 def rank_main(rank, world, port, epochs, seed, queue):
+    """`port` is a port on this host, or ADDRESS:PORT of rank 0 on another."""
     import torch
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
     torch.set_num_threads(1)
     if world > 1:
-        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+        master = port if isinstance(port, str) else f"127.0.0.1:{port}"
+        dist.init_process_group("gloo", init_method=f"tcp://{master}", rank=rank, world_size=world)
     cache = os.environ.get("ORRERY_DATA", os.path.expanduser("~/.cache/orrery"))
     train_x, train_y = (torch.from_numpy(a) for a in load(cache, "train"))
     test_x, test_y = (torch.from_numpy(a) for a in load(cache, "t10k"))
@@ -79,10 +81,22 @@ def rank_main(rank, world, port, epochs, seed, queue):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rank", type=int, help="run only this rank (one process per host); rank 0 listens at --master")
+    parser.add_argument("--master", default="127.0.0.1:29600", help="with --rank: rank 0's ADDRESS:PORT")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.rank is not None:
+        # One rank of a gang across hosts (scripts/bench/netns-data-parallel).
+        import queue as queues
+        results = queues.Queue()
+        rank_main(args.rank, args.workers, args.master, args.epochs, args.seed, results)
+        _, elapsed, samples, accuracy = results.get()
+        row = {"system": "torch DDP gloo", "workers": args.workers, "rank": args.rank,
+               "samples_per_second": samples / elapsed, "seconds": elapsed, "test_accuracy": accuracy}
+        print(json.dumps(row))
+        return
     import torch.multiprocessing as mp
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
