@@ -35,6 +35,11 @@ extension Socket {
         try setOption(ZMQ_ROUTING_ID, bytes: Array(id.utf8), name: "ZMQ_ROUTING_ID")
     }
 
+    /// How long unsent messages are kept after `close` (0: dropped at once).
+    public func setLinger(milliseconds: Int32) throws(ZMQError) {
+        try setOption(ZMQ_LINGER, milliseconds, name: "ZMQ_LINGER")
+    }
+
     /// ROUTER: fail a send to an unknown peer with EHOSTUNREACH instead of dropping it.
     public func setRouterMandatory(_ on: Bool) throws(ZMQError) {
         try setOption(ZMQ_ROUTER_MANDATORY, on ? 1 : 0, name: "ZMQ_ROUTER_MANDATORY")

@@ -127,8 +127,7 @@ public final class WorkerService {
             }
         }
         if !pending.isEmpty { logger.warning("exiting with \(pending.count) unsent result(s)") }
-        handshakes?.close()
-        control?.close()
+        closeControl()
         logger.info("stopped", metadata: ["reason": "\(exitReason!)"])
         return exitReason!
     }
@@ -172,8 +171,7 @@ public final class WorkerService {
             case .openConnection: try openConnection()
             case .closeConnection:
                 logLimited(.warning, "coordinator silent; reconnecting with backoff", why: "no word within the liveness window", key: "silent")
-                control?.close()
-                control = nil
+                closeControl()
             case .sendRegister: sendRegister()
             case .sendHeartbeat: sendHeartbeat()
             case .flushPending:
@@ -188,10 +186,16 @@ public final class WorkerService {
         }
     }
 
-    private func openConnection() throws {
+    /// Closes the control socket, its handshake monitor first (libzmq asks for that order).
+    private func closeControl() {
         handshakes?.close()
         handshakes = nil
         control?.close()
+        control = nil
+    }
+
+    private func openConnection() throws {
+        closeControl()
         let socket = try Socket(context: context, kind: .dealer, policy: .control)
         try socket.setRoutingID(routingID)
         try socket.setReconnectInterval(milliseconds: 100, maximumMilliseconds: Int32(config.backoffMaximumMilliseconds))

@@ -170,8 +170,8 @@ extension ClusterTests {
             let disturbed = try follower.wait(seconds: 240)
             #expect(kills >= 2, "training ended after \(kills) kills")
             #expect(disturbed.state == .succeeded, "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))")
-            let before = try DataParallelClusterTests.metrics(undisturbed)
-            let after = try DataParallelClusterTests.metrics(disturbed)
+            let before = try ExactDataParallelSpec.metrics(undisturbed)
+            let after = try ExactDataParallelSpec.metrics(disturbed)
             #expect(after["workers"] == 3 && before["workers"] == 3, "\(after)")
             #expect((after["resumed_at_step"] ?? 0) > 0, "\(after)")
             // The same gang size, resumed from a checkpoint: the same model, to the bit.

@@ -8,25 +8,7 @@ import Wire
 extension ClusterTests {
     @Suite("Data-parallel training on a gang")
     struct DataParallelClusterTests {
-        static let spec = """
-            name: dp-fashion
-            workload: train
-            max_attempts: 4
-            train:
-              dataset: fashion-mnist
-              hidden: [128]
-              batch_size: 64
-              epochs: 4
-              train_limit: 12000
-              seed: 4
-              workers: {min: 2, max: 3}
-              checkpoint_every: 20
-              exact_shards: 12
-            """
-
-        static func metrics(_ job: Orrery_V1_JobInfo) throws -> [String: Double] {
-            try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Double] ?? [:]
-        }
+        static let spec = ExactDataParallelSpec.yaml(name: "dp-fashion", epochs: 4, examples: 12000, seed: 4)
 
         @Test("kill -9 of a gang member mid-training: the survivors re-form, resume from the checkpoint, and end bit-identical to an undisturbed run")
         func killMemberMidTraining() throws {
@@ -54,7 +36,7 @@ extension ClusterTests {
                 disturbed.state == .succeeded,
                 "\(disturbed.error)\n\(cluster.log("coordinator").suffix(3000))\nw0:\n\(cluster.log("w0").suffix(4000))\nw2:\n\(cluster.log("w2").suffix(3000))")
             #expect(disturbed.retries >= 1)
-            let after = try Self.metrics(disturbed)
+            let after = try ExactDataParallelSpec.metrics(disturbed)
             #expect(after["workers"] == 2, "\(after)")
             // Co-located workers all-reduce through shared memory; on hosts of their own
             // (ORRERY_TEST_NETNS=1) over TCP.
@@ -65,7 +47,7 @@ extension ClusterTests {
             let undisturbed = try client.follow(
                 jobID: try client.submit(specYAML: Self.spec, sourceName: "dp.yaml", watch: true), onUpdate: { _ in })
             #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")
-            let reference = try Self.metrics(undisturbed)
+            let reference = try ExactDataParallelSpec.metrics(undisturbed)
             #expect((reference["test_accuracy"] ?? 0) > 0.8, "\(reference)")
             // The disturbed run trained on 3 workers, then on 2 from the checkpoint on; the
             // reference ran on the 2 left. With exact_shards a global batch's gradient is the

@@ -15,25 +15,8 @@ extension ClusterTests {
         /// (`exact_shards`), so runs can be compared bit for bit.
         static let spec = spec(epochs: 3, examples: 9000)
 
-        static func spec(epochs: Int, examples: Int) -> String { """
-            name: multi-host-dp
-            workload: train
-            max_attempts: 4
-            train:
-              dataset: fashion-mnist
-              hidden: [128]
-              batch_size: 64
-              epochs: \(epochs)
-              train_limit: \(examples)
-              seed: 5
-              workers: {min: 2, max: 3}
-              checkpoint_every: 20
-              exact_shards: 12
-            """
-        }
-
-        static func metrics(_ job: Orrery_V1_JobInfo) throws -> [String: Double] {
-            try JSONSerialization.jsonObject(with: Data(job.reportJson.utf8)) as? [String: Double] ?? [:]
+        static func spec(epochs: Int, examples: Int) -> String {
+            ExactDataParallelSpec.yaml(name: "multi-host-dp", epochs: epochs, examples: examples, seed: 5)
         }
 
         @Test("four hosts with CURVE on both planes: a gang trains over TCP between addresses, not shared memory")
@@ -46,7 +29,7 @@ extension ClusterTests {
             #expect(cluster.waitForWorkers(["w0", "w1", "w2"]), "\(cluster.log("coordinator").suffix(2000))")
             let job = try cluster.run(Self.spec, timeoutMilliseconds: 240_000)
             #expect(job.state == .succeeded, "\(job.error)\n\(cluster.log("w0").suffix(3000))")
-            let report = try Self.metrics(job)
+            let report = try ExactDataParallelSpec.metrics(job)
             #expect(report["workers"] == 3, "\(report)")
             #expect(report["shared_memory"] == 0, "daemons on different hosts cannot share memory: \(report)")
             #expect((report["test_accuracy"] ?? 0) > 0.75, "\(report)")
@@ -91,7 +74,7 @@ extension ClusterTests {
             #expect(job.tasksDone == 1 && job.tasksTotal == 1)
             #expect(cluster.log("coordinator").contains("worker declared dead"))
             #expect(cluster.waitForWorkers(["w0", "w1", "w2"], timeoutMilliseconds: 20_000), "w2 registers again once its cable is back")
-            let report = try Self.metrics(job)
+            let report = try ExactDataParallelSpec.metrics(job)
             #expect((report["resumed_at_step"] ?? 0) >= 20, "the re-formed gang resumed from a checkpoint: \(report)")
         }
 
@@ -116,7 +99,7 @@ extension ClusterTests {
             #expect(relay.capture.count > 200, "the far worker's control traffic went through the delayed link")
             let far = try #require(status.workers.first { $0.workerID == "far" })
             #expect(far.msSinceHeard < 600)
-            let report = try Self.metrics(job)
+            let report = try ExactDataParallelSpec.metrics(job)
             #expect(report["workers"] == 2, "\(report)")
             // The same job with no delay, for the same bits.
             cluster.stopAll()
@@ -125,7 +108,7 @@ extension ClusterTests {
             for id in ["near", "far"] { try plain.startWorker(id) }
             #expect(plain.waitForWorkers(["near", "far"]))
             let reference = try plain.run(spec, timeoutMilliseconds: 240_000)
-            #expect(try Self.metrics(reference)["test_loss"] == report["test_loss"], "the delay changes time, not the model")
+            #expect(try ExactDataParallelSpec.metrics(reference)["test_loss"] == report["test_loss"], "the delay changes time, not the model")
         }
 
         @Test("a lossy link (1% of packets dropped) and a link shaped to 100 Mbit/s change nothing but time: the same model, bit for bit")
@@ -142,7 +125,7 @@ extension ClusterTests {
             try lab.shape(2, rate: "100mbit")
             let impaired = try cluster.run(spec, timeoutMilliseconds: 240_000)
             #expect(impaired.state == .succeeded, "\(impaired.error)\n\(cluster.log("w0").suffix(2000))")
-            let (a, b) = (try Self.metrics(clean), try Self.metrics(impaired))
+            let (a, b) = (try ExactDataParallelSpec.metrics(clean), try ExactDataParallelSpec.metrics(impaired))
             #expect(a["test_loss"] != nil && a["test_loss"] == b["test_loss"], "clean \(a) vs impaired \(b)")
             #expect(a["test_accuracy"] == b["test_accuracy"])
         }

@@ -31,7 +31,7 @@ struct AllReduceBenchCommand: ParsableCommand {
     var seconds = 1.0
 
     @Option(name: .long, help: "Floats per chunk of the pipelined ring.")
-    var chunkElements = 64 * 1024
+    var chunkElements = 256 * 1024
 
     @Option(name: .long, help: "automatic (shared memory between ranks of one host) or ring (ZeroMQ frames only).")
     var dataPath: DataPath = .automatic

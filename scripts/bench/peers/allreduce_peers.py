@@ -51,20 +51,26 @@ def report(name, world, per_rank, as_json=False):
         print(f"{row['bytes']:>12} {row['median_us']:>12.1f} {algbw:>11.3f} {algbw * 2 * (world - 1) / world:>11.3f}")
 
 
-def gloo_rank(rank, world, port, seconds, queue):
+def gloo_rows(rank, world, master, seconds, sizes=SIZES):
+    """This rank's timed rows in a gloo group whose rank 0 listens at `master` (ADDRESS:PORT)."""
     import torch
     import torch.distributed as dist
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    dist.init_process_group("gloo", init_method=f"tcp://{master}", rank=rank, world_size=world)
 
     def agree(calls):
         t = torch.tensor([calls], dtype=torch.int64)
         dist.broadcast(t, 0)
         return int(t.item())
 
-    rows = time_sizes(lambda b: dist.all_reduce(b), lambda n: torch.ones(n, dtype=torch.float32), agree, seconds)
-    queue.put((rank, rows))
+    rows = time_sizes(lambda b: dist.all_reduce(b), lambda n: torch.ones(n, dtype=torch.float32), agree, seconds, sizes)
+    dist.barrier()
     dist.destroy_process_group()
+    return rows
+
+
+def gloo_rank(rank, world, port, seconds, queue):
+    queue.put((rank, gloo_rows(rank, world, f"127.0.0.1:{port}", seconds)))
 
 
 def run_gloo(workers, seconds, as_json):
@@ -83,22 +89,10 @@ def run_gloo(workers, seconds, as_json):
 
 def run_gloo_rank(rank, world, master, seconds, sizes, result_file):
     """One gloo rank started by hand (scripts/bench/netns-allreduce puts each in a network
-    namespace of its own): rank 0 listens at `master` (ADDRESS:PORT)."""
-    import torch
-    import torch.distributed as dist
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://{master}", rank=rank, world_size=world)
-
-    def agree(calls):
-        t = torch.tensor([calls], dtype=torch.int64)
-        dist.broadcast(t, 0)
-        return int(t.item())
-
-    rows = time_sizes(lambda b: dist.all_reduce(b), lambda n: torch.ones(n, dtype=torch.float32), agree, seconds, sizes)
+    namespace of its own)."""
+    rows = gloo_rows(rank, world, master, seconds, sizes)
     with open(result_file, "w") as out:
         json.dump(rows, out)
-    dist.barrier()
-    dist.destroy_process_group()
 
 
 def run_mpi(seconds, as_json, sizes=SIZES):
