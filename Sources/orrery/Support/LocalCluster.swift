@@ -37,9 +37,12 @@ final class LocalCluster {
         let parent = String(getpid())
         let readyFile = "\(logDirectory)/coordinator.endpoint"
         // One BLAS thread per process: several daemons share this machine's cores.
+        // CURVE only as `settings.curve` says, whatever this shell's ORRERY_CURVE_* hold
+        // (empty counts as unset).
         let environment = [
             "OPENBLAS_NUM_THREADS": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "1",
             "ORRERY_THREADS": ProcessInfo.processInfo.environment["ORRERY_THREADS"] ?? "1",
+            "ORRERY_CURVE_KEY": "", "ORRERY_CURVE_COORDINATOR_KEY": "", "ORRERY_CURVE_ALLOW": "",
         ]
         let keys = settings.curve ? try Self.makeKeys(workers: settings.workers, in: "\(logDirectory)/keys") : nil
         clientCurve = try keys.map { keys in
