@@ -24,7 +24,7 @@ extension Communicator {
         let sent = (0..<n).map { _ in BorrowedSends() }
         do {
             try ringSteps(buffer, operation, segments: segments, sent: sent, call: &call)
-            try awaitReleased(sent, call: call)
+            for tracker in sent { try awaitReleased(tracker, call: call) }
         } catch {
             abandonBorrowedSends(sent)
             throw error
@@ -54,7 +54,7 @@ extension Communicator {
             let segment = ((rank - step - 1) % n + n) % n
             let reducing = step < n - 1
             // The all-gather overwrites a region sent earlier in this call.
-            if !reducing { try awaitReleased([sent[segment]], call: call) }
+            if !reducing { try awaitReleased(sent[segment], call: call) }
             for piece in segments.chunks(ofSegment: segment) {
                 let received = try receiveChunk(step: step, offset: piece.lowerBound, count: piece.count, call: &call)
                 let target = base + piece.lowerBound
@@ -73,16 +73,14 @@ extension Communicator {
         }
     }
 
-    /// Waits until libzmq has released every chunk counted by `trackers`, watching the
+    /// Waits until libzmq has released every chunk counted by `tracker`, watching the
     /// neighbours meanwhile (a refused or dead next rank never takes them); past the call's
     /// deadline the next rank, which is not reading them, is named.
-    private func awaitReleased(_ trackers: [BorrowedSends], call: CallContext) throws(CollectiveError) {
-        for tracker in trackers {
-            while !tracker.waitUntilReleased(deadline: min(call.deadline, MonotonicClock.milliseconds + 20)) {
-                try checkNeighbours(call.operation)
-                if MonotonicClock.milliseconds >= call.deadline {
-                    throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: topology.next, operation: call.operation))
-                }
+    private func awaitReleased(_ tracker: BorrowedSends, call: CallContext) throws(CollectiveError) {
+        while !tracker.waitUntilReleased(deadline: min(call.deadline, MonotonicClock.milliseconds + 20)) {
+            try checkNeighbours(call.operation)
+            if MonotonicClock.milliseconds >= call.deadline {
+                throw fail(CollectiveError(.timedOut(milliseconds: topology.timeoutMilliseconds), rank: topology.next, operation: call.operation))
             }
         }
     }

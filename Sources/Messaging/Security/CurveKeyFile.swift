@@ -50,7 +50,7 @@ public enum CurveKeyFile {
             let content = line.trimmingSpaces
             if content.isEmpty || content.hasPrefix("#") { continue }
             let token: Substring
-            if content.hasPrefix("public-key") , let equals = content.firstIndex(of: "=") {
+            if content.hasPrefix("public-key"), let equals = content.firstIndex(of: "=") {
                 token = Substring(content[content.index(after: equals)...].trimmingSpaces)
             } else if content.hasPrefix("secret-key") {
                 continue
