@@ -45,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, reached through module maps and pkg-config.
@@ -101,6 +103,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: optimizedKernels),
+        // Files people look at rather than read: TensorBoard event files (TFRecord framing,
+        // masked CRC-32C, TensorFlow's Event/Summary protobufs) and SVG charts.
+        .target(
+            name: "Reporting",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: optimizedKernels),
         // Search strategies in ask/tell form (exhaustive, random, successive halving,
         // regularized evolution), shared by prompt search and NAS.
         .target(name: "Search", dependencies: ["Tensor"]),
@@ -108,7 +116,7 @@ let package = Package(
         .target(
             name: "Workloads",
             dependencies: [
-                "Wire", "Runtime", "Tensor", "NN", "Datasets", "Collectives", "LanguageModels", "Search",
+                "Wire", "Runtime", "Tensor", "NN", "Datasets", "Collectives", "LanguageModels", "Search", "Reporting",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -120,7 +128,7 @@ let package = Package(
         .target(
             name: "Coordinator",
             dependencies: [
-                "Messaging", "Wire", "Workloads", "Runtime", "Ledger",
+                "Messaging", "Wire", "Workloads", "Runtime", "Ledger", "Reporting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -131,13 +139,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // HTTP for the daemons (Hummingbird): Prometheus exposition of swift-metrics
+        // (swift-prometheus as the backend), bearer-token access, the server's lifetime.
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The coordinator's web face: a JSON API over its state, live curves, the page.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Observability", "Coordinator", "Reporting", "Wire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Talks to a coordinator as a client: submit, watch, status, cancel.
         .target(name: "Client", dependencies: ["Messaging", "Wire", "Runtime"]),
         .executableTarget(
             name: "orrery",
             dependencies: [
                 "Coordinator", "Worker", "Client", "Workloads", "Runtime", "Messaging", "Wire", "Tensor", "NN", "Collectives",
-                "LanguageModels", "Fuzzing",
+                "LanguageModels", "Fuzzing", "Observability", "Dashboard", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -57,10 +57,15 @@ public final class CoordinatorClient {
     }
 
     /// Waits for the job's updates until it ends, passing each to `onUpdate`.
-    /// - Parameter shouldStop: checked between updates; returning true stops with `.interrupted`.
+    /// - Parameters:
+    ///   - onPoints: receives the job's curve points as they arrive, each exactly once and
+    ///     in order (updates repeat points a client may have; they are skipped here).
+    ///   - shouldStop: checked between updates; returning true stops with `.interrupted`.
     public func follow(
-        jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, shouldStop: () -> Bool = { false }
+        jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, onPoints: ([Orrery_V1_CurvePoint]) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) throws -> Orrery_V1_JobInfo {
+        var lastSequence: UInt64 = 0
         var lastHeard = MonotonicClock.milliseconds
         var lastAsked = lastHeard
         while true {
@@ -84,17 +89,25 @@ public final class CoordinatorClient {
                 if case .reject = body { throw unexpected(body) }
                 continue
             }
+            let fresh = update.points.filter { $0.sequence > lastSequence }
+            if let last = fresh.last {
+                lastSequence = last.sequence
+                onPoints(fresh)
+            }
             onUpdate(update.job)
             if update.job.state != .running { return update.job }
         }
     }
 
     /// Follows a job submitted earlier (possibly by another client).
-    public func watch(jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, shouldStop: () -> Bool = { false }) throws -> Orrery_V1_JobInfo {
+    public func watch(
+        jobID: String, onUpdate: (Orrery_V1_JobInfo) -> Void, onPoints: ([Orrery_V1_CurvePoint]) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> Orrery_V1_JobInfo {
         var watch = Orrery_V1_WatchJob()
         watch.jobID = jobID
         try send(.watchJob(watch))
-        return try follow(jobID: jobID, onUpdate: onUpdate, shouldStop: shouldStop)
+        return try follow(jobID: jobID, onUpdate: onUpdate, onPoints: onPoints, shouldStop: shouldStop)
     }
 
     public func status() throws -> Orrery_V1_ClusterStatus {

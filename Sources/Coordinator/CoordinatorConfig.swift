@@ -14,6 +14,9 @@ public struct CoordinatorConfig: Sendable {
     public var drainTimeoutMilliseconds = 30_000
     /// Where to write the bound endpoints once the socket is up (for launchers and tests).
     public var readyFile: String?
+    /// Further addresses written to the ready file after the bound endpoints (the HTTP
+    /// server's `http://HOST:PORT`), for launchers and tests to find.
+    public var advertisedURLs: [String] = []
     /// Milliseconds of queued work to keep ahead of each worker slot (see `WorkerRegistry`).
     public var targetQueueMilliseconds = 5.0
     /// Most leases sent ahead per slot, however short the tasks.

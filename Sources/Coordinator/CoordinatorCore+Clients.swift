@@ -35,6 +35,7 @@ extension CoordinatorCore {
         let now = clock.milliseconds()
         let id = JobID(coordinatorSuffix: coordinatorID.dropFirst(6), number: nextJobNumber)
         let job = Job(id: id, validated: validated, now: now)
+        job.specYAML = message.specYaml
         recordSubmitted(job, spec: message, number: nextJobNumber)
         nextJobNumber += 1
         jobs[id] = job
@@ -59,7 +60,7 @@ extension CoordinatorCore {
     }
 
     /// The job a client names, running or ended; the wire's string becomes a `JobID` here.
-    private func job(named raw: String) -> Job? {
+    func job(named raw: String) -> Job? {
         guard let id = JobID(raw) else { return nil }
         return jobs[id] ?? archivedJob(id)
     }
@@ -78,7 +79,11 @@ extension CoordinatorCore {
     /// Past and present jobs, newest first: the ledger's, or those in memory without one.
     /// Replies carry no reports, so even 10,000 jobs stay a small frame.
     func handleListJobs(_ message: Orrery_V1_ListJobs, from client: [UInt8]) {
-        let limit = message.limit == 0 ? 100 : Int(min(message.limit, 10_000))
+        send(.jobList(jobList(limit: message.limit == 0 ? 100 : Int(min(message.limit, 10_000)))), to: client)
+    }
+
+    /// The newest `limit` jobs, running and ended, newest first, without reports.
+    func jobList(limit: Int) -> Orrery_V1_JobList {
         let now = clock.milliseconds()
         var list = Orrery_V1_JobList()
         if let ledger, let (rows, total) = try? ledger.recentJobs(limit: limit) {
@@ -92,7 +97,7 @@ extension CoordinatorCore {
             list.total = UInt64(jobOrder.count)
             list.jobs = jobOrder.reversed().prefix(limit).compactMap { jobs[$0] }.map { jobInfo($0, now: now, detail: .summary) }
         }
-        send(.jobList(list), to: client)
+        return list
     }
 
     func handleCancel(_ message: Orrery_V1_CancelJob, from client: [UInt8]) {
@@ -123,7 +128,7 @@ extension CoordinatorCore {
         send(frame: frame, to: client)
     }
 
-    private func clusterStatus(now: Int64) -> Orrery_V1_ClusterStatus {
+    func clusterStatus(now: Int64) -> Orrery_V1_ClusterStatus {
         var status = Orrery_V1_ClusterStatus()
         status.coordinatorID = coordinatorID
         status.draining = draining
@@ -145,6 +150,7 @@ extension CoordinatorCore {
             info.msSinceHeard = UInt64(max(0, now - worker.lastHeard))
             info.capabilities = worker.registration.capabilities
             info.agent = worker.registration.agent
+            info.dataEndpoint = worker.registration.dataEndpoint
             return info
         }
         status.jobs = jobOrder.compactMap { jobs[$0] }.map { jobInfo($0, now: now, detail: .summary) }
@@ -173,6 +179,7 @@ extension CoordinatorCore {
         guard !targets.isEmpty else { return }
         var update = Orrery_V1_JobUpdate()
         update.job = jobInfo(job, now: now)
+        update.points = job.curvePoints(since: peers == nil ? job.curvesBroadcastUpTo : 0)
         let frame = EnvelopeCodec.encode(.jobUpdate(update))
         guard commitLedger() else { return }  // an update is something a client is told
         for peer in targets {
@@ -180,6 +187,7 @@ extension CoordinatorCore {
             send(frame: frame, to: peer, ifUndelivered: peers == nil && job.isRunning ? .watcher(jobID: job.id, peer: peer) : .nothing)
         }
         if peers == nil {
+            job.curvesBroadcastUpTo = job.curves.lastSequence
             job.lastUpdateSent = now
             job.changedSinceUpdate = false
             if !job.isRunning { job.watchers = [] }

@@ -38,6 +38,11 @@ extension CoordinatorCore {
     private func send(_ batch: [LeaseTable.Lease], to worker: WorkerRegistry.Worker, now: Int64) {
         let id = worker.id
         for lease in batch { recordLeased(lease, holder: id) }
+        var perJob: [JobID: Int] = [:]
+        for lease in batch { perJob[lease.taskID.job, default: 0] += 1 }
+        for (job, count) in perJob {
+            if let workload = jobs[job]?.workload { metrics.task(.leased, workload: workload, count: count) }
+        }
         workers.update(id) { $0.lastLeasedAt = now }
         for part in Self.split(batch.map { ($0.taskID, wireLease($0)) }, maximumBytes: WireLimits.maximumLeaseBatchBytes) {
             var message = Orrery_V1_LeaseBatch()

@@ -93,6 +93,7 @@ extension CoordinatorCore {
     }
 
     func reject(_ peer: [UInt8], _ code: Orrery_V1_RejectCode, _ reason: String) {
+        metrics.rejected(code)
         var message = Orrery_V1_Reject()
         message.code = code
         message.reason = reason

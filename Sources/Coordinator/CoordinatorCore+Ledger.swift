@@ -151,6 +151,7 @@ extension CoordinatorCore {
             return
         }
         let job = Job(id: JobID(recorded: record.id), validated: validated, now: now - max(0, Self.wallMilliseconds - record.submittedAt))
+        job.specYAML = record.specYAML
         guard let planner = job.planner else { return }
         // The planner is rebuilt by replaying what it received; the keys it plans on the
         // way must be exactly the open tasks the ledger holds, or it broke its contract.
@@ -194,6 +195,11 @@ extension CoordinatorCore {
                 TaskID(job: job.id, key: checkpoint.key), .init(attempt: checkpoint.attempt, step: checkpoint.step, data: checkpoint.data), logger: logger)
         }
         job.tasksPlanned = UInt64(outcomes + open.count)
+        let points = try ledger.scalars(jobID: record.id)
+        for point in points {
+            job.curves.restore(.init(sequence: point.sequence, task: point.task, tag: point.tag, step: point.step, value: point.value, wallTime: point.wallTime))
+        }
+        job.storedPoints = points.count
         logger.notice("job resumed", metadata: [
             "job": "\(job.id)", "outcomes": "\(outcomes)", "open": "\(open.count)",
             "held": "\(open.filter { $0.holder != nil && $0.gang == nil }.count)",

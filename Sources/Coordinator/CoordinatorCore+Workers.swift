@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Logging
 import Runtime
 import Wire
@@ -106,12 +107,30 @@ extension CoordinatorCore {
         for item in message.items {
             logger.trace("progress", metadata: ["task": "\(PrintableText.escaped(item.taskID))", "fraction": "\(item.fraction)"])
             // Only a worker holding the task may speak for it.
-            guard !item.message.isEmpty, let taskID = TaskID(wire: item.taskID), leases.isHeld(taskID, by: worker),
+            guard !item.message.isEmpty || !item.scalars.isEmpty, let taskID = TaskID(wire: item.taskID), leases.isHeld(taskID, by: worker),
                 let job = jobs[taskID.job], job.isRunning
             else { continue }
-            job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes)
+            if !item.message.isEmpty { job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes) }
+            if !item.scalars.isEmpty { recordScalars(item.scalars, task: taskID, of: job) }
             job.changedSinceUpdate = true
         }
+    }
+
+    /// Adds a task's curve points to its job and to the ledger. Tags come from the network:
+    /// an empty one or one longer than 200 bytes is dropped, the rest are escaped.
+    private func recordScalars(_ scalars: [Orrery_V1_Scalar], task: TaskID, of job: Job) {
+        let key = String(task.wire.dropFirst(job.id.rawValue.count + 1))
+        let wallTime = Double(Self.wallMilliseconds) / 1000
+        var stored: [LedgerScalar] = []
+        for scalar in scalars.prefix(1024) where !scalar.tag.isEmpty && scalar.tag.utf8.count <= 200 {
+            let point = job.curves.append(
+                task: PrintableText.escaped(key, limit: 200), tag: PrintableText.escaped(scalar.tag, limit: 200), step: scalar.step,
+                value: scalar.value, wallTime: wallTime)
+            guard job.storedPoints < Job.maximumStoredPoints else { continue }
+            job.storedPoints += 1
+            stored.append(LedgerScalar(sequence: point.sequence, task: point.task, tag: point.tag, step: point.step, value: point.value, wallTime: wallTime))
+        }
+        if !stored.isEmpty { ledger?.append(.scalars(jobID: job.id.rawValue, stored)) }
     }
 
     func handleResults(_ batch: Orrery_V1_ResultBatch, worker: WorkerID) {
@@ -163,12 +182,17 @@ extension CoordinatorCore {
             if let superseded { cancel([taskID], on: superseded, reason: "another worker finished it first") }
             if let key = final.cacheKey { recordCached(key, success) }
             guard let job = jobs[final.jobID] else { return }
-            if let roundTrip { job.recordRoundTrip(roundTrip) }
+            metrics.task(.completed, workload: job.workload)
+            if let roundTrip {
+                job.recordRoundTrip(roundTrip)
+                metrics.roundTrip(microseconds: roundTrip, workload: job.workload)
+            }
             let output = TaskOutput(metrics: success.metrics, payload: success.payload)
             deliver(TaskOutcome(key: final.key, result: .success(output), attempts: final.attempts, workerID: worker.rawValue), to: job)
         case .duplicate:
             counters.increment(.duplicateResults)
             jobs[taskID.job]?.duplicatesIgnored += 1
+            if let job = jobs[taskID.job] { metrics.task(.duplicate, workload: job.workload) }
             logger.debug("duplicate result ignored", metadata: ["task": "\(PrintableText.escaped(taskID.wire))", "worker": "\(worker)"])
         case .unknown:
             counters.increment(.resultsUnknownTask)
@@ -232,7 +256,12 @@ extension CoordinatorCore {
     func deliver(_ outcome: TaskOutcome, to job: Job) {
         guard job.isRunning, let planner = job.planner else { return }
         recordOutcome(outcome, job: job)
-        if case .failure = outcome.result { job.tasksFailed += 1 } else { job.tasksDone += 1 }
+        if case .failure = outcome.result {
+            job.tasksFailed += 1
+            metrics.task(.failed, workload: job.workload)
+        } else {
+            job.tasksDone += 1
+        }
         job.changedSinceUpdate = true
         enqueue(planner.consume(outcome), for: job)
         checkCompletion(job)

@@ -67,6 +67,7 @@ public final class CoordinatorCore {
     var jobs: [JobID: Job] = [:]
     var jobOrder: [JobID] = []
     var counters = CoordinatorCounters()
+    var metrics = CoordinatorMetrics()
     /// The CURVE handshakes answered so far, when the service runs a ZAP handler.
     public var securityCounts: (@Sendable () -> ZAPHandler.Counts)?
     var nextJobNumber = 1
@@ -118,7 +119,11 @@ public final class CoordinatorCore {
         switch event {
         case .frames(let frames): handle(frames)
         case .turn: turn()
-        case .endOfTurn: commitLedger()
+        case .endOfTurn:
+            commitLedger()
+            metrics.gauges(
+                now: clock.milliseconds(), workers: workers.workers.count, jobsRunning: jobs.values.lazy.filter(\.isRunning).count,
+                queued: leases.queuedCount, leased: leases.leasedCount, gangsQueued: leases.queuedGangCount)
         case .shutdown(let request): handleShutdown(request, now: clock.milliseconds())
         case .undelivered(let what): undelivered(what)
         }

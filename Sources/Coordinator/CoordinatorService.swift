@@ -25,9 +25,12 @@ public final class CoordinatorService {
 
     /// Endpoints actually bound (ports resolved), available once `run` has started.
     public private(set) var boundEndpoints: [String] = []
+    /// Questions from other threads (the HTTP server's), answered between turns.
+    public let queries: CoordinatorQueries
 
-    public init(config: CoordinatorConfig, registry: WorkloadRegistry = .builtIn, logger: Logger) {
+    public init(config: CoordinatorConfig, registry: WorkloadRegistry = .builtIn, queries: CoordinatorQueries = CoordinatorQueries(), logger: Logger) {
         self.config = config
+        self.queries = queries
         self.logger = logger
         self.core = CoordinatorCore(config: config, registry: registry, logger: logger)
     }
@@ -56,6 +59,7 @@ public final class CoordinatorService {
         }
         try writeReadyFile()
         defer {
+            queries.close(answering: core)
             socket.close()
             zapHandler?.stop()
         }
@@ -63,9 +67,11 @@ public final class CoordinatorService {
         let poller = Poller([socket])
         while !core.isStopped {
             let wait = core.millisecondsUntilDue(now: MonotonicClock.milliseconds)
-            let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
+            // A question from the HTTP side waits at most `questionWaitMilliseconds`.
+            let ready = try poller.poll(timeoutMilliseconds: queries.hasWaiting ? 0 : Int(min(wait, queries.inUse ? Self.questionWaitMilliseconds : 100)))
             let turnStarted = MonotonicClock.microseconds
             if !ready.isEmpty { try drainInbox() }
+            queries.answer(with: core)
             while let request = mailbox.take() { carryOut(core.handle(.shutdown(request))) }
             carryOut(core.handle(.turn))
             carryOut(core.handle(.endOfTurn))
@@ -88,6 +94,10 @@ public final class CoordinatorService {
             if index % 8 == 7 && MonotonicClock.microseconds > deadline { return }
         }
     }
+
+    /// The longest the loop sleeps in a poll: bounds how long an HTTP question waits for
+    /// an idle loop (a busy one turns far more often).
+    static let questionWaitMilliseconds: Int64 = 20
 
     /// How long one turn may spend reading frames.
     static let turnBudgetMicroseconds: Int64 = 10_000
@@ -114,7 +124,7 @@ public final class CoordinatorService {
     private func writeReadyFile() throws {
         guard let path = config.readyFile else { return }
         let temporary = path + ".tmp"
-        try boundEndpoints.joined(separator: "\n").appending("\n").write(toFile: temporary, atomically: false, encoding: .utf8)
+        try (boundEndpoints + config.advertisedURLs).joined(separator: "\n").appending("\n").write(toFile: temporary, atomically: false, encoding: .utf8)
         guard rename(temporary, path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }

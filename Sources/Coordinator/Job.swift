@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Reporting
 import Wire
 import Workloads
 
@@ -28,6 +29,8 @@ final class Job {
     /// The latest progress note from one of the job's tasks.
     var progress = ""
     var report = JobReport(text: "", json: "")
+    /// The spec as submitted (for the dashboard's job page).
+    var specYAML = ""
     /// Lease-to-result times of tasks that finished on their first holder, microseconds;
     /// summarized into percentiles once the job ends.
     private var roundTrips = LatencyHistogram()
@@ -38,6 +41,16 @@ final class Job {
     static let maximumWatchers = 64
     var lastUpdateSent: Int64 = 0
     var changedSinceUpdate = true
+    /// The job's curves (loss, accuracy… per step) as its tasks report them.
+    var curves = CurveSet()
+    /// The highest curve sequence the job's watchers were sent in a broadcast update.
+    var curvesBroadcastUpTo: UInt64 = 0
+    /// Points written to the ledger; past `maximumStoredPoints` a job's curves stay in
+    /// memory (thinned) only, so a task that reports too often cannot fill the disk.
+    var storedPoints = 0
+    static let maximumStoredPoints = 100_000
+    /// Points a first update to a client carries at most (the newest).
+    static let maximumPointsPerUpdate = 20_000
 
     init(id: JobID, validated: ValidatedJob, now: Int64) {
         self.id = id
@@ -64,6 +77,7 @@ final class Job {
         retries = end.retries
         duplicatesIgnored = end.duplicatesIgnored
         report = JobReport(text: end.reportText, json: end.reportJSON, files: end.reportFiles)
+        specYAML = record.specYAML
         changedSinceUpdate = false
     }
 
@@ -74,7 +88,10 @@ final class Job {
         guard isRunning else { return }
         self.state = state
         self.error = error
-        if let planner { report = planner.report() }
+        if let planner {
+            report = planner.report()
+            ReportArtifacts.add(to: &report, planner: planner, curves: curves, title: "\(name) (\(id))")
+        }
         planner = nil
         if let p50 = roundTrips.percentile(0.5), let p99 = roundTrips.percentile(0.99) {
             roundTripPercentiles = (p50, p99)
@@ -110,6 +127,21 @@ final class Job {
         let text = (planner?.report().text ?? "").truncated(toBytes: Self.maximumSummaryReportBytes)
         liveReportCache = (text, now)
         return text
+    }
+
+    /// Curve points for an update: every point (the newest `maximumPointsPerUpdate`) for a
+    /// client's first answer, those after the last broadcast for the watchers' stream.
+    func curvePoints(since sequence: UInt64) -> [Orrery_V1_CurvePoint] {
+        curves.since(sequence, limit: Self.maximumPointsPerUpdate).map { point in
+            var wire = Orrery_V1_CurvePoint()
+            wire.sequence = point.sequence
+            wire.task = point.task
+            wire.tag = point.tag
+            wire.step = point.step
+            wire.value = point.value
+            wire.wallTime = point.wallTime
+            return wire
+        }
     }
 
     /// The job as clients see it; `queued` and `running` come from the lease table.

@@ -213,11 +213,26 @@ public final class Ledger {
             // outcome rows, if any are left, go with the collector above).
             try db.execute(
                 sql: """
+                    DELETE FROM scalars WHERE job_id IN
+                        (SELECT id FROM jobs WHERE state IS NOT NULL ORDER BY number DESC LIMIT -1 OFFSET ?)
+                    """, arguments: [keepEndedJobs])
+            try db.execute(
+                sql: """
                     DELETE FROM jobs WHERE id IN
                         (SELECT id FROM jobs WHERE state IS NOT NULL ORDER BY number DESC LIMIT -1 OFFSET ?)
                     """, arguments: [keepEndedJobs])
         case .cached(let key, let value):
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)").execute(arguments: [key, value])
+        case .scalars(let jobID, let points):
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO scalars (job_id, sequence, task, tag, step, value, wall_time) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for point in points {
+                // SQLite stores NaN as NULL; it is read back as NaN.
+                try insert.execute(arguments: [
+                    jobID, Int64(clamping: point.sequence), point.task, point.tag, point.step, point.value.isNaN ? nil : point.value, point.wallTime,
+                ])
+            }
         }
     }
 
@@ -371,6 +386,17 @@ public final class Ledger {
                 }
                 return LedgerCheckpoint(
                     jobID: jobID, key: row["key"], attempt: row["attempt"], step: UInt64(row["step"] as Int64), data: data)
+            }
+        }
+    }
+
+    /// A job's curve points, in sequence order.
+    public func scalars(jobID: String) throws(LedgerError) -> [LedgerScalar] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM scalars WHERE job_id = ? ORDER BY sequence", arguments: [jobID]).map { row in
+                LedgerScalar(
+                    sequence: UInt64(clamping: row["sequence"] as Int64), task: row["task"], tag: row["tag"], step: row["step"],
+                    value: row["value"] as Double? ?? .nan, wallTime: row["wall_time"])
             }
         }
     }

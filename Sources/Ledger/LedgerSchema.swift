@@ -11,6 +11,8 @@ import GRDB
 /// - `checkpoints`: the newest checkpoint of each task of a running job (they leave with
 ///   the job: few tasks checkpoint, and a finished one's checkpoint is never read).
 /// - `cache`: values shared across jobs, keyed by a digest of everything that produced them.
+/// - `scalars`: points of every job's curves (loss, accuracy… per step), which stay while
+///   the job stays, so that an ended or crashed job's curves can still be browsed.
 /// - `meta`: the coordinator's id and other single values.
 enum LedgerSchema {
     static var migrator: DatabaseMigrator {
@@ -63,6 +65,19 @@ enum LedgerSchema {
                     data BLOB NOT NULL,
                     PRIMARY KEY (job_id, key)) WITHOUT ROWID;
                 CREATE TABLE cache (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v2: scalars") { db in
+            try db.execute(sql: """
+                CREATE TABLE scalars (
+                    job_id TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    task TEXT NOT NULL,
+                    tag TEXT NOT NULL,
+                    step INTEGER NOT NULL,
+                    value REAL,
+                    wall_time REAL NOT NULL,
+                    PRIMARY KEY (job_id, sequence)) WITHOUT ROWID;
                 """)
         }
         return migrator

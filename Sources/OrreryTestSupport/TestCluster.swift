@@ -25,6 +25,8 @@ public final class TestCluster {
     public let lab: NetworkLab?
     /// Where this test process reaches the coordinator (the same as `endpoint` without a lab).
     public var clientEndpoint = ""
+    /// The coordinator's HTTP server (`http://HOST:PORT`), when it was started with `--http`.
+    public var httpURL: String?
     /// Hosts handed to daemons so far (host 0 is the coordinator's).
     private var placed = 0
 
@@ -120,6 +122,7 @@ public final class TestCluster {
         }
         endpoint = String(line)
         clientEndpoint = text.split(separator: "\n").first(where: { $0.hasPrefix("ipc://") }).map(String.init) ?? endpoint
+        httpURL = text.split(separator: "\n").first(where: { $0.hasPrefix("http://") }).map(String.init)
         return endpoint
     }
 

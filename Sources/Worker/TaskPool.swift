@@ -51,6 +51,7 @@ final class TaskPool: Sendable {
     }
 
     private let shared = Mutex(Shared())
+    private let metrics = WorkerMetrics()
     private let available = DispatchSemaphore(value: 0)
     private let executors: [String: any Executor]
     let threadCount: Int
@@ -156,13 +157,16 @@ final class TaskPool: Sendable {
                 try? socket.send([Self.cancelledFrame(item)], wait: true)
                 continue
             }
-            let frame = run(item, socket: socket)
+            metrics.started()
+            let started = MonotonicClock.microseconds
+            let (frame, ending) = run(item, socket: socket)
+            metrics.ended(workload: item.workload, ending, microseconds: MonotonicClock.microseconds - started)
             try? socket.send([frame], wait: true)
         }
     }
 
     /// Runs one task and encodes what happened as a frame for the service thread.
-    private func run(_ item: Item, socket: Socket) -> Frame {
+    private func run(_ item: Item, socket: Socket) -> (Frame, WorkerMetrics.Ending) {
         let started = MonotonicClock.microseconds
         var result = Orrery_V1_TaskResult()
         result.taskID = item.taskID
@@ -174,9 +178,9 @@ final class TaskPool: Sendable {
             success.payload = output.payload
             result.success = success
         } catch let error as TaskError where error == .cancelled {
-            return Self.cancelledFrame(item)
+            return (Self.cancelledFrame(item), .cancelled)
         } catch let error as CollectiveError where error.kind == .cancelled {
-            return Self.cancelledFrame(item)
+            return (Self.cancelledFrame(item), .cancelled)
         } catch let error as CollectiveError {
             var failure = Self.failure(error.description, retryable: true)
             if error.blamesPeer, let ring = item.ring, ring.peers.indices.contains(error.rank) {
@@ -191,8 +195,13 @@ final class TaskPool: Sendable {
             result.failure = Self.failure("\(error)", retryable: true)
         }
         result.elapsedMs = Double(MonotonicClock.microseconds - started) / 1000
-        return [FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? [])
+        let ending: WorkerMetrics.Ending = if case .success = result.outcome { .succeeded } else { .failed }
+        return ([FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? []), ending)
     }
+
+    /// Points one `record` call sends at most; an executor that reports more in one call
+    /// is reporting per example, not per step.
+    static let maximumScalarsPerReport = 256
 
     /// Builds the task's context and runs its workload's executor.
     private func execute(_ item: Item, socket: Socket) throws -> TaskOutput {
@@ -211,6 +220,18 @@ final class TaskPool: Sendable {
                 progress.taskID = taskID
                 progress.fraction = fraction
                 progress.message = message
+                self.shared.withLock { $0.progress.append(progress) }
+            },
+            recordScalars: { [self] scalars in
+                var progress = Orrery_V1_Progress()
+                progress.taskID = taskID
+                progress.scalars = scalars.prefix(Self.maximumScalarsPerReport).map { scalar in
+                    var point = Orrery_V1_Scalar()
+                    point.tag = String(scalar.tag.prefix(200))
+                    point.step = scalar.step
+                    point.value = scalar.value
+                    return point
+                }
                 self.shared.withLock { $0.progress.append(progress) }
             },
             commitCheckpoint: { checkpoint in

@@ -23,6 +23,7 @@ public struct TaskContext: Sendable {
     public let outputDirectory: OutputDirectory?
     private let cancelled: @Sendable () -> Bool
     private let progress: @Sendable (Float, String) -> Void
+    private let scalars: @Sendable ([TaskScalar]) -> Void
     private let checkpoint: @Sendable (TaskCheckpoint) -> Void
 
     public init(
@@ -30,6 +31,7 @@ public struct TaskContext: Sendable {
         outputDirectory: OutputDirectory? = nil,
         isCancelled: @escaping @Sendable () -> Bool,
         reportProgress: @escaping @Sendable (Float, String) -> Void,
+        recordScalars: @escaping @Sendable ([TaskScalar]) -> Void = { _ in },
         commitCheckpoint: @escaping @Sendable (TaskCheckpoint) -> Void = { _ in }
     ) {
         self.taskID = taskID
@@ -39,6 +41,7 @@ public struct TaskContext: Sendable {
         self.outputDirectory = outputDirectory
         self.cancelled = isCancelled
         self.progress = reportProgress
+        self.scalars = recordScalars
         self.checkpoint = commitCheckpoint
     }
 
@@ -53,6 +56,17 @@ public struct TaskContext: Sendable {
     /// Reports how far the task is (0...1), with an optional note.
     public func reportProgress(_ fraction: Float, _ message: String = "") { progress(fraction, message) }
 
+    /// Records points of the task's curves (`train/loss` at epoch 3, say): the coordinator
+    /// keeps them for its dashboard and API, and clients write them to TensorBoard files.
+    public func record(_ scalars: [TaskScalar]) {
+        if !scalars.isEmpty { self.scalars(scalars) }
+    }
+
+    /// Records `values` (tag → value) at one step.
+    public func record(step: Int, _ values: KeyValuePairs<String, Double>) {
+        record(values.map { TaskScalar(tag: $0.key, step: Int64(step), value: $0.value) })
+    }
+
     /// Where the task may write `requested`: the path itself in the user's own process,
     /// inside the worker's output directory otherwise (an error if it would leave it).
     public func outputPath(_ requested: String) throws(TaskError) -> String {
@@ -63,6 +77,19 @@ public struct TaskContext: Sendable {
     /// Throws `TaskError.cancelled` if the task was cancelled.
     public func checkCancellation() throws(TaskError) {
         if isCancelled { throw TaskError.cancelled }
+    }
+}
+
+/// One point of one of a task's curves: `tag` (e.g. "train/loss") at `step`.
+public struct TaskScalar: Sendable, Equatable {
+    public let tag: String
+    public let step: Int64
+    public let value: Double
+
+    public init(tag: String, step: Int64, value: Double) {
+        self.tag = tag
+        self.step = step
+        self.value = value
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+@_exported import struct Reporting.Ranking
+@_exported import struct Reporting.ParetoSet
 
 /// A job kind: how the coordinator plans it and how a worker executes its tasks.
 ///
@@ -51,11 +53,19 @@ public protocol Planner: AnyObject {
     /// One line on how the job stands, shown live by `submit`, `launch` and `status` (a
     /// search's best so far, say); nil to show the tasks' own progress notes instead.
     var statusLine: String? { get }
+    /// What the job ranks so far, best first (prompts, trials, points of a sweep), for the
+    /// dashboard's live leaderboard and `leaderboard.svg`; nil for a job that ranks nothing.
+    func ranking() -> Ranking?
+    /// The points the job compares on several objectives and its Pareto front among them;
+    /// nil for a job with one objective.
+    func paretoSet() -> ParetoSet?
 }
 
 extension Planner {
     public var plannedCost: String? { nil }
     public var statusLine: String? { nil }
+    public func ranking() -> Ranking? { nil }
+    public func paretoSet() -> ParetoSet? { nil }
 }
 
 /// A task as a planner describes it: a key unique within its job, and the payload its

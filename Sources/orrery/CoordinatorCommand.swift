@@ -1,6 +1,8 @@
 import ArgumentParser
 import Coordinator
+import Dashboard
 import Foundation
+import Observability
 import Ledger
 import Logging
 import Messaging
@@ -66,6 +68,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var clientRate = 20.0
 
     @OptionGroup var curve: CurveOptions
+    @OptionGroup var web: HTTPOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var child: ChildOptions
 
@@ -76,6 +79,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
         if maxHeldTasks < 1 { throw ValidationError("--max-held-tasks must be at least 1") }
         if !(clientRate > 0) || !clientRate.isFinite { throw ValidationError("--client-rate must be a positive number") }
+        if web.metrics != nil { throw ValidationError("the coordinator serves /metrics on its --http address; --metrics is for workers") }
+        _ = try web.binding(web.http)
+        _ = try web.token()
     }
 
     func run() async throws {
@@ -101,17 +107,25 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let logger = Logger(label: "orrery.coordinator")
         let reloads = await CurveOptions.reloadOnHangup(config.curve, logger: logger)
         defer { reloads?.cancel() }
+        let binding = try web.binding(web.http)
+        // Metrics made before the backend is installed would never be exported.
+        if binding != nil { PrometheusExport.bootstrap() }
+        let queries = CoordinatorQueries()
+        let server = try await web.start(binding, logger: logger) { Dashboard.addRoutes(to: $0, queries: queries) }
+        if let server, let binding { config.advertisedURLs = [binding.url(port: server.port)] }
         let context = try ZMQContext.forProcess()
         let lifecycle = DaemonLifecycle(
             gracefulShutdownLimit: .milliseconds(drainTimeout.milliseconds + 5_000), logger: logger)
         do {
             try await lifecycle.run(name: "coordinator") { [config] mailbox in
-                try CoordinatorService(config: config, logger: logger).run(context: context, mailbox: mailbox)
+                try CoordinatorService(config: config, queries: queries, logger: logger).run(context: context, mailbox: mailbox)
             }
         } catch {
+            await server?.stop()
             logger.critical("coordinator failed: \(error)")
             throw ExitCode(3)
         }
+        await server?.stop()
     }
 
     static var defaultStateDirectory: String {

@@ -34,6 +34,9 @@ struct LaunchCommand: ParsableCommand {
     @Flag(name: .long, help: "Run CURVE on both planes, with a fresh key pair for every process (as across hosts).")
     var curve = false
 
+    @Option(name: .long, help: "Serve the coordinator's dashboard, JSON API and /metrics here while the job runs, e.g. 127.0.0.1:8265.")
+    var http: String?
+
     @OptionGroup var output: OutputOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var logging: LoggingOptions
@@ -55,12 +58,15 @@ struct LaunchCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         var settings = LocalCluster.Settings(workers: workers, slots: slots, logLevel: daemonLogLevel)
         settings.curve = curve
+        if let http { settings.coordinatorArguments += ["--http", http] }
         let cluster = try LocalCluster(settings, logDirectory: logDirectory)
+        if let url = cluster.dashboardURL { FileHandle.standardError.write(Data("dashboard: \(url)/\n".utf8)) }
         let context = try ZMQContext()
         let job: Orrery_V1_JobInfo
         do {
             job = try ClusterJobRunner.run(
-                yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json, curve: cluster.clientCurve)
+                yaml: yaml, source: spec, endpoint: cluster.endpoint, context: context, quiet: output.json, curve: cluster.clientCurve,
+                tensorBoard: runOptions.tensorBoard(yaml: yaml))
         } catch {
             cluster.stop()
             FileHandle.standardError.write(Data("orrery: daemon logs are in \(logDirectory)\n".utf8))

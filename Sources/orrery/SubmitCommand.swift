@@ -40,7 +40,9 @@ struct SubmitCommand: ParsableCommand {
                 throw CommandFailure.exit(error)
             }
         }
-        let job = try ClusterJobRunner.run(yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json, curve: endpoint.curve.resolved(for: .client))
+        let job = try ClusterJobRunner.run(
+            yaml: yaml, source: spec, endpoint: endpoint.coordinator, context: context, quiet: output.json, curve: endpoint.curve.resolved(for: .client),
+            tensorBoard: runOptions.tensorBoard(yaml: yaml))
         JobResultPrinter.print(job, json: output.json)
         try runOptions.save(job)
         throw ExitCode(JobResultPrinter.exitCode(for: job))

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
+import Observability
 import Logging
 import Messaging
 import Runtime
@@ -25,6 +27,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var slots: Int?
 
     @OptionGroup var heartbeat: HeartbeatOptions
+    @OptionGroup var web: HTTPOptions
 
     @Option(name: .long, help: "After SIGTERM, how long running tasks may take to finish.")
     var gracePeriod = DurationArgument(milliseconds: 10_000)
@@ -73,6 +76,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "orrery.worker")
         let reloads = await CurveOptions.reloadOnHangup(config.curve, logger: logger)
         defer { reloads?.cancel() }
+        if web.http != nil { throw ValidationError("a worker serves no dashboard; give --metrics ADDRESS for its /metrics") }
+        let binding = try web.binding(web.metrics)
+        if binding != nil { PrometheusExport.bootstrap() }
+        let server = try await web.start(binding, logger: logger) { $0.addMetricsRoute() }
         let context = try ZMQContext.forProcess()
         let lifecycle = DaemonLifecycle(
             gracefulShutdownLimit: .milliseconds(gracePeriod.milliseconds + 5_000), logger: logger)
@@ -82,9 +89,11 @@ struct WorkerCommand: AsyncParsableCommand {
                 try WorkerService(config: config, logger: logger).run(context: context, mailbox: mailbox)
             }
         } catch {
+            await server?.stop()
             logger.critical("worker failed: \(error)")
             throw ExitCode(3)
         }
+        await server?.stop()
         switch outcome {
         case .stopped, .shutdownRequested: return
         case .refused: throw ExitCode(3)

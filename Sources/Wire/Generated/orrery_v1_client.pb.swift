@@ -303,11 +303,41 @@ public nonisolated struct Orrery_V1_JobUpdate: Sendable {
   /// Clears the value of `job`. Subsequent reads from it will return its default value.
   public mutating func clearJob() {self._job = nil}
 
+  /// Curve points the watcher may not have yet: every point so far in the first update a
+  /// client gets (at most the newest 20,000), then those recorded since the last update.
+  /// Sequences only grow: a client keeps the highest it has and skips any at or below it.
+  public var points: [Orrery_V1_CurvePoint] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _job: Orrery_V1_JobInfo? = nil
+}
+
+/// One point of one of a job's curves, as the coordinator recorded it.
+public nonisolated struct Orrery_V1_CurvePoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sequence: UInt64 = 0
+
+  /// The task that reported it (its key within the job).
+  public var task: String = String()
+
+  public var tag: String = String()
+
+  public var step: Int64 = 0
+
+  public var value: Double = 0
+
+  /// When the coordinator received it, seconds since 1970.
+  public var wallTime: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Orrery_V1_WorkerInfo: Sendable {
@@ -334,6 +364,9 @@ public nonisolated struct Orrery_V1_WorkerInfo: Sendable {
   public var capabilities: [String] = []
 
   public var agent: String = String()
+
+  /// Where its peers reach its data plane (empty: it has none).
+  public var dataEndpoint: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -916,7 +949,7 @@ nonisolated extension Orrery_V1_JobInfo: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Orrery_V1_JobUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}job\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}job\0\u{1}points\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -925,6 +958,7 @@ nonisolated extension Orrery_V1_JobUpdate: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._job) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.points) }()
       default: break
       }
     }
@@ -938,11 +972,70 @@ nonisolated extension Orrery_V1_JobUpdate: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._job {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if !self.points.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.points, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_JobUpdate, rhs: Orrery_V1_JobUpdate) -> Bool {
     if lhs._job != rhs._job {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_CurvePoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CurvePoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}task\0\u{1}tag\0\u{1}step\0\u{1}value\0\u{3}wall_time\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.task) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.tag) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.wallTime) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if !self.task.isEmpty {
+      try visitor.visitSingularStringField(value: self.task, fieldNumber: 2)
+    }
+    if !self.tag.isEmpty {
+      try visitor.visitSingularStringField(value: self.tag, fieldNumber: 3)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 4)
+    }
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 5)
+    }
+    if self.wallTime.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.wallTime, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_CurvePoint, rhs: Orrery_V1_CurvePoint) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.task != rhs.task {return false}
+    if lhs.tag != rhs.tag {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.wallTime != rhs.wallTime {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -950,7 +1043,7 @@ nonisolated extension Orrery_V1_JobUpdate: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}hostname\0\u{1}pid\0\u{1}cores\0\u{1}slots\0\u{3}running_tasks\0\u{3}tasks_completed\0\u{3}ms_since_heard\0\u{1}capabilities\0\u{1}agent\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}hostname\0\u{1}pid\0\u{1}cores\0\u{1}slots\0\u{3}running_tasks\0\u{3}tasks_completed\0\u{3}ms_since_heard\0\u{1}capabilities\0\u{1}agent\0\u{3}data_endpoint\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -968,6 +1061,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.msSinceHeard) }()
       case 9: try { try decoder.decodeRepeatedStringField(value: &self.capabilities) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.agent) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.dataEndpoint) }()
       default: break
       }
     }
@@ -1004,6 +1098,9 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
     if !self.agent.isEmpty {
       try visitor.visitSingularStringField(value: self.agent, fieldNumber: 10)
     }
+    if !self.dataEndpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.dataEndpoint, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1018,6 +1115,7 @@ nonisolated extension Orrery_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.msSinceHeard != rhs.msSinceHeard {return false}
     if lhs.capabilities != rhs.capabilities {return false}
     if lhs.agent != rhs.agent {return false}
+    if lhs.dataEndpoint != rhs.dataEndpoint {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

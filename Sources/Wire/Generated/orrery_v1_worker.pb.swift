@@ -245,6 +245,27 @@ public nonisolated struct Orrery_V1_Progress: Sendable {
 
   public var message: String = String()
 
+  /// Points of the task's curves since its last report (loss, accuracy, learning rate…),
+  /// which the coordinator keeps per job for its dashboard, API and TensorBoard files.
+  public var scalars: [Orrery_V1_Scalar] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One point of a curve: `tag` (e.g. "train/loss") at `step` (an epoch, a meta-step).
+public nonisolated struct Orrery_V1_Scalar: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var tag: String = String()
+
+  public var step: Int64 = 0
+
+  public var value: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -786,7 +807,7 @@ nonisolated extension Orrery_V1_LeaseBatch: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Orrery_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Progress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}fraction\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}fraction\0\u{1}message\0\u{1}scalars\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -797,6 +818,7 @@ nonisolated extension Orrery_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._
       case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
       case 2: try { try decoder.decodeSingularFloatField(value: &self.fraction) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.scalars) }()
       default: break
       }
     }
@@ -812,6 +834,9 @@ nonisolated extension Orrery_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
     }
+    if !self.scalars.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.scalars, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -819,6 +844,47 @@ nonisolated extension Orrery_V1_Progress: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.taskID != rhs.taskID {return false}
     if lhs.fraction != rhs.fraction {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.scalars != rhs.scalars {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Scalar: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Scalar"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tag\0\u{1}step\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.tag) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.step) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.tag.isEmpty {
+      try visitor.visitSingularStringField(value: self.tag, fieldNumber: 1)
+    }
+    if self.step != 0 {
+      try visitor.visitSingularInt64Field(value: self.step, fieldNumber: 2)
+    }
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Scalar, rhs: Orrery_V1_Scalar) -> Bool {
+    if lhs.tag != rhs.tag {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

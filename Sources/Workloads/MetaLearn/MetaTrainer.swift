@@ -53,6 +53,7 @@ struct MetaTrainer {
             guard window.add(step: step, statistics: statistics) else { return }
             (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
+                context.record(step: step + 1, ["query/loss": window.queryLoss, "query/accuracy": window.queryAccuracy])
                 context.reportProgress(Float(step + 1) / Float(steps), window.note(step: step, after: "adaptation", workers: communicator?.worldSize ?? 1))
             }
         }

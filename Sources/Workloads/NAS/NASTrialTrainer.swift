@@ -58,6 +58,9 @@ struct NASTrialTrainer {
                     context.commitCheckpoint(TaskCheckpoint(step: epoch, data: try checkpoint(epoch: epoch, curve: curve)))
                 }
             }
+            context.record(
+                [TaskScalar(tag: "train/loss", step: Int64(epoch), value: trainLoss)]
+                    + (curve.last.map { [TaskScalar(tag: "dev/accuracy", step: Int64(epoch), value: $0)] } ?? []))
             context.reportProgress(
                 Float(epoch - Int(task.startEpoch)) / Float(Int(task.endEpoch) - Int(task.startEpoch)),
                 String(format: "epoch %d/%d: train loss %.4f%@", epoch, task.endEpoch, trainLoss,

@@ -88,6 +88,7 @@ struct PromptTuner {
         } afterStep: { step, statistics in
             summary.finalLoss = Double(statistics[0]) / Double(perStep)
             if (communicator?.rank ?? 0) == 0, (step + 1) % max(1, steps / 10) == 0 || step + 1 == steps {
+                context.record(step: step + 1, ["train/loss": summary.finalLoss, "train/batch_accuracy": Double(statistics[1]) / Double(perStep)])
                 context.reportProgress(
                     Float(step + 1) / Float(steps),
                     String(format: "%@: step %d/%d, train loss %.4f, batch accuracy %.0f%%", progress, step + 1, steps,

@@ -6,7 +6,7 @@ import Wire
 /// round samples boxes around the best points found so far: ±5% of the domain in round 1
 /// (about one grid step of a 20-point axis), shrinking to 30% of that each round after.
 final class SweepPlanner: Planner {
-    private let plan: SweepPlan
+    let plan: SweepPlan
     private let domain: [ClosedRange<Double>]
     private var generator: SplitMix64
     private var round = 0
@@ -14,7 +14,7 @@ final class SweepPlanner: Planner {
     /// Points of each task without an outcome yet, by task key.
     private var pending: [String: [[Double]]] = [:]
     /// The best evaluations so far, ascending by value, at most `keep` of them.
-    private var best: [(point: [Double], value: Double)] = []
+    private(set) var best: [(point: [Double], value: Double)] = []
     private var keep: Int { max(plan.top, 16) }
     private var evaluations = 0
     private var tasksSucceeded = 0

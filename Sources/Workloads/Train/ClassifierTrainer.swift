@@ -103,6 +103,7 @@ struct ClassifierTrainer {
                 continue
             }
             dropouts.reseed(seed: task.seed, epoch: epoch)
+            let epochStarted = Date(), stepsThisEpoch = step + stepsPerEpoch - max(step, firstStep)
             var epochLoss: [Float] = [0, 0]  // loss sum, examples: summed over ranks at the epoch's end
             let sampler = BatchSampler(count: examples, batchSize: batchSize, shuffle: true, seed: task.seed, epoch: epoch)
             for indices in sampler {
@@ -132,6 +133,12 @@ struct ClassifierTrainer {
             trainLoss = Double(epochLoss[0]) / Double(max(1, epochLoss[1]))
             guard rank == 0 else { continue }
             evaluation = try evaluate(test)
+            let epochSeconds = Date().timeIntervalSince(epochStarted)
+            context.record(step: epoch + 1, [
+                "train/loss": trainLoss, "test/loss": evaluation.loss, "test/accuracy": evaluation.accuracy,
+                "learning_rate": Double(optimizer.learningRate),
+                "samples_per_second": Double(stepsThisEpoch * batchSize) / max(epochSeconds, 1e-9),
+            ])
             context.reportProgress(
                 Float(epoch + 1) / Float(task.epochs),
                 String(format: "epoch %d: train loss %.4f, test accuracy %.2f%%%@", epoch + 1, trainLoss, 100 * evaluation.accuracy,

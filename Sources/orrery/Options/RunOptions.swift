@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reporting
 import Wire
 import Workloads
 
@@ -8,8 +9,14 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .long, help: "Validate the spec, print what the job will cost at most, and run nothing.")
     var dryRun = false
 
-    @Option(name: .long, help: "Write the job's report (report.json, and tables such as leaderboard.csv) into this directory.")
+    @Option(name: .long, help: "Write the job's report (report.json, tables such as leaderboard.csv, SVG plots) into this directory, and its curves as TensorBoard files into tensorboard/ in it as they arrive.")
     var reportDir: String?
+
+    /// The job's TensorBoard directory (`--report-dir`/tensorboard), with the spec's
+    /// settings as hyperparameters; nil without `--report-dir`.
+    func tensorBoard(yaml: String) -> TensorBoardLog? {
+        reportDir.map { TensorBoardLog(directory: ($0 as NSString).appendingPathComponent("tensorboard"), hyperparameters: SpecHyperparameters.flatten(yaml: yaml)) }
+    }
 
     /// Prints the dry run's lines for `job`.
     static func printCost(_ job: ValidatedJob, source: String) {
@@ -21,16 +28,23 @@ struct RunOptions: ParsableArguments {
     /// Saves a finished job's report files, when `--report-dir` was given.
     func save(_ job: Orrery_V1_JobInfo) throws {
         guard let reportDir else { return }
+        try ReportDirectory.write(JobReport(text: job.reportText, json: job.reportJson, files: job.reportFiles), to: reportDir)
+    }
+}
+
+/// Writes a report's files and its JSON (report.json) into a directory.
+enum ReportDirectory {
+    static func write(_ report: JobReport, to directory: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: reportDir, withIntermediateDirectories: true)
-            let files = job.reportFiles.merging(["report.json": job.reportJson.isEmpty ? "null\n" : job.reportJson + "\n"]) { own, _ in own }
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let files = report.files.merging(["report.json": report.json.isEmpty ? "null\n" : report.json + "\n"]) { own, _ in own }
             for (name, contents) in files.sorted(by: { $0.key < $1.key }) {
                 // Names come from the coordinator: keep them inside the directory.
                 guard !name.contains("/"), !name.hasPrefix(".") else { continue }
-                try contents.write(toFile: "\(reportDir)/\(name)", atomically: true, encoding: .utf8)
+                try contents.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
             }
         } catch {
-            throw CommandFailure.exit("cannot write the report to \(reportDir): \(error.localizedDescription)", code: CommandFailure.invalidInput)
+            throw CommandFailure.exit("cannot write the report to \(directory): \(error.localizedDescription)", code: CommandFailure.invalidInput)
         }
     }
 }

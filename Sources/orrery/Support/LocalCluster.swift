@@ -12,6 +12,8 @@ final class LocalCluster {
     let endpoint: String
     let logDirectory: String
     private let coordinator: ChildProcess
+    /// The coordinator's dashboard (`http://HOST:PORT`) when it serves one (`--http`).
+    private(set) var dashboardURL: String?
     private(set) var workers: [ChildProcess] = []
     /// This process's client settings when the cluster runs CURVE.
     let clientCurve: CurveSecurity?
@@ -60,6 +62,8 @@ final class LocalCluster {
                 + (keys.map { ["--curve-key", "\($0)/coordinator.key", "--curve-allow", "\($0)/coordinator.allow"] } ?? []),
             environment: environment, standardError: .file("\(logDirectory)/coordinator.log"))
         endpoint = try Self.waitForEndpoint(readyFile, coordinator: coordinator, log: "\(logDirectory)/coordinator.log")
+        dashboardURL = (try? String(contentsOfFile: readyFile, encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("http://") }.map(String.init)
         for index in 0..<settings.workers {
             workers.append(
                 try ChildProcess(
