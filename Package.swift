@@ -182,6 +182,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Tensor"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "NN", "Tensor", "Datasets", "OrreryTestSupport"]),
         .testTarget(
             name: "WorkloadsTests",

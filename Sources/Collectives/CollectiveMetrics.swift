@@ -4,8 +4,8 @@ import Metrics
 /// bootstraps): all-reduce time and bytes by data path, and failures by kind, so that a
 /// slow or failing data plane shows up on a dashboard before it shows up in a job.
 struct CollectiveMetrics {
-    private let ringTime = Timer(label: "orrery_allreduce_duration", dimensions: [("path", "ring")])
-    private let sharedTime = Timer(label: "orrery_allreduce_duration", dimensions: [("path", "shared_memory")])
+    private let ringTime = Timer(label: "orrery_allreduce_duration_seconds", dimensions: [("path", "ring")])
+    private let sharedTime = Timer(label: "orrery_allreduce_duration_seconds", dimensions: [("path", "shared_memory")])
     private let ringBytes = Counter(label: "orrery_allreduce_bytes_total", dimensions: [("path", "ring")])
     private let sharedBytes = Counter(label: "orrery_allreduce_bytes_total", dimensions: [("path", "shared_memory")])
 

@@ -21,13 +21,17 @@ extension CoordinatorCore {
     /// One job in full, or nil when no job has that id (running, ended, or in the ledger).
     public func jobView(_ raw: String) -> JobView? {
         guard let job = job(named: raw) else { return nil }
-        let live = job.isRunning ? job.planner : nil
-        let report = live.map { $0.report() } ?? job.report
+        let now = clock.milliseconds()
+        let standing = job.isRunning
+            ? job.liveStanding(now: now)
+            : Job.Standing(
+                reportJSON: job.report.json, ranking: job.report.files["leaderboard.json"].flatMap { Self.decode(Ranking.self, $0) },
+                paretoSet: job.report.files["pareto.json"].flatMap { Self.decode(ParetoSet.self, $0) })
         return JobView(
-            info: jobInfo(job, now: clock.milliseconds()), specYAML: job.specYAML, reportJSON: report.json,
-            files: job.isRunning ? [:] : job.report.files,
-            ranking: live.map { $0.ranking() } ?? job.report.files["leaderboard.json"].flatMap { Self.decode(Ranking.self, $0) },
-            paretoSet: live.map { $0.paretoSet() } ?? job.report.files["pareto.json"].flatMap { Self.decode(ParetoSet.self, $0) })
+            // A running job's report text is the cached live one (`.summary`): pages may ask
+            // as often as they like.
+            info: jobInfo(job, now: now, detail: job.isRunning ? .summary : .full), specYAML: job.specYAML, reportJSON: standing.reportJSON,
+            files: job.isRunning ? [:] : job.report.files, ranking: standing.ranking, paretoSet: standing.paretoSet)
     }
 
     /// A job's curve points after `sequence` (at most `limit`, the oldest first), or nil

@@ -144,6 +144,25 @@ final class Job {
         }
     }
 
+    /// What a running job's planner says of it now, for the dashboard.
+    struct Standing {
+        let reportJSON: String
+        let ranking: Ranking?
+        let paretoSet: ParetoSet?
+    }
+
+    private var standingCache: (standing: Standing, at: Int64)?
+
+    /// The planner's report, ranking and Pareto set, made at most every
+    /// `liveReportMilliseconds` however many pages ask (a report of a large search costs
+    /// the loop far more than the question).
+    func liveStanding(now: Int64) -> Standing {
+        if let cached = standingCache, now - cached.at < Self.liveReportMilliseconds { return cached.standing }
+        let standing = Standing(reportJSON: planner?.report().json ?? "", ranking: planner?.ranking(), paretoSet: planner?.paretoSet())
+        standingCache = (standing, now)
+        return standing
+    }
+
     /// The job as clients see it; `queued` and `running` come from the lease table.
     func info(queued: Int, running: Int, now: Int64, detail: Detail = .full) -> Orrery_V1_JobInfo {
         var info = Orrery_V1_JobInfo()

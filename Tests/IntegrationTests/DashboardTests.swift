@@ -38,12 +38,12 @@ extension ClusterTests {
             ProcessInfo.processInfo.environment["ORRERY_TEST_PYTHON"] ?? PackageRoot.url.appendingPathComponent(".venv-test/bin/python").path
         }
 
-        static func json(_ answer: HTTPProbe.Answer) throws -> [String: Any] {
+        static func json(_ answer: HTTPGet.Answer) throws -> [String: Any] {
             try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any], "not a JSON object: \(answer.body.prefix(300))")
         }
 
-        static func get(_ url: String, _ path: String, headers: [String: String] = [:]) throws -> HTTPProbe.Answer {
-            try HTTPProbe.get(url + path, headers: headers)
+        static func get(_ url: String, _ path: String, headers: [String: String] = [:]) throws -> HTTPGet.Answer {
+            try HTTPGet.get(url + path, headers: headers)
         }
 
         /// Runs a program and returns its standard output; a non-zero exit is a test failure
@@ -116,6 +116,15 @@ extension ClusterTests {
                 #expect(answer.status == status, "\(path): \(answer.status) \(answer.body.prefix(200))")
                 if status == 400 { #expect(answer.body.contains("\"error\""), "\(path): \(answer.body)") }
             }
+            // Bytes that are not HTTP, a request line of 100 KB, a NUL in a path: refused, and
+            // the server goes on answering.
+            let port = try #require(URLComponents(string: url)?.port)
+            for junk in [Array("\u{0}\u{1}GARBAGE\r\n\r\n".utf8), Array("GET /\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\n\r\n".utf8),
+                Array("GET /api/jobs/%00 HTTP/1.1\r\nHost: x\r\n\r\n".utf8), [UInt8](repeating: 0xFF, count: 10_000)] {
+                let answer = try HTTPGet.raw(junk, host: "127.0.0.1", port: port)
+                #expect(!answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
+            }
+            #expect(try Self.get(url, "/api/cluster").status == 200)
             #expect(cluster.coordinator?.isRunning == true)
 
             // A coordinator killed and started again on its ledger still shows ended jobs'
@@ -131,7 +140,7 @@ extension ClusterTests {
             #expect(boardAgain.first?["value"] as? Double == rows.first?["value"] as? Double)
         }
 
-        @Test("/metrics on the coordinator and a worker is valid Prometheus text with tasks by workload, round trips and rejections")
+        @Test("/metrics on the coordinator and workers is valid Prometheus text: tasks by workload, round trips, rejections, all-reduce by path")
         func metrics() throws {
             let cluster = try TestCluster()
             try cluster.startCoordinator(extra: ["--http", "127.0.0.1:0"])
@@ -140,6 +149,11 @@ extension ClusterTests {
             #expect(cluster.waitForWorkers(["metrics-w1"]))
             let job = try cluster.run(Self.sweep)
             #expect(job.state == .succeeded)
+            // A data-parallel job on two workers of one host: all-reduce through shared memory.
+            try cluster.startWorker("metrics-w2", extra: ["--metrics", "127.0.0.1:0"])
+            #expect(cluster.waitForWorkers(["metrics-w1", "metrics-w2"]))
+            let parallel = try cluster.run("name: dp\nworkload: train\ntrain:\n  dataset: digits\n  hidden: [16]\n  epochs: 1\n  batch_size: 32\n  workers: 2\n  seed: 4\n")
+            #expect(parallel.state == .succeeded, "\(parallel.error)")
             // A spec the coordinator refuses is counted by reason.
             let client = try cluster.client()
             #expect(throws: (any Error).self) { try client.submit(specYAML: "name: x\nworkload: nope\n", sourceName: "bad.yaml", watch: false) }
@@ -153,15 +167,19 @@ extension ClusterTests {
             #expect(coordinator.types["orrery_coordinator_lease_round_trip_seconds"] == "histogram")
             // Gauges are set at most once a second.
             #expect(eventually(timeoutMilliseconds: 5_000) {
-                (try? PrometheusText(try Self.get(url, "/metrics")).value("orrery_coordinator_workers", [:])) == 1
+                (try? PrometheusText(try Self.get(url, "/metrics")).value("orrery_coordinator_workers", [:])) == 2
             })
 
             _ = eventually(timeoutMilliseconds: 10_000) { Self.metricsPort(cluster.log("metrics-w1")) != nil }
             let port = try #require(Self.metricsPort(cluster.log("metrics-w1")), "the worker logged no HTTP address")
-            let worker = try PrometheusText(try HTTPProbe.get("http://127.0.0.1:\(port)/metrics"))
+            let worker = try PrometheusText(try HTTPGet.get("http://127.0.0.1:\(port)/metrics"))
             #expect(worker.value("orrery_worker_tasks_total", ["workload": "sweep", "outcome": "succeeded"]) == Double(job.tasksDone))
             #expect(worker.value("orrery_worker_task_duration_seconds_count", ["workload": "sweep", "outcome": "succeeded"]) == Double(job.tasksDone))
-            #expect(try HTTPProbe.get("http://127.0.0.1:\(port)/").status == 404)
+            #expect(worker.value("orrery_worker_tasks_total", ["workload": "train", "outcome": "succeeded"]) == 1)
+            #expect(worker.value("orrery_allreduce_bytes_total", ["path": "shared_memory"]) ?? 0 > 0)
+            #expect(worker.value("orrery_allreduce_duration_seconds_count", ["path": "shared_memory"]) ?? 0 > 0)
+            #expect(worker.value("orrery_worker_tasks_running", [:]) == 0)
+            #expect(try HTTPGet.get("http://127.0.0.1:\(port)/").status == 404)
         }
 
         static func metricsPort(_ log: String) -> Int? {
@@ -280,7 +298,7 @@ struct PrometheusText {
     private(set) var samples: [String: Double] = [:]
     private(set) var types: [String: String] = [:]
 
-    init(_ answer: HTTPProbe.Answer) throws {
+    init(_ answer: HTTPGet.Answer) throws {
         guard answer.status == 200 else { throw TestClusterError("/metrics answered \(answer.status): \(answer.body.prefix(200))") }
         guard answer.headers["content-type"]?.hasPrefix("text/plain") == true else {
             throw TestClusterError("/metrics content type \(answer.headers["content-type"] ?? "none")")

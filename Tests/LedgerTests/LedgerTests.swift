@@ -106,7 +106,10 @@ import Testing
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let ledger = try Ledger(directory: directory, keepEndedJobs: 2)
-        for number in 1...5 { ledger.append(.jobSubmitted(job("a-\(number)", number: number))) }
+        for number in 1...5 {
+            ledger.append(.jobSubmitted(job("a-\(number)", number: number)))
+            ledger.append(.scalars(jobID: "a-\(number)", [LedgerScalar(sequence: 1, task: "0", tag: "loss", step: 1, value: 0.5, wallTime: 1)]))
+        }
         for number in [1, 2, 4, 5] {
             ledger.append(.outcome(LedgerOutcome(
                 jobID: "a-\(number)", sequence: 0, key: "0", failure: nil, metrics: [:], payload: Data(), attempts: 1, worker: "w")))
@@ -117,12 +120,34 @@ import Testing
         try ledger.commit()
         // The two newest ended jobs, and the running one, whatever its age.
         #expect(try ledger.jobs().map(\.job.id) == ["a-3", "a-4", "a-5"])
+        // A job's curve points leave with it.
+        #expect(try (1...5).map { try ledger.scalars(jobID: "a-\($0)").count } == [0, 0, 1, 1, 1])
         while try ledger.collectEndedJobs(budget: 100) > 0 {}
         for number in 1...5 {
             var left = 0
             try ledger.forEachOutcome(jobID: "a-\(number)") { _ in left += 1 }
             #expect(left == 0)
         }
+    }
+
+    @Test func curvePointsSurviveReopeningInOrderWithNaN() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let points = [
+            LedgerScalar(sequence: 2, task: "trial-1", tag: "dev/accuracy", step: 1, value: 0.75, wallTime: 10.5),
+            LedgerScalar(sequence: 1, task: "trial-0", tag: "train/loss", step: 1, value: .nan, wallTime: 10.25),
+            LedgerScalar(sequence: 3, task: "trial-0", tag: "train/loss", step: 2, value: -.infinity, wallTime: 11),
+        ]
+        do {
+            let ledger = try Ledger(directory: directory)
+            ledger.append(.jobSubmitted(job("a-1", number: 1)))
+            ledger.append(.scalars(jobID: "a-1", points))
+            try ledger.commit()
+        }
+        let read = try Ledger(directory: directory).scalars(jobID: "a-1")
+        #expect(read.map(\.sequence) == [1, 2, 3])
+        #expect(read[0].value.isNaN && read[0].task == "trial-0" && read[0].wallTime == 10.25)
+        #expect(read[1] == points[0] && read[2].value == -.infinity)
     }
 
     @Test func aDamagedFileIsRefusedByNameAndLeftAsItIs() throws {

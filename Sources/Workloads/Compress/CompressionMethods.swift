@@ -45,7 +45,9 @@ struct CompressionMethods {
 
     private func trainBase() throws -> Orrery_V1_Workloads_CompressResult {
         let model = model(base)
-        try trainer.train(model, optimizer: base.makeOptimizer(model.parameters), learningRate: base.learningRate, epochs: Int(task.epochs), context: context)
+        try trainer.train(
+            model, optimizer: base.makeOptimizer(model.parameters), learningRate: base.learningRate, epochs: Int(task.epochs), context: context,
+            curve: "base")
         var result = try score(model, .float32)
         result.weights = try Safetensors.encode(model.namedParameters())
         return result
@@ -77,7 +79,7 @@ struct CompressionMethods {
         let rate = task.finetuneLearningRate > 0 ? task.finetuneLearningRate : base.learningRate
         try trainer.train(
             model, optimizer: base.makeOptimizer(model.parameters), learningRate: rate, epochs: Int(task.finetuneEpochs),
-            firstEpoch: 1000 * (round + 1), context: context, afterStep: afterStep)
+            firstEpoch: 1000 * (round + 1), context: context, curve: "finetune", afterStep: afterStep)
         context.reportProgress(Float(round + 1) / Float(task.rounds), "round \(round + 1)/\(task.rounds) fine-tuned")
     }
 
@@ -118,7 +120,9 @@ struct CompressionMethods {
     private func trainStudent() throws -> Orrery_V1_Workloads_CompressResult {
         let recipe = student!
         let model = model(recipe)
-        try trainer(for: recipe).train(model, optimizer: recipe.makeOptimizer(model.parameters), learningRate: recipe.learningRate, epochs: Int(task.epochs), context: context)
+        try trainer(for: recipe).train(
+            model, optimizer: recipe.makeOptimizer(model.parameters), learningRate: recipe.learningRate, epochs: Int(task.epochs), context: context,
+            curve: "student")
         return try score(model, .float32)
     }
 
@@ -140,7 +144,8 @@ struct CompressionMethods {
         let model = model(recipe)
         let (temperature, alpha) = (Float(task.temperature), Float(task.alpha))
         try trainer.train(
-            model, optimizer: recipe.makeOptimizer(model.parameters), learningRate: recipe.learningRate, epochs: Int(task.epochs), context: context
+            model, optimizer: recipe.makeOptimizer(model.parameters), learningRate: recipe.learningRate, epochs: Int(task.epochs), context: context,
+            curve: "distilled"
         ) { logits, labels, indices in
             let rows = indices.flatMap { teacherLogits[($0 * classes)..<(($0 + 1) * classes)] }
             let teacher = try Tensor(rows, shape: [indices.count, classes])

@@ -23,8 +23,11 @@ struct CompressionTrainer {
     /// - Parameter loss: the loss of a batch from the model's logits, its labels and the
     ///   images' indices.
     @discardableResult
+    /// - Parameter curve: the tag prefix of the run's points (`teacher`, `student`…): each
+    ///   epoch's mean loss goes to `CURVE/train_loss` at epoch `firstEpoch + epoch + 1`.
     func train(
         _ model: Sequential, optimizer: any Optimizer, learningRate: Double, epochs: Int, firstEpoch: Int = 0, context: TaskContext,
+        curve: String = "train",
         loss: (Tensor, [Int], [Int]) throws -> Tensor = { logits, labels, _ in try Tensor.crossEntropy(logits: logits, targets: labels) },
         afterStep: () -> Void = {}
     ) throws -> Double {
@@ -49,6 +52,7 @@ struct CompressionTrainer {
                 seen += labels.count
             }
             mean = sum / Double(Swift.max(1, seen))
+            context.record(step: firstEpoch + epoch + 1, ["\(curve)/train_loss": mean])
         }
         return mean
     }

@@ -1,15 +1,18 @@
 import Search
 
 extension NASPlanner {
-    /// Trials by dev accuracy at their largest budget, for the dashboard and `leaderboard.svg`.
+    /// Trials by dev accuracy at their largest budget, with Wilson 95% intervals over the
+    /// dev examples, for the dashboard and `leaderboard.svg`.
     func ranking() -> Ranking? {
-        Ranking(
+        let dev = plan.devExamples
+        return Ranking(
             metric: "dev accuracy", higherIsBetter: true,
             rows: ranked.prefix(100).enumerated().map { rank, entry in
                 let record = trial(entry.configuration)
+                let interval = ConfidenceInterval.wilson(successes: Int((entry.score * Double(dev)).rounded()), trials: dev)
                 return Ranking.Row(
                     rank: rank + 1, name: "trial \(record?.id ?? rank) (\(entry.epochs) epochs)", value: entry.score,
-                    detail: entry.configuration.description)
+                    lower: dev > 0 ? interval.lower : nil, upper: dev > 0 ? interval.upper : nil, detail: entry.configuration.description)
             })
     }
 

@@ -9,11 +9,13 @@ extension PipelineTrainer {
     private static let counterCount = 4
 
     /// Brings every member's counters and the last stages' scores to rank 0, which returns
-    /// the job's metrics (and saves the model); other members return only their rank.
+    /// the job's metrics (and saves the model) and records the test curve (per evaluated
+    /// epoch: the scores live on the last stages until now); other members return only
+    /// their rank.
     func summarize(
         layout: PipelineLayout, communicator: Communicator?, partition: StagePartition, totals: PipelineStage.StepRecord, steps: Int,
         seconds: Double, trainLoss: (sum: Double, examples: Int), evaluations: [(epoch: Int, correct: Int, lossSum: Double)],
-        firstStep: Int, final: Data?
+        firstStep: Int, final: Data?, context: TaskContext
     ) throws -> TaskOutput {
         let counters = [totals.busySeconds, totals.wallSeconds, Double(totals.peakLiveMicroBatches), Double(totals.peakTensorGrowthBytes)]
         // Scores: train loss sum, train examples, then (correct, loss sum) per evaluation.
@@ -49,6 +51,7 @@ extension PipelineTrainer {
             epochAccuracies.append(String(format: "%d:%.4f", evaluation.epoch, accuracy))
             metrics["test_accuracy"] = accuracy
             metrics["test_loss"] = summed[3 + 2 * index] / Double(max(1, tested))
+            context.record(step: evaluation.epoch, ["test/accuracy": accuracy, "test/loss": metrics["test_loss"]!])
         }
         var bubbles: [Double] = []
         for stage in 0..<layout.stages {

@@ -111,7 +111,7 @@ struct PipelineTrainer {
         let final = try checkpoint.gather(layout: layout, communicator: communicator, round: gatherRound, step: step, metadata: ["orrery.model": model.name])
         return try summarize(
             layout: layout, communicator: communicator, partition: partition, totals: totals, steps: trained, seconds: trainingSeconds,
-            trainLoss: lastEpochLoss, evaluations: evaluations, firstStep: firstStep, final: final)
+            trainLoss: lastEpochLoss, evaluations: evaluations, firstStep: firstStep, final: final, context: context)
     }
 
     /// One optimizer step: this replica's share of the global batch `indices`, cut into

@@ -3,6 +3,7 @@ import Client
 import Foundation
 import Messaging
 import Runtime
+import Synchronization
 import Wire
 
 /// `orrery bench dispatch`: no-op tasks through a real coordinator and real worker
@@ -37,6 +38,9 @@ struct DispatchBenchCommand: ParsableCommand {
     @Option(name: .long, help: "CURVE on the control plane: on, off, or both (side by side, runs interleaved).")
     var curve: Mode = .off
 
+    @Option(name: .long, help: "Observed: the coordinator with --http and the workers with --metrics (Prometheus on), the dashboard's API read every second and /metrics scraped every 5 s while jobs run; on, off, or both.")
+    var http: Mode = .off
+
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case on, off, both
 
@@ -50,6 +54,8 @@ struct DispatchBenchCommand: ParsableCommand {
         let ledger: Bool
         /// Whether the control plane ran CURVE.
         let curve: Bool
+        /// Whether the daemons served HTTP, with a reader polling it.
+        let http: Bool
         let workers: Int
         let tasks: Int
         let tasksPerSecond: [Double]
@@ -67,18 +73,20 @@ struct DispatchBenchCommand: ParsableCommand {
     private final class Setup {
         let ledger: Bool
         let curve: Bool
+        let http: Bool
         let cluster: LocalCluster
         var throughput: [Double] = []
         var p50: [Double] = []
         var p99: [Double] = []
 
-        init(ledger: Bool, curve: Bool, cluster: LocalCluster) {
+        init(ledger: Bool, curve: Bool, http: Bool, cluster: LocalCluster) {
             self.ledger = ledger
             self.curve = curve
+            self.http = http
             self.cluster = cluster
         }
 
-        var name: String { "ledger \(ledger ? "on" : "off"), CURVE \(curve ? "on" : "off")" }
+        var name: String { "ledger \(ledger ? "on" : "off"), CURVE \(curve ? "on" : "off"), HTTP \(http ? "on" : "off")" }
     }
 
     func run() throws {
@@ -89,18 +97,26 @@ struct DispatchBenchCommand: ParsableCommand {
         defer { for setup in setups { setup.cluster.stop() } }
         for withLedger in ledger.settings {
             for withCurve in curve.settings {
-                let directory = "\(logDirectory)/\(withLedger ? "ledger" : "memory")\(withCurve ? "-curve" : "")"
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                var settings = LocalCluster.Settings(workers: workers, slots: slots)
-                settings.stateDirectory = withLedger ? "\(directory)/state" : nil
-                settings.curve = withCurve
-                setups.append(Setup(ledger: withLedger, curve: withCurve, cluster: try LocalCluster(settings, logDirectory: directory)))
+                for withHTTP in http.settings {
+                    let directory = "\(logDirectory)/\(withLedger ? "ledger" : "memory")\(withCurve ? "-curve" : "")\(withHTTP ? "-http" : "")"
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    var settings = LocalCluster.Settings(workers: workers, slots: slots)
+                    settings.stateDirectory = withLedger ? "\(directory)/state" : nil
+                    settings.curve = withCurve
+                    if withHTTP {
+                        settings.coordinatorArguments += ["--http", "127.0.0.1:0"]
+                        settings.workerArguments += ["--metrics", "127.0.0.1:0"]
+                    }
+                    setups.append(Setup(ledger: withLedger, curve: withCurve, http: withHTTP, cluster: try LocalCluster(settings, logDirectory: directory)))
+                }
             }
         }
         let context = try ZMQContext()
         for run in 0..<repeats {
             // Interleaved, so that a noisy moment of the shared machine hits both alike.
             for setup in setups {
+                let reader = setup.cluster.dashboardURL.map(DashboardReader.init)
+                defer { reader?.stop() }
                 let bulk = try runJob(noopSpec(name: "dispatch-throughput-\(run)", tasks: tasks, maxInFlight: 0), setup.cluster, context)
                 setup.throughput.append(Double(bulk.tasksDone) / max(bulk.elapsedS, 1e-9))
                 let latency = try runJob(noopSpec(name: "dispatch-latency-\(run)", tasks: latencyTasks, maxInFlight: 1), setup.cluster, context)
@@ -119,7 +135,7 @@ struct DispatchBenchCommand: ParsableCommand {
         for setup in setups {
             let status = try CoordinatorClient(endpoint: setup.cluster.endpoint, context: context, curve: setup.cluster.clientCurve).status()
             rows.append(Row(
-                ledger: setup.ledger, curve: setup.curve, workers: workers, tasks: tasks, tasksPerSecond: setup.throughput,
+                ledger: setup.ledger, curve: setup.curve, http: setup.http, workers: workers, tasks: tasks, tasksPerSecond: setup.throughput,
                 roundTripP50Micros: setup.p50, roundTripP99Micros: setup.p99,
                 medianTasksPerSecond: BenchmarkOutput.median(setup.throughput), medianP50Micros: BenchmarkOutput.median(setup.p50),
                 medianP99Micros: BenchmarkOutput.median(setup.p99), worstLoopTurnMicros: status.counters.worstLoopTurnUs,
@@ -131,12 +147,12 @@ struct DispatchBenchCommand: ParsableCommand {
             for row in rows {
                 print(
                     String(
-                        format: "orrery dispatch, ledger %@, CURVE %@, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms; %llu commits",
-                        row.ledger ? "on" : "off", row.curve ? "on" : "off", workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros,
+                        format: "orrery dispatch, ledger %@, CURVE %@, HTTP %@, %d workers × %d slot(s): median %.0f tasks/s; round trip p50 %.0f µs, p99 %.0f µs; worst loop turn %.1f ms; %llu commits",
+                        row.ledger ? "on" : "off", row.curve ? "on" : "off", row.http ? "on" : "off", workers, slots, row.medianTasksPerSecond, row.medianP50Micros, row.medianP99Micros,
                         Double(row.worstLoopTurnMicros) / 1000, row.ledgerCommits))
             }
             if rows.count == 2 {
-                let what = rows[0].ledger != rows[1].ledger ? "ledger" : "CURVE"
+                let what = rows[0].ledger != rows[1].ledger ? "ledger" : rows[0].curve != rows[1].curve ? "CURVE" : "HTTP"
                 print(String(format: "%@ on / off: throughput %.2f, p50 %.2f", what, rows[1].medianTasksPerSecond / rows[0].medianTasksPerSecond,
                     rows[1].medianP50Micros / rows[0].medianP50Micros))
             }
@@ -161,5 +177,31 @@ struct DispatchBenchCommand: ParsableCommand {
             throw CommandFailure.exit("benchmark job failed: \(job.error)", code: CommandFailure.jobFailed)
         }
         return job
+    }
+}
+
+/// Plays an open dashboard and a Prometheus server against a coordinator while a run lasts:
+/// the API's overview every second, `/metrics` every 5 s, on a thread of its own.
+private final class DashboardReader: Sendable {
+    private let stopped = Mutex(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(url: String) {
+        Thread.detachNewThread { [self] in
+            var tick = 0
+            while !stopped.withLock({ $0 }) {
+                _ = try? HTTPGet.get(url + "/api/cluster")
+                _ = try? HTTPGet.get(url + "/api/jobs?limit=200")
+                if tick % 5 == 0 { _ = try? HTTPGet.get(url + "/metrics") }
+                tick += 1
+                for _ in 0..<10 where !stopped.withLock({ $0 }) { usleep(100_000) }
+            }
+            done.signal()
+        }
+    }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        done.wait()
     }
 }

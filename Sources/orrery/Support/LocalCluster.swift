@@ -25,6 +25,8 @@ final class LocalCluster {
         var heartbeatInterval = "1s"
         /// Extra arguments for the coordinator.
         var coordinatorArguments: [String] = []
+        /// Extra arguments for every worker.
+        var workerArguments: [String] = []
         /// The coordinator's ledger directory; nil runs it without one (`--ephemeral`): a
         /// local run lives and dies with this process.
         var stateDirectory: String?
@@ -72,7 +74,7 @@ final class LocalCluster {
                         "worker", "--coordinator", endpoint, "--id", "local-\(getpid())-\(index)",
                         "--slots", String(settings.slots), "--parent-pid", parent, "--log-level", settings.logLevel,
                         "--heartbeat-interval", settings.heartbeatInterval, "--grace-period", "2s",
-                    ] + (keys.map { [
+                    ] + settings.workerArguments + (keys.map { [
                         "--curve-key", "\($0)/worker-\(index).key", "--curve-coordinator-key", "\($0)/coordinator.pub",
                         "--curve-allow", "\($0)/workers.allow",
                     ] } ?? []),

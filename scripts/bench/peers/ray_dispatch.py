@@ -5,12 +5,20 @@ Round trip: one task at a time, `ray.get(noop.remote())`, timed per task.
 Each is repeated and the median reported. Ray runs with as many worker processes as
 --workers (num_cpus), on this one machine, like Orrery's local cluster.
 
-    .venv-peers/bin/python scripts/bench/peers/ray_dispatch.py --workers 2 --json
+--dashboard runs Ray with its dashboard (ray[default]) and reads it the way
+`orrery bench dispatch --http on` reads Orrery's: the cluster status and the job list every
+second, and the node summary every 5 s, while the runs go on (Ray 2.60's dashboard wants
+the bearer token it keeps in ~/.ray/auth_token).
+
+    .venv-peers/bin/python scripts/bench/peers/ray_dispatch.py --workers 2 --json [--dashboard]
 """
 import argparse
 import json
+import os
 import statistics
+import threading
 import time
+import urllib.request
 
 import ray
 
@@ -20,6 +28,22 @@ def noop():
     return None
 
 
+def read_dashboard(url, stop):
+    """An open dashboard and a metrics scraper, until `stop` is set."""
+    path = os.path.expanduser("~/.ray/auth_token")
+    headers = {"Authorization": "Bearer " + open(path).read().strip()} if os.path.exists(path) else {}
+    tick = 0
+    while not stop.is_set():
+        paths = ["/api/cluster_status", "/api/jobs/"] + (["/nodes?view=summary"] if tick % 5 == 0 else [])
+        for p in paths:
+            try:
+                urllib.request.urlopen(urllib.request.Request("http://" + url + p, headers=headers), timeout=10).read()
+            except Exception:
+                pass
+        tick += 1
+        stop.wait(1.0)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
@@ -27,10 +51,14 @@ def main():
     parser.add_argument("--latency-tasks", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dashboard", action="store_true")
     args = parser.parse_args()
 
-    ray.init(num_cpus=args.workers, include_dashboard=False, logging_level="ERROR")
+    context = ray.init(num_cpus=args.workers, include_dashboard=args.dashboard, logging_level="ERROR")
     ray.get([noop.remote() for _ in range(1000)])  # start the worker processes
+    stop = threading.Event()
+    if args.dashboard:
+        threading.Thread(target=read_dashboard, args=(context.dashboard_url, stop), daemon=True).start()
 
     throughput, p50, p99 = [], [], []
     for run in range(args.repeats):
@@ -49,8 +77,9 @@ def main():
         if not args.json:
             print(f"run {run + 1}: {throughput[-1]:.0f} tasks/s; round trip p50 {p50[-1]:.0f} µs, p99 {p99[-1]:.0f} µs")
 
+    stop.set()
     row = {
-        "system": f"ray {ray.__version__}",
+        "system": f"ray {ray.__version__}" + (" with its dashboard" if args.dashboard else ""),
         "workers": args.workers,
         "tasks": args.tasks,
         "medianTasksPerSecond": statistics.median(throughput),
