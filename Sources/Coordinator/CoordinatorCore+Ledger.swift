@@ -196,9 +196,7 @@ extension CoordinatorCore {
         }
         job.tasksPlanned = UInt64(outcomes + open.count)
         let points = try ledger.scalars(jobID: record.id)
-        for point in points {
-            job.curves.restore(.init(sequence: point.sequence, task: point.task, tag: point.tag, step: point.step, value: point.value, wallTime: point.wallTime))
-        }
+        for point in points { job.curves.restore(point) }
         job.storedPoints = points.count
         logger.notice("job resumed", metadata: [
             "job": "\(job.id)", "outcomes": "\(outcomes)", "open": "\(open.count)",

@@ -41,9 +41,7 @@ extension CoordinatorCore {
         // An ended job read back from the ledger at start has its curves there, not here.
         if job.isRunning || !job.curves.isEmpty { return Self.window(job.curves, after: sequence, limit: limit) }
         var curves = CurveSet()
-        for point in (try? ledger?.scalars(jobID: job.id.rawValue)) ?? [] {
-            curves.restore(.init(sequence: point.sequence, task: point.task, tag: point.tag, step: point.step, value: point.value, wallTime: point.wallTime))
-        }
+        for point in (try? ledger?.scalars(jobID: job.id.rawValue)) ?? [] { curves.restore(point) }
         return Self.window(curves, after: sequence, limit: limit)
     }
 

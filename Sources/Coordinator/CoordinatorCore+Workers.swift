@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Reporting
 import Logging
 import Runtime
 import Wire
@@ -121,14 +122,14 @@ extension CoordinatorCore {
     private func recordScalars(_ scalars: [Orrery_V1_Scalar], task: TaskID, of job: Job) {
         let key = String(task.wire.dropFirst(job.id.rawValue.count + 1))
         let wallTime = Double(Self.wallMilliseconds) / 1000
-        var stored: [LedgerScalar] = []
+        var stored: [CurvePoint] = []
         for scalar in scalars.prefix(1024) where !scalar.tag.isEmpty && scalar.tag.utf8.count <= 200 {
             let point = job.curves.append(
                 task: PrintableText.escaped(key, limit: 200), tag: PrintableText.escaped(scalar.tag, limit: 200), step: scalar.step,
                 value: scalar.value, wallTime: wallTime)
             guard job.storedPoints < Job.maximumStoredPoints else { continue }
             job.storedPoints += 1
-            stored.append(LedgerScalar(sequence: point.sequence, task: point.task, tag: point.tag, step: point.step, value: point.value, wallTime: wallTime))
+            stored.append(point)
         }
         if !stored.isEmpty { ledger?.append(.scalars(jobID: job.id.rawValue, stored)) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Reporting
 import Runtime
 
 /// The coordinator's durable record: a SQLite file (`ledger.sqlite`) in its state directory.
@@ -391,10 +392,10 @@ public final class Ledger {
     }
 
     /// A job's curve points, in sequence order.
-    public func scalars(jobID: String) throws(LedgerError) -> [LedgerScalar] {
+    public func scalars(jobID: String) throws(LedgerError) -> [CurvePoint] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM scalars WHERE job_id = ? ORDER BY sequence", arguments: [jobID]).map { row in
-                LedgerScalar(
+                CurvePoint(
                     sequence: UInt64(clamping: row["sequence"] as Int64), task: row["task"], tag: row["tag"], step: row["step"],
                     value: row["value"] as Double? ?? .nan, wallTime: row["wall_time"])
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 
 /// One change to the ledger. The coordinator appends records as things happen and commits
 /// them in groups (`Ledger.commit`), before it sends anything that depends on them.
@@ -22,27 +23,7 @@ public enum LedgerRecord: Sendable {
     /// A value for the cross-job cache (a score, keyed by a digest of what produced it).
     case cached(key: String, value: Data)
     /// Points of a job's curves, kept after the job ends (until the job itself leaves).
-    case scalars(jobID: String, [LedgerScalar])
-}
-
-/// One point of one of a job's curves, as the coordinator numbered it.
-public struct LedgerScalar: Sendable, Equatable {
-    public let sequence: UInt64
-    public let task: String
-    public let tag: String
-    public let step: Int64
-    public let value: Double
-    /// Seconds since 1970.
-    public let wallTime: Double
-
-    public init(sequence: UInt64, task: String, tag: String, step: Int64, value: Double, wallTime: Double) {
-        self.sequence = sequence
-        self.task = task
-        self.tag = tag
-        self.step = step
-        self.value = value
-        self.wallTime = wallTime
-    }
+    case scalars(jobID: String, [CurvePoint])
 }
 
 /// A job as recorded when it is accepted.

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Testing
 
 @testable import Ledger
@@ -108,7 +109,7 @@ import Testing
         let ledger = try Ledger(directory: directory, keepEndedJobs: 2)
         for number in 1...5 {
             ledger.append(.jobSubmitted(job("a-\(number)", number: number)))
-            ledger.append(.scalars(jobID: "a-\(number)", [LedgerScalar(sequence: 1, task: "0", tag: "loss", step: 1, value: 0.5, wallTime: 1)]))
+            ledger.append(.scalars(jobID: "a-\(number)", [CurvePoint(sequence: 1, task: "0", tag: "loss", step: 1, value: 0.5, wallTime: 1)]))
         }
         for number in [1, 2, 4, 5] {
             ledger.append(.outcome(LedgerOutcome(
@@ -134,9 +135,9 @@ import Testing
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let points = [
-            LedgerScalar(sequence: 2, task: "trial-1", tag: "dev/accuracy", step: 1, value: 0.75, wallTime: 10.5),
-            LedgerScalar(sequence: 1, task: "trial-0", tag: "train/loss", step: 1, value: .nan, wallTime: 10.25),
-            LedgerScalar(sequence: 3, task: "trial-0", tag: "train/loss", step: 2, value: -.infinity, wallTime: 11),
+            CurvePoint(sequence: 2, task: "trial-1", tag: "dev/accuracy", step: 1, value: 0.75, wallTime: 10.5),
+            CurvePoint(sequence: 1, task: "trial-0", tag: "train/loss", step: 1, value: .nan, wallTime: 10.25),
+            CurvePoint(sequence: 3, task: "trial-0", tag: "train/loss", step: 2, value: -.infinity, wallTime: 11),
         ]
         do {
             let ledger = try Ledger(directory: directory)
