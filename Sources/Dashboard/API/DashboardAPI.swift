@@ -12,11 +12,11 @@ struct DashboardAPI: Sendable {
     let queries: CoordinatorQueries
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/api/cluster") { _, _ in try await ask { APIResponse.json($0.clusterView()) } }
+        router.get("/api/cluster") { _, _ in try await ask { $0.clusterView() } answer: { APIResponse.json($0) } }
         router.get("/api/workers") { _, _ in
-            try await ask { core in
+            try await ask { $0.clusterView().workers } answer: { workers in
                 var list = Orrery_V1_ClusterStatus()
-                list.workers = core.clusterView().workers
+                list.workers = workers
                 return APIResponse.json(text: APIResponse.encode(["workers": (APIResponse.embedded(list) as? [String: Any])?["workers"] ?? []]))
             }
         }
@@ -24,7 +24,7 @@ struct DashboardAPI: Sendable {
             guard let limit = try Self.number(request, "limit", default: 100, range: 1...10_000) else {
                 return APIResponse.error(.badRequest, "limit must be a whole number from 1 to 10000")
             }
-            return try await ask { APIResponse.json($0.jobListView(limit: limit)) }
+            return try await ask { $0.jobListView(limit: limit) } answer: { APIResponse.json($0) }
         }
         router.get("/api/jobs/:id") { _, context in try await job(context) { Self.jobDocument($0) } }
         router.get("/api/jobs/:id/report") { _, context in
@@ -80,10 +80,14 @@ struct DashboardAPI: Sendable {
 
     // MARK: Helpers
 
-    /// Asks the coordinator; a stopped or swamped coordinator is a 503.
-    private func ask(_ question: @escaping @Sendable (CoordinatorCore) -> Response) async throws -> Response {
+    /// Asks the coordinator `question` (run on its loop: it only gathers values) and turns
+    /// the answer into a response here, on the server's thread (encoding JSON or drawing a
+    /// chart never holds up the loop); a stopped or swamped coordinator is a 503.
+    private func ask<Answer: Sendable>(
+        _ question: @escaping @Sendable (CoordinatorCore) -> Answer, answer respond: (Answer) -> Response
+    ) async throws -> Response {
         do {
-            return try await queries.ask(question)
+            return respond(try await queries.ask(question))
         } catch {
             return APIResponse.error(.serviceUnavailable, error.description)
         }
@@ -91,20 +95,14 @@ struct DashboardAPI: Sendable {
 
     /// Answers about the job the path names: 400 for an id that cannot be one, 404 for one
     /// the coordinator does not know.
-    private func job(_ context: BasicRequestContext, _ answer: @escaping @Sendable (JobView) -> Response) async throws -> Response {
+    private func job(_ context: BasicRequestContext, _ answer: (JobView) -> Response) async throws -> Response {
         guard let id = Self.jobID(context) else { return Self.malformedID(context) }
-        return try await ask { core in
-            guard let view = core.jobView(id) else { return Self.unknown(id) }
-            return answer(view)
-        }
+        return try await ask { $0.jobView(id) } answer: { $0.map(answer) ?? Self.unknown(id) }
     }
 
-    private func curves(_ context: BasicRequestContext, after: UInt64, _ answer: @escaping @Sendable (CurveSet) -> Response) async throws -> Response {
+    private func curves(_ context: BasicRequestContext, after: UInt64, _ answer: (CurveSet) -> Response) async throws -> Response {
         guard let id = Self.jobID(context) else { return Self.malformedID(context) }
-        return try await ask { core in
-            guard let curves = core.curvesView(id, after: after, limit: 20_000) else { return Self.unknown(id) }
-            return answer(curves)
-        }
+        return try await ask { $0.curvesView(id, after: after, limit: 20_000) } answer: { $0.map(answer) ?? Self.unknown(id) }
     }
 
     private static func jobID(_ context: BasicRequestContext) -> String? {
