@@ -111,6 +111,7 @@ extension CoordinatorCore {
             guard !item.message.isEmpty || !item.scalars.isEmpty, let taskID = TaskID(wire: item.taskID), leases.isHeld(taskID, by: worker),
                 let job = jobs[taskID.job], job.isRunning
             else { continue }
+            leases.renew(taskID, by: worker, now: clock.milliseconds())
             if !item.message.isEmpty { job.progress = item.message.truncated(toBytes: WireLimits.maximumNoteBytes) }
             if !item.scalars.isEmpty { recordScalars(item.scalars, task: taskID, of: job) }
             job.changedSinceUpdate = true

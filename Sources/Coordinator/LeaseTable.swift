@@ -487,6 +487,19 @@ struct LeaseTable {
     /// workers must not be re-formed forever).
     static let maximumMemberLosses = 64
 
+    /// The holder reported progress on `id`: the lease's deadline starts again from `now`.
+    /// A task that keeps reporting is working, however long it runs (a meta-training run of
+    /// an hour, say); one that goes silent for the job's `task_timeout` is leased again.
+    /// Reports from a worker that is not the holder (a gang's other members, a stale
+    /// attempt) change nothing.
+    mutating func renew(_ id: TaskID, by worker: WorkerID, now: Int64) {
+        guard var task = tasks[id], !task.awaitingHolder, case .leased(let holder, let deadline, let sentAt) = task.state,
+            holder == worker, deadline > 0, let timeout = limits[task.jobID]?.timeoutMilliseconds, timeout > 0
+        else { return }
+        task.state = .leased(worker: holder, deadline: max(deadline, now + Int64(timeout)), sentAtMicros: sentAt)
+        tasks[id] = task
+    }
+
     /// Leases whose deadline has passed, released; each with the worker that held it.
     mutating func expireDeadlines(now: Int64) -> [(worker: WorkerID, release: Release)] {
         var expired: [(WorkerID, TaskID)] = []

@@ -154,6 +154,51 @@ struct CoordinatorCoreTests {
         return (lease, holder, holder == "w1#a" ? "w2#b" : "w1#a")
     }
 
+    @Test("progress from the holder renews its lease's deadline; a stranger's does not; silence past the timeout re-leases")
+    func progressRenewsTheLease() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1")
+        harness.register("w2#b", id: "w2")
+        _ = harness.take()
+        _ = try #require(harness.submit("name: t\nworkload: noop\ntask_timeout: 1s\nnoop:\n  tasks: 1\n", from: "client"))
+        harness.turn()
+        let sent = harness.take()
+        let lease = try #require((Self.leases(sent, to: "w1#a") + Self.leases(sent, to: "w2#b")).first)
+        let holder = Self.leases(sent, to: "w1#a").isEmpty ? "w2#b" : "w1#a"
+        let other = holder == "w1#a" ? "w2#b" : "w1#a"
+        func progress(from peer: String) {
+            var item = Orrery_V1_Progress()
+            item.taskID = lease.taskID
+            item.fraction = 0.5
+            item.message = "still going"
+            var batch = Orrery_V1_ProgressBatch()
+            batch.items = [item]
+            harness.receive(.progress(batch), from: peer)
+        }
+        // 3 s in steps of 0.6 s, the holder reporting each time: never past 1 s of silence.
+        for _ in 0..<5 {
+            harness.clock.advance(milliseconds: 600)
+            for peer in [holder, other] { harness.receive(.heartbeat(Orrery_V1_Heartbeat()), from: peer) }
+            progress(from: holder)
+            progress(from: other)  // not the holder: renews nothing, and is not needed here
+            harness.turn()
+            let sentNow = harness.take()
+            #expect((Self.leases(sentNow, to: other) + Self.leases(sentNow, to: holder)).isEmpty, "re-leased although the holder kept reporting")
+        }
+        // Only the other worker speaks now: within a few turns past 1 s of the holder's
+        // silence the lease expires and is given out again.
+        var moved: [Orrery_V1_TaskLease] = []
+        for _ in 0..<6 where moved.isEmpty {
+            harness.clock.advance(milliseconds: 600)
+            for peer in [holder, other] { harness.receive(.heartbeat(Orrery_V1_Heartbeat()), from: peer) }
+            progress(from: other)
+            harness.turn()
+            let sentNow = harness.take()
+            moved = Self.leases(sentNow, to: other) + Self.leases(sentNow, to: holder)
+        }
+        #expect(moved.map(\.attempt) == [2], "the silent lease was not given out again")
+    }
+
     @Test("a result for a finished task is a duplicate; one from a stranger is refused; the job counts each task once")
     func duplicatesAndStrangers() throws {
         let harness = try Harness()

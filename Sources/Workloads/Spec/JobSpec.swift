@@ -6,7 +6,7 @@ import Yams
 /// name: branin-grid       # required
 /// workload: sweep         # required: a kind from the registry
 /// max_attempts: 3         # leases per task before it fails (default 3)
-/// task_timeout: 60s       # lease deadline per attempt (default 10m; 0 = none)
+/// task_timeout: 60s       # an attempt silent this long (no progress report) is leased again (default 10m; 0 = never)
 /// max_in_flight: 0        # tasks of this job leased at once, cluster-wide (0 = no limit)
 /// sweep:                  # the section named after the workload
 ///   function: branin
