@@ -73,7 +73,8 @@ extension CoordinatorCore {
         if !message.once && job.isRunning && !job.watchers.contains(client) && job.watchers.count < Job.maximumWatchers {
             job.watchers.append(client)
         }
-        sendUpdate(job, to: [client], now: clock.milliseconds())
+        // A one-off look (`orrery status JOB`) has no use for the curves.
+        sendUpdate(job, to: [client], now: clock.milliseconds(), points: !message.once)
     }
 
     /// Past and present jobs, newest first: the ledger's, or those in memory without one.
@@ -174,12 +175,12 @@ extension CoordinatorCore {
         }
     }
 
-    func sendUpdate(_ job: Job, to peers: [[UInt8]]? = nil, now: Int64) {
+    func sendUpdate(_ job: Job, to peers: [[UInt8]]? = nil, now: Int64, points: Bool = true) {
         let targets = peers ?? job.watchers
         guard !targets.isEmpty else { return }
         var update = Orrery_V1_JobUpdate()
         update.job = jobInfo(job, now: now)
-        update.points = job.curvePoints(since: peers == nil ? job.curvesBroadcastUpTo : 0)
+        if points { update.points = job.curvePoints(since: peers == nil ? job.curvesBroadcastUpTo : 0) }
         let frame = EnvelopeCodec.encode(.jobUpdate(update))
         guard commitLedger() else { return }  // an update is something a client is told
         for peer in targets {

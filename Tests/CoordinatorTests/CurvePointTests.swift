@@ -74,4 +74,37 @@ struct CurvePointTests {
         #expect(restarted.core.curvesView(jobID, after: 2, limit: 100)?.points.map(\.sequence) == [3])
         #expect(restarted.core.curvesView("no-such-job", after: 0, limit: 100) == nil)
     }
+
+    @Test("a job running when its coordinator dies keeps its points: the restarted core resumes them and numbers on")
+    func resumedJobKeepsItsCurves() throws {
+        let directory = NSTemporaryDirectory() + "orrery-curves-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var jobID = ""
+        var lease = Orrery_V1_TaskLease()
+        do {
+            let first = try Harness(stateDirectory: directory)
+            first.register("w1#a", id: "w1")
+            _ = first.take()
+            jobID = try #require(first.submit("name: t\nworkload: noop\nnoop:\n  tasks: 1\n", from: "client"))
+            first.turn()
+            lease = try #require(CoordinatorCoreTests.leases(first.take(), to: "w1#a").first)
+            first.receive(Self.progress(lease.taskID, [("loss", 1, 3.0), ("loss", 2, 2.0)]), from: "w1#a")
+            first.turn()  // the turn's end commits the points
+        }  // gone, as after kill -9
+        let second = try Harness(stateDirectory: directory)
+        #expect(second.core.curvesView(jobID, after: 0, limit: 100)?.points.map(\.value) == [3.0, 2.0])
+        // The worker comes back with its task; its next point is numbered after the old ones.
+        second.register("w1#a", id: "w1", running: [lease.taskID])
+        second.receive(Self.progress(lease.taskID, [("loss", 3, 1.0)]), from: "w1#a")
+        #expect(second.core.curvesView(jobID, after: 0, limit: 100)?.points.map(\.sequence) == [1, 2, 3])
+        // A client that watches again gets every point, once.
+        var watch = Orrery_V1_WatchJob()
+        watch.jobID = jobID
+        second.receive(.watchJob(watch), from: "client2")
+        #expect(Self.points(second.take(), to: "client2").map(\.step) == [1, 2, 3])
+        watch.once = true
+        second.receive(.watchJob(watch), from: "client3")
+        let once = second.take().filter { $0.peer == "client3" }
+        #expect(once.count == 1 && Self.points(once, to: "client3").isEmpty, "a one-off look carries no points")
+    }
 }

@@ -304,7 +304,8 @@ public nonisolated struct Orrery_V1_JobUpdate: Sendable {
   public mutating func clearJob() {self._job = nil}
 
   /// Curve points the watcher may not have yet: every point so far in the first update a
-  /// client gets (at most the newest 20,000), then those recorded since the last update.
+  /// client gets (at most the newest 20,000; none in the answer to a `once` watch), then
+  /// those recorded since the last update.
   /// Sequences only grow: a client keeps the highest it has and skips any at or below it.
   public var points: [Orrery_V1_CurvePoint] = []
 
