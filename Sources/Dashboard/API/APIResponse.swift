@@ -17,11 +17,18 @@ enum APIResponse {
         json(text: (try? message.jsonString(options: protobufJSON)) ?? "{}")
     }
 
-    static func json(_ value: some Encodable) -> Response {
+    /// Codable values as JSON: keys sorted, NaN and infinities as the strings "NaN",
+    /// "Infinity" and "-Infinity" (a diverged loss is a point worth seeing, and plain JSON
+    /// has no number for it).
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return json(text: (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+        return encoder
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        json(text: (try? encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
     }
 
     static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -59,7 +66,7 @@ enum APIResponse {
     }
 
     static func embedded(_ value: (some Encodable)?) -> Any {
-        guard let value, let data = try? JSONEncoder().encode(value) else { return NSNull() }
+        guard let value, let data = try? encoder().encode(value) else { return NSNull() }
         return embedded(String(decoding: data, as: UTF8.self))
     }
 }
