@@ -52,12 +52,8 @@ public final class CoordinatorQueries: Sendable {
 
     /// Refuses every later question; those waiting are answered first.
     func close(answering core: CoordinatorCore) {
-        let questions = state.withLock { state in
-            state.closed = true
-            defer { state.waiting.removeAll() }
-            return state.waiting
-        }
-        for question in questions { question(core) }
+        state.withLock { $0.closed = true }
+        answer(with: core)
     }
 }
 

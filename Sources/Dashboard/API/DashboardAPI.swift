@@ -21,7 +21,7 @@ struct DashboardAPI: Sendable {
             }
         }
         router.get("/api/jobs") { request, _ in
-            guard let limit = try Self.number(request, "limit", default: 100, range: 1...10_000) else {
+            guard let limit = Self.number(request, "limit", default: 100, range: 1...10_000) else {
                 return APIResponse.error(.badRequest, "limit must be a whole number from 1 to 10000")
             }
             return try await ask { $0.jobListView(limit: limit) } answer: { APIResponse.json($0) }
@@ -51,7 +51,7 @@ struct DashboardAPI: Sendable {
             }
         }
         router.get("/api/jobs/:id/curves") { request, context in
-            guard let after = try Self.number(request, "after", default: 0, range: 0...Int.max) else {
+            guard let after = Self.number(request, "after", default: 0, range: 0...Int.max) else {
                 return APIResponse.error(.badRequest, "after must be a curve sequence number (a whole number, 0 or more)")
             }
             return try await curves(context, after: UInt64(after)) { curves in
@@ -121,7 +121,7 @@ struct DashboardAPI: Sendable {
     private static func unknown(_ id: String) -> Response { APIResponse.error(.notFound, "no job '\(id)' on this coordinator") }
 
     /// A whole-number query parameter in `range`; nil when present and malformed.
-    private static func number(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int? {
+    private static func number(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int? {
         guard let text = request.uri.queryParameters.get(name) else { return fallback }
         guard let value = Int(text), range.contains(value) else { return nil }
         return value

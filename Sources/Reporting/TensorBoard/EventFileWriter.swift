@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import Synchronization
 
 /// Writes one TensorBoard event file: scalars (each tag a curve, as TensorBoard's Scalars
 /// tab shows them) and hyperparameters (its HParams tab), in TFRecord framing.
@@ -13,8 +14,8 @@ public final class EventFileWriter {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var taggedMetadata: Set<String> = []
-    private nonisolated(unsafe) static var filesOpened = 0
-    private static let lock = NSLock()
+    /// Files opened by this process, numbering their names (two in one second differ).
+    private static let filesOpened = Mutex(0)
 
     /// Creates the directory if needed and a new event file in it, beginning with the
     /// file-version event TensorBoard expects.
@@ -25,9 +26,9 @@ public final class EventFileWriter {
         } catch {
             throw .io(path: directory, error.localizedDescription)
         }
-        let number = Self.lock.withLock { () -> Int in
-            Self.filesOpened += 1
-            return Self.filesOpened
+        let number = Self.filesOpened.withLock { count in
+            count += 1
+            return count
         }
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         path = (directory as NSString).appendingPathComponent(

@@ -160,12 +160,12 @@ extension ExplainCommand {
         print(String(format: "test image %d, class %d; predicted %d (p = %.3f); explaining class %d (log-probability %.4f)",
             image, result.label, result.probabilities.indices.max { result.probabilities[$0] < result.probabilities[$1] }!,
             result.probabilities.max() ?? 0, result.classIndex, result.score))
-        let width = result.imageShape.last ?? 1
+        // Channels come first: a pixel's place is its index within one height × width plane.
+        let width = max(1, result.imageShape.last ?? 1), plane = max(1, result.imageShape.suffix(2).reduce(1, *))
         let ranked = result.attributions.indices.sorted { abs(result.attributions[$0]) > abs(result.attributions[$1]) }.prefix(10)
         print("strongest pixels (row, column: attribution):")
         for index in ranked {
-            let cell = index % max(1, (result.imageShape.dropFirst(max(0, result.imageShape.count - 2)).reduce(1, *)))
-            print(String(format: "  (%d, %d): %+.4f", cell / width, cell % width, result.attributions[index]))
+            print(String(format: "  (%d, %d): %+.4f", index % plane / width, index % width, result.attributions[index]))
         }
         if let gap = result.completenessGap {
             print(String(format: "attributions sum to %.4f (gap %.2f%%, %d steps)", result.attributions.reduce(0, +), 100 * gap, result.steps))
