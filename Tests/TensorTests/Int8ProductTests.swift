@@ -4,9 +4,9 @@ import Testing
 
 /// The int8 linear product (CKernels/int8_product.c) against a double-precision product of
 /// the values the int8 codes stand for (activations rounded per row as the kernel rounds
-/// them): the integer sums are exact, so only float rounding may differ. The VNNI and
-/// portable paths must agree bit for bit, over shapes that cross the 6×16 tile, the depth's
-/// groups of 4 and the 96-row blocks.
+/// them): the integer sums are exact, so only float rounding may differ. The VNNI, AVX2 and
+/// portable paths must agree bit for bit, over shapes that cross the 6×16 and 4×16 tiles,
+/// the depth's groups of 4 and the 96-row blocks.
 @Suite("int8 products", .serialized)
 struct Int8ProductTests {
     static let shapes = [(1, 1, 1), (1, 40, 384), (5, 15, 3), (6, 16, 4), (7, 17, 5), (13, 33, 64), (97, 20, 385), (200, 48, 96)]
@@ -48,16 +48,23 @@ struct Int8ProductTests {
         }
     }
 
-    @Test("The VNNI and the portable code give the same bits", .enabled(if: Int8Matrix.isAccelerated, "needs AVX-512 VNNI"))
-    func pathsAgree() throws {
-        for (m, n, k) in Self.shapes {
-            let matrix = try Int8Matrix(quantizing: try Tensor(Self.values(n * k, seed: 3), shape: [n, k]))
-            let x = try Tensor(Self.values(m * k, seed: 4), shape: [m, k])
+    /// Every code this CPU runs (VNNI, AVX2, portable C) gives the portable code's bits,
+    /// including activations at ±127 and weights at ±127, where AVX2's 16-bit pair sums peak.
+    @Test("Every kernel gives the same bits as portable C", arguments: QuantizedKernel.allCases.filter { $0 > .portable && $0 <= QuantizedKernel.best })
+    func pathsAgree(_ kernel: QuantizedKernel) throws {
+        defer { QuantizedKernel.cap(.vnni) }
+        var extremes = Self.values(13 * 70, seed: 5)
+        for index in extremes.indices where index % 3 == 0 { extremes[index] = index % 2 == 0 ? 1 : -1 }
+        let cases = Self.shapes.map { (m, n, k) in (Self.values(n * k, seed: 3), Self.values(m * k, seed: 4), m, n, k) }
+            + [(extremes, extremes.map { $0 < 0 ? -1 : 1 }, 13, 13, 70)]
+        for (w, xs, m, n, k) in cases {
+            let matrix = try Int8Matrix(quantizing: try Tensor(w, shape: [n, k]))
+            let x = try Tensor(xs, shape: [m, k])
+            QuantizedKernel.cap(kernel)
             let fast = try x.linear(int8: matrix, bias: nil)
-            Int8Matrix.forcePortable(true)
-            defer { Int8Matrix.forcePortable(false) }
+            QuantizedKernel.cap(.portable)
             let portable = try x.linear(int8: matrix, bias: nil)
-            #expect(fast.scalars == portable.scalars, "\(m)×\(n)×\(k)")
+            #expect(fast.scalars == portable.scalars, "\(kernel) \(m)×\(n)×\(k)")
         }
     }
 

@@ -118,12 +118,13 @@ struct PlannerReplayTests {
         }
     }
 
-    @Test("prompt search: evolution with paraphrases, successive halving and the test split")
-    func promptSearch() throws {
+    @Test("prompt search: evolution with paraphrases or score-fed proposals, the test split and the best prompt's explanation", arguments: [false, true])
+    func promptSearch(feedback: Bool) throws {
         // Batches of 4 and two trials at once: more tasks, out of order.
         let section = PromptSearchPlannerTests.evolutionWithParaphrases
             .replacingOccurrences(of: "batch: 8", with: "batch: 4").replacingOccurrences(of: "concurrent_trials: 1", with: "concurrent_trials: 2")
-        let yaml = "name: r\nworkload: prompt-search\nprompt-search:\n" + section
+            .replacingOccurrences(of: "every: 2}", with: "every: 2, feedback: \(feedback)}")
+        let yaml = "name: r\nworkload: prompt-search\nprompt-search:\n" + section + "\n  explain: {texts: 2, steps: 4}\n"
         try Self.check(yaml, cuts: [1, 2, 5, 9, 13, 20]) { task, planner in
             try PromptSearchPlannerTests.answer(task, try #require(planner as? PromptSearchPlanner))
         }
@@ -150,6 +151,22 @@ struct PlannerReplayTests {
             var generator = SplitMix64(seed: payload.problem.draw &+ payload.seed &* 31 &+ UInt64(payload.variant.count))
             result.hits = (0..<20).map { _ in generator.next() % 3 != 0 }
             result.discreteHits = (0..<20).map { _ in generator.next() % 2 == 0 }
+            return Self.success(task, TaskOutput(payload: try result.serializedData()))
+        }
+    }
+
+    @Test("prompt tune with a teacher: its students are planned with its logits, the same ones after a replay")
+    func promptTuneDistillation() throws {
+        let yaml = "name: r\nworkload: prompt-tune\nprompt-tune:\n" + PromptTuneTests.distillation.replacingOccurrences(of: "seeds: [1]", with: "")
+            + "\n  seeds: [1, 2, 3]\n"
+        try Self.check(yaml, cuts: [1, 2, 4, 7]) { task, _ in
+            let payload = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptTuneTask.self, from: task.payload)
+            var result = Orrery_V1_Workloads_PromptTuneResult()
+            (result.variant, result.problem, result.seed) = (payload.variant, "p", payload.seed)
+            var generator = SplitMix64(seed: payload.seed &* 31 &+ UInt64(payload.variant.count))
+            result.hits = (0..<20).map { _ in generator.next() % 3 != 0 }
+            result.discreteHits = (0..<20).map { _ in generator.next() % 2 == 0 }
+            if payload.method == "teacher" { result.teacherLogits = (0..<(24 * 3)).map { _ in Float(generator.next() % 100) / 10 } }
             return Self.success(task, TaskOutput(payload: try result.serializedData()))
         }
     }

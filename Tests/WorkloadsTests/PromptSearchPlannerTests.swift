@@ -32,6 +32,17 @@ struct PromptSearchPlannerTests {
             var result = Orrery_V1_Workloads_ParaphraseResult()
             result.paraphrases = ["\(paraphrase.instruction) (first rewrite)", "\(paraphrase.instruction) (second rewrite)"]
             return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(result))), attempts: 1, workerID: "w")
+        case .explain(let explain):
+            // Each word of the instruction, weighted by its length: the longest moves most.
+            var result = Orrery_V1_Workloads_PromptExplainResult()
+            result.tokens = explain.prompt.instruction.split(separator: " ").enumerated().map { index, word in
+                var token = Orrery_V1_Workloads_PromptTokenAttribution()
+                (token.text, token.mean, token.meanMagnitude) = (String(word), -Float(word.count), Float(word.count))
+                (token.beforeText, token.position) = (true, UInt32(index))
+                return token
+            }
+            (result.texts, result.promptShare) = (UInt32(explain.texts.count), 0.25)
+            return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: EnvelopeCodec.encodePayload(result))), attempts: 1, workerID: "w")
         case nil:
             throw PlannerTestError()
         }
@@ -89,5 +100,71 @@ struct PromptSearchPlannerTests {
         #expect(throws: SpecError.self) {
             try Self.planner("  task: vader-tweets\n  scorer: minilm\n  instructions: [x]\n  paraphrase: {count: 2, every: 2}\n")
         }
+    }
+
+    @Test("explain: the best prompt's tokens are attributed on the first test texts after the search, ranked by magnitude in the report; a failed explanation is noted, not fatal")
+    func explanation() throws {
+        let spec = Self.evolutionWithParaphrases.replacingOccurrences(of: "paraphrase: {count: 2, every: 2}", with: "explain: {texts: 3, steps: 8}")
+        for fails in [false, true] {
+            let planner = try Self.planner(spec)
+            var queue = planner.start()
+            var explained: [Orrery_V1_Workloads_PromptExplainTask] = []
+            while !queue.isEmpty {
+                let task = queue.removeFirst()
+                if case .explain(let explain) = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: task.payload).kind {
+                    explained.append(explain)
+                    #expect(planner.phase == .testing, "explained during the search")
+                    if fails {
+                        queue += planner.consume(TaskOutcome(key: task.key, result: .failure("out of memory"), attempts: 1, workerID: "w"))
+                        continue
+                    }
+                }
+                queue += planner.consume(try Self.answer(task, planner))
+            }
+            #expect(planner.isComplete && planner.failureReason == nil)
+            let explain = try #require(explained.first)
+            #expect(explained.count == 1 && explain.steps == 8 && explain.texts == Array(planner.plan.test.texts.prefix(3)))
+            #expect(explain.prompt.instruction == planner.rendered(try #require(planner.ranked.first).candidate).instruction)
+            let report = planner.report()
+            if fails {
+                #expect(report.text.contains("were not explained: out of memory"), "\(report.text)")
+                #expect(report.files["prompt-tokens.csv"] == nil)
+            } else {
+                #expect(report.text.contains("over 3 test texts"), "\(report.text)")
+                let rows = try #require(report.files["prompt-tokens.csv"]).split(separator: "\n")
+                // "positive?" (9 letters) first, then "tweet", then "the", then "Is".
+                #expect(rows.dropFirst().map { $0.split(separator: ",")[0] } == ["\"positive?\"", "\"tweet\"", "\"the\"", "\"Is\""], "\(rows)")
+            }
+        }
+    }
+
+    @Test("score-fed proposals (OPRO): each request carries the instructions tried so far with their dev accuracies, best last; proposals join the search as children of the best")
+    func scoreFedProposals() throws {
+        let spec = Self.evolutionWithParaphrases.replacingOccurrences(of: "paraphrase: {count: 2, every: 2}", with: "paraphrase: {count: 2, every: 2, feedback: true}")
+        let planner = try Self.planner(spec)
+        var queue = planner.start()
+        var requests: [Orrery_V1_Workloads_ParaphraseTask] = []
+        while !queue.isEmpty {
+            let task = queue.removeFirst()
+            if case .paraphrase(let request) = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptSearchTask.self, from: task.payload).kind {
+                requests.append(request)
+            }
+            queue += planner.consume(try Self.answer(task, planner))
+        }
+        #expect(planner.isComplete && planner.failureReason == nil)
+        #expect(requests.count >= 2, "\(requests.count) requests")
+        for request in requests {
+            #expect(!request.leaderboard.isEmpty && request.leaderboard.allSatisfy { !$0.instruction.isEmpty })
+            #expect(request.leaderboard.map(\.accuracy) == request.leaderboard.map(\.accuracy).sorted(), "best last")
+        }
+        // Later requests show the proposals scored since.
+        let last = try #require(requests.last)
+        #expect(last.leaderboard.count > requests[0].leaderboard.count)
+        #expect(last.leaderboard.contains { $0.instruction.hasSuffix("(first rewrite)") })
+        let text = PromptSearchExecutor.request(last)
+        #expect(text.contains("from worst to best") && text.contains("Accuracy: 100%") && text.contains(last.leaderboard.last!.instruction))
+        #expect {
+            _ = try Self.planner(Self.evolutionWithParaphrases.replacingOccurrences(of: "paraphrase: {count: 2, every: 2}", with: "paraphrase: {count: 2, feedback: true}"))
+        } throws: { error in "\(error)".contains("need every") }
     }
 }

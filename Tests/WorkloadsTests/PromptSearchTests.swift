@@ -63,6 +63,25 @@ struct PromptSearchTests {
         #expect(halving.report.files["test.csv"]?.hasPrefix("role,candidate,correct") == true)
     }
 
+    @Test("explain: the best prompt's tokens are attributed by integrated gradients with the real MiniLM, [CLS] first before the text and [SEP] after it, adding up")
+    func explainsTheBestPrompt() throws {
+        let spec = Self.tweets(strategy: "exhaustive").replacingOccurrences(of: "dev: 32", with: "dev: 8")
+            .replacingOccurrences(of: "demonstrations: [0, 2]", with: "demonstrations: [0]\n  explain: {texts: 2, steps: 32}")
+        let result = try LocalJobRunner.run(Self.job(spec))
+        #expect(result.failure == nil)
+        let explanation = try #require(try Self.report(result)["explanation"] as? [String: Any])
+        #expect(explanation["texts"] as? Int == 2 && explanation["failure"] == nil)
+        let tokens = try #require(explanation["tokens"] as? [[String: Any]])
+        let place = { (token: [String: Any]) in "\(token["beforeText"] as? Bool == true ? "b" : "a")\(token["position"] as? Int ?? -1)" }
+        #expect(tokens.first { place($0) == "b0" }?["text"] as? String == "[CLS]")
+        #expect(tokens.first { place($0) == "a0" }?["text"] as? String == "[SEP]")
+        let magnitudes = tokens.compactMap { $0["meanMagnitude"] as? Double }
+        #expect(magnitudes == magnitudes.sorted(by: >) && magnitudes.count == tokens.count)
+        let share = try #require(explanation["promptShare"] as? Double)
+        #expect(share > 0 && share < 1)
+        #expect(try #require(explanation["completenessGap"] as? Double) <= 0.01)
+    }
+
     @Test("candidates that render to the same prompt share their scores, and the budget caps the search")
     func cacheAndBudget() throws {
         // Two identical instructions: 2 candidates, 1 prompt.

@@ -243,6 +243,24 @@ struct PromptTuneTests {
             },
             Edit("meta.sources") { $0.meta.algorithm = "reptile"; $0.meta.ways = 2 },
             Edit("meta-training learns a soft prompt's initialization for minilm") { $0.meta.algorithm = "reptile"; $0.model = "smollm2" },
+            Edit("distill.temperature") { $0.distill.unlabeled = 4; $0.distill.temperature = 0; $0.distill.teacherLogits = [1] },
+            Edit("distill.alpha") { $0.distill.unlabeled = 4; $0.distill.temperature = 2; $0.distill.alpha = 2; $0.distill.teacherLogits = [1] },
+            Edit("distill.unlabeled") { $0.distill.unlabeled = 0; $0.distill.temperature = 2; $0.distill.teacherLogits = [1] },
+            Edit("needs the teacher's finite logits") { $0.distill.unlabeled = 4; $0.distill.temperature = 2; $0.distill.teacherLogits = [1, .nan] },
+            Edit("needs the teacher's finite logits") { $0.distill.unlabeled = 4; $0.distill.temperature = 2 },
+            Edit("needs the teacher's finite logits") {
+                $0.distill.unlabeled = 1; $0.distill.temperature = 2; $0.distill.teacherLogits = [Float](repeating: 0, count: 65)
+            },
+            Edit("a teacher's task carries no teacher logits") { $0.method = "teacher"; $0.distill.unlabeled = 4; $0.distill.teacherLogits = [1] },
+            Edit("a teacher's prompt is a file") { $0.method = "teacher"; $0.distill.unlabeled = 4 },
+            Edit("distillation needs its distill settings") { $0.method = "teacher" },
+            Edit("int8 scoring is for a minilm tuning task") { $0.model = "smollm2"; $0.int8 = true },
+            Edit("prune_heads keeps a fraction in (0, 1]") { $0.pruneHeads = 2 },
+            Edit("prune_feed_forward keeps a fraction in (0, 1]") { $0.pruneFeedForward = -0.5 },
+            Edit("pruning is for a minilm tuning task") { $0.model = "smollm2"; $0.pruneHeads = 0.5 },
+            Edit("4 teacher logits for 4 unlabeled texts of 5 classes") {
+                $0.distill.unlabeled = 4; $0.distill.temperature = 2; $0.distill.teacherLogits = [1, 2, 3, 4]
+            },
         ])
     func refusals(edit: Edit) throws {
         var task = Orrery_V1_Workloads_PromptTuneTask()
@@ -268,5 +286,100 @@ struct PromptTuneTests {
             #expect(!error.retryable, "a bad payload cannot succeed elsewhere: \(error)")
             #expect(error.message.contains(edit.expected), "\(error.message)")
         }
+    }
+
+    static let distillation = """
+          model: minilm
+          task: wordnet-glosses
+          classes: [noun.animal, noun.food, verb.motion]
+          descriptions: [an animal, a food, a movement]
+          shots: 2
+          test: 12
+          steps: 30
+          batch: 8
+          micro_batch: 4
+          max_text_tokens: 16
+          int8: true
+          teacher:
+            model: minilm
+            template: "Definition: {text}"
+            unlabeled: 24
+            temperature: 2
+            alpha: 0.5
+          variants: [zero-shot, linear-probe, {method: linear-probe, distill: true, lr: 0.1}]
+        """
+
+    @Test("distillation: the teacher runs first and labels unlabeled texts; its students are planned with its logits, learn them, and are reported against it, in float32 and int8")
+    func distillation() throws {
+        let planner = try Self.planner(Self.distillation)
+        #expect(planner.tasks.map(\.variant) == ["teacher", "zero-shot", "linear-probe", "linear-probe/distilled"])
+        let teacherTask = planner.tasks[0]
+        #expect(teacherTask.method == "teacher" && teacherTask.template == "Definition: {text}" && !teacherTask.int8)
+        #expect(planner.tasks[3].distill.unlabeled == 24 && planner.tasks[3].distill.teacherLogits.isEmpty && planner.tasks[3].int8)
+        // The student waits for the teacher.
+        var open = planner.start()
+        #expect(open.map(\.key) == ["0-s1-teacher", "1-s1-zero-shot", "2-s1-linear-probe"])
+        let executor = try PromptTuneWorkload().makeExecutor()
+        let context = TaskContext(taskID: "t", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+        var students: [PlannedTask] = []
+        while let task = open.first {
+            open.removeFirst()
+            let output = try executor.execute(task.payload, context: context)
+            let added = planner.consume(TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "w"))
+            students += added
+            open += added
+        }
+        #expect(planner.isComplete && planner.failureReason == nil)
+        let teacher = try #require(planner.results[0].result)
+        #expect(teacher.teacherLogits.count == 24 * 3 && teacher.hits.count == 12 && teacher.textsPerSecond > 0)
+        let student = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptTuneTask.self, from: try #require(students.first).payload)
+        #expect(students.count == 1 && student.distill.teacherLogits == teacher.teacherLogits)
+        // Labeled by a teacher from 24 texts, the probe agrees with the teacher on the test
+        // texts far more than chance would (a third) — it learned the teacher's labels.
+        let distilled = try #require(planner.results[3].result)
+        #expect(distilled.hits.count == 12 && distilled.int8Hits.count == 12 && distilled.int8TextsPerSecond > 0)
+        #expect(distilled.finalTrainLoss < 0.5, "the probe did not fit the teacher's labels: loss \(distilled.finalTrainLoss)")
+        let report = planner.report()
+        #expect(report.text.contains("distilled from minilm"), "\(report.text)")
+        #expect(report.text.contains("linear-probe/distilled (int8)"), "\(report.text)")
+        #expect(report.text.contains("the teacher's texts/s"), "\(report.text)")
+        #expect(report.files["runs.csv"]?.split(separator: "\n").count == 1 + 4 + 3, "one run per task, and an int8 run for each of the three students")
+    }
+
+    @Test(
+        "distillation specs are refused where they are wrong",
+        arguments: [
+            ("variants: [{method: linear-probe, distill: true}]", "no teacher section"),
+            ("teacher: {model: minilm}\n  variants: [linear-probe]", "no variant learns from the teacher"),
+            ("teacher: {model: minilm}\n  variants: [{method: zero-shot, distill: true}]", "zero-shot trains nothing to distill into"),
+            ("teacher: {model: minilm, unlabeled: 0}\n  variants: [{method: lora, distill: true}]", "unlabeled"),
+            ("teacher: {model: minilm, temperature: 0}\n  variants: [{method: lora, distill: true}]", "temperature"),
+            ("teacher: {model: gpt, temperature: 0}\n  variants: [{method: lora, distill: true}]", "gpt"),
+            ("teacher: {model: smollm2, prompt: p.safetensors, prompt_length: 0}\n  variants: [{method: lora, distill: true}]", "prompt_length"),
+        ])
+    func distillationRefusals(edit: (String, String)) throws {
+        #expect {
+            _ = try Self.planner(Self.small + "\n  " + edit.0 + "\n")
+        } throws: { error in
+            "\(error)".contains(edit.1)
+        }
+    }
+
+    @Test("a pruned variant tunes a MiniLM that kept the named fractions of its heads and feed-forward neurons, and is named for them")
+    func prunedVariant() throws {
+        let planner = try Self.planner(Self.small + "\n  variants: [linear-probe, {method: linear-probe, prune: {heads: 0.5, feed_forward: 0.25}}]\n")
+        #expect(planner.tasks.map(\.variant) == ["linear-probe", "linear-probe/pruned-h50-f25"])
+        #expect(planner.tasks[1].pruneHeads == 0.5 && planner.tasks[1].pruneFeedForward == 0.25 && planner.tasks[0].pruneHeads == 0)
+        let executor = try PromptTuneWorkload().makeExecutor()
+        let context = TaskContext(taskID: "t", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+        let results = try planner.start().map { task in
+            try Orrery_V1_Workloads_PromptTuneResult(serializedBytes: executor.execute(task.payload, context: context).payload)
+        }
+        #expect(results.allSatisfy { $0.hits.count == 12 })
+        // The probe trained on the pruned model's features, which moved: another loss.
+        #expect(results[0].finalTrainLoss != results[1].finalTrainLoss)
+        #expect {
+            _ = try Self.planner(Self.small + "\n  variants: [{method: lora, prune: {heads: 0}}]\n")
+        } throws: { error in "\(error)".contains("heads") }
     }
 }

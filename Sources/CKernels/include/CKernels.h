@@ -78,7 +78,7 @@ void orrery_quantize_rows_q8(const float *x, long rows, long k, void *target);
 void orrery_quantized_dot_rows(int format, long m, long k, const void *activations, const void *weights,
                                float *y, long ldy, long row_begin, long row_end);
 
-/// The integer dot code orrery_quantized_dot_rows runs: 2 AVX-512 VNNI, 1 AVX2, 0 portable
+/// The integer code orrery_quantized_dot_rows and orrery_int8_product run: 2 AVX-512 VNNI, 1 AVX2, 0 portable
 /// C — the best the CPU has, chosen at run time, at most the cap.
 int orrery_quantized_kernel_level(void);
 
@@ -106,15 +106,10 @@ void orrery_int8_quantize_rows(const float *x, long m, long k, uint8_t *q, float
 
 /// y[i·ldy + j] = a_scales[i]·column_scales[j]·Σ_k (a[i][k] − 128)·w[j][k] (+ bias[j]) for
 /// i < m and column_begin ≤ j < column_end; column_sums[j] = Σ_k w[j][k]. Disjoint column
-/// ranges that start at multiples of 16 may run on different threads.
+/// ranges that start at multiples of 16 may run on different threads. The code (VNNI, AVX2 or
+/// portable C, identical bits) is orrery_quantized_kernel_level()'s.
 void orrery_int8_product(long m, long n, long k, const uint8_t *a, const float *a_scales, const int8_t *packed,
                          const int32_t *column_sums, const float *column_scales, const float *bias, float *y, long ldy,
                          long column_begin, long column_end);
-
-/// 1 when orrery_int8_product runs AVX-512 VNNI code, 0 for portable C.
-int orrery_int8_kernel_level(void);
-
-/// Caps that choice at `level` (tests compare both paths on one machine).
-void orrery_int8_kernel_cap(int level);
 
 #endif

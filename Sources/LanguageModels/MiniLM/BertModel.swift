@@ -124,6 +124,25 @@ public final class BertModel: Module, Int8Quantizable {
 
     public func dropInt8() { layers.forEach { $0.dropInt8() } }
 
+    /// Structured pruning in place: in every layer, keeps the `heads` fraction of attention
+    /// heads and the `feedForward` fraction of feed-forward neurons (at least one of each)
+    /// that matter most by their weights (`headImportance`, `feedForwardImportance`), and
+    /// removes the rest, so the model does fewer multiply-adds. Data-free: what the pruned
+    /// model loses is for fine-tuning (LoRA, a probe) to recover. The model stays frozen.
+    /// - Throws: while adapters are attached.
+    public func prune(heads: Double, feedForward: Double) throws(TensorError) {
+        guard (0...1).contains(heads), heads > 0, (0...1).contains(feedForward), feedForward > 0 else {
+            throw TensorError(.invalidArgument("pruning keeps a fraction in (0, 1] of heads and of feed-forward neurons, got \(heads) and \(feedForward)"))
+        }
+        for layer in layers {
+            if heads < 1 { try layer.attention.removeHeads(keeping: StructuredPruning.strongest(layer.attention.headImportance(), fraction: heads)) }
+            if feedForward < 1 {
+                try layer.removeFeedForwardNeurons(keeping: StructuredPruning.strongest(layer.feedForwardImportance(), fraction: feedForward))
+            }
+        }
+        setFrozen(true)
+    }
+
     /// Folds every adapter into its projection's weight (see `LowRankAdapter`).
     public func mergeAdapters() throws(TensorError) {
         for layer in layers { try layer.attention.mergeAdapters() }

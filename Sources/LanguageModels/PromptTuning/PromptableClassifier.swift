@@ -25,6 +25,10 @@ public protocol PromptableClassifier: AnyObject, Sendable {
     func vocabularyEmbeddings(_ ids: [Int]) throws(TensorError) -> Tensor
     /// The model LoRA adapters attach to.
     var adaptableModel: any LowRankAdaptable { get }
+    /// Runs the model's linear layers in int8 from now on (weights per output channel,
+    /// activations per row), in place: only for a model this classifier owns alone.
+    /// - Throws: `TensorError.invalidArgument` for a model with no int8 path.
+    func quantizeToInt8() throws(TensorError)
 
     /// `text` filled into the template as the model reads it: each token's text and the
     /// input embeddings [1, T, inputWidth] (what `orrery explain` attributes a decision to).

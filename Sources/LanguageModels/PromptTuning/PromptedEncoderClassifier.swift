@@ -42,6 +42,8 @@ public final class PromptedEncoderClassifier: PromptableClassifier, @unchecked S
             scale: scale, maxTextTokens: maxTextTokens, checkpointed: checkpointed)
     }
 
+    public func quantizeToInt8() throws(TensorError) { try encoder.model.quantizeToInt8() }
+
     public var inputWidth: Int { encoder.model.config.hiddenSize }
     public var featureWidth: Int { inputWidth }
     public var classCount: Int { classVectors.shape[0] }

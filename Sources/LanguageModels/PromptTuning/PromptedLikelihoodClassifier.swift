@@ -40,6 +40,12 @@ public final class PromptedLikelihoodClassifier: PromptableClassifier, @unchecke
         classRows = try model.model.outputProjection.rows(firsts, shape: [firsts.count])
     }
 
+    /// SmolLM2 keeps Q8_0/Q4_1 blocks (`CausalLanguageModel(path:, mode: .quantized)`), not
+    /// per-channel int8.
+    public func quantizeToInt8() throws(TensorError) {
+        throw TensorError(.invalidArgument("SmolLM2 has no int8 path; its weights are kept quantized in blocks instead"))
+    }
+
     public var inputWidth: Int { model.model.config.width }
     public var featureWidth: Int { inputWidth }
     public var classCount: Int { verbalizerTokens.count }

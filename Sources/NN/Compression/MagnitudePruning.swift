@@ -5,7 +5,7 @@ import Tensor
 /// the model fine-tunes. Pruned iteratively (sparsity raised over several rounds with
 /// fine-tuning between) a network keeps its accuracy at far higher sparsity than pruned at
 /// once. The model stays dense in memory: zeros take as long to multiply as any weight, so
-/// this makes the stored model smaller (sparse encoding), not faster — `NeuronPruning` is
+/// this makes the stored model smaller (sparse encoding), not faster — `StructuredPruning` is
 /// the kind that runs faster.
 public struct MagnitudePruning {
     /// One 0/1 mask per pruned weight, in `weights` order.

@@ -16,6 +16,14 @@ public final class Conv2d: Layer {
         self.padding = padding
     }
 
+    /// A convolution with the given weight [out, in, k, k] and bias [out] (a pruned one, say).
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
+        self.weight = weight.requiresGrad ? weight : weight.requiringGrad()
+        self.bias = bias.map { $0.requiresGrad ? $0 : $0.requiringGrad() }
+        self.stride = stride
+        self.padding = padding
+    }
+
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
         try input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }

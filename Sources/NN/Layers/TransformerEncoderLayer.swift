@@ -6,8 +6,8 @@ import Tensor
 public final class TransformerEncoderLayer: Layer, Int8Quantizable {
     public let attention: MultiHeadAttention
     public let norm1: LayerNorm
-    public let expand: Linear
-    public let contract: Linear
+    public private(set) var expand: Linear
+    public private(set) var contract: Linear
     public let norm2: LayerNorm
     public let dropout: Dropout
 
@@ -27,6 +27,27 @@ public final class TransformerEncoderLayer: Layer, Int8Quantizable {
     public func dropInt8() { parts.forEach { $0.dropInt8() } }
 
     private var parts: [any Int8Quantizable] { [attention, expand, contract] }
+
+    /// Each feed-forward neuron's ‖expand row and bias‖ · ‖contract column‖ (as
+    /// `StructuredPruning` ranks hidden neurons; GELU is nearly linear for large inputs).
+    public func feedForwardImportance() -> [Float] {
+        let incoming = StructuredPruning.blockNorms(expand.weight, rows: 1), outgoing = StructuredPruning.blockNorms(contract.weight, columns: 1)
+        let bias = expand.bias?.scalars
+        return incoming.indices.map { j in ((incoming[j] * incoming[j] + (bias.map { $0[j] * $0[j] } ?? 0)).squareRoot()) * outgoing[j] }
+    }
+
+    /// Removes the feed-forward neurons not in `kept`: rows of `expand`, columns of
+    /// `contract`. Drops any int8 weights of the two (quantize again afterwards).
+    public func removeFeedForwardNeurons(keeping kept: [Int]) throws(TensorError) {
+        let width = expand.weight.shape[0]
+        guard !kept.isEmpty, kept.allSatisfy({ (0..<width).contains($0) }), Set(kept).count == kept.count else {
+            throw TensorError(.invalidArgument("kept feed-forward neurons must be distinct indices in 0..<\(width), at least one"))
+        }
+        expand = Linear(
+            weight: try StructuredPruning.select(expand.weight, rows: kept),
+            bias: try expand.bias.map { (b) throws(TensorError) in try StructuredPruning.select(b, rows: kept) })
+        contract = Linear(weight: try StructuredPruning.select(contract.weight, columnBlocks: kept, block: 1), bias: contract.bias.map(StructuredPruning.fresh))
+    }
 
     public func callAsFunction(_ input: Tensor, mask: Tensor?) throws(TensorError) -> Tensor {
         let attended = try norm1(input + dropout(attention(input, mask: mask)))

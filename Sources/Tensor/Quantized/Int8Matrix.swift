@@ -64,11 +64,4 @@ public final class Int8Matrix: @unchecked Sendable {
         for j in 0..<rows { for t in 0..<columns { storage.base[j * columns + t] = Float(values[j * columns + t]) * scales[j] } }
         return Tensor(shape: shape, storage: storage)
     }
-
-    /// Whether products run AVX-512 VNNI code (else portable C, the same bits, slower).
-    public static var isAccelerated: Bool { orrery_int8_kernel_level() == 1 }
-
-    /// Runs products in portable C even where VNNI exists (tests compare the two); false
-    /// restores the choice. Process-wide.
-    public static func forcePortable(_ portable: Bool) { orrery_int8_kernel_cap(portable ? 0 : 1) }
 }

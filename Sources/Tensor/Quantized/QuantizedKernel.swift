@@ -1,7 +1,8 @@
 import CKernels
 
-/// The code that multiplies block-encoded weights in integers, chosen at run time from what
-/// the CPU has, so the default build (no `ORRERY_TARGET_CPU`) runs at full speed.
+/// The code that multiplies in integers — block-encoded weights (`QuantizedMatrix`) and int8
+/// ones (`Int8Matrix`) — chosen at run time from what the CPU has, so the default build (no
+/// `ORRERY_TARGET_CPU`) runs at full speed. Every level gives the same bits for int8.
 public enum QuantizedKernel: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// C without intrinsics: any CPU.
     case portable

@@ -119,7 +119,8 @@ public nonisolated struct Orrery_V1_Workloads_PromptScoreResult: Sendable {
   public init() {}
 }
 
-/// Meta-prompting: ask SmolLM2 for paraphrases of an instruction.
+/// Meta-prompting: ask SmolLM2 for paraphrases of an instruction, or — with a leaderboard —
+/// for new instructions that should score higher than those on it (OPRO, Yang et al. 2023).
 public nonisolated struct Orrery_V1_Workloads_ParaphraseTask: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -137,6 +138,25 @@ public nonisolated struct Orrery_V1_Workloads_ParaphraseTask: Sendable {
 
   public var modelSha256: String = String()
 
+  /// Score-fed proposals: instructions tried so far with their dev accuracies, worst first,
+  /// best last; the model sees them and is asked for a better one.
+  public var leaderboard: [Orrery_V1_Workloads_ScoredInstruction] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Orrery_V1_Workloads_ScoredInstruction: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var instruction: String = String()
+
+  /// 0…1
+  public var accuracy: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -149,6 +169,85 @@ public nonisolated struct Orrery_V1_Workloads_ParaphraseResult: Sendable {
 
   /// Distinct, cleaned paraphrases (possibly fewer than asked for).
   public var paraphrases: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Which of a prompt's own tokens moved its decisions: integrated gradients (from the
+/// scorer's "no words" baseline) over some texts, each text explained for its predicted
+/// class, then averaged position by position over the prompt's tokens.
+public nonisolated struct Orrery_V1_Workloads_PromptExplainTask: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var scorer: String = String()
+
+  public var modelSha256: String = String()
+
+  public var prompt: Orrery_V1_Workloads_Prompt {
+    get {_prompt ?? Orrery_V1_Workloads_Prompt()}
+    set {_prompt = newValue}
+  }
+  /// Returns true if `prompt` has been explicitly set.
+  public var hasPrompt: Bool {self._prompt != nil}
+  /// Clears the value of `prompt`. Subsequent reads from it will return its default value.
+  public mutating func clearPrompt() {self._prompt = nil}
+
+  public var texts: [String] = []
+
+  public var maxTextTokens: UInt32 = 0
+
+  /// Integrated gradients' first grid (refined until the attributions add up within 1%).
+  public var steps: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _prompt: Orrery_V1_Workloads_Prompt? = nil
+}
+
+/// One token of the prompt, at the same place before or after every text.
+public nonisolated struct Orrery_V1_Workloads_PromptTokenAttribution: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var text: String = String()
+
+  /// Mean attribution to the explained class's log-probability, and mean magnitude.
+  public var mean: Float = 0
+
+  public var meanMagnitude: Float = 0
+
+  /// Before the text (the instruction, the demonstrations, the template's head) or after it.
+  public var beforeText: Bool = false
+
+  /// Its place: counted from the start before the text, from the end after it.
+  public var position: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Orrery_V1_Workloads_PromptExplainResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var tokens: [Orrery_V1_Workloads_PromptTokenAttribution] = []
+
+  /// The prompt's tokens' share of each text's total attribution magnitude (the rest is the
+  /// text's own tokens'), averaged over the texts; and the mean completeness gap.
+  public var promptShare: Double = 0
+
+  public var completenessGap: Double = 0
+
+  public var texts: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -178,11 +277,20 @@ public nonisolated struct Orrery_V1_Workloads_PromptSearchTask: Sendable {
     set {kind = .paraphrase(newValue)}
   }
 
+  public var explain: Orrery_V1_Workloads_PromptExplainTask {
+    get {
+      if case .explain(let v)? = kind {return v}
+      return Orrery_V1_Workloads_PromptExplainTask()
+    }
+    set {kind = .explain(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
     case score(Orrery_V1_Workloads_PromptScoreTask)
     case paraphrase(Orrery_V1_Workloads_ParaphraseTask)
+    case explain(Orrery_V1_Workloads_PromptExplainTask)
 
   }
 
@@ -374,7 +482,7 @@ nonisolated extension Orrery_V1_Workloads_PromptScoreResult: SwiftProtobuf.Messa
 
 nonisolated extension Orrery_V1_Workloads_ParaphraseTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ParaphraseTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instruction\0\u{1}count\0\u{1}seed\0\u{1}temperature\0\u{3}max_tokens\0\u{3}model_sha256\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instruction\0\u{1}count\0\u{1}seed\0\u{1}temperature\0\u{3}max_tokens\0\u{3}model_sha256\0\u{1}leaderboard\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -388,6 +496,7 @@ nonisolated extension Orrery_V1_Workloads_ParaphraseTask: SwiftProtobuf.Message,
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.temperature) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxTokens) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.modelSha256) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.leaderboard) }()
       default: break
       }
     }
@@ -412,6 +521,9 @@ nonisolated extension Orrery_V1_Workloads_ParaphraseTask: SwiftProtobuf.Message,
     if !self.modelSha256.isEmpty {
       try visitor.visitSingularStringField(value: self.modelSha256, fieldNumber: 6)
     }
+    if !self.leaderboard.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.leaderboard, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -422,6 +534,42 @@ nonisolated extension Orrery_V1_Workloads_ParaphraseTask: SwiftProtobuf.Message,
     if lhs.temperature != rhs.temperature {return false}
     if lhs.maxTokens != rhs.maxTokens {return false}
     if lhs.modelSha256 != rhs.modelSha256 {return false}
+    if lhs.leaderboard != rhs.leaderboard {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_ScoredInstruction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScoredInstruction"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instruction\0\u{1}accuracy\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.instruction) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.accuracy) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.instruction.isEmpty {
+      try visitor.visitSingularStringField(value: self.instruction, fieldNumber: 1)
+    }
+    if self.accuracy.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.accuracy, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_ScoredInstruction, rhs: Orrery_V1_Workloads_ScoredInstruction) -> Bool {
+    if lhs.instruction != rhs.instruction {return false}
+    if lhs.accuracy != rhs.accuracy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -457,9 +605,163 @@ nonisolated extension Orrery_V1_Workloads_ParaphraseResult: SwiftProtobuf.Messag
   }
 }
 
+nonisolated extension Orrery_V1_Workloads_PromptExplainTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PromptExplainTask"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scorer\0\u{3}model_sha256\0\u{1}prompt\0\u{1}texts\0\u{3}max_text_tokens\0\u{1}steps\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.scorer) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.modelSha256) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._prompt) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.texts) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxTextTokens) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.steps) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.scorer.isEmpty {
+      try visitor.visitSingularStringField(value: self.scorer, fieldNumber: 1)
+    }
+    if !self.modelSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelSha256, fieldNumber: 2)
+    }
+    try { if let v = self._prompt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.texts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.texts, fieldNumber: 4)
+    }
+    if self.maxTextTokens != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxTextTokens, fieldNumber: 5)
+    }
+    if self.steps != 0 {
+      try visitor.visitSingularUInt32Field(value: self.steps, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_PromptExplainTask, rhs: Orrery_V1_Workloads_PromptExplainTask) -> Bool {
+    if lhs.scorer != rhs.scorer {return false}
+    if lhs.modelSha256 != rhs.modelSha256 {return false}
+    if lhs._prompt != rhs._prompt {return false}
+    if lhs.texts != rhs.texts {return false}
+    if lhs.maxTextTokens != rhs.maxTextTokens {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_PromptTokenAttribution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PromptTokenAttribution"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}mean\0\u{3}mean_magnitude\0\u{3}before_text\0\u{1}position\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.mean) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.meanMagnitude) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.beforeText) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.position) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 1)
+    }
+    if self.mean.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.mean, fieldNumber: 2)
+    }
+    if self.meanMagnitude.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.meanMagnitude, fieldNumber: 3)
+    }
+    if self.beforeText != false {
+      try visitor.visitSingularBoolField(value: self.beforeText, fieldNumber: 4)
+    }
+    if self.position != 0 {
+      try visitor.visitSingularUInt32Field(value: self.position, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_PromptTokenAttribution, rhs: Orrery_V1_Workloads_PromptTokenAttribution) -> Bool {
+    if lhs.text != rhs.text {return false}
+    if lhs.mean != rhs.mean {return false}
+    if lhs.meanMagnitude != rhs.meanMagnitude {return false}
+    if lhs.beforeText != rhs.beforeText {return false}
+    if lhs.position != rhs.position {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_PromptExplainResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PromptExplainResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tokens\0\u{3}prompt_share\0\u{3}completeness_gap\0\u{1}texts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.tokens) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.promptShare) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.completenessGap) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.texts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.tokens.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tokens, fieldNumber: 1)
+    }
+    if self.promptShare.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.promptShare, fieldNumber: 2)
+    }
+    if self.completenessGap.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.completenessGap, fieldNumber: 3)
+    }
+    if self.texts != 0 {
+      try visitor.visitSingularUInt32Field(value: self.texts, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_PromptExplainResult, rhs: Orrery_V1_Workloads_PromptExplainResult) -> Bool {
+    if lhs.tokens != rhs.tokens {return false}
+    if lhs.promptShare != rhs.promptShare {return false}
+    if lhs.completenessGap != rhs.completenessGap {return false}
+    if lhs.texts != rhs.texts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Orrery_V1_Workloads_PromptSearchTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptSearchTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}score\0\u{1}paraphrase\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}score\0\u{1}paraphrase\0\u{1}explain\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -493,6 +795,19 @@ nonisolated extension Orrery_V1_Workloads_PromptSearchTask: SwiftProtobuf.Messag
           self.kind = .paraphrase(v)
         }
       }()
+      case 3: try {
+        var v: Orrery_V1_Workloads_PromptExplainTask?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .explain(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .explain(v)
+        }
+      }()
       default: break
       }
     }
@@ -511,6 +826,10 @@ nonisolated extension Orrery_V1_Workloads_PromptSearchTask: SwiftProtobuf.Messag
     case .paraphrase?: try {
       guard case .paraphrase(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .explain?: try {
+      guard case .explain(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
     case nil: break
     }

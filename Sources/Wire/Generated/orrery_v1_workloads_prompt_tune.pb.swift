@@ -239,11 +239,64 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneTask: @unchecked Sendabl
     set {_uniqueStorage()._gradientCheckpointing = newValue}
   }
 
+  /// Distillation. On the teacher's task (method "teacher"): how many unlabeled texts of the
+  /// problem's training part to label. On a student's task: the teacher's logits for those
+  /// texts, which it learns from instead of the K-shot labels.
+  public var distill: Orrery_V1_Workloads_Distillation {
+    get {_storage._distill ?? Orrery_V1_Workloads_Distillation()}
+    set {_uniqueStorage()._distill = newValue}
+  }
+  /// Returns true if `distill` has been explicitly set.
+  public var hasDistill: Bool {_storage._distill != nil}
+  /// Clears the value of `distill`. Subsequent reads from it will return its default value.
+  public mutating func clearDistill() {_uniqueStorage()._distill = nil}
+
+  /// Score the tuned model a second time with its linear layers in int8 (MiniLM).
+  public var int8: Bool {
+    get {_storage._int8}
+    set {_uniqueStorage()._int8 = newValue}
+  }
+
+  /// Structured pruning of MiniLM before tuning: the fractions of attention heads and of
+  /// feed-forward neurons every layer keeps (0: no pruning of that kind).
+  public var pruneHeads: Float {
+    get {_storage._pruneHeads}
+    set {_uniqueStorage()._pruneHeads = newValue}
+  }
+
+  public var pruneFeedForward: Float {
+    get {_storage._pruneFeedForward}
+    set {_uniqueStorage()._pruneFeedForward = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Knowledge distillation from a teacher's class logits on unlabeled texts (Hinton et al.):
+/// L = α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, argmax t).
+public nonisolated struct Orrery_V1_Workloads_Distillation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The first `unlabeled` texts of the problem's training part after the K-shot pool
+  /// (prompt search's dev order); their labels are never read.
+  public var unlabeled: UInt32 = 0
+
+  public var temperature: Float = 0
+
+  public var alpha: Float = 0
+
+  /// unlabeled × classes, row by row: filled in by the planner from the teacher's result.
+  public var teacherLogits: [Float] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Meta-training of a soft-prompt initialization (Reptile, or first-order MAML) over
@@ -282,51 +335,121 @@ public nonisolated struct Orrery_V1_Workloads_PromptMetaTraining: Sendable {
 }
 
 /// What a tuning task returns.
-public nonisolated struct Orrery_V1_Workloads_PromptTuneResult: Sendable {
+public nonisolated struct Orrery_V1_Workloads_PromptTuneResult: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var variant: String = String()
+  public var variant: String {
+    get {_storage._variant}
+    set {_uniqueStorage()._variant = newValue}
+  }
 
-  public var problem: String = String()
+  public var problem: String {
+    get {_storage._problem}
+    set {_uniqueStorage()._problem = newValue}
+  }
 
-  public var seed: UInt64 = 0
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
 
   /// One 0/1 per test example, in test order.
-  public var hits: [Bool] = []
+  public var hits: [Bool] {
+    get {_storage._hits}
+    set {_uniqueStorage()._hits = newValue}
+  }
 
   /// The same test examples with the untuned discrete prompt (template + descriptions).
-  public var discreteHits: [Bool] = []
+  public var discreteHits: [Bool] {
+    get {_storage._discreteHits}
+    set {_uniqueStorage()._discreteHits = newValue}
+  }
 
-  public var finalTrainLoss: Double = 0
+  public var finalTrainLoss: Double {
+    get {_storage._finalTrainLoss}
+    set {_uniqueStorage()._finalTrainLoss = newValue}
+  }
 
-  public var seconds: Double = 0
+  public var seconds: Double {
+    get {_storage._seconds}
+    set {_uniqueStorage()._seconds = newValue}
+  }
 
-  public var trainableParameters: UInt32 = 0
+  public var trainableParameters: UInt32 {
+    get {_storage._trainableParameters}
+    set {_uniqueStorage()._trainableParameters = newValue}
+  }
 
-  public var resumedAt: UInt32 = 0
+  public var resumedAt: UInt32 {
+    get {_storage._resumedAt}
+    set {_uniqueStorage()._resumedAt = newValue}
+  }
 
   /// The test accuracy prompt search reported for its winner, when the prompt started from
   /// a search report.
-  public var searchReportedAccuracy: Double = 0
+  public var searchReportedAccuracy: Double {
+    get {_storage._searchReportedAccuracy}
+    set {_uniqueStorage()._searchReportedAccuracy = newValue}
+  }
 
-  public var savedSha256: String = String()
+  public var savedSha256: String {
+    get {_storage._savedSha256}
+    set {_uniqueStorage()._savedSha256 = newValue}
+  }
 
   /// Meta-training: the last query accuracy after adaptation, and episodes per second.
-  public var metaQueryAccuracy: Double = 0
+  public var metaQueryAccuracy: Double {
+    get {_storage._metaQueryAccuracy}
+    set {_uniqueStorage()._metaQueryAccuracy = newValue}
+  }
 
-  public var examplesPerSecond: Double = 0
+  public var examplesPerSecond: Double {
+    get {_storage._examplesPerSecond}
+    set {_uniqueStorage()._examplesPerSecond = newValue}
+  }
 
   /// Members of the gang that ran the task.
-  public var workers: UInt32 = 0
+  public var workers: UInt32 {
+    get {_storage._workers}
+    set {_uniqueStorage()._workers = newValue}
+  }
 
   /// A multi-task run: each problem's test hits (the fields above are left empty).
-  public var parts: [Orrery_V1_Workloads_JointPart] = []
+  public var parts: [Orrery_V1_Workloads_JointPart] {
+    get {_storage._parts}
+    set {_uniqueStorage()._parts = newValue}
+  }
+
+  /// The teacher's task: its logits for the unlabeled texts (unlabeled × classes).
+  public var teacherLogits: [Float] {
+    get {_storage._teacherLogits}
+    set {_uniqueStorage()._teacherLogits = newValue}
+  }
+
+  /// Test texts scored per second by rank 0 on its share (one forward pass per chunk).
+  public var textsPerSecond: Double {
+    get {_storage._textsPerSecond}
+    set {_uniqueStorage()._textsPerSecond = newValue}
+  }
+
+  /// With int8: the same test examples scored with the int8 model, and its rate.
+  public var int8Hits: [Bool] {
+    get {_storage._int8Hits}
+    set {_uniqueStorage()._int8Hits = newValue}
+  }
+
+  public var int8TextsPerSecond: Double {
+    get {_storage._int8TextsPerSecond}
+    set {_uniqueStorage()._int8TextsPerSecond = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// One problem's share of a multi-task run.
@@ -462,7 +585,7 @@ nonisolated extension Orrery_V1_Workloads_PromptInitialization: SwiftProtobuf.Me
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0\u{3}gradient_checkpointing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0\u{3}gradient_checkpointing\0\u{1}distill\0\u{1}int8\0\u{3}prune_heads\0\u{3}prune_feed_forward\0")
 
   fileprivate class _StorageClass {
     var _problem: Orrery_V1_Workloads_TextProblem? = nil
@@ -489,6 +612,10 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
     var _meta: Orrery_V1_Workloads_PromptMetaTraining? = nil
     var _joint: [Orrery_V1_Workloads_TextProblem] = []
     var _gradientCheckpointing: Bool = false
+    var _distill: Orrery_V1_Workloads_Distillation? = nil
+    var _int8: Bool = false
+    var _pruneHeads: Float = 0
+    var _pruneFeedForward: Float = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -523,6 +650,10 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       _meta = source._meta
       _joint = source._joint
       _gradientCheckpointing = source._gradientCheckpointing
+      _distill = source._distill
+      _int8 = source._int8
+      _pruneHeads = source._pruneHeads
+      _pruneFeedForward = source._pruneFeedForward
     }
   }
 
@@ -565,6 +696,10 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._joint) }()
         case 24: try { try decoder.decodeSingularBoolField(value: &_storage._gradientCheckpointing) }()
+        case 25: try { try decoder.decodeSingularMessageField(value: &_storage._distill) }()
+        case 26: try { try decoder.decodeSingularBoolField(value: &_storage._int8) }()
+        case 27: try { try decoder.decodeSingularFloatField(value: &_storage._pruneHeads) }()
+        case 28: try { try decoder.decodeSingularFloatField(value: &_storage._pruneFeedForward) }()
         default: break
         }
       }
@@ -649,6 +784,18 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       if _storage._gradientCheckpointing != false {
         try visitor.visitSingularBoolField(value: _storage._gradientCheckpointing, fieldNumber: 24)
       }
+      try { if let v = _storage._distill {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      } }()
+      if _storage._int8 != false {
+        try visitor.visitSingularBoolField(value: _storage._int8, fieldNumber: 26)
+      }
+      if _storage._pruneHeads.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._pruneHeads, fieldNumber: 27)
+      }
+      if _storage._pruneFeedForward.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._pruneFeedForward, fieldNumber: 28)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -682,10 +829,59 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         if _storage._meta != rhs_storage._meta {return false}
         if _storage._joint != rhs_storage._joint {return false}
         if _storage._gradientCheckpointing != rhs_storage._gradientCheckpointing {return false}
+        if _storage._distill != rhs_storage._distill {return false}
+        if _storage._int8 != rhs_storage._int8 {return false}
+        if _storage._pruneHeads != rhs_storage._pruneHeads {return false}
+        if _storage._pruneFeedForward != rhs_storage._pruneFeedForward {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_Distillation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Distillation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}unlabeled\0\u{1}temperature\0\u{1}alpha\0\u{3}teacher_logits\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.unlabeled) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.temperature) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.alpha) }()
+      case 4: try { try decoder.decodeRepeatedFloatField(value: &self.teacherLogits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.unlabeled != 0 {
+      try visitor.visitSingularUInt32Field(value: self.unlabeled, fieldNumber: 1)
+    }
+    if self.temperature.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.temperature, fieldNumber: 2)
+    }
+    if self.alpha.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.alpha, fieldNumber: 3)
+    }
+    if !self.teacherLogits.isEmpty {
+      try visitor.visitPackedFloatField(value: self.teacherLogits, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_Distillation, rhs: Orrery_V1_Workloads_Distillation) -> Bool {
+    if lhs.unlabeled != rhs.unlabeled {return false}
+    if lhs.temperature != rhs.temperature {return false}
+    if lhs.alpha != rhs.alpha {return false}
+    if lhs.teacherLogits != rhs.teacherLogits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -768,99 +964,191 @@ nonisolated extension Orrery_V1_Workloads_PromptMetaTraining: SwiftProtobuf.Mess
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0\u{1}parts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0\u{1}parts\0\u{3}teacher_logits\0\u{3}texts_per_second\0\u{3}int8_hits\0\u{3}int8_texts_per_second\0")
+
+  fileprivate class _StorageClass {
+    var _variant: String = String()
+    var _problem: String = String()
+    var _seed: UInt64 = 0
+    var _hits: [Bool] = []
+    var _discreteHits: [Bool] = []
+    var _finalTrainLoss: Double = 0
+    var _seconds: Double = 0
+    var _trainableParameters: UInt32 = 0
+    var _resumedAt: UInt32 = 0
+    var _searchReportedAccuracy: Double = 0
+    var _savedSha256: String = String()
+    var _metaQueryAccuracy: Double = 0
+    var _examplesPerSecond: Double = 0
+    var _workers: UInt32 = 0
+    var _parts: [Orrery_V1_Workloads_JointPart] = []
+    var _teacherLogits: [Float] = []
+    var _textsPerSecond: Double = 0
+    var _int8Hits: [Bool] = []
+    var _int8TextsPerSecond: Double = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _variant = source._variant
+      _problem = source._problem
+      _seed = source._seed
+      _hits = source._hits
+      _discreteHits = source._discreteHits
+      _finalTrainLoss = source._finalTrainLoss
+      _seconds = source._seconds
+      _trainableParameters = source._trainableParameters
+      _resumedAt = source._resumedAt
+      _searchReportedAccuracy = source._searchReportedAccuracy
+      _savedSha256 = source._savedSha256
+      _metaQueryAccuracy = source._metaQueryAccuracy
+      _examplesPerSecond = source._examplesPerSecond
+      _workers = source._workers
+      _parts = source._parts
+      _teacherLogits = source._teacherLogits
+      _textsPerSecond = source._textsPerSecond
+      _int8Hits = source._int8Hits
+      _int8TextsPerSecond = source._int8TextsPerSecond
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.variant) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.problem) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
-      case 4: try { try decoder.decodeRepeatedBoolField(value: &self.hits) }()
-      case 5: try { try decoder.decodeRepeatedBoolField(value: &self.discreteHits) }()
-      case 6: try { try decoder.decodeSingularDoubleField(value: &self.finalTrainLoss) }()
-      case 7: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.trainableParameters) }()
-      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.resumedAt) }()
-      case 10: try { try decoder.decodeSingularDoubleField(value: &self.searchReportedAccuracy) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.savedSha256) }()
-      case 12: try { try decoder.decodeSingularDoubleField(value: &self.metaQueryAccuracy) }()
-      case 13: try { try decoder.decodeSingularDoubleField(value: &self.examplesPerSecond) }()
-      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.workers) }()
-      case 15: try { try decoder.decodeRepeatedMessageField(value: &self.parts) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._variant) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._problem) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 4: try { try decoder.decodeRepeatedBoolField(value: &_storage._hits) }()
+        case 5: try { try decoder.decodeRepeatedBoolField(value: &_storage._discreteHits) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._finalTrainLoss) }()
+        case 7: try { try decoder.decodeSingularDoubleField(value: &_storage._seconds) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._trainableParameters) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._resumedAt) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._searchReportedAccuracy) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._savedSha256) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._metaQueryAccuracy) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._examplesPerSecond) }()
+        case 14: try { try decoder.decodeSingularUInt32Field(value: &_storage._workers) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._parts) }()
+        case 16: try { try decoder.decodeRepeatedFloatField(value: &_storage._teacherLogits) }()
+        case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._textsPerSecond) }()
+        case 18: try { try decoder.decodeRepeatedBoolField(value: &_storage._int8Hits) }()
+        case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._int8TextsPerSecond) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.variant.isEmpty {
-      try visitor.visitSingularStringField(value: self.variant, fieldNumber: 1)
-    }
-    if !self.problem.isEmpty {
-      try visitor.visitSingularStringField(value: self.problem, fieldNumber: 2)
-    }
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 3)
-    }
-    if !self.hits.isEmpty {
-      try visitor.visitPackedBoolField(value: self.hits, fieldNumber: 4)
-    }
-    if !self.discreteHits.isEmpty {
-      try visitor.visitPackedBoolField(value: self.discreteHits, fieldNumber: 5)
-    }
-    if self.finalTrainLoss.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.finalTrainLoss, fieldNumber: 6)
-    }
-    if self.seconds.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 7)
-    }
-    if self.trainableParameters != 0 {
-      try visitor.visitSingularUInt32Field(value: self.trainableParameters, fieldNumber: 8)
-    }
-    if self.resumedAt != 0 {
-      try visitor.visitSingularUInt32Field(value: self.resumedAt, fieldNumber: 9)
-    }
-    if self.searchReportedAccuracy.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.searchReportedAccuracy, fieldNumber: 10)
-    }
-    if !self.savedSha256.isEmpty {
-      try visitor.visitSingularStringField(value: self.savedSha256, fieldNumber: 11)
-    }
-    if self.metaQueryAccuracy.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.metaQueryAccuracy, fieldNumber: 12)
-    }
-    if self.examplesPerSecond.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.examplesPerSecond, fieldNumber: 13)
-    }
-    if self.workers != 0 {
-      try visitor.visitSingularUInt32Field(value: self.workers, fieldNumber: 14)
-    }
-    if !self.parts.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.parts, fieldNumber: 15)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._variant.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._variant, fieldNumber: 1)
+      }
+      if !_storage._problem.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._problem, fieldNumber: 2)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 3)
+      }
+      if !_storage._hits.isEmpty {
+        try visitor.visitPackedBoolField(value: _storage._hits, fieldNumber: 4)
+      }
+      if !_storage._discreteHits.isEmpty {
+        try visitor.visitPackedBoolField(value: _storage._discreteHits, fieldNumber: 5)
+      }
+      if _storage._finalTrainLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._finalTrainLoss, fieldNumber: 6)
+      }
+      if _storage._seconds.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._seconds, fieldNumber: 7)
+      }
+      if _storage._trainableParameters != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._trainableParameters, fieldNumber: 8)
+      }
+      if _storage._resumedAt != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._resumedAt, fieldNumber: 9)
+      }
+      if _storage._searchReportedAccuracy.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._searchReportedAccuracy, fieldNumber: 10)
+      }
+      if !_storage._savedSha256.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._savedSha256, fieldNumber: 11)
+      }
+      if _storage._metaQueryAccuracy.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._metaQueryAccuracy, fieldNumber: 12)
+      }
+      if _storage._examplesPerSecond.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._examplesPerSecond, fieldNumber: 13)
+      }
+      if _storage._workers != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workers, fieldNumber: 14)
+      }
+      if !_storage._parts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._parts, fieldNumber: 15)
+      }
+      if !_storage._teacherLogits.isEmpty {
+        try visitor.visitPackedFloatField(value: _storage._teacherLogits, fieldNumber: 16)
+      }
+      if _storage._textsPerSecond.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._textsPerSecond, fieldNumber: 17)
+      }
+      if !_storage._int8Hits.isEmpty {
+        try visitor.visitPackedBoolField(value: _storage._int8Hits, fieldNumber: 18)
+      }
+      if _storage._int8TextsPerSecond.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._int8TextsPerSecond, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_Workloads_PromptTuneResult, rhs: Orrery_V1_Workloads_PromptTuneResult) -> Bool {
-    if lhs.variant != rhs.variant {return false}
-    if lhs.problem != rhs.problem {return false}
-    if lhs.seed != rhs.seed {return false}
-    if lhs.hits != rhs.hits {return false}
-    if lhs.discreteHits != rhs.discreteHits {return false}
-    if lhs.finalTrainLoss != rhs.finalTrainLoss {return false}
-    if lhs.seconds != rhs.seconds {return false}
-    if lhs.trainableParameters != rhs.trainableParameters {return false}
-    if lhs.resumedAt != rhs.resumedAt {return false}
-    if lhs.searchReportedAccuracy != rhs.searchReportedAccuracy {return false}
-    if lhs.savedSha256 != rhs.savedSha256 {return false}
-    if lhs.metaQueryAccuracy != rhs.metaQueryAccuracy {return false}
-    if lhs.examplesPerSecond != rhs.examplesPerSecond {return false}
-    if lhs.workers != rhs.workers {return false}
-    if lhs.parts != rhs.parts {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._variant != rhs_storage._variant {return false}
+        if _storage._problem != rhs_storage._problem {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._hits != rhs_storage._hits {return false}
+        if _storage._discreteHits != rhs_storage._discreteHits {return false}
+        if _storage._finalTrainLoss != rhs_storage._finalTrainLoss {return false}
+        if _storage._seconds != rhs_storage._seconds {return false}
+        if _storage._trainableParameters != rhs_storage._trainableParameters {return false}
+        if _storage._resumedAt != rhs_storage._resumedAt {return false}
+        if _storage._searchReportedAccuracy != rhs_storage._searchReportedAccuracy {return false}
+        if _storage._savedSha256 != rhs_storage._savedSha256 {return false}
+        if _storage._metaQueryAccuracy != rhs_storage._metaQueryAccuracy {return false}
+        if _storage._examplesPerSecond != rhs_storage._examplesPerSecond {return false}
+        if _storage._workers != rhs_storage._workers {return false}
+        if _storage._parts != rhs_storage._parts {return false}
+        if _storage._teacherLogits != rhs_storage._teacherLogits {return false}
+        if _storage._textsPerSecond != rhs_storage._textsPerSecond {return false}
+        if _storage._int8Hits != rhs_storage._int8Hits {return false}
+        if _storage._int8TextsPerSecond != rhs_storage._int8TextsPerSecond {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

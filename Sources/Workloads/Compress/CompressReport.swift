@@ -36,7 +36,7 @@ struct CompressReport {
         case "base": "base (float32)"
         case "int8": "int8 (per-channel weights, per-row activations)"
         case "magnitude": String(format: "magnitude pruning %.0f%% (%d rounds)", 100 * task.amount, task.rounds)
-        case "structured": String(format: "neurons removed, %.0f%% kept (%d rounds)", 100 * task.amount, task.rounds)
+        case "structured": String(format: "neurons and channels removed, %.0f%% kept (%d rounds)", 100 * task.amount, task.rounds)
         case "distill": String(format: "distilled student (T = %g, α = %g)", task.temperature, task.alpha)
         default: "student trained alone"
         }

@@ -21,7 +21,7 @@ enum CompressedModelScore {
         result.testAccuracy = try ClassifierEvaluation.evaluate(model, on: test).accuracy
         result.parameters = UInt64(model.parameterCount)
         result.bytes = UInt64(bytes(model, storage: storage))
-        result.multiplyAdds = UInt64(model.layers.compactMap { $0 as? Linear }.reduce(0) { $0 + $1.weight.count })
+        result.multiplyAdds = UInt64(MultiplyAdds.count(model, input: [test.imageShape.reduce(1, *)]).multiplyAdds)
         result.latencyMs = try InferenceLatency.median(model, image: test.batch([0]).images, runs: latencyRuns)
         return result
     }

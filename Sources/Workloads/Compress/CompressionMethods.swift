@@ -103,13 +103,13 @@ struct CompressionMethods {
         return result
     }
 
-    /// Hidden neurons removed in equal steps (the kept fraction per round is amount^(1/rounds)),
+    /// Hidden neurons and convolution channels removed in equal steps (the kept fraction per round is amount^(1/rounds)),
     /// fine-tuning the smaller model after each.
     private func structured() throws -> Orrery_V1_Workloads_CompressResult {
         var (model, accuracy) = try loadBase()
         let perRound = pow(task.amount, 1 / Double(task.rounds))
         for round in 0..<Int(task.rounds) {
-            model = try NeuronPruning.removing(model, keeping: NeuronPruning.kept(model, fraction: perRound))
+            model = try StructuredPruning.removing(model, keeping: StructuredPruning.kept(model, fraction: perRound))
             try finetune(model, round: round)
         }
         var result = try score(model, .float32)

@@ -22,6 +22,14 @@ struct PromptSearchPlan: Sendable {
     let top: Int
     let seed: UInt64
     let paraphrase: ParaphrasePlan?
+    /// Attribute the best prompt's decisions on the first `texts` test texts to its tokens.
+    var explain: ExplainPlan? = nil
+
+    /// Integrated gradients at `steps` (refined up to 4× until they add up within 1%).
+    struct ExplainPlan: Sendable {
+        let texts: Int
+        let steps: Int
+    }
 
     /// Meta-prompting: SmolLM2 rewrites instructions `count` times each, and the rewrites
     /// join the space. Without `every`, every non-empty instruction is rewritten before the
@@ -32,5 +40,8 @@ struct PromptSearchPlan: Sendable {
         let count: Int
         let temperature: Double
         let every: Int?
+        /// Score-fed proposals (OPRO): the model sees the instructions tried so far with
+        /// their dev accuracies and is asked for a better one, instead of a rewrite of one.
+        var feedback = false
     }
 }

@@ -49,12 +49,20 @@ final class PromptSearchPlanner: Planner {
     private var nextParaphraseAt = 0
     private(set) var scoringSeconds = 0.0
     private(set) var testCandidates: [(role: String, candidate: PromptCandidate)] = []
+    /// The best prompt's tokens as its explanation task found them, or why it failed.
+    private(set) var explanation: Result<Orrery_V1_Workloads_PromptExplainResult, PlannerNote>?
 
     enum PendingTask {
         case score(prompt: String, split: PromptSplit, examples: [Int])
         /// `parent`: the candidate whose instruction is rewritten during the search (nil
         /// for the rewrites made before it).
         case paraphrase(instruction: String, parent: PromptCandidate?)
+        case explain
+    }
+
+    /// Why a step the job can do without (the explanation) did not happen.
+    struct PlannerNote: Error, Equatable {
+        let message: String
     }
 
     /// The current space, shared with the strategy's closures. Only the planner's thread
@@ -78,11 +86,12 @@ final class PromptSearchPlanner: Planner {
         return plan.space.instructions.filter { !$0.isEmpty }.map { paraphraseTask($0, parent: nil) }
     }
 
-    private func paraphraseTask(_ instruction: String, parent: PromptCandidate?) -> PlannedTask {
+    private func paraphraseTask(_ instruction: String, parent: PromptCandidate?, leaderboard: [Orrery_V1_Workloads_ScoredInstruction] = []) -> PlannedTask {
         let settings = plan.paraphrase!
         paraphrased.insert(instruction)
         var task = Orrery_V1_Workloads_ParaphraseTask()
         task.instruction = instruction
+        task.leaderboard = leaderboard
         task.count = UInt32(settings.count)
         task.seed = plan.seed &+ UInt64(paraphrased.count)
         task.temperature = settings.temperature
@@ -121,6 +130,16 @@ final class PromptSearchPlanner: Planner {
             noteFailure(outcome.key, message)
         case (.paraphrase, .failure(let message)):
             noteFailure(outcome.key, message)
+        case (.explain, .success(let output)):
+            if let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_PromptExplainResult.self, from: output.payload),
+                result.tokens.count <= 100_000
+            {
+                explanation = .success(result)
+            } else {
+                explanation = .failure(PlannerNote(message: "the explanation does not decode"))
+            }
+        case (.explain, .failure(let message)):
+            explanation = .failure(PlannerNote(message: message))
         }
         if phase == .paraphrasing {
             guard pending.isEmpty else { return [] }
@@ -254,16 +273,43 @@ final class PromptSearchPlanner: Planner {
 
     /// With `paraphrase.every`, a rewrite of the best candidate's instruction after every
     /// that many scored candidates (one rewrite task at a time; each instruction once).
+    /// With `feedback`, a score-fed proposal instead: the leaderboard of instructions so far
+    /// goes with the request, and the best candidate with each proposal is tried next.
     private func dueParaphrase() -> [PlannedTask] {
-        guard let every = plan.paraphrase?.every, phase == .searching, let strategy, !strategy.isFinished,
+        guard let settings = plan.paraphrase, let every = settings.every, phase == .searching, let strategy, !strategy.isFinished,
             trialsScored >= nextParaphraseAt,
             !pending.values.contains(where: { if case .paraphrase = $0 { true } else { false } }),
             let best = ranked.first?.candidate
         else { return [] }
         let instruction = space.instructions[best.instruction]
+        if settings.feedback {
+            let leaderboard = instructionLeaderboard()
+            guard !leaderboard.isEmpty else { return [] }
+            nextParaphraseAt = trialsScored + every
+            return [paraphraseTask(instruction, parent: best, leaderboard: leaderboard)]
+        }
         guard !instruction.isEmpty, !paraphrased.contains(instruction) else { return [] }
         nextParaphraseAt = trialsScored + every
         return [paraphraseTask(instruction, parent: best)]
+    }
+
+    /// Each non-empty instruction tried so far with the best dev accuracy of a candidate
+    /// using it (among those scored on the most dev examples), the best
+    /// `PromptSearchTaskRules.leaderboardEntries`, worst first and best last, as OPRO shows them.
+    private func instructionLeaderboard() -> [Orrery_V1_Workloads_ScoredInstruction] {
+        var best: [String: Double] = [:]
+        var order: [String] = []
+        for row in ranked {
+            let text = space.instructions[row.candidate.instruction]
+            guard !text.isEmpty, text.utf8.count <= PromptSearchTaskRules.maximumInstructionBytes, best[text] == nil else { continue }
+            best[text] = row.score
+            order.append(text)
+        }
+        return order.prefix(PromptSearchTaskRules.leaderboardEntries).reversed().map { text in
+            var entry = Orrery_V1_Workloads_ScoredInstruction()
+            (entry.instruction, entry.accuracy) = (text, min(1, max(0, best[text]!)))
+            return entry
+        }
     }
 
     private func hasPending(prompt: String, split: PromptSplit) -> Bool {
@@ -287,8 +333,25 @@ final class PromptSearchPlanner: Planner {
             let prompt = key(for: entry.candidate)
             return scoreTasks(prompt: prompt, split: .test, examples: ledger.claimMissing(prompt: prompt, split: .test, examples: 0..<plan.test.count))
         }
+        let explaining = explainTask(best)
         completeIfTested()
-        return tasks
+        return tasks + explaining
+    }
+
+    /// With `explain`, the best prompt's decisions on the first test texts attributed to
+    /// its tokens (a task of its own, beside the test scoring).
+    private func explainTask(_ best: PromptCandidate) -> [PlannedTask] {
+        guard let settings = plan.explain, let rendered = prompts[key(for: best)] else { return [] }
+        var task = Orrery_V1_Workloads_PromptExplainTask()
+        task.scorer = plan.scorer.rawValue
+        task.modelSha256 = plan.modelSHA256
+        task.prompt = Self.wire(rendered)
+        task.texts = Array(plan.test.texts.prefix(settings.texts))
+        task.maxTextTokens = UInt32(plan.maxTextTokens)
+        task.steps = UInt32(settings.steps)
+        var wrapper = Orrery_V1_Workloads_PromptSearchTask()
+        wrapper.explain = task
+        return [makeTask(prefix: "x", wrapper, .explain)]
     }
 
     private func completeIfTested() {

@@ -1,8 +1,11 @@
 import Foundation
+import Runtime
 import Search
 
 /// The leaderboard and final comparison of a prompt search: text for `status` and the end
-/// of `submit`, JSON for programs, and CSV files (`leaderboard.csv`, `test.csv`).
+/// of `submit`, JSON for programs, and CSV files (`leaderboard.csv`, `test.csv`, and with
+/// `explain`, `prompt-tokens.csv`: the best prompt's tokens by how much they moved its
+/// decisions).
 struct PromptSearchReport {
     let planner: PromptSearchPlanner
 
@@ -25,6 +28,9 @@ struct PromptSearchReport {
         let correct: Int
         let examples: Int
         let accuracy: ConfidenceInterval
+        /// Right or wrong on each test example, in the test split's order (for paired
+        /// comparisons across searches, which share the split).
+        let hits: [Bool]
     }
 
     struct Summary: Encodable {
@@ -51,13 +57,34 @@ struct PromptSearchReport {
         let test: [TestResult]
         /// Best minus baseline on the same test examples, with its paired 95% interval.
         let testDifference: ConfidenceInterval?
+        let explanation: Explanation?
+    }
+
+    /// The best prompt's own tokens, most influential first (mean |attribution|).
+    struct Explanation: Encodable {
+        struct Token: Encodable {
+            let text: String
+            let mean: Float
+            let meanMagnitude: Float
+            let beforeText: Bool
+            let position: Int
+        }
+        let texts: Int
+        let promptShare: Double
+        let completenessGap: Double
+        let tokens: [Token]
+        let failure: String?
     }
 
     func make() -> JobReport {
         let summary = makeSummary()
-        return JobReport(
-            text: text(summary), json: ReportJSON.encode(summary),
-            files: ["leaderboard.csv": leaderboardCSV(summary), "test.csv": testCSV(summary)])
+        var files = ["leaderboard.csv": leaderboardCSV(summary), "test.csv": testCSV(summary)]
+        if let tokens = summary.explanation?.tokens, !tokens.isEmpty {
+            files["prompt-tokens.csv"] = (["token,mean_attribution,mean_magnitude,before_text,position"] + tokens.map { token in
+                [Self.quoted(token.text), "\(token.mean)", "\(token.meanMagnitude)", "\(token.beforeText)", "\(token.position)"].joined(separator: ",")
+            }).joined(separator: "\n") + "\n"
+        }
+        return JobReport(text: text(summary), json: ReportJSON.encode(summary), files: files)
     }
 
     private func makeSummary() -> Summary {
@@ -80,7 +107,7 @@ struct PromptSearchReport {
             let correct = hits.filter { $0 }.count
             return TestResult(
                 role: role, candidate: candidate.description, correct: correct, examples: hits.count,
-                accuracy: .wilson(successes: correct, trials: hits.count))
+                accuracy: .wilson(successes: correct, trials: hits.count), hits: hits)
         }
         var difference: ConfidenceInterval?
         if let best = outcomes["best"] {
@@ -93,7 +120,21 @@ struct PromptSearchReport {
             devEvaluations: planner.devEvaluations, testEvaluations: planner.testEvaluations,
             candidatesScored: planner.trialsScored, candidatesFailed: planner.trialsFailed, tasksFailed: planner.tasksFailed,
             duplicateScoresIgnored: planner.ledger.duplicates, scoringSeconds: planner.scoringSeconds,
-            leaderboard: entries, test: test, testDifference: difference)
+            leaderboard: entries, test: test, testDifference: difference, explanation: explanation())
+    }
+
+    private func explanation() -> Explanation? {
+        switch planner.explanation {
+        case nil: return nil
+        case .failure(let note)?: return Explanation(texts: 0, promptShare: 0, completenessGap: 0, tokens: [], failure: note.message)
+        case .success(let result)?:
+            let tokens = result.tokens.map {
+                Explanation.Token(text: $0.text, mean: $0.mean, meanMagnitude: $0.meanMagnitude, beforeText: $0.beforeText, position: Int($0.position))
+            }
+            return Explanation(
+                texts: Int(result.texts), promptShare: MetricValue.amount(result.promptShare), completenessGap: MetricValue.amount(result.completenessGap),
+                tokens: tokens.sorted { ($0.meanMagnitude, $1.position) > ($1.meanMagnitude, $0.position) }, failure: nil)
+        }
     }
 
     private func text(_ summary: Summary) -> String {
@@ -120,6 +161,19 @@ struct PromptSearchReport {
         if let difference = summary.testDifference, summary.test.count == 2 {
             let verdict = difference.lower > 0 ? "better than the baseline beyond the 95% interval" : "not better beyond the 95% interval"
             lines.append(String(format: "test best − baseline: %+.3f [%+.3f, %+.3f] (paired): ", difference.estimate, difference.lower, difference.upper) + verdict)
+        }
+        if let explanation = summary.explanation {
+            if let failure = explanation.failure {
+                lines.append("the best prompt's tokens were not explained: \(failure)")
+            } else {
+                lines.append(String(
+                    format: "the best prompt's tokens that moved its decisions most (integrated gradients over %d test texts, each for its predicted class; the prompt carries %.0f%% of the attributions' magnitude, completeness gap %.1f%%):",
+                    explanation.texts, 100 * explanation.promptShare, 100 * explanation.completenessGap))
+                for token in explanation.tokens.prefix(10) {
+                    let place = token.beforeText ? "before the text, token \(token.position + 1)" : "after the text, \(token.position + 1) from the end"
+                    lines.append(String(format: "  %@ %+8.4f (|%.4f|)  %@", PrintableText.escaped(token.text, limit: 24).debugDescription, token.mean, token.meanMagnitude, place))
+                }
+            }
         }
         return lines.joined(separator: "\n")
     }

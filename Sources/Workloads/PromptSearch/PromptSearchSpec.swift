@@ -41,6 +41,10 @@ enum PromptSearchSpec {
                 count: try fields.required("count").int(in: 1...20),
                 temperature: try fields.optional("temperature")?.double(in: PromptSearchTaskRules.temperature) ?? 0.8,
                 every: try everyNode?.int(in: 1...10_000))
+            if let feedback = fields.optional("feedback") {
+                paraphrase!.feedback = try feedback.bool()
+                if paraphrase!.feedback && everyNode == nil { throw feedback.error("score-fed proposals need every: N (they read the scores so far)") }
+            }
             try fields.finish()
             if let everyNode {
                 guard case .evolution = strategy else {
@@ -51,7 +55,16 @@ enum PromptSearchSpec {
                 throw node.error("needs a non-empty instruction to paraphrase")
             }
         }
-        return PromptSearchPlan(
+        var explain: PromptSearchPlan.ExplainPlan?
+        if let node = section.optional("explain") {
+            let fields = try node.mapping()
+            explain = .init(
+                texts: try fields.optional("texts")?.int(in: PromptSearchTaskRules.explainedTexts) ?? 8,
+                steps: try fields.optional("steps")?.int(in: PromptSearchTaskRules.explainSteps) ?? 64)
+            try fields.finish()
+            guard explain!.texts <= test.count else { throw node.error("explains \(explain!.texts) test texts but the test split has \(test.count)") }
+        }
+        var plan = PromptSearchPlan(
             task: task, scorer: scorer, modelSHA256: scorer.pinnedSHA256, space: space, strategy: strategy,
             dev: dev, pool: pool, test: test, budget: budget,
             batch: try section.optional("batch")?.int(in: PromptSearchTaskRules.texts) ?? 25,
@@ -61,6 +74,8 @@ enum PromptSearchSpec {
             top: try section.optional("top")?.int(in: 1...1000) ?? 10,
             seed: UInt64(try section.optional("seed")?.int(in: 0...Int.max) ?? 1),
             paraphrase: paraphrase)
+        plan.explain = explain
+        return plan
     }
 
     /// The lists a candidate indexes. Defaults make the baseline: no instruction, the text

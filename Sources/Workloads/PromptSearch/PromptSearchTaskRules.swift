@@ -12,6 +12,10 @@ enum PromptSearchTaskRules {
     static let paraphrases = 1...20
     static let paraphraseTokens = 1...256
     static let temperature = 0.0...5.0
+    /// Score-fed proposals: instructions shown, and the longest one (the meta-prompt stays
+    /// within SmolLM2's context).
+    static let leaderboardEntries = 20
+    static let maximumInstructionBytes = 512
     /// Longest instruction, template, verbalizer or text, in bytes.
     static let maximumTextBytes = 64 * 1024
     private static let rule = TaskRule(subject: "prompt-search task")
@@ -25,16 +29,31 @@ enum PromptSearchTaskRules {
     }
 
     static func validate(_ task: Orrery_V1_Workloads_PromptScoreTask) throws(TaskError) {
-        try validateDigest(task.modelSha256)
-        let prompt = task.prompt
-        try rule.range("max_text_tokens", Int(task.maxTextTokens), maxTextTokens)
-        try rule.range("texts", task.texts.count, texts)
+        try validate(task.prompt, texts: task.texts, allowed: texts, maxTextTokens: task.maxTextTokens, digest: task.modelSha256)
+    }
+
+    /// Texts one explanation task attributes, and integrated gradients' first grid.
+    static let explainedTexts = 1...64
+    static let explainSteps = 1...4096
+
+    static func validate(_ task: Orrery_V1_Workloads_PromptExplainTask) throws(TaskError) {
+        try validate(task.prompt, texts: task.texts, allowed: explainedTexts, maxTextTokens: task.maxTextTokens, digest: task.modelSha256)
+        try rule.range("steps", Int(task.steps), explainSteps)
+    }
+
+    /// What scoring and explaining share: the digest, the cut, the texts, the prompt.
+    private static func validate(
+        _ prompt: Orrery_V1_Workloads_Prompt, texts taskTexts: [String], allowed: ClosedRange<Int>, maxTextTokens cut: UInt32, digest: String
+    ) throws(TaskError) {
+        try validateDigest(digest)
+        try rule.range("max_text_tokens", Int(cut), maxTextTokens)
+        try rule.range("texts", taskTexts.count, allowed)
         try rule.range("verbalizers", prompt.verbalizers.count, verbalizers)
         try rule.range("demonstrations", prompt.demonstrations.count, demonstrations)
         for demonstration in prompt.demonstrations where Int(demonstration.label) >= prompt.verbalizers.count {
             throw rule.fail("a demonstration's label \(demonstration.label) has no verbalizer")
         }
-        let texts = [prompt.instruction, prompt.template] + prompt.verbalizers + task.texts + prompt.demonstrations.map(\.text)
+        let texts = [prompt.instruction, prompt.template] + prompt.verbalizers + taskTexts + prompt.demonstrations.map(\.text)
         if let long = texts.first(where: { $0.utf8.count > maximumTextBytes }) {
             throw rule.fail("a text of \(long.utf8.count) bytes; at most \(maximumTextBytes)")
         }
@@ -49,6 +68,12 @@ enum PromptSearchTaskRules {
         }
         guard task.instruction.utf8.count <= maximumTextBytes else {
             throw rule.fail("an instruction of \(task.instruction.utf8.count) bytes; at most \(maximumTextBytes)")
+        }
+        try rule.count("leaderboard", task.leaderboard.count, 0...leaderboardEntries)
+        for entry in task.leaderboard {
+            guard entry.instruction.utf8.count <= maximumInstructionBytes, (0...1).contains(entry.accuracy) else {
+                throw rule.fail("a leaderboard entry needs an instruction of at most \(maximumInstructionBytes) bytes and an accuracy in 0…1")
+            }
         }
     }
 }

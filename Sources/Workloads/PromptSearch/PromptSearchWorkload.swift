@@ -34,6 +34,8 @@ import Foundation
 ///   paraphrase: {count: 2, temperature: 0.8}   # optional meta-prompting with SmolLM2:
 ///                                      # rewrites before the search, or with every: N
 ///                                      # (evolution) the best's instruction every N candidates
+///   explain: {texts: 8, steps: 64}     # optional: the best prompt's tokens by integrated
+///                                      # gradients on the first test texts (prompt-tokens.csv)
 /// ```
 public struct PromptSearchWorkload: Workload {
     /// Where task files are read from (the data cache unless a test says otherwise).

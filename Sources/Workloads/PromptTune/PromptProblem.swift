@@ -10,26 +10,29 @@ import Wire
 /// search's own (`PromptSearchSplits`), so a tuned prompt and a searched one are scored on
 /// the same texts, and every method of a job sees the same few examples. A problem drawn
 /// from WordNet's categories is split again for each seed (`split_seed`), so its seeds are
-/// different few-shot samples.
+/// different few-shot samples. A distilled problem also has unlabeled texts: the first of
+/// the training part after the pool, in prompt search's dev order, their labels unread.
 struct PromptProblem {
     let name: String
     let classes: [String]
     let descriptions: [String]
     let train: LabeledText
     let test: LabeledText
+    /// Texts a teacher labels for distillation (empty unless asked for).
+    let unlabeled: [String]
 
     /// The categories of wordnet-glosses in each part of meta-learn's fixed split.
     static let classSplits = ["meta-train", "meta-validation", "meta-test"]
 
     /// - Throws: a non-retryable `TaskError` naming what the data lacks.
-    init(_ problem: Orrery_V1_Workloads_TextProblem, data: LabeledText) throws {
+    init(_ problem: Orrery_V1_Workloads_TextProblem, data: LabeledText, unlabeled: Int = 0) throws {
         let rule = TaskRule(subject: "prompt-tune problem \(problem.task)")
         let kept = try Self.classes(problem, data: data, rule: rule)
         let restricted = kept == data.classes ? data : data.restricted(to: kept)
         let shots = Int(problem.shots)
         let seed = problem.splitSeed == 0 ? PromptSearchSplits.seed : problem.splitSeed
-        guard let parts = PromptSearchSplits.parts(restricted, pool: shots, dev: 0, test: Int(problem.test), seed: seed) else {
-            throw rule.fail("too few examples for \(shots) shots a class and \(problem.test) test examples")
+        guard let parts = PromptSearchSplits.parts(restricted, pool: shots, dev: unlabeled, test: Int(problem.test), seed: seed) else {
+            throw rule.fail("too few examples for \(shots) shots a class, \(unlabeled) unlabeled texts and \(problem.test) test examples")
         }
         let counts = Dictionary(grouping: parts.pool.targets, by: { $0 }).mapValues(\.count)
         if let short = kept.indices.first(where: { (counts[$0] ?? 0) < shots }) {
@@ -46,6 +49,7 @@ struct PromptProblem {
         classes = kept
         train = parts.pool
         test = parts.test
+        self.unlabeled = parts.dev.texts
         name = Self.name(problem, classes: kept)
     }
 

@@ -1,3 +1,4 @@
+import Collectives
 import Datasets
 import Foundation
 import LanguageModels
@@ -34,13 +35,20 @@ final class PromptTuneExecutor: Executor, Sendable {
     }
 
     private func tune(_ task: Orrery_V1_Workloads_PromptTuneTask, savePath: String?, context: TaskContext) throws -> Orrery_V1_Workloads_PromptTuneResult? {
-        let problems = try (task.joint.isEmpty ? [task.problem] : task.joint).map { try PromptProblem($0, data: texts.load($0.task)) }
+        let problems = try (task.joint.isEmpty ? [task.problem] : task.joint).map {
+            try PromptProblem($0, data: texts.load($0.task), unlabeled: Int(task.distill.unlabeled))
+        }
+        // A student's teacher logits are checked against its texts before any model loads.
+        let distilled = task.hasDistill && task.method != "teacher" ? try Self.distilled(task, problem: problems[0]) : nil
         let classifiers = try problems.map { try makeClassifier(task, problem: $0) }
         let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
         defer { communicator?.close() }
+        if task.method == "teacher" { return try teach(task, problem: problems[0], classifier: classifiers[0], communicator: communicator, context: context) }
         let chunk = Int(task.microBatch) * 4
         let discrete = try zip(problems, classifiers).map { problem, classifier in
-            try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator) { texts throws(TensorError) in try classifier.logits(texts, prompt: nil) }
+            try PromptTuner.scored(problem.test, classes: problem.classes.count, chunk: chunk, communicator: communicator) { texts throws(TensorError) in
+                try classifier.logits(texts, prompt: nil)
+            }
         }
         let (method, reported) = try makeMethod(task, classifier: classifiers[0], context: context)
         let others = try classifiers.dropFirst().map { classifier in
@@ -51,13 +59,20 @@ final class PromptTuneExecutor: Executor, Sendable {
         }
         let name = problems.count == 1 ? problems[0].name : "joint[\(problems.map(\.name).joined(separator: ";"))]"
         let tuner = PromptTuner(method: method, sharing: others, task: task)
-        let summary = try tuner.train(
-            PromptTuner.examples(problems.map(\.train)), communicator: communicator, context: context, progress: "\(task.variant) on \(name)")
+        let examples = distilled ?? PromptTuner.examples(problems.map(\.train))
+        let summary = try tuner.train(examples, communicator: communicator, context: context, progress: "\(task.variant) on \(name)")
         let trainable = tuner.parameters.reduce(0) { $0 + $1.tensor.count }
         try method.finish()
         let tuned = try zip(problems, tuner.methods).map { problem, method in
-            task.method == "zero-shot" ? nil : try PromptTuner.hits(problem.test, chunk: chunk, communicator: communicator, logits: method.logits)
+            task.method == "zero-shot"
+                ? nil : try PromptTuner.scored(problem.test, classes: problem.classes.count, chunk: chunk, communicator: communicator, logits: method.logits)
         }
+        // The same model again with its linear layers in int8 (the classifier's own copy).
+        let int8 = try task.int8 ? { () throws -> (hits: [Bool], textsPerSecond: Double) in
+            try classifiers[0].quantizeToInt8()
+            method.modelChanged()
+            return try PromptTuner.scored(problems[0].test, classes: problems[0].classes.count, chunk: chunk, communicator: communicator, logits: method.logits)
+        }() : nil
         guard (communicator?.rank ?? 0) == 0 else { return nil }
         var result = Orrery_V1_Workloads_PromptTuneResult()
         if let savePath {
@@ -71,16 +86,58 @@ final class PromptTuneExecutor: Executor, Sendable {
         result.problem = name
         result.searchReportedAccuracy = reported ?? 0
         if task.joint.isEmpty {
-            result.discreteHits = discrete[0]
-            result.hits = tuned[0] ?? discrete[0]
+            result.discreteHits = discrete[0].hits
+            result.hits = tuned[0]?.hits ?? discrete[0].hits
+            result.textsPerSecond = tuned[0]?.textsPerSecond ?? discrete[0].textsPerSecond
+            if let int8 { (result.int8Hits, result.int8TextsPerSecond) = (int8.hits, int8.textsPerSecond) }
         } else {
             result.parts = zip(problems, zip(tuned, discrete)).map { problem, scored in
                 var part = Orrery_V1_Workloads_JointPart()
-                (part.problem, part.hits, part.discreteHits) = (problem.name, scored.0 ?? scored.1, scored.1)
+                (part.problem, part.hits, part.discreteHits) = (problem.name, scored.0?.hits ?? scored.1.hits, scored.1.hits)
                 return part
             }
         }
         return result
+    }
+
+    /// A distillation teacher's task: the class logits of the problem's unlabeled texts
+    /// (what its students learn from), and its own test accuracy and speed, with the
+    /// discrete prompt and, when the task names one, a tuned soft prompt read from a file.
+    private func teach(
+        _ task: Orrery_V1_Workloads_PromptTuneTask, problem: PromptProblem, classifier: any PromptableClassifier, communicator: Communicator?,
+        context: TaskContext
+    ) throws -> Orrery_V1_Workloads_PromptTuneResult? {
+        let started = Date()
+        let prompt = task.init_p.kind.isEmpty ? nil : try PromptInitializer(
+            classifier: classifier, length: Int(task.promptLength), modelSHA256: task.modelSha256, model: task.model
+        ).start(task.init_p, seed: task.seed, resolve: { try context.outputPath($0) }).vectors
+        let logits = { (texts: [String]) throws(TensorError) -> Tensor in try classifier.logits(texts, prompt: prompt) }
+        let chunk = Int(task.microBatch) * 4
+        context.reportProgress(0, "teacher \(task.model) labels \(problem.unlabeled.count) texts of \(problem.name)")
+        let labeled = try PromptTuner.gathered(problem.unlabeled, classes: problem.classes.count, chunk: chunk, communicator: communicator, logits: logits)
+        context.reportProgress(0.8, "teacher \(task.model) scores \(problem.test.count) test texts")
+        let test = try PromptTuner.scored(problem.test, classes: problem.classes.count, chunk: chunk, communicator: communicator, logits: logits)
+        guard (communicator?.rank ?? 0) == 0 else { return nil }
+        var result = Orrery_V1_Workloads_PromptTuneResult()
+        result.describe(
+            task, workers: communicator?.worldSize ?? 1, loss: 0, seconds: Date().timeIntervalSince(started), rate: labeled.textsPerSecond,
+            resumedAt: 0, trainable: 0)
+        result.problem = problem.name
+        (result.hits, result.discreteHits, result.textsPerSecond) = (test.hits, test.hits, test.textsPerSecond)
+        result.teacherLogits = labeled.logits
+        return result
+    }
+
+    /// A student's training examples: the problem's unlabeled texts with the teacher's
+    /// logits, which must be one row per text.
+    static func distilled(_ task: Orrery_V1_Workloads_PromptTuneTask, problem: PromptProblem) throws -> [PromptTuner.Example] {
+        let classes = problem.classes.count
+        guard task.distill.teacherLogits.count == problem.unlabeled.count * classes else {
+            throw TaskError(
+                "prompt-tune task: \(task.distill.teacherLogits.count) teacher logits for \(problem.unlabeled.count) unlabeled texts of \(classes) classes",
+                retryable: false)
+        }
+        return PromptTuner.distilled(problem.unlabeled, logits: task.distill.teacherLogits, classes: classes)
     }
 
     private func metaTrain(_ task: Orrery_V1_Workloads_PromptTuneTask, savePath: String?, context: TaskContext) throws -> Orrery_V1_Workloads_PromptTuneResult? {
@@ -128,7 +185,13 @@ final class PromptTuneExecutor: Executor, Sendable {
             switch PromptScorer(rawValue: task.model)! {
             case .minilm:
                 var encoder = try miniLM.get(expected: task.modelSha256)
-                if task.method == "lora" { encoder = try SentenceEncoder(directory: miniLMDirectory) }
+                // Merging adapters, pruning and going int8 change the weights: those tasks get their own copy.
+                let pruned = task.pruneHeads != 0 || task.pruneFeedForward != 0
+                if task.method == "lora" || task.int8 || pruned { encoder = try SentenceEncoder(directory: miniLMDirectory) }
+                if pruned {
+                    try encoder.model.prune(
+                        heads: Double(task.pruneHeads == 0 ? 1 : task.pruneHeads), feedForward: Double(task.pruneFeedForward == 0 ? 1 : task.pruneFeedForward))
+                }
                 return try PromptedEncoderClassifier(
                     encoder: encoder, template: task.template, descriptions: problem.descriptions, maxTextTokens: Int(task.maxTextTokens),
                     checkpointed: task.gradientCheckpointing)
@@ -172,6 +235,8 @@ final class PromptTuneExecutor: Executor, Sendable {
             metrics["discrete_accuracy"] = PromptTuneReport.accuracy(result.discreteHits)
         }
         if result.metaQueryAccuracy > 0 { metrics["meta_query_accuracy"] = result.metaQueryAccuracy }
+        if result.textsPerSecond > 0 { metrics["test_texts_per_second"] = result.textsPerSecond }
+        if !result.int8Hits.isEmpty { metrics["int8_test_accuracy"] = PromptTuneReport.accuracy(result.int8Hits) }
         return metrics
     }
 }

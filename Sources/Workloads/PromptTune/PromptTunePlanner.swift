@@ -3,20 +3,30 @@ import Wire
 
 /// Plans a `prompt-tune` job: every (problem, seed, variant) is one task — a gang task when
 /// `workers` is set — all planned at the start, so a cluster runs as many at once as it
-/// has workers. Its state is the outcomes by key, so replaying them rebuilds it (the
-/// `Planner` contract); the report reads them in planned order.
+/// has workers; except that a distillation job's students wait for its teacher, whose
+/// logits their payloads then carry. Its state is the outcomes by key, so replaying them
+/// rebuilds it (the `Planner` contract); the report reads them in planned order.
 final class PromptTunePlanner: Planner {
     let tasks: [Orrery_V1_Workloads_PromptTuneTask]
-    private let planned: [PlannedTask]
+    private let keys: [String]
     private var outcomes: [String: TaskOutcome] = [:]
+    /// Whether the students have been planned (at the teacher's success).
+    private var studentsPlanned = false
 
     init(tasks: [Orrery_V1_Workloads_PromptTuneTask]) {
         self.tasks = tasks
-        planned = tasks.enumerated().map { index, task in
-            PlannedTask(
-                key: Self.key(index: index, task: task), payload: EnvelopeCodec.encodePayload(task),
-                gang: SingleTaskPlanner.gang(minimum: task.workersMin, maximum: task.workersMax))
-        }
+        keys = tasks.enumerated().map { Self.key(index: $0, task: $1) }
+    }
+
+    /// A task that learns from a teacher's logits it does not have yet.
+    private static func isStudent(_ task: Orrery_V1_Workloads_PromptTuneTask) -> Bool { task.hasDistill && task.method != "teacher" }
+
+    private func plan(_ index: Int, teacherLogits: [Float]? = nil) -> PlannedTask {
+        var task = tasks[index]
+        if let teacherLogits { task.distill.teacherLogits = teacherLogits }
+        return PlannedTask(
+            key: keys[index], payload: EnvelopeCodec.encodePayload(task),
+            gang: SingleTaskPlanner.gang(minimum: task.workersMin, maximum: task.workersMax))
     }
 
     /// "3-s1-soft-prompt/text": the task's place, seed and variant.
@@ -24,28 +34,38 @@ final class PromptTunePlanner: Planner {
         "\(index)-s\(task.seed)-\(task.variant)"
     }
 
-    func start() -> [PlannedTask] { planned }
+    func start() -> [PlannedTask] { tasks.indices.filter { !Self.isStudent(tasks[$0]) }.map { plan($0) } }
 
     func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
+        guard keys.contains(outcome.key) else { return [] }
         outcomes[outcome.key] = outcome
-        return []
+        guard !studentsPlanned, let teacher = tasks.firstIndex(where: { $0.method == "teacher" }), outcome.key == keys[teacher],
+            case .success(let output) = outcome.result
+        else { return [] }
+        // A teacher's result that does not parse fails the job through failureReason.
+        guard let result = try? Orrery_V1_Workloads_PromptTuneResult(serializedBytes: output.payload), !result.teacherLogits.isEmpty else { return [] }
+        studentsPlanned = true
+        return tasks.indices.filter { Self.isStudent(tasks[$0]) }.map { plan($0, teacherLogits: result.teacherLogits) }
     }
 
-    var isComplete: Bool { outcomes.count == planned.count }
+    var isComplete: Bool { outcomes.count == keys.count }
 
     var failureReason: String? {
-        for task in planned {
-            if case .failure(let message) = outcomes[task.key]?.result { return "task \(task.key): \(message)" }
+        for key in keys {
+            if case .failure(let message) = outcomes[key]?.result { return "task \(key): \(message)" }
+        }
+        if let teacher = tasks.firstIndex(where: { $0.method == "teacher" }), outcomes[keys[teacher]] != nil, !studentsPlanned {
+            return "task \(keys[teacher]): the teacher's result carries no logits for its students"
         }
         return nil
     }
 
-    var expectedTaskCount: Int? { planned.count }
+    var expectedTaskCount: Int? { keys.count }
 
     /// Each planned task's result, in planned order (nil: not in, failed or unreadable).
     var results: [(task: Orrery_V1_Workloads_PromptTuneTask, result: Orrery_V1_Workloads_PromptTuneResult?)] {
-        zip(tasks, planned).map { task, plannedTask in
-            guard case .success(let output) = outcomes[plannedTask.key]?.result else { return (task, nil) }
+        zip(tasks, keys).map { task, key in
+            guard case .success(let output) = outcomes[key]?.result else { return (task, nil) }
             return (task, try? Orrery_V1_Workloads_PromptTuneResult(serializedBytes: output.payload))
         }
     }
@@ -53,13 +73,13 @@ final class PromptTunePlanner: Planner {
     func report() -> JobReport { PromptTuneReport(results: results).jobReport() }
 
     var plannedCost: String? {
-        let steps = tasks.reduce(0) { $0 + ($1.hasMeta ? Int($1.meta.metaSteps) : $1.method == "zero-shot" ? 0 : Int($1.steps)) }
-        return "\(planned.count) tuning task\(planned.count == 1 ? "" : "s"), \(steps) optimizer steps in all"
+        let steps = tasks.reduce(0) { $0 + ($1.hasMeta ? Int($1.meta.metaSteps) : ["zero-shot", "teacher"].contains($1.method) ? 0 : Int($1.steps)) }
+        return "\(keys.count) tuning task\(keys.count == 1 ? "" : "s"), \(steps) optimizer steps in all"
     }
 
     /// With one task, its own progress notes (steps, loss) say more than a count.
     var statusLine: String? {
         let done = outcomes.count
-        return planned.count == 1 || done == planned.count ? nil : "\(done)/\(planned.count) tuning tasks done"
+        return keys.count == 1 || done == keys.count ? nil : "\(done)/\(keys.count) tuning tasks done"
     }
 }

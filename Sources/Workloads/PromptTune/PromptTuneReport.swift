@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Search
 import Wire
 
@@ -8,7 +9,10 @@ import Wire
 /// intervals are over its test examples (pooled over seeds); with many (N-way problems
 /// drawn from held-out classes) a run's accuracy is the unit and the intervals are over
 /// runs. Files: `runs.csv` (every run) and `pairs.csv` (every pair). Meta-training: what
-/// the initialization reached and where it was saved.
+/// the initialization reached and where it was saved. Distillation: the teacher is a row
+/// too, and every row is also set against it — accuracy paired on the same test examples,
+/// and test texts per second as a multiple of the teacher's; a variant scored again in
+/// int8 is a row of its own ("… (int8)").
 struct PromptTuneReport {
     let results: [(task: Orrery_V1_Workloads_PromptTuneTask, result: Orrery_V1_Workloads_PromptTuneResult?)]
 
@@ -21,6 +25,12 @@ struct PromptTuneReport {
         let searchReportedAccuracy: Double?
         let meanSeconds: Double
         let trainableParameters: Int
+        /// Test texts per second (mean over runs; rank 0's share, one thread per worker).
+        let textsPerSecond: Double
+        /// With a teacher: this row minus the teacher on the same test examples, and its
+        /// speed as a multiple of the teacher's.
+        let versusTeacher: ConfidenceInterval?
+        let speedup: Double?
     }
 
     struct Pair: Encodable {
@@ -53,17 +63,23 @@ struct PromptTuneReport {
 
     func jobReport() -> JobReport {
         if let meta = results.first, meta.task.hasMeta { return metaReport(meta.task, meta.result) }
-        let done = results.flatMap { entry in entry.result.map { Self.perProblem(entry.task, $0) } ?? [] }
-        guard let first = done.first else { return JobReport(text: "prompt-tune: no run finished", json: "{}") }
+        let done = results.flatMap { entry in entry.result.map { Self.perProblem(entry.task, $0).flatMap(Self.withInt8) } ?? [] }
+        guard let first = done.first(where: { $0.0.method != "teacher" }) ?? done.first else {
+            return JobReport(text: "prompt-tune: no run finished", json: "{}")
+        }
         let problems = Set(done.map { $0.1.problem }).count
         let overRuns = problems > 1
         var variants: [String] = []
         for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
         let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
-        let rows = variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns) }
+        let teacher = done.first { $0.0.method == "teacher" }?.1
+        let rows = variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns, teacher: teacher) }
         var pairs: [Pair] = []
-        for (i, a) in variants.enumerated() {
-            for b in variants[(i + 1)...] {
+        // Every pair of variants, but the teacher (set against each row on its own) and an
+        // int8 run (set against its own float32 run only).
+        let compared = variants.filter { $0 != "teacher" && !$0.hasSuffix(Self.int8Suffix) }
+        for (i, a) in compared.enumerated() {
+            for b in compared[(i + 1)...] + (byVariant[a + Self.int8Suffix] == nil ? [] : [a + Self.int8Suffix]) {
                 if let difference = pairedDifference(byVariant[a]!.map(\.1), byVariant[b]!.map(\.1), overRuns: overRuns) {
                     pairs.append(Pair(first: a, second: b, difference: difference))
                 }
@@ -81,17 +97,39 @@ struct PromptTuneReport {
         return JobReport(text: text(summary, task: first.0), json: ReportJSON.encode(summary), files: ["runs.csv": runsCSV(done), "pairs.csv": pairsCSV(pairs)])
     }
 
-    private func row(_ variant: String, _ runs: [Orrery_V1_Workloads_PromptTuneResult], overRuns: Bool) -> Row {
+    private func row(_ variant: String, _ runs: [Orrery_V1_Workloads_PromptTuneResult], overRuns: Bool, teacher: Orrery_V1_Workloads_PromptTuneResult?) -> Row {
         let hits = runs.flatMap(\.hits), discrete = runs.flatMap(\.discreteHits)
         let accuracy = overRuns ? .mean(runs.map { Self.accuracy($0.hits) }) : ConfidenceInterval.wilson(successes: hits.filter { $0 }.count, trials: hits.count)
         let versus = overRuns
             ? .mean(runs.map { Self.accuracy($0.hits) - Self.accuracy($0.discreteHits) })
             : ConfidenceInterval.pairedDifference(hits, discrete)
         let reported = runs.compactMap { $0.searchReportedAccuracy > 0 ? $0.searchReportedAccuracy : nil }.first
+        let rate = runs.map(\.textsPerSecond).reduce(0, +) / Double(max(1, runs.count))
+        // The teacher is deterministic: every seed's run is paired with its one run.
+        let paired = runs.filter { $0.problem == teacher?.problem && $0.hits.count == teacher?.hits.count }
+        let versusTeacher = teacher.flatMap { teacher in
+            paired.isEmpty ? nil : ConfidenceInterval.pairedDifference(paired.flatMap(\.hits), paired.flatMap { _ in teacher.hits })
+        }
         return Row(
             variant: variant, runs: runs.count, accuracy: accuracy, versusDiscrete: versus, discreteAccuracy: Self.accuracy(discrete),
             searchReportedAccuracy: reported, meanSeconds: runs.map(\.seconds).reduce(0, +) / Double(max(1, runs.count)),
-            trainableParameters: Int(runs.first?.trainableParameters ?? 0))
+            trainableParameters: Int(runs.first?.trainableParameters ?? 0), textsPerSecond: rate, versusTeacher: versusTeacher,
+            speedup: teacher.flatMap { $0.textsPerSecond > 0 && rate > 0 ? rate / $0.textsPerSecond : nil })
+    }
+
+    static let int8Suffix = " (int8)"
+
+    /// A run scored again in int8 as a run of its own variant, "… (int8)", after the run.
+    static func withInt8(
+        _ entry: (Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)
+    ) -> [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)] {
+        guard !entry.1.int8Hits.isEmpty else { return [entry] }
+        var (task, run) = entry
+        task.variant += int8Suffix
+        run.variant = task.variant
+        (run.hits, run.textsPerSecond) = (run.int8Hits, run.int8TextsPerSecond)
+        (run.int8Hits, run.int8TextsPerSecond, run.savedSha256) = ([], 0, "")
+        return [entry, (task, run)]
     }
 
     /// a − b over the runs both have (same problem and seed), nil when none match.
@@ -126,19 +164,41 @@ struct PromptTuneReport {
             : "\(summary.problems) \(first.ways)-way problems from \(first.task) \(first.classSplit)"
         var lines = [
             "prompt-tune, \(summary.model), \(problem), \(first.shots) shots a class, \(summary.seeds) seed(s); held-out test accuracy, 95% interval over \(summary.intervalsOver):",
-            "  variant                      accuracy                  vs discrete prompt         params   s/run",
+            "  variant                      accuracy                  vs discrete prompt         params   s/run   texts/s",
         ]
         for row in summary.rows {
             let name = row.variant.padding(toLength: max(row.variant.count, 26), withPad: " ", startingAt: 0)
+            if row.variant == "teacher" {
+                lines.append(String(
+                    format: "  %@ %6.2f%% [%6.2f, %6.2f]   (its own prompt)           %7d  %6.1f  %8.1f", name, 100 * row.accuracy.estimate,
+                    100 * row.accuracy.lower, 100 * row.accuracy.upper, 0, row.meanSeconds, row.textsPerSecond))
+                continue
+            }
             var line = String(
                 format: "  %@ %6.2f%% [%6.2f, %6.2f]   %+6.2f [%+6.2f, %+6.2f]   %7d  %6.1f", name, 100 * row.accuracy.estimate,
                 100 * row.accuracy.lower, 100 * row.accuracy.upper, 100 * row.versusDiscrete.estimate, 100 * row.versusDiscrete.lower,
                 100 * row.versusDiscrete.upper, row.trainableParameters, row.meanSeconds)
+            line += String(format: "  %8.1f", row.textsPerSecond)
             if let reported = row.searchReportedAccuracy { line += String(format: "   (prompt search reported %.2f%% for its winner)", 100 * reported) }
             lines.append(line)
         }
-        if let discrete = summary.rows.first?.discreteAccuracy {
+        if let discrete = summary.rows.first(where: { $0.variant != "teacher" })?.discreteAccuracy {
             lines.append(String(format: "  the discrete prompt alone (template and class descriptions, untuned): %.2f%%", 100 * discrete))
+        }
+        let teacherTask = results.first { $0.task.method == "teacher" }?.task
+        if let teacherTask, let teacher = summary.rows.first(where: { $0.variant == "teacher" }) {
+            lines.append(String(
+                format: "distilled from %@ (template %@, %@), which labeled %d unlabeled training texts (T = %g, α = %g): %.2f%% at %.1f texts/s; against it:",
+                teacherTask.model, PrintableText.escaped(teacherTask.template, limit: 60),
+                teacherTask.init_p.path.isEmpty ? "no soft prompt" : "soft prompt \(teacherTask.init_p.path)", teacherTask.distill.unlabeled,
+                teacherTask.distill.temperature, teacherTask.distill.alpha, 100 * teacher.accuracy.estimate, teacher.textsPerSecond))
+            for row in summary.rows where row.variant != "teacher" {
+                guard let versus = row.versusTeacher else { continue }
+                lines.append(String(
+                    format: "  %@ %+6.2f [%+6.2f, %+6.2f] points, %6.1f× the teacher's texts/s",
+                    row.variant.padding(toLength: max(row.variant.count, 26), withPad: " ", startingAt: 0), 100 * versus.estimate,
+                    100 * versus.lower, 100 * versus.upper, row.speedup ?? 0))
+            }
         }
         if !summary.pairs.isEmpty {
             lines.append("paired differences (first − second), points:")
@@ -152,10 +212,10 @@ struct PromptTuneReport {
     }
 
     private func runsCSV(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) -> String {
-        var csv = "variant,problem,seed,accuracy,discrete_accuracy,test_examples,final_train_loss,seconds,trainable_parameters,resumed_at,saved_sha256\n"
+        var csv = "variant,problem,seed,accuracy,discrete_accuracy,test_examples,final_train_loss,seconds,trainable_parameters,resumed_at,saved_sha256,texts_per_second\n"
         for (_, run) in done {
             csv += "\(run.variant),\"\(run.problem)\",\(run.seed),\(Self.accuracy(run.hits)),\(Self.accuracy(run.discreteHits)),\(run.hits.count),"
-                + "\(run.finalTrainLoss),\(run.seconds),\(run.trainableParameters),\(run.resumedAt),\(run.savedSha256)\n"
+                + "\(run.finalTrainLoss),\(run.seconds),\(run.trainableParameters),\(run.resumedAt),\(run.savedSha256),\(run.textsPerSecond)\n"
         }
         return csv
     }

@@ -7,7 +7,10 @@ import Wire
 /// against them before it loads anything.
 enum PromptTuneRules {
     static let models = PromptScorer.allCases.map(\.rawValue)
-    static let methods = ["zero-shot", "soft-prompt", "p-tuning", "lora", "linear-probe"]
+    /// What a spec's variants may name.
+    static let variantMethods = ["zero-shot", "soft-prompt", "p-tuning", "lora", "linear-probe"]
+    /// What a task may name: a distillation job's teacher task too.
+    static let methods = variantMethods + ["teacher"]
     /// The methods that train a soft prompt and so need an initialization.
     static let promptMethods: Set<String> = ["soft-prompt", "p-tuning"]
     static let metaAlgorithms = ["reptile", "fomaml"]
@@ -29,6 +32,8 @@ enum PromptTuneRules {
     static let jointProblems = 1...16
     static let workers = 1...Communicator.maximumExactMembers
     static let checkpointEvery = 0...10_000_000
+    static let unlabeled = 1...100_000
+    static let temperature: ClosedRange<Float> = 0.01...100
     /// Texts one forward pass holds (K-shot examples per step, an episode's support).
     static let maximumExamplesPerPass = 4096
     private static let rule = TaskRule(subject: "prompt-tune task")
@@ -67,6 +72,42 @@ enum PromptTuneRules {
             try positive("lora_alpha", task.loraAlpha)
         }
         if task.hasMeta { try validate(task.meta, task: task) }
+        if task.method == "teacher" || task.hasDistill { try validateDistillation(task) }
+        if task.pruneHeads != 0 || task.pruneFeedForward != 0 {
+            guard task.model == PromptScorer.minilm.rawValue, !task.hasMeta, task.method != "teacher" else {
+                throw rule.fail("pruning is for a minilm tuning task")
+            }
+            for (field, value) in [("prune_heads", task.pruneHeads), ("prune_feed_forward", task.pruneFeedForward)] where value != 0 {
+                guard value > 0, value <= 1 else { throw rule.fail("\(field) keeps a fraction in (0, 1], got \(value)") }
+            }
+        }
+        if task.int8 {
+            guard task.model == PromptScorer.minilm.rawValue, task.joint.isEmpty, !task.hasMeta, task.method != "teacher" else {
+                throw rule.fail("int8 scoring is for a minilm tuning task on one problem")
+            }
+        }
+    }
+
+    private static func validateDistillation(_ task: Orrery_V1_Workloads_PromptTuneTask) throws(TaskError) {
+        let distill = task.distill
+        guard task.hasDistill, task.joint.isEmpty, !task.hasMeta else {
+            throw rule.fail("distillation needs its distill settings and one problem")
+        }
+        try rule.range("distill.unlabeled", Int(distill.unlabeled), unlabeled)
+        if task.method == "teacher" {
+            if !distill.teacherLogits.isEmpty { throw rule.fail("a teacher's task carries no teacher logits") }
+            if !task.init_p.kind.isEmpty {
+                guard task.init_p.kind == "file", !task.init_p.path.isEmpty else { throw rule.fail("a teacher's prompt is a file (init kind file with a path)") }
+                try rule.range("prompt_length", Int(task.promptLength), promptLength)
+            }
+            return
+        }
+        guard temperature.contains(distill.temperature) else { throw rule.fail("distill.temperature must be in [0.01, 100], got \(distill.temperature)") }
+        guard (0...1).contains(distill.alpha) else { throw rule.fail("distill.alpha must be in [0, 1], got \(distill.alpha)") }
+        let most = Int(distill.unlabeled) * ways.upperBound
+        guard !distill.teacherLogits.isEmpty, distill.teacherLogits.count <= most, distill.teacherLogits.allSatisfy(\.isFinite) else {
+            throw rule.fail("a student's task needs the teacher's finite logits, one row per unlabeled text (\(distill.teacherLogits.count) values)")
+        }
     }
 
     static func validate(_ problem: Orrery_V1_Workloads_TextProblem, field: String, needsShots: Bool) throws(TaskError) {

@@ -16,6 +16,11 @@ enum PromptTuneSpec {
         var steps: UInt32?
         /// One prompt trained on every problem at once (multi-task), one task per seed.
         var joint = false
+        /// Trained on the teacher's logits for unlabeled texts instead of the K-shot labels.
+        var distill = false
+        /// MiniLM pruned before tuning: fractions of heads and feed-forward neurons kept (0: all).
+        var pruneHeads: Float = 0
+        var pruneFeedForward: Float = 0
     }
 
     static func read(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_PromptTuneTask] {
@@ -36,6 +41,7 @@ enum PromptTuneSpec {
         (base.workersMin, base.workersMax) = try GangSpec.parse(section.optional("workers"), allowed: Rules.workers)
         base.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: Rules.checkpointEvery) ?? 0)
         base.gradientCheckpointing = try section.optional("gradient_checkpointing")?.bool() ?? false
+        base.int8 = try section.optional("int8")?.bool() ?? false
         let save = try section.optional("save")?.string() ?? ""
         let seeds = try readSeeds(section)
 
@@ -55,6 +61,17 @@ enum PromptTuneSpec {
         let problems = try readProblems(section)
         let variants = try readVariants(section)
         var tasks: [Orrery_V1_Workloads_PromptTuneTask] = []
+        var distillation: Orrery_V1_Workloads_Distillation?
+        if let teacherNode = section.optional("teacher") {
+            guard problems.count == 1, problems[0].classSplit.isEmpty else { throw teacherNode.error("a teacher labels the texts of one named task (task: ...)") }
+            guard variants.contains(where: \.distill) else { throw teacherNode.error("no variant learns from the teacher; mark one with distill: true") }
+            let teacher = try readTeacher(teacherNode.mapping(), base: base, problem: problems[0], seed: seeds[0])
+            try check(teacher, at: teacherNode)
+            tasks.append(teacher)
+            distillation = teacher.distill
+        } else if let student = variants.first(where: \.distill) {
+            throw (section.optional("variants") ?? section.node).error("variant \(student.name) learns from a teacher, but the spec has no teacher section")
+        }
         for variant in variants where variant.joint {
             guard problems.count >= 2 else { throw (section.optional("variants") ?? section.node).error("a joint variant needs two or more tasks (tasks: [...])") }
             for seed in seeds {
@@ -80,6 +97,8 @@ enum PromptTuneSpec {
                     task.method = variant.method
                     task.variant = variant.name
                     task.init_p = variant.initialization
+                    if variant.distill, let distillation { task.distill = distillation }
+                    (task.pruneHeads, task.pruneFeedForward) = (variant.pruneHeads, variant.pruneFeedForward)
                     if let lr = variant.lr { task.lr = lr }
                     if let steps = variant.steps { task.steps = steps }
                     if !save.isEmpty && variant.method != "zero-shot" {
@@ -93,9 +112,39 @@ enum PromptTuneSpec {
         return tasks
     }
 
+    /// The `teacher` section: the model, prompt and verbalizers whose logits on `unlabeled`
+    /// texts of the problem's training part the distilled variants learn from (the first
+    /// task of the job, planned before them).
+    private static func readTeacher(
+        _ fields: SpecMapping, base: Orrery_V1_Workloads_PromptTuneTask, problem: Orrery_V1_Workloads_TextProblem, seed: UInt64
+    ) throws(SpecError) -> Orrery_V1_Workloads_PromptTuneTask {
+        var teacher = base
+        teacher.model = try fields.optional("model")?.choice(Rules.models) ?? PromptScorer.smollm2.rawValue
+        teacher.modelSha256 = PromptScorer(rawValue: teacher.model)!.pinnedSHA256
+        teacher.template = try fields.optional("template")?.string() ?? "{text}"
+        if !teacher.template.contains("{text}") { throw fields.optional("template")!.error("must contain {text}") }
+        teacher.problem = problem
+        teacher.problem.descriptions = try fields.optional("descriptions")?.list(maximumItems: 64).map { (node) throws(SpecError) in try node.string() } ?? []
+        if let path = try fields.optional("prompt")?.string() {
+            teacher.init_p.kind = "file"
+            teacher.init_p.path = path
+            teacher.promptLength = UInt32(try fields.optional("prompt_length")?.int(in: Rules.promptLength) ?? Int(base.promptLength))
+        }
+        teacher.maxTextTokens = UInt32(try fields.optional("max_text_tokens")?.int(in: Rules.maxTextTokens) ?? Int(base.maxTextTokens))
+        teacher.distill.unlabeled = UInt32(try fields.optional("unlabeled")?.int(in: Rules.unlabeled) ?? 1000)
+        teacher.distill.temperature = Float(try fields.optional("temperature")?.double(in: Double(Rules.temperature.lowerBound)...Double(Rules.temperature.upperBound)) ?? 2)
+        teacher.distill.alpha = Float(try fields.optional("alpha")?.double(in: 0...1) ?? 0.5)
+        try fields.finish()
+        (teacher.method, teacher.variant, teacher.seed, teacher.int8, teacher.savePath) = ("teacher", "teacher", seed, false, "")
+        return teacher
+    }
+
     /// The task rules, reported at the spec's field.
+    /// A student's teacher logits arrive once the teacher has run: a stand-in takes their place.
     private static func check(_ task: Orrery_V1_Workloads_PromptTuneTask, at node: SpecNode) throws(SpecError) {
-        do { try Rules.validate(task) } catch { throw node.error(error.message) }
+        var probe = task
+        if task.hasDistill && task.method != "teacher" { probe.distill.teacherLogits = [0] }
+        do { try Rules.validate(probe) } catch { throw node.error(error.message) }
     }
 
     private static func readSeeds(_ section: SpecMapping) throws(SpecError) -> [UInt64] {
@@ -165,7 +214,7 @@ enum PromptTuneSpec {
         for item in try node.list(maximumItems: 32) {
             var variant: Variant
             if let fields = try? item.mapping() {
-                let method = try fields.required("method").choice(Rules.methods)
+                let method = try fields.required("method").choice(Rules.variantMethods)
                 variant = Variant(name: method, method: method)
                 if Rules.promptMethods.contains(method) {
                     variant.initialization = try readInitialization(fields, defaultKind: "random")
@@ -174,6 +223,22 @@ enum PromptTuneSpec {
                     throw stray.error("\(method) has no prompt to initialize")
                 }
                 variant.joint = try fields.optional("joint")?.bool() ?? false
+                variant.distill = try fields.optional("distill")?.bool() ?? false
+                if variant.distill {
+                    if variant.joint { throw fields.optional("distill")!.error("a distilled variant learns one task") }
+                    if method == "zero-shot" { throw fields.optional("distill")!.error("zero-shot trains nothing to distill into") }
+                    variant.name += "/distilled"
+                }
+                if let prune = fields.optional("prune") {
+                    let amounts = try prune.mapping()
+                    variant.pruneHeads = Float(try amounts.optional("heads")?.double(in: 0.001...1) ?? 0)
+                    variant.pruneFeedForward = Float(try amounts.optional("feed_forward")?.double(in: 0.001...1) ?? 0)
+                    try amounts.finish()
+                    if variant.joint { throw prune.error("a joint variant shares one model copy; prune a single-task variant") }
+                    variant.name += String(
+                        format: "/pruned-h%.0f-f%.0f", 100 * Double(variant.pruneHeads == 0 ? 1 : variant.pruneHeads),
+                        100 * Double(variant.pruneFeedForward == 0 ? 1 : variant.pruneFeedForward))
+                }
                 if variant.joint {
                     guard Rules.promptMethods.contains(method) else { throw fields.optional("joint")!.error("\(method) cannot share its parameters across tasks") }
                     variant.name += "/joint"
@@ -184,7 +249,9 @@ enum PromptTuneSpec {
                 try fields.finish()
             } else {
                 let parts = try item.string(maximumBytes: 64).split(separator: "/", maxSplits: 1).map(String.init)
-                guard Rules.methods.contains(parts[0]) else { throw item.error("unknown method '\(parts[0])'; known: \(Rules.methods.joined(separator: ", "))") }
+                guard Rules.variantMethods.contains(parts[0]) else {
+                    throw item.error("unknown method '\(parts[0])'; known: \(Rules.variantMethods.joined(separator: ", "))")
+                }
                 variant = Variant(name: parts[0], method: parts[0])
                 if Rules.promptMethods.contains(parts[0]) {
                     variant.initialization.kind = parts.count > 1 ? parts[1] : "random"

@@ -2,8 +2,9 @@ import Wire
 
 /// Parameter-efficient tuning of the frozen pretrained models on a few labeled examples —
 /// soft prompts, P-tuning, LoRA, a linear probe — against the untuned discrete prompt, each
-/// variant on the same examples, data-parallel over a gang; and meta-training of a soft
-/// prompt's initialization over many source tasks, which a tuning job then starts from.
+/// variant on the same examples, data-parallel over a gang; meta-training of a soft
+/// prompt's initialization over many source tasks, which a tuning job then starts from; and
+/// distillation of a teacher (SmolLM2 with its prompt) into MiniLM on unlabeled texts.
 ///
 /// ```yaml
 /// prompt-tune:
@@ -43,6 +44,18 @@ import Wire
 ///     - {method: lora, lr: 0.001}
 ///     - linear-probe
 ///     - {method: soft-prompt, init: vocabulary, joint: true}   # one prompt for all `tasks`
+///     - {method: lora, distill: true}  # learns the teacher's logits on unlabeled texts
+///     - {method: lora, prune: {heads: 0.5, feed_forward: 0.5}}   # MiniLM keeps these fractions of
+///                                # every layer's heads and feed-forward neurons (the weightiest) before tuning
+///   int8: true                   # also score each tuned MiniLM with its linear layers in int8
+///   teacher:                     # distillation: planned first; the distilled variants wait for it
+///     model: smollm2
+///     template: "Tweet: {text}\nSentiment:"
+///     descriptions: [" sad", " happy"]
+///     prompt: tweets-teacher/0-soft-prompt-text-s1.safetensors   # optional tuned soft prompt
+///     unlabeled: 1200            # texts of the training half after the K-shot pool, labels unread
+///     temperature: 2
+///     alpha: 0.5                 # α·T²·KL(teacher ‖ student) + (1 − α)·CE(student, teacher's label)
 /// ```
 /// A meta-training job has `meta:` instead of `variants` (and `init:` for where the
 /// initialization itself starts):

@@ -22,6 +22,8 @@ struct PromptTuner {
     let seed: UInt64
     let checkpointEvery: Int
     let metadata: [String: String]
+    /// Set when the examples carry a teacher's logits (distillation).
+    let distillation: (temperature: Float, alpha: Float)?
 
     /// - Parameter sharing: the same method on further problems, sharing its parameters.
     init(method: any TuningMethod, sharing others: [any TuningMethod] = [], task: Orrery_V1_Workloads_PromptTuneTask) {
@@ -33,6 +35,7 @@ struct PromptTuner {
         seed = task.seed
         checkpointEvery = Int(task.checkpointEvery)
         metadata = ["orrery.method": task.method, "orrery.variant": task.variant]
+        distillation = task.hasDistill && task.method != "teacher" ? (task.distill.temperature, task.distill.alpha) : nil
     }
 
     struct Summary {
@@ -42,16 +45,26 @@ struct PromptTuner {
         var examplesPerSecond = 0.0
     }
 
-    /// A training example and the problem (index into `methods`) it belongs to.
+    /// A training example and the problem (index into `methods`) it belongs to; a
+    /// distilled one has its teacher's logits, and its label is the teacher's choice.
     struct Example {
         let text: String
         let label: Int
         let problem: Int
+        var teacher: [Float]? = nil
     }
 
     /// The examples of `sets` (one per method), in order.
     static func examples(_ sets: [LabeledText]) -> [Example] {
         sets.enumerated().flatMap { problem, set in zip(set.texts, set.targets).map { Example(text: $0, label: $1, problem: problem) } }
+    }
+
+    /// Unlabeled texts with a teacher's logits (`texts.count` rows of `classes`).
+    static func distilled(_ texts: [String], logits: [Float], classes: Int) -> [Example] {
+        texts.indices.map { row in
+            let values = Array(logits[(row * classes)..<((row + 1) * classes)])
+            return Example(text: texts[row], label: values.indices.max { values[$0] < values[$1] } ?? 0, problem: 0, teacher: values)
+        }
     }
 
     var parameters: [(name: String, tensor: Tensor)] { methods[0].parameters }
@@ -78,7 +91,7 @@ struct PromptTuner {
                 let mine = rows.filter { $0.problem == problem }
                 guard !mine.isEmpty else { continue }
                 let logits = try method.logits(mine.map(\.text))
-                let part = try Tensor.crossEntropy(logits: logits, targets: mine.map(\.label)) * Float(mine.count)
+                let part = try microBatchLoss(logits, mine) * Float(mine.count)
                 loss = try loss.map { try $0 + part } ?? part
                 correct += zip(Self.predictions(logits), mine).filter { $0 == $1.label }.count
             }
@@ -100,23 +113,54 @@ struct PromptTuner {
         return summary
     }
 
-    /// Whether each test example is classified right by `logits`, scored in chunks that the
-    /// gang's members share out and gathered exactly on every member.
-    static func hits(
-        _ test: LabeledText, chunk: Int, communicator: Communicator?, logits: ([String]) throws(TensorError) -> Tensor
-    ) throws -> [Bool] {
-        let (rank, world) = (communicator?.rank ?? 0, communicator?.worldSize ?? 1)
-        let chunks = (test.count + chunk - 1) / chunk
-        var sum = FixedPointSum(count: test.count)
-        var mine = [Float](repeating: 0, count: test.count)
-        for index in Segmentation(count: chunks, parts: world).segment(rank) {
-            let rows = Array((index * chunk)..<min(test.count, (index + 1) * chunk))
-            let predicted = try withNoGrad { () throws(TensorError) in try predictions(logits(rows.map { test.texts[$0] })) }
-            for (row, prediction) in zip(rows, predicted) where prediction == test.targets[row] { mine[row] = 1 }
+    /// A micro-batch's mean loss: cross-entropy on the labels, or distillation from the
+    /// teacher's logits when the examples carry them.
+    private func microBatchLoss(_ logits: Tensor, _ rows: [Example]) throws(TensorError) -> Tensor {
+        guard let distillation, rows.allSatisfy({ $0.teacher != nil }) else {
+            return try Tensor.crossEntropy(logits: logits, targets: rows.map(\.label))
         }
+        let teacher = try Tensor(rows.flatMap { $0.teacher! }, shape: logits.shape)
+        return try KnowledgeDistillation.loss(
+            student: logits, teacher: teacher, targets: rows.map(\.label), temperature: distillation.temperature, alpha: distillation.alpha)
+    }
+
+    /// Whether each test example is classified right by `logits` [texts, classes], scored
+    /// in chunks that the gang's members share out and gathered exactly on every member; and
+    /// the texts per second this member scored its share at.
+    static func scored(
+        _ test: LabeledText, classes: Int, chunk: Int, communicator: Communicator?, logits: ([String]) throws(TensorError) -> Tensor
+    ) throws -> (hits: [Bool], textsPerSecond: Double) {
+        let (all, rate) = try gathered(test.texts, classes: classes, chunk: chunk, communicator: communicator, logits: logits)
+        let predicted = try predictions(Tensor(all, shape: [test.count, classes]))
+        return (zip(predicted, test.targets).map { $0 == $1 }, rate)
+    }
+
+    /// The logits [texts.count × classes] of every text, row by row, computed in chunks
+    /// that the gang's members share out and gathered on every member (in fixed point, so
+    /// every member holds the same bits whatever the gang's size); and the texts per second
+    /// this member computed its share at.
+    static func gathered(
+        _ texts: [String], classes: Int, chunk: Int, communicator: Communicator?, logits: ([String]) throws(TensorError) -> Tensor
+    ) throws -> (logits: [Float], textsPerSecond: Double) {
+        let (rank, world) = (communicator?.rank ?? 0, communicator?.worldSize ?? 1)
+        let chunks = (texts.count + chunk - 1) / chunk
+        var mine = [Float](repeating: 0, count: texts.count * classes)
+        var scored = 0
+        let started = Date()
+        for index in Segmentation(count: chunks, parts: world).segment(rank) {
+            let range = (index * chunk)..<min(texts.count, (index + 1) * chunk)
+            let values = try withNoGrad { () throws(TensorError) in try logits(Array(texts[range])) }
+            guard values.shape == Shape([range.count, classes]) else {
+                throw TensorError(.shapeMismatch(operation: "scoring texts", values.shape, Shape([range.count, classes])))
+            }
+            mine.replaceSubrange((range.lowerBound * classes)..<(range.upperBound * classes), with: values.scalars)
+            scored += range.count
+        }
+        let seconds = Date().timeIntervalSince(started)
+        var sum = FixedPointSum(count: mine.count)
         sum.add(mine)
         if let communicator, world > 1 { try sum.allReduce(communicator) }
-        return sum.floats().map { $0 > 0.5 }
+        return (sum.floats(), seconds > 0 ? Double(scored) / seconds : 0)
     }
 
     /// The argmax of each row of [B, classes].

@@ -19,6 +19,8 @@ final class LinearProbeMethod: TuningMethod {
 
     var parameters: [(name: String, tensor: Tensor)] { [("probe.weight", weight), ("probe.bias", bias)] }
 
+    func modelChanged() { cache = [:] }
+
     func logits(_ texts: [String]) throws(TensorError) -> Tensor {
         let missing = Array(Set(texts.filter { cache[$0] == nil })).sorted()
         if !missing.isEmpty {

@@ -18,12 +18,16 @@ protocol TuningMethod: AnyObject {
     /// classifier: what multi-task tuning trains. Nil for a method whose parameters belong
     /// to one problem (a probe's classes, adapters on one model copy).
     func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)?
+    /// The model under the classifier changed (its linear layers went int8): forget
+    /// anything computed from the old weights.
+    func modelChanged()
 }
 
 extension TuningMethod {
     func finish() throws(TensorError) {}
     func artifact() throws(TensorError) -> [(name: String, tensor: Tensor)] { parameters }
     func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)? { nil }
+    func modelChanged() {}
 }
 
 /// The untuned discrete prompt: the template and class descriptions alone.
