@@ -1,6 +1,7 @@
 import Collectives
 import Dispatch
 import Foundation
+import Logging
 import Messaging
 import Runtime
 import Synchronization
@@ -59,14 +60,20 @@ final class TaskPool: Sendable {
     /// Where gang peers reach this worker; nil when it has no data plane.
     let dataPlane: DataPlaneEndpoint?
     private let sharedContext = Mutex<ZMQContext?>(nil)
-    /// Where tasks may write files.
+    /// Where tasks may write files (and checkpoints too large for a frame, `CheckpointFile`).
     let outputDirectory: OutputDirectory?
+    /// Checkpoints above this many bytes are committed as files (`CheckpointFile`).
+    let checkpointInlineLimit: Int
+    private let logger: Logger
 
     init(
         threads: Int, executors: [String: any Executor], resultsEndpoint: String, dataPlane: DataPlaneEndpoint?,
-        outputDirectory: OutputDirectory? = nil
+        outputDirectory: OutputDirectory? = nil, checkpointInlineLimit: Int = CheckpointFile.inlineLimit,
+        logger: Logger = Logger(label: "orrery.worker.tasks")
     ) {
         self.outputDirectory = outputDirectory
+        self.checkpointInlineLimit = checkpointInlineLimit
+        self.logger = logger
         self.threadCount = threads
         self.executors = executors
         self.resultsEndpoint = resultsEndpoint
@@ -212,7 +219,7 @@ final class TaskPool: Sendable {
         // The checkpoint goes out on this thread's own socket, ahead of the result.
         let outbox = SocketBox(socket: socket)
         let context = TaskContext(
-            taskID: taskID, attempt: attempt, gang: try item.ring.map(gang), resume: item.resume,
+            taskID: taskID, attempt: attempt, gang: try item.ring.map(gang), resume: resumption(item),
             outputDirectory: outputDirectory,
             isCancelled: { [self] in self.isCancelled(taskID, attempt: attempt) },
             reportProgress: { [self] fraction, message in
@@ -234,15 +241,46 @@ final class TaskPool: Sendable {
                 }
                 self.shared.withLock { $0.progress.append(progress) }
             },
-            commitCheckpoint: { checkpoint in
+            commitCheckpoint: { [self] checkpoint in
+                var committed = checkpoint
+                if checkpoint.data.count > checkpointInlineLimit {
+                    guard let outputDirectory else {
+                        logger.warning("checkpoint not committed: larger than a frame carries, and this worker has no output directory to write it to",
+                            metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "bytes": "\(checkpoint.data.count)"])
+                        return
+                    }
+                    do {
+                        committed = try CheckpointFile.spill(checkpoint, taskID: taskID, directory: outputDirectory, limit: checkpointInlineLimit)
+                    } catch {
+                        logger.warning("checkpoint not committed", metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "error": "\(error)"])
+                        return
+                    }
+                }
                 var message = Orrery_V1_Checkpoint()
                 message.taskID = taskID
                 message.attempt = UInt32(attempt)
-                message.step = UInt64(checkpoint.step)
-                message.data = checkpoint.data
+                message.step = UInt64(committed.step)
+                message.data = committed.data
                 outbox.send([FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? []))
             })
-        return try executor.execute(item.payload, context: context)
+        let output = try executor.execute(item.payload, context: context)
+        // A finished task resumes from nothing: its checkpoint files (if any) can go.
+        if let outputDirectory { CheckpointFile.remove(taskID: taskID, directory: outputDirectory) }
+        return output
+    }
+
+    /// The checkpoint a task resumes from, read from its file when it was written to one. A
+    /// file that is missing or not the one committed costs the progress it held, not the
+    /// task: it starts from the beginning (training is seeded, so it ends the same).
+    private func resumption(_ item: Item) -> TaskCheckpoint? {
+        guard let resume = item.resume else { return nil }
+        do {
+            return try CheckpointFile.resolve(resume, directory: outputDirectory)
+        } catch {
+            logger.warning("starting from the beginning: the checkpoint to resume from cannot be read",
+                metadata: ["task": "\(item.taskID)", "step": "\(resume.step)", "error": "\(error.message)"])
+            return nil
+        }
     }
 
     /// This worker's view of its gang, from the lease's ring assignment (which came from

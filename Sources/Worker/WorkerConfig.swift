@@ -1,5 +1,6 @@
-import Messaging
 import Foundation
+import Messaging
+import Workloads
 
 /// How a worker runs.
 public struct WorkerConfig: Sendable {
@@ -29,6 +30,10 @@ public struct WorkerConfig: Sendable {
     /// The only directory tasks write files into (a `train` task's saved weights); paths
     /// in leases that leave it are refused. The working directory by default.
     public var outputDirectory = FileManager.default.currentDirectoryPath
+    /// Checkpoints larger than this many bytes are written to files under the output
+    /// directory and committed by reference (`CheckpointFile`); the directory must then be
+    /// one every worker sees.
+    public var checkpointInlineLimit = CheckpointFile.inlineLimit
     /// The most leases held at once, running and queued (0: the coordinator decides; at
     /// least `slots`). Caps how much work one worker takes out of the queue ahead.
     public var maxPrefetch = 0

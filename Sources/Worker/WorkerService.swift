@@ -96,7 +96,7 @@ public final class WorkerService {
         }
         pool = TaskPool(
             threads: config.slots, executors: executors, resultsEndpoint: resultsEndpoint, dataPlane: dataPlane,
-            outputDirectory: outputDirectory)
+            outputDirectory: outputDirectory, checkpointInlineLimit: config.checkpointInlineLimit, logger: logger)
         pool.start(context: context)
         defer {
             shutDownPool()

@@ -44,6 +44,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The only directory tasks may write files into (a train job's saved weights; default: the working directory).")
     var outputDir: String?
 
+    @Option(name: .long, help: "Checkpoints larger than this many bytes go to files in --output-dir, which the workers must share (default: 16 MiB).")
+    var checkpointInlineLimit: Int?
+
     @Option(name: .long, help: "Most leases held at once, running and queued ahead (default: the coordinator decides).")
     var prefetch: Int?
 
@@ -71,6 +74,12 @@ struct WorkerCommand: AsyncParsableCommand {
         config.dataHost = dataHost
         config.dataLocalIPC = !noLocalIpc
         if let outputDir { config.outputDirectory = outputDir }
+        if let checkpointInlineLimit {
+            guard checkpointInlineLimit > 0, checkpointInlineLimit <= Int(SocketPolicy.maximumControlMessageBytes) / 2 else {
+                throw CommandFailure.exit("--checkpoint-inline-limit must be 1 to \(SocketPolicy.maximumControlMessageBytes / 2) bytes", code: CommandFailure.invalidInput)
+            }
+            config.checkpointInlineLimit = checkpointInlineLimit
+        }
         if let prefetch { config.maxPrefetch = max(prefetch, config.slots) }
         config.curve = try endpoint.curve.resolved(for: .worker(dataPlane: config.dataBind != nil))
         let logger = Logger(label: "orrery.worker")

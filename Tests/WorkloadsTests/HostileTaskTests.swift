@@ -176,9 +176,7 @@ struct HostileTaskTests {
             PipelineEdit("hidden must list") { $0.hidden = [] },
             PipelineEdit("hidden[1]") { $0.hidden = [8, 0] },
             PipelineEdit("at most 64000000") { $0.hidden = [16384, 16384, 16384] },
-            PipelineEdit("with checkpoint_every") { $0.hidden = [4096, 4096]; $0.checkpointEvery = 10 },
             PipelineEdit("max_tokens") { $0.model = "minilm"; $0.dataset = "bbc-news"; $0.maxTokens = 100_000 },
-            PipelineEdit("checkpoint_every must be 0 for minilm") { $0.model = "minilm"; $0.dataset = "bbc-news"; $0.maxTokens = 64; $0.checkpointEvery = 5 },
             PipelineEdit("need a gang of 2") { _ in },
         ])
     func pipelineRefusals(edit: PipelineEdit) throws {

@@ -41,9 +41,13 @@ enum CompressTaskRules {
         case "magnitude":
             guard task.amount > 0, task.amount < 1 else { throw rule.fail("magnitude amount (the fraction pruned) must be in (0, 1), got \(task.amount)") }
         case "structured":
-            guard task.amount > 0, task.amount < 1 else { throw rule.fail("structured amount (the fraction of neurons kept) must be in (0, 1), got \(task.amount)") }
-            guard !base.architecture.hidden.isEmpty else {
-                throw rule.fail("structured pruning removes hidden neurons of linear layers; this base has none")
+            guard task.amount > 0, task.amount < 1 else {
+                throw rule.fail("structured amount (the fraction of neurons and channels kept) must be in (0, 1), got \(task.amount)")
+            }
+            // Units lie between two linear layers, or after a plain (not residual) convolution.
+            let architecture = base.architecture
+            guard !architecture.hidden.isEmpty || (architecture.family == .cnn && !architecture.residual) else {
+                throw rule.fail("structured pruning removes hidden neurons and convolution channels; this base has none (an MLP without hidden layers, or a residual CNN without a head)")
             }
         default: break
         }

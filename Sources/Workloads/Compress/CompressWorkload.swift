@@ -1,6 +1,6 @@
 /// Compression judged by measured latency: a base classifier trained per seed, then
-/// quantized to int8, pruned by magnitude, pruned by removing neurons (a smaller model that
-/// runs faster), and distilled into a smaller student (beside the same student trained
+/// quantized to int8, pruned by magnitude, pruned by removing neurons and convolution
+/// channels (a smaller model that runs faster), and distilled into a smaller student (beside the same student trained
 /// alone), each scored on test accuracy, stored bytes and batch-1 latency, reported on one
 /// front.
 ///
@@ -22,7 +22,7 @@ public struct CompressWorkload: Workload {
     public init() {}
 
     public var kind: String { "compress" }
-    public var summary: String { "compress a trained classifier (int8, magnitude pruning, neuron removal, distillation) and report accuracy, size and latency" }
+    public var summary: String { "compress a trained classifier (int8, magnitude pruning, neuron and channel removal, distillation) and report accuracy, size and latency" }
 
     public func makePlanner(_ section: SpecMapping) throws(SpecError) -> any Planner {
         CompressPlanner(spec: try CompressSpec.read(section))
