@@ -123,6 +123,12 @@ struct CompressTests {
         let report = planner.report()
         #expect(report.text.contains("int8"))
         #expect(report.files["compress.csv"]?.split(separator: "\n").count == 13)
+        // The dashboard's front: one point per method, the front as the report marks it.
+        let front = try #require(planner.paretoSet())
+        #expect(front.objectives == ["test_accuracy", "bytes", "latency_ms"] && front.maximize == [true, false, false])
+        #expect(front.points.count == 6 && front.points.contains { $0.onFront })
+        let methods = try #require((try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])?["methods"] as? [[String: Any]])
+        #expect(front.points.map(\.onFront) == methods.map { $0["onFront"] as? Bool ?? false }, "\(report.json)")
     }
 
     typealias Edit = HostileEdit<Orrery_V1_Workloads_CompressTask>

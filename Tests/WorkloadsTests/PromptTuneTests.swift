@@ -344,6 +344,13 @@ struct PromptTuneTests {
         #expect(report.text.contains("linear-probe/distilled (int8)"), "\(report.text)")
         #expect(report.text.contains("the teacher's texts/s"), "\(report.text)")
         #expect(report.files["runs.csv"]?.split(separator: "\n").count == 1 + 4 + 3, "one run per task, and an int8 run for each of the three students")
+        // Accuracy against speed for the dashboard: every row, the teacher's too, a front among them.
+        let front = try #require(planner.paretoSet())
+        #expect(front.objectives == ["test_accuracy", "texts_per_second"] && front.points.count == 7)
+        #expect(front.points.contains { $0.name == "teacher" } && front.points.contains(where: \.onFront))
+        let best = try #require(front.points.max { $0.values[0] < $1.values[0] })
+        let fastest = try #require(front.points.max { $0.values[1] < $1.values[1] })
+        #expect(best.onFront && fastest.onFront)
     }
 
     @Test(

@@ -78,4 +78,14 @@ final class CompressPlanner: Planner {
     }
 
     func report() -> JobReport { CompressReport(spec: spec, results: results, failures: failures).make() }
+
+    /// Every method (means over its seeds) on test accuracy, stored bytes and batch-1
+    /// latency, with the front marked, for the dashboard and `pareto.svg`.
+    func paretoSet() -> ParetoSet? {
+        ParetoSet.marking(
+            objectives: ["test_accuracy", "bytes", "latency_ms"], maximize: [true, false, false],
+            CompressReport(spec: spec, results: results, failures: failures).rows().map { row in
+                (row.label, [row.accuracy.estimate, row.bytes, row.latencyMs], "\(row.seeds) seed(s), \(Int(row.parameters)) parameters")
+            })
+    }
 }

@@ -61,9 +61,29 @@ struct PromptTuneReport {
         let runs: [Run]
     }
 
+    /// The finished runs (multi-task runs split by task, int8 scorings as runs of their own).
+    private var done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)] {
+        results.flatMap { entry in entry.result.map { Self.perProblem(entry.task, $0).flatMap(Self.withInt8) } ?? [] }
+    }
+
+    /// One row per variant, in the order the variants were planned (none for meta-training).
+    func rows() -> [Row] {
+        guard !(results.first?.task.hasMeta ?? false) else { return [] }
+        return rows(done)
+    }
+
+    private func rows(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) -> [Row] {
+        let overRuns = Set(done.map { $0.1.problem }).count > 1
+        var variants: [String] = []
+        for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
+        let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
+        let teacher = done.first { $0.0.method == "teacher" }?.1
+        return variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns, teacher: teacher) }
+    }
+
     func jobReport() -> JobReport {
         if let meta = results.first, meta.task.hasMeta { return metaReport(meta.task, meta.result) }
-        let done = results.flatMap { entry in entry.result.map { Self.perProblem(entry.task, $0).flatMap(Self.withInt8) } ?? [] }
+        let done = done
         guard let first = done.first(where: { $0.0.method != "teacher" }) ?? done.first else {
             return JobReport(text: "prompt-tune: no run finished", json: "{}")
         }
@@ -72,8 +92,7 @@ struct PromptTuneReport {
         var variants: [String] = []
         for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
         let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
-        let teacher = done.first { $0.0.method == "teacher" }?.1
-        let rows = variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns, teacher: teacher) }
+        let rows = rows(done)
         var pairs: [Pair] = []
         // Every pair of variants, but the teacher (set against each row on its own) and an
         // int8 run (set against its own float32 run only).
