@@ -4,8 +4,8 @@ import Runtime
 /// Checkpoints too large for a control frame travel as files. A checkpoint goes to the
 /// coordinator inside one frame (and back inside a lease), which is bounded; MiniLM's
 /// layers with their optimizer state are not. Above `inlineLimit` the worker writes the
-/// checkpoint under its output directory (`checkpoints/<task>/step-<N>.ckpt`, atomically)
-/// and commits a small reference instead — the file's name, size and sha256 — which the
+/// checkpoint under its output directory (`checkpoints/<task>/step-<N>.ckpt`, atomically;
+/// the newest earlier one is kept, older ones removed) and commits a small reference instead — the file's name, size and sha256 — which the
 /// coordinator keeps, stores in its ledger and hands to the next attempt like any
 /// checkpoint. The worker that resumes reads the file from its own output directory and
 /// checks size and digest, so the directory must be one the workers share (the same
@@ -42,10 +42,7 @@ public enum CheckpointFile {
         } catch {
             throw TaskError("cannot write checkpoint file \(path): \(error.localizedDescription)", retryable: true)
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        for old in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where old != (name as NSString).lastPathComponent {
-            try? FileManager.default.removeItem(atPath: parent + "/" + old)
-        }
+        removeOlder(than: checkpoint.step, in: (path as NSString).deletingLastPathComponent)
         var digest = SHA256()
         digest.update(checkpoint.data)
         let reference = Reference(name: name, bytes: checkpoint.data.count, sha256: digest.finalize())
@@ -76,6 +73,20 @@ public enum CheckpointFile {
             throw TaskError("checkpoint file \(path) is not the one committed (\(data.count) bytes, \(reference.bytes) expected, or another sha256)", retryable: true)
         }
         return TaskCheckpoint(step: checkpoint.step, data: data)
+    }
+
+    /// Keeps the newest file before `step` beside the one just written: the reference to it
+    /// may be the last the coordinator received if this worker dies before the new one's
+    /// reference arrives. Older ones go.
+    private static func removeOlder(than step: Int, in folder: String) {
+        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap { name -> Int? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".ckpt") else { return nil }
+            return Int(name.dropFirst(5).dropLast(5))
+        }
+        let previous = steps.filter { $0 < step }.max()
+        for old in steps where old < step && old != previous {
+            try? FileManager.default.removeItem(atPath: folder + "/step-\(old).ckpt")
+        }
     }
 
     /// Removes a task's checkpoint files (once it has succeeded).

@@ -68,7 +68,10 @@ extension ClusterTests {
             let survivors = ["w0", "w2"].map { cluster.log($0) }.joined()
             #expect(survivors.contains("rank 1"), "no survivor named the dead stage (rank 1):\n\(survivors.suffix(3000))")
             let resumed = try Self.metrics(disturbed.reportJson)
-            #expect((resumed["resumed_at_step"] ?? 0) >= 40, "\(resumed)")
+            let workerLogs = ["w0", "w1", "w2", "w3"].map { cluster.log($0) }.joined()
+            #expect(
+                (resumed["resumed_at_step"] ?? 0) >= 40,
+                "\(resumed)\n\(workerLogs.split(separator: "\n").filter { $0.contains("checkpoint") }.suffix(20).joined(separator: "\n"))")
 
             let undisturbed = try cluster.run(Self.spec, timeoutMilliseconds: 300_000)
             #expect(undisturbed.state == .succeeded, "\(undisturbed.error)")

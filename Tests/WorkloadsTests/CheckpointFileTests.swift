@@ -14,7 +14,7 @@ struct CheckpointFileTests {
         return try OutputDirectory(path)
     }
 
-    @Test("a small checkpoint stays inline; a large one becomes a reference to its file, which reads back as the checkpoint; older steps' files go")
+    @Test("a small checkpoint stays inline; a large one becomes a reference to its file, which reads back as the checkpoint; all but the two newest steps' files go")
     func roundTrip() throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory.path) }
@@ -25,9 +25,13 @@ struct CheckpointFileTests {
         let second = try CheckpointFile.spill(TaskCheckpoint(step: 20, data: data + data), taskID: "job/t1", directory: directory, limit: 1000)
         #expect(first.data.count < 300 && first.step == 10 && second.step == 20)
         #expect(try CheckpointFile.resolve(second, directory: directory) == TaskCheckpoint(step: 20, data: data + data))
+        // The previous file stays (its reference may be the coordinator's newest if this
+        // worker dies before the new one's arrives); the one before it goes.
+        #expect(try CheckpointFile.resolve(first, directory: directory) == TaskCheckpoint(step: 10, data: data))
+        _ = try CheckpointFile.spill(TaskCheckpoint(step: 30, data: data), taskID: "job/t1", directory: directory, limit: 1000)
         #expect(try CheckpointFile.resolve(small, directory: directory) == small)
         let folder = directory.path + "/" + CheckpointFile.folder("job/t1")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["step-20.ckpt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["step-20.ckpt", "step-30.ckpt"])
         // The first reference's file is gone: resuming from it is refused by name.
         #expect { try CheckpointFile.resolve(first, directory: directory) } throws: { "\($0)".contains("step-10.ckpt is missing") }
         CheckpointFile.remove(taskID: "job/t1", directory: directory)
