@@ -37,7 +37,7 @@ extension ClusterTests {
         }
 
         /// Every checkpoint of this test travels as a file in the workers' shared output
-        /// directory (the limit is far below its 13 MB), as MiniLM's 270 MB ones do.
+        /// directory (the limit is far below its 13 MB), as MiniLM's 128 MB ones do.
         @Test("kill -9 of a stage's worker: the pipeline re-forms on a fresh worker, resumes from its checkpoint file, and ends as an undisturbed run")
         func killStageMidTraining() throws {
             let cluster = try TestCluster(heartbeat: "200ms")
