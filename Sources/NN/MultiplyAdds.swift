@@ -3,7 +3,8 @@ import Tensor
 /// The multiply-adds one example costs a model, counted from its layers and the shape of
 /// what flows through them (no forward pass): a linear layer's weights, a convolution's
 /// kernel times its output positions. Element-wise layers, pooling and normalization are
-/// not counted; they are not what pruning removes or what dominates the time.
+/// not counted (they are not what pruning removes or what dominates the time), nor are
+/// layers this does not know (a transformer layer counts 0).
 public enum MultiplyAdds {
     /// The count for one example of shape `input` (without the batch axis), and the shape
     /// the layer hands on.
@@ -20,7 +21,7 @@ public enum MultiplyAdds {
             let body = count(residual.body, input: input)
             return (body.multiplyAdds + (residual.shortcut.map { count($0, input: input).multiplyAdds } ?? 0), body.output)
         case let linear as Linear:
-            return (linear.weight.count, Array(input.dropLast()) + [linear.weight.shape[0]])
+            return (linear.weight.count * input.dropLast().reduce(1, *), Array(input.dropLast()) + [linear.weight.shape[0]])
         case let conv as Conv2d:
             guard input.count == 3 else { return (0, input) }
             let kernel = conv.weight.shape[2]

@@ -5,9 +5,9 @@ import Runtime
 /// coordinator inside one frame (and back inside a lease), which is bounded; MiniLM's
 /// layers with their optimizer state are not. Above `inlineLimit` the worker writes the
 /// checkpoint under its output directory (`checkpoints/<task>/step-<N>.ckpt`, atomically;
-/// the newest earlier one is kept, older ones removed) and commits a small reference instead — the file's name, size and sha256 — which the
-/// coordinator keeps, stores in its ledger and hands to the next attempt like any
-/// checkpoint. The worker that resumes reads the file from its own output directory and
+/// the newest earlier one is kept, older ones removed) and commits a small reference
+/// instead — the file's name, size and sha256 — which the coordinator keeps, stores in its
+/// ledger and hands to the next attempt like any checkpoint. The worker that resumes reads the file from its own output directory and
 /// checks size and digest, so the directory must be one the workers share (the same
 /// directory on one host, as `orrery launch` runs them; a shared file system across hosts).
 public enum CheckpointFile {
@@ -29,7 +29,7 @@ public enum CheckpointFile {
     }
 
     /// `checkpoint` as it is committed: unchanged when small; else written to a file (the
-    /// task's older files removed) and replaced by a reference to it.
+    /// task's files older than the previous one removed) and replaced by a reference to it.
     /// - Throws: `TaskError` when the file cannot be written.
     public static func spill(
         _ checkpoint: TaskCheckpoint, taskID: String, directory: OutputDirectory, limit: Int = inlineLimit

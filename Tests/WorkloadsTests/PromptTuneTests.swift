@@ -353,6 +353,17 @@ struct PromptTuneTests {
         #expect(best.onFront && fastest.onFront)
     }
 
+    @Test("a teacher's result whose logits could not be rows of its texts plans no student and fails the job by name", arguments: [[Float](), [1, .nan], [Float](repeating: 1, count: 24 * 64 + 1)])
+    func unusableTeacherLogits(logits: [Float]) throws {
+        let planner = try Self.planner(Self.distillation)
+        let teacher = try #require(planner.start().first { $0.key.hasSuffix("-teacher") })
+        var result = Orrery_V1_Workloads_PromptTuneResult()
+        result.teacherLogits = logits
+        let added = planner.consume(TaskOutcome(key: teacher.key, result: .success(TaskOutput(payload: try result.serializedData())), attempts: 1, workerID: "w"))
+        #expect(added.isEmpty)
+        #expect(planner.failureReason?.contains("no usable logits") == true, "\(planner.failureReason ?? "nil")")
+    }
+
     @Test(
         "distillation specs are refused where they are wrong",
         arguments: [

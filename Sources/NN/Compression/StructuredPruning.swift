@@ -38,7 +38,7 @@ public enum StructuredPruning {
         var flattened = false
         for (index, layer) in model.layers.enumerated() {
             if units(layer) != nil {
-                if let last, let block = inputsPerUnit(layer, units: units(model.layers[last])!, flattened: flattened) {
+                if let last, let block = inputsPerUnit(layer, from: model.layers[last], flattened: flattened) {
                     result.append(Junction(producer: last, consumer: index, block: block))
                 }
                 (last, flattened) = (index, false)
@@ -60,15 +60,21 @@ public enum StructuredPruning {
         (layer as? Linear)?.weight.shape[0] ?? (layer as? Conv2d)?.weight.shape[0]
     }
 
-    /// How many of `consumer`'s inputs each of `units` feeds, nil when they do not line up.
-    private static func inputsPerUnit(_ consumer: any Layer, units: Int, flattened: Bool) -> Int? {
-        if let conv = consumer as? Conv2d {
-            guard !flattened, conv.weight.shape[1] == units else { return nil }
+    /// How many of `consumer`'s inputs each unit of `producer` feeds, nil when they do not
+    /// line up: a convolution's channels reach a convolution directly or a linear layer
+    /// through the flatten, a linear layer's neurons reach a linear layer.
+    private static func inputsPerUnit(_ consumer: any Layer, from producer: any Layer, flattened: Bool) -> Int? {
+        let units = units(producer)!
+        switch (producer, consumer) {
+        case (is Conv2d, let conv as Conv2d) where !flattened && conv.weight.shape[1] == units:
             return conv.weight.shape[2] * conv.weight.shape[3]
+        case (is Conv2d, let linear as Linear) where flattened && units > 0 && linear.weight.shape[1] % units == 0:
+            return linear.weight.shape[1] / units
+        case (is Linear, let linear as Linear) where linear.weight.shape[1] == units:
+            return 1
+        default:
+            return nil
         }
-        let inputs = (consumer as! Linear).weight.shape[1]
-        guard units > 0, inputs % units == 0, flattened || inputs == units else { return nil }
-        return inputs / units
     }
 
     /// A producer's weight as [units, fan-in] and its bias; a consumer's as [outputs, inputs].

@@ -1,8 +1,8 @@
 /// Compression judged by measured latency: a base classifier trained per seed, then
 /// quantized to int8, pruned by magnitude, pruned by removing neurons and convolution
-/// channels (a smaller model that runs faster), and distilled into a smaller student (beside the same student trained
-/// alone), each scored on test accuracy, stored bytes and batch-1 latency, reported on one
-/// front.
+/// channels (a smaller model that runs faster), and distilled into a smaller student
+/// (beside the same student trained alone), each scored on test accuracy, stored bytes and
+/// batch-1 latency, reported on one front.
 ///
 /// ```yaml
 /// compress:

@@ -103,8 +103,8 @@ struct CompressionMethods {
         return result
     }
 
-    /// Hidden neurons and convolution channels removed in equal steps (the kept fraction per round is amount^(1/rounds)),
-    /// fine-tuning the smaller model after each.
+    /// Hidden neurons and convolution channels removed in equal steps (the kept fraction
+    /// per round is amount^(1/rounds)), fine-tuning the smaller model after each.
     private func structured() throws -> Orrery_V1_Workloads_CompressResult {
         var (model, accuracy) = try loadBase()
         let perRound = pow(task.amount, 1 / Double(task.rounds))

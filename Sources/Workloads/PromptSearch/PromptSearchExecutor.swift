@@ -155,16 +155,15 @@ final class PromptSearchExecutor: Executor, Sendable {
             for place in places {
                 let token = tokens[place.index]
                 let key = "\(place.before ? "b" : "a")\(place.position)"
-                var entry = sums[key] ?? ({
-                    var fresh = Orrery_V1_Workloads_PromptTokenAttribution()
-                    (fresh.text, fresh.beforeText, fresh.position) = (token.text, place.before, UInt32(place.position))
+                if sums[key] == nil {
+                    var first = Orrery_V1_Workloads_PromptTokenAttribution()
+                    (first.text, first.beforeText, first.position) = (token.text, place.before, UInt32(place.position))
+                    sums[key] = (first, 0)
                     order.append(key)
-                    return (fresh, 0)
-                }())
-                entry.token.mean += token.attribution
-                entry.token.meanMagnitude += abs(token.attribution)
-                entry.count += 1
-                sums[key] = entry
+                }
+                sums[key]!.token.mean += token.attribution
+                sums[key]!.token.meanMagnitude += abs(token.attribution)
+                sums[key]!.count += 1
             }
             let total = tokens.reduce(Float(0)) { $0 + abs($1.attribution) }
             let prompt = places.reduce(Float(0)) { $0 + abs(tokens[$1.index].attribution) }

@@ -128,8 +128,11 @@ struct PromptSearchReport {
         case nil: return nil
         case .failure(let note)?: return Explanation(texts: 0, promptShare: 0, completenessGap: 0, tokens: [], failure: note.message)
         case .success(let result)?:
+            // A worker's numbers: anything not finite counts as 0, so the ranking is an order.
+            let finite = { (value: Float) in value.isFinite ? value : 0 }
             let tokens = result.tokens.map {
-                Explanation.Token(text: $0.text, mean: $0.mean, meanMagnitude: $0.meanMagnitude, beforeText: $0.beforeText, position: Int($0.position))
+                Explanation.Token(
+                    text: $0.text, mean: finite($0.mean), meanMagnitude: finite($0.meanMagnitude), beforeText: $0.beforeText, position: Int($0.position))
             }
             return Explanation(
                 texts: Int(result.texts), promptShare: MetricValue.amount(result.promptShare), completenessGap: MetricValue.amount(result.completenessGap),

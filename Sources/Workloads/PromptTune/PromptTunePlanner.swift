@@ -42,8 +42,11 @@ final class PromptTunePlanner: Planner {
         guard !studentsPlanned, let teacher = tasks.firstIndex(where: { $0.method == "teacher" }), outcome.key == keys[teacher],
             case .success(let output) = outcome.result
         else { return [] }
-        // A teacher's result that does not parse fails the job through failureReason.
-        guard let result = try? Orrery_V1_Workloads_PromptTuneResult(serializedBytes: output.payload), !result.teacherLogits.isEmpty else { return [] }
+        // A teacher's result that does not parse, or whose logits could not be rows of its
+        // texts, fails the job through failureReason before any student carries them.
+        guard let result = try? Orrery_V1_Workloads_PromptTuneResult(serializedBytes: output.payload),
+            PromptTuneRules.usable(result.teacherLogits, unlabeled: tasks[teacher].distill.unlabeled)
+        else { return [] }
         studentsPlanned = true
         return tasks.indices.filter { Self.isStudent(tasks[$0]) }.map { plan($0, teacherLogits: result.teacherLogits) }
     }
@@ -55,7 +58,7 @@ final class PromptTunePlanner: Planner {
             if case .failure(let message) = outcomes[key]?.result { return "task \(key): \(message)" }
         }
         if let teacher = tasks.firstIndex(where: { $0.method == "teacher" }), outcomes[keys[teacher]] != nil, !studentsPlanned {
-            return "task \(keys[teacher]): the teacher's result carries no logits for its students"
+            return "task \(keys[teacher]): the teacher's result carries no usable logits for its students"
         }
         return nil
     }

@@ -72,13 +72,26 @@ struct PromptTuneReport {
         return rows(done)
     }
 
+    /// The finished runs by variant, the variants in planned order; and whether the
+    /// intervals are over runs (many problems) or over test examples (one).
+    private struct Grouped {
+        let variants: [String]
+        let byVariant: [String: [Orrery_V1_Workloads_PromptTuneResult]]
+        let overRuns: Bool
+
+        init(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) {
+            var variants: [String] = []
+            for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
+            self.variants = variants
+            byVariant = Dictionary(grouping: done, by: { $0.0.variant }).mapValues { $0.map(\.1) }
+            overRuns = Set(done.map { $0.1.problem }).count > 1
+        }
+    }
+
     private func rows(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) -> [Row] {
-        let overRuns = Set(done.map { $0.1.problem }).count > 1
-        var variants: [String] = []
-        for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
-        let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
+        let grouped = Grouped(done)
         let teacher = done.first { $0.0.method == "teacher" }?.1
-        return variants.map { variant in row(variant, byVariant[variant]!.map(\.1), overRuns: overRuns, teacher: teacher) }
+        return grouped.variants.map { variant in row(variant, grouped.byVariant[variant]!, overRuns: grouped.overRuns, teacher: teacher) }
     }
 
     func jobReport() -> JobReport {
@@ -88,18 +101,16 @@ struct PromptTuneReport {
             return JobReport(text: "prompt-tune: no run finished", json: "{}")
         }
         let problems = Set(done.map { $0.1.problem }).count
-        let overRuns = problems > 1
-        var variants: [String] = []
-        for (task, _) in done where !variants.contains(task.variant) { variants.append(task.variant) }
-        let byVariant = Dictionary(grouping: done, by: { $0.0.variant })
+        let grouped = Grouped(done)
+        let (byVariant, overRuns) = (grouped.byVariant, grouped.overRuns)
         let rows = rows(done)
         var pairs: [Pair] = []
         // Every pair of variants, but the teacher (set against each row on its own) and an
         // int8 run (set against its own float32 run only).
-        let compared = variants.filter { $0 != "teacher" && !$0.hasSuffix(Self.int8Suffix) }
+        let compared = grouped.variants.filter { $0 != "teacher" && !$0.hasSuffix(Self.int8Suffix) }
         for (i, a) in compared.enumerated() {
             for b in compared[(i + 1)...] + (byVariant[a + Self.int8Suffix] == nil ? [] : [a + Self.int8Suffix]) {
-                if let difference = pairedDifference(byVariant[a]!.map(\.1), byVariant[b]!.map(\.1), overRuns: overRuns) {
+                if let difference = pairedDifference(byVariant[a]!, byVariant[b]!, overRuns: overRuns) {
                     pairs.append(Pair(first: a, second: b, difference: difference))
                 }
             }

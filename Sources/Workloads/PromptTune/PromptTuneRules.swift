@@ -32,7 +32,9 @@ enum PromptTuneRules {
     static let jointProblems = 1...16
     static let workers = 1...Communicator.maximumExactMembers
     static let checkpointEvery = 0...10_000_000
-    static let unlabeled = 1...100_000
+    /// Texts a teacher labels: its logits ride in every student's payload (at most
+    /// 20,000 × 64 classes, 5 MB).
+    static let unlabeled = 1...20_000
     static let temperature: ClosedRange<Float> = 0.01...100
     /// Texts one forward pass holds (K-shot examples per step, an episode's support).
     static let maximumExamplesPerPass = 4096
@@ -104,10 +106,14 @@ enum PromptTuneRules {
         }
         guard temperature.contains(distill.temperature) else { throw rule.fail("distill.temperature must be in [0.01, 100], got \(distill.temperature)") }
         guard (0...1).contains(distill.alpha) else { throw rule.fail("distill.alpha must be in [0, 1], got \(distill.alpha)") }
-        let most = Int(distill.unlabeled) * ways.upperBound
-        guard !distill.teacherLogits.isEmpty, distill.teacherLogits.count <= most, distill.teacherLogits.allSatisfy(\.isFinite) else {
+        guard usable(distill.teacherLogits, unlabeled: distill.unlabeled) else {
             throw rule.fail("a student's task needs the teacher's finite logits, one row per unlabeled text (\(distill.teacherLogits.count) values)")
         }
+    }
+
+    /// Teacher logits that can be rows of `unlabeled` texts: some, finite, at most 64 a row.
+    static func usable(_ logits: [Float], unlabeled: UInt32) -> Bool {
+        !logits.isEmpty && logits.count <= Int(unlabeled) * ways.upperBound && logits.allSatisfy(\.isFinite)
     }
 
     static func validate(_ problem: Orrery_V1_Workloads_TextProblem, field: String, needsShots: Bool) throws(TaskError) {
