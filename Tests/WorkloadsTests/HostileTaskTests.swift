@@ -2,7 +2,7 @@ import Foundation
 import OrreryTestSupport
 import Testing
 import Wire
-import Workloads
+@testable import Workloads
 
 /// Tasks as a hostile coordinator could send them: each must end as a named, non-retryable
 /// `TaskError` before anything is built, never as a trap, a division by zero or an
@@ -70,6 +70,17 @@ struct HostileTaskTests {
     func trainRefusals(edit: Edit) throws {
         let message = try refusal(Self.train(edit.change))
         #expect(message.contains(edit.expected), "\(message)")
+    }
+
+    @Test("train: a model of millions of parameters is accepted (its checkpoints travel as files), one above the bound refused by its count")
+    func trainModelSizeBound() throws {
+        var task = try Orrery_V1_Workloads_TrainTask(serializedBytes: Self.train { $0.hidden = [4096, 1536] })
+        let large = try TrainTaskRules.parameterCount(task, imageShape: [1, 28, 28], classes: 10)
+        #expect(large == 784 * 4096 + 4096 + 4096 * 1536 + 1536 + 1536 * 10 + 10)
+        task.hidden = [8192, 8192]
+        #expect {
+            _ = try TrainTaskRules.parameterCount(task, imageShape: [1, 28, 28], classes: 10)
+        } throws: { error in "\(error)".contains("more than \(TrainTaskRules.maximumParameters) parameters") }
     }
 
     typealias MetaEdit = HostileEdit<Orrery_V1_Workloads_MetaLearnTask>

@@ -34,6 +34,17 @@ struct PromptTuneTests {
         TaskContext(taskID: "t/0", attempt: 1, outputDirectory: try OutputDirectory(directory), isCancelled: { false }, reportProgress: { _, _ in })
     }
 
+    /// Runs every task the planner hands out, in this process, until it has no more.
+    static func runToTheEnd(_ planner: PromptTunePlanner) throws {
+        let executor = try PromptTuneWorkload().makeExecutor()
+        let context = TaskContext(taskID: "t", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
+        var open = planner.start()
+        while let task = open.popLast() {
+            let output = try executor.execute(task.payload, context: context)
+            open += planner.consume(TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "w"))
+        }
+    }
+
     static func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "/orrery-prompt-tune-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -187,13 +198,7 @@ struct PromptTuneTests {
         // One joint task (per seed), then one task per problem for the other variant.
         #expect(planner.tasks.map(\.variant) == ["soft-prompt/vocabulary/joint", "soft-prompt/vocabulary", "soft-prompt/vocabulary"])
         #expect(planner.tasks[0].joint.count == 2)
-        let executor = try PromptTuneWorkload().makeExecutor()
-        let context = TaskContext(taskID: "t", attempt: 1, isCancelled: { false }, reportProgress: { _, _ in })
-        var open = planner.start()
-        while let task = open.popLast() {
-            let output = try executor.execute(task.payload, context: context)
-            open += planner.consume(TaskOutcome(key: task.key, result: .success(output), attempts: 1, workerID: "w"))
-        }
+        try Self.runToTheEnd(planner)
         let joint = try #require(planner.results[0].result)
         #expect(joint.parts.map(\.problem) == ["wordnet-glosses[noun.animal,noun.food,verb.motion]", "vader-movies"])
         #expect(joint.parts.allSatisfy { $0.hits.count == 10 && $0.discreteHits.count == 10 })

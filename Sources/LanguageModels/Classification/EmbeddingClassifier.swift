@@ -61,7 +61,7 @@ public struct EmbeddingClassifier: Sendable {
         guard !demonstrations.isEmpty else { return PreparedClasses(vectors: try encoder.embed(descriptions), template: filled) }
         let width = encoder.model.config.hiddenSize
         var vectors = try encoder.embed(descriptions).scalars
-        let shown = try encoder.embed(demonstrations.map { filled.replacingOccurrences(of: "{text}", with: truncated($0.text)) }).scalars
+        let shown = try embedFilled(template: filled, texts: demonstrations.map(\.text)).scalars
         for (row, demonstration) in demonstrations.enumerated() {
             for j in 0..<width { vectors[demonstration.label * width + j] += shown[row * width + j] }
         }
@@ -77,13 +77,19 @@ public struct EmbeddingClassifier: Sendable {
         try scores(template: template, texts: texts, descriptions: descriptions).map(LikelihoodClassifier.argmax)
     }
 
+    /// Unit embeddings [texts.count, width] of `texts` (cut to `maxTextTokens`) filled into
+    /// `template`: what a text is compared with, and what a demonstration adds to its class.
+    public func embedFilled(template: String, texts: [String]) throws(TensorError) -> Tensor {
+        try encoder.embed(texts.map { template.replacingOccurrences(of: "{text}", with: truncated($0)) })
+    }
+
     /// Dot products of the embedded, filled-in texts with unit class vectors [classes, width].
     private func similarities(template: String, texts: [String], classes: Tensor) throws(TensorError) -> [[Double]] {
         let count = classes.shape.dimensions[0]
         var rows: [[Double]] = []
         for start in stride(from: 0, to: texts.count, by: Swift.max(1, batchSize)) {
-            let batch = texts[start..<Swift.min(texts.count, start + Swift.max(1, batchSize))]
-            let embedded = try encoder.embed(batch.map { template.replacingOccurrences(of: "{text}", with: truncated($0)) })
+            let batch = Array(texts[start..<Swift.min(texts.count, start + Swift.max(1, batchSize))])
+            let embedded = try embedFilled(template: template, texts: batch)
             // Unit vectors: the product is the cosine.
             let similarity = try embedded.matmul(classes, transposeB: true).scalars
             for i in 0..<batch.count { rows.append((0..<count).map { Double(similarity[i * count + $0]) }) }

@@ -112,7 +112,7 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneTask: @unchecked Sendabl
     set {_uniqueStorage()._modelSha256 = newValue}
   }
 
-  /// soft-prompt | p-tuning | lora | linear-probe | zero-shot
+  /// soft-prompt | p-tuning | lora | linear-probe | zero-shot | discrete-search
   public var method: String {
     get {_storage._method}
     set {_uniqueStorage()._method = newValue}
@@ -269,11 +269,44 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneTask: @unchecked Sendabl
     set {_uniqueStorage()._pruneFeedForward = newValue}
   }
 
+  /// Method discrete-search: the prompts it chooses among on the K-shot examples.
+  public var discreteSearch: Orrery_V1_Workloads_DiscreteSearchSpace {
+    get {_storage._discreteSearch ?? Orrery_V1_Workloads_DiscreteSearchSpace()}
+    set {_uniqueStorage()._discreteSearch = newValue}
+  }
+  /// Returns true if `discreteSearch` has been explicitly set.
+  public var hasDiscreteSearch: Bool {_storage._discreteSearch != nil}
+  /// Clears the value of `discreteSearch`. Subsequent reads from it will return its default value.
+  public mutating func clearDiscreteSearch() {_uniqueStorage()._discreteSearch = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Prompt search on the K-shot examples alone: every template × class-description pattern ×
+/// prototype choice is scored on the training examples and the best one is kept.
+public nonisolated struct Orrery_V1_Workloads_DiscreteSearchSpace: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Each contains {text}.
+  public var templates: [String] = []
+
+  /// Patterns of one class's description: {class} (its name), {description} (the problem's
+  /// description of it), {topic} and {pos} (a WordNet category's topic and part of speech).
+  public var descriptions: [String] = []
+
+  /// Whether the K shots join their class's vector as prototypes (MiniLM only); a shot is
+  /// scored leave-one-out, never against a vector it is part of.
+  public var prototypes: [Bool] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Knowledge distillation from a teacher's class logits on unlabeled texts (Hinton et al.):
@@ -445,6 +478,18 @@ public nonisolated struct Orrery_V1_Workloads_PromptTuneResult: @unchecked Senda
     set {_uniqueStorage()._int8TextsPerSecond = newValue}
   }
 
+  /// Method discrete-search: the prompt it chose, and that prompt's accuracy on the K-shot
+  /// examples it was chosen by.
+  public var chosenPrompt: String {
+    get {_storage._chosenPrompt}
+    set {_uniqueStorage()._chosenPrompt = newValue}
+  }
+
+  public var chosenTrainAccuracy: Double {
+    get {_storage._chosenTrainAccuracy}
+    set {_uniqueStorage()._chosenTrainAccuracy = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -585,7 +630,7 @@ nonisolated extension Orrery_V1_Workloads_PromptInitialization: SwiftProtobuf.Me
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0\u{3}gradient_checkpointing\0\u{1}distill\0\u{1}int8\0\u{3}prune_heads\0\u{3}prune_feed_forward\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}problem\0\u{1}model\0\u{3}model_sha256\0\u{1}method\0\u{1}template\0\u{3}prompt_length\0\u{1}init\0\u{1}steps\0\u{1}batch\0\u{3}micro_batch\0\u{1}lr\0\u{3}max_text_tokens\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}lora_rank\0\u{3}lora_alpha\0\u{3}reparameterization_hidden\0\u{1}variant\0\u{1}meta\0\u{1}joint\0\u{3}gradient_checkpointing\0\u{1}distill\0\u{1}int8\0\u{3}prune_heads\0\u{3}prune_feed_forward\0\u{3}discrete_search\0")
 
   fileprivate class _StorageClass {
     var _problem: Orrery_V1_Workloads_TextProblem? = nil
@@ -616,6 +661,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
     var _int8: Bool = false
     var _pruneHeads: Float = 0
     var _pruneFeedForward: Float = 0
+    var _discreteSearch: Orrery_V1_Workloads_DiscreteSearchSpace? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -654,6 +700,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       _int8 = source._int8
       _pruneHeads = source._pruneHeads
       _pruneFeedForward = source._pruneFeedForward
+      _discreteSearch = source._discreteSearch
     }
   }
 
@@ -700,6 +747,7 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         case 26: try { try decoder.decodeSingularBoolField(value: &_storage._int8) }()
         case 27: try { try decoder.decodeSingularFloatField(value: &_storage._pruneHeads) }()
         case 28: try { try decoder.decodeSingularFloatField(value: &_storage._pruneFeedForward) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._discreteSearch) }()
         default: break
         }
       }
@@ -796,6 +844,9 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
       if _storage._pruneFeedForward.bitPattern != 0 {
         try visitor.visitSingularFloatField(value: _storage._pruneFeedForward, fieldNumber: 28)
       }
+      try { if let v = _storage._discreteSearch {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -833,10 +884,51 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneTask: SwiftProtobuf.Message,
         if _storage._int8 != rhs_storage._int8 {return false}
         if _storage._pruneHeads != rhs_storage._pruneHeads {return false}
         if _storage._pruneFeedForward != rhs_storage._pruneFeedForward {return false}
+        if _storage._discreteSearch != rhs_storage._discreteSearch {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Orrery_V1_Workloads_DiscreteSearchSpace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DiscreteSearchSpace"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}templates\0\u{1}descriptions\0\u{1}prototypes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.templates) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.descriptions) }()
+      case 3: try { try decoder.decodeRepeatedBoolField(value: &self.prototypes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.templates.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.templates, fieldNumber: 1)
+    }
+    if !self.descriptions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.descriptions, fieldNumber: 2)
+    }
+    if !self.prototypes.isEmpty {
+      try visitor.visitPackedBoolField(value: self.prototypes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Orrery_V1_Workloads_DiscreteSearchSpace, rhs: Orrery_V1_Workloads_DiscreteSearchSpace) -> Bool {
+    if lhs.templates != rhs.templates {return false}
+    if lhs.descriptions != rhs.descriptions {return false}
+    if lhs.prototypes != rhs.prototypes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -964,7 +1056,7 @@ nonisolated extension Orrery_V1_Workloads_PromptMetaTraining: SwiftProtobuf.Mess
 
 nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PromptTuneResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0\u{1}parts\0\u{3}teacher_logits\0\u{3}texts_per_second\0\u{3}int8_hits\0\u{3}int8_texts_per_second\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}variant\0\u{1}problem\0\u{1}seed\0\u{1}hits\0\u{3}discrete_hits\0\u{3}final_train_loss\0\u{1}seconds\0\u{3}trainable_parameters\0\u{3}resumed_at\0\u{3}search_reported_accuracy\0\u{3}saved_sha256\0\u{3}meta_query_accuracy\0\u{3}examples_per_second\0\u{1}workers\0\u{1}parts\0\u{3}teacher_logits\0\u{3}texts_per_second\0\u{3}int8_hits\0\u{3}int8_texts_per_second\0\u{3}chosen_prompt\0\u{3}chosen_train_accuracy\0")
 
   fileprivate class _StorageClass {
     var _variant: String = String()
@@ -986,6 +1078,8 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
     var _textsPerSecond: Double = 0
     var _int8Hits: [Bool] = []
     var _int8TextsPerSecond: Double = 0
+    var _chosenPrompt: String = String()
+    var _chosenTrainAccuracy: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1015,6 +1109,8 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
       _textsPerSecond = source._textsPerSecond
       _int8Hits = source._int8Hits
       _int8TextsPerSecond = source._int8TextsPerSecond
+      _chosenPrompt = source._chosenPrompt
+      _chosenTrainAccuracy = source._chosenTrainAccuracy
     }
   }
 
@@ -1052,6 +1148,8 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
         case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._textsPerSecond) }()
         case 18: try { try decoder.decodeRepeatedBoolField(value: &_storage._int8Hits) }()
         case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._int8TextsPerSecond) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._chosenPrompt) }()
+        case 21: try { try decoder.decodeSingularDoubleField(value: &_storage._chosenTrainAccuracy) }()
         default: break
         }
       }
@@ -1117,6 +1215,12 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
       if _storage._int8TextsPerSecond.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._int8TextsPerSecond, fieldNumber: 19)
       }
+      if !_storage._chosenPrompt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._chosenPrompt, fieldNumber: 20)
+      }
+      if _storage._chosenTrainAccuracy.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._chosenTrainAccuracy, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1145,6 +1249,8 @@ nonisolated extension Orrery_V1_Workloads_PromptTuneResult: SwiftProtobuf.Messag
         if _storage._textsPerSecond != rhs_storage._textsPerSecond {return false}
         if _storage._int8Hits != rhs_storage._int8Hits {return false}
         if _storage._int8TextsPerSecond != rhs_storage._int8TextsPerSecond {return false}
+        if _storage._chosenPrompt != rhs_storage._chosenPrompt {return false}
+        if _storage._chosenTrainAccuracy != rhs_storage._chosenTrainAccuracy {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -49,11 +49,18 @@ enum TextFewShotBenchmark {
     /// "noun.animal" → "a definition of a noun about animal"; the few lexicographer names
     /// that are not topics get words.
     static func describe(_ category: String) -> String {
+        guard let parts = parts(category) else { return category }
+        return "a definition of a \(parts.partOfSpeech) about \(parts.topic)"
+    }
+
+    /// A lexicographer category's part of speech and topic in words ("noun.animal" →
+    /// noun, animal); nil for a name without the dot.
+    static func parts(_ category: String) -> (partOfSpeech: String, topic: String)? {
         let parts = category.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return category }
+        guard parts.count == 2 else { return nil }
         let partOfSpeech = ["noun": "noun", "verb": "verb", "adj": "adjective", "adv": "adverb"][parts[0]] ?? parts[0]
         let topic = ["Tops": "the most general concepts", "all": "any quality", "pert": "relations to nouns", "ppl": "participles"][parts[1]] ?? parts[1]
-        return "a definition of a \(partOfSpeech) about \(topic)"
+        return (partOfSpeech, topic)
     }
 
     private static func modelKey() throws -> String {

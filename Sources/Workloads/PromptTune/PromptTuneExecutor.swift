@@ -50,7 +50,7 @@ final class PromptTuneExecutor: Executor, Sendable {
                 try classifier.logits(texts, prompt: nil)
             }
         }
-        let (method, reported) = try makeMethod(task, classifier: classifiers[0], context: context)
+        let (method, reported) = try makeMethod(task, classifier: classifiers[0], problem: problems[0], context: context)
         let others = try classifiers.dropFirst().map { classifier in
             guard let shared = method.sharing(with: classifier) else {
                 throw TaskError("prompt-tune task: \(task.method) cannot share its parameters across problems", retryable: false)
@@ -85,6 +85,7 @@ final class PromptTuneExecutor: Executor, Sendable {
             rate: summary.examplesPerSecond, resumedAt: summary.resumedAt, trainable: trainable)
         result.problem = name
         result.searchReportedAccuracy = reported ?? 0
+        if let chosen = method.chosen { (result.chosenPrompt, result.chosenTrainAccuracy) = chosen }
         if task.joint.isEmpty {
             result.discreteHits = discrete[0].hits
             result.hits = tuned[0]?.hits ?? discrete[0].hits
@@ -209,7 +210,9 @@ final class PromptTuneExecutor: Executor, Sendable {
 
     /// The method the task names, started from its initialization; and, for a prompt
     /// started from a search report, the test accuracy the search reported.
-    private func makeMethod(_ task: Orrery_V1_Workloads_PromptTuneTask, classifier: any PromptableClassifier, context: TaskContext) throws -> (any TuningMethod, Double?) {
+    private func makeMethod(
+        _ task: Orrery_V1_Workloads_PromptTuneTask, classifier: any PromptableClassifier, problem: PromptProblem, context: TaskContext
+    ) throws -> (any TuningMethod, Double?) {
         func start() throws -> PromptInitializer.Start {
             try PromptInitializer(classifier: classifier, length: Int(task.promptLength), modelSHA256: task.modelSha256, model: task.model)
                 .start(task.init_p, seed: task.seed, resolve: { try context.outputPath($0) })
@@ -224,7 +227,19 @@ final class PromptTuneExecutor: Executor, Sendable {
         case "lora":
             return (LoRAMethod(classifier: classifier, rank: Int(task.loraRank), alpha: task.loraAlpha, seed: task.seed), nil)
         case "linear-probe": return (LinearProbeMethod(classifier: classifier), nil)
+        case "discrete-search":
+            let search = try DiscreteSearch(task.discreteSearch, classes: problem.classes, descriptions: problem.descriptions)
+            return (try DiscreteSearchMethod(search: search, shots: problem.train, scorer: makeScorer(task)), nil)
         default: return (ZeroShotMethod(classifier: classifier), nil)
+        }
+    }
+
+    /// The frozen model of the task, as a discrete search scores prompts with it.
+    private func makeScorer(_ task: Orrery_V1_Workloads_PromptTuneTask) throws -> any FewShotPromptScorer {
+        switch PromptScorer(rawValue: task.model)! {
+        case .minilm: return EncoderPromptScorer(encoder: try miniLM.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
+        case .smollm2:
+            return LikelihoodPromptScorer(model: try smolLM2.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens), chunk: Int(task.microBatch) * 4)
         }
     }
 

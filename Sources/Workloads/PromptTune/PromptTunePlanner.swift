@@ -87,7 +87,7 @@ final class PromptTunePlanner: Planner {
     }
 
     var plannedCost: String? {
-        let steps = tasks.reduce(0) { $0 + ($1.hasMeta ? Int($1.meta.metaSteps) : ["zero-shot", "teacher"].contains($1.method) ? 0 : Int($1.steps)) }
+        let steps = tasks.reduce(0) { $0 + ($1.hasMeta ? Int($1.meta.metaSteps) : PromptTuneRules.untrained.contains($1.method) ? 0 : Int($1.steps)) }
         return "\(keys.count) tuning task\(keys.count == 1 ? "" : "s"), \(steps) optimizer steps in all"
     }
 

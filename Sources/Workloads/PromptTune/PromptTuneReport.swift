@@ -215,6 +215,7 @@ struct PromptTuneReport {
         if let discrete = summary.rows.first(where: { $0.variant != "teacher" })?.discreteAccuracy {
             lines.append(String(format: "  the discrete prompt alone (template and class descriptions, untuned): %.2f%%", 100 * discrete))
         }
+        lines += choices()
         let teacherTask = results.first { $0.task.method == "teacher" }?.task
         if let teacherTask, let teacher = summary.rows.first(where: { $0.variant == "teacher" }) {
             lines.append(String(
@@ -241,11 +242,28 @@ struct PromptTuneReport {
         return lines.joined(separator: "\n")
     }
 
+    /// What each discrete-search variant chose: its most frequent prompts over the runs,
+    /// and the mean accuracy on the shots it chose by.
+    private func choices() -> [String] {
+        let searched = results.compactMap(\.result).filter { !$0.chosenPrompt.isEmpty }
+        var variants: [String] = []
+        for run in searched where !variants.contains(run.variant) { variants.append(run.variant) }
+        return variants.flatMap { variant -> [String] in
+            let runs = searched.filter { $0.variant == variant }
+            let counts = Dictionary(grouping: runs, by: \.chosenPrompt).mapValues(\.count)
+            let top = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3)
+            let shots = runs.reduce(0) { $0 + $1.chosenTrainAccuracy } / Double(runs.count)
+            return [String(format: "%@ chose, over %d runs (mean accuracy on the shots it chose by %.2f%%):", variant, runs.count, 100 * shots)]
+                + top.map { "  \($0.value)× \(PrintableText.escaped($0.key, limit: 160))" }
+        }
+    }
+
     private func runsCSV(_ done: [(Orrery_V1_Workloads_PromptTuneTask, Orrery_V1_Workloads_PromptTuneResult)]) -> String {
-        var csv = "variant,problem,seed,accuracy,discrete_accuracy,test_examples,final_train_loss,seconds,trainable_parameters,resumed_at,saved_sha256,texts_per_second\n"
+        var csv = "variant,problem,seed,accuracy,discrete_accuracy,test_examples,final_train_loss,seconds,trainable_parameters,resumed_at,saved_sha256,texts_per_second,chosen_prompt,chosen_shot_accuracy\n"
         for (_, run) in done {
             csv += "\(run.variant),\"\(run.problem)\",\(run.seed),\(Self.accuracy(run.hits)),\(Self.accuracy(run.discreteHits)),\(run.hits.count),"
-                + "\(run.finalTrainLoss),\(run.seconds),\(run.trainableParameters),\(run.resumedAt),\(run.savedSha256),\(run.textsPerSecond)\n"
+                + "\(run.finalTrainLoss),\(run.seconds),\(run.trainableParameters),\(run.resumedAt),\(run.savedSha256),\(run.textsPerSecond),"
+                + "\"\(run.chosenPrompt.replacingOccurrences(of: "\"", with: "\"\""))\",\(run.chosenPrompt.isEmpty ? "" : "\(run.chosenTrainAccuracy)")\n"
         }
         return csv
     }

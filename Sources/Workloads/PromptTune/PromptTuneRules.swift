@@ -1,5 +1,6 @@
 import Collectives
 import Datasets
+import Runtime
 import Wire
 
 /// The one definition of what a `PromptTuneTask` may hold: the spec parser reads these
@@ -8,7 +9,11 @@ import Wire
 enum PromptTuneRules {
     static let models = PromptScorer.allCases.map(\.rawValue)
     /// What a spec's variants may name.
-    static let variantMethods = ["zero-shot", "soft-prompt", "p-tuning", "lora", "linear-probe"]
+    static let variantMethods = ["zero-shot", "soft-prompt", "p-tuning", "lora", "linear-probe", "discrete-search"]
+    /// The methods that train nothing (no steps, no learning rate, nothing to save).
+    static let untrained: Set<String> = ["zero-shot", "discrete-search", "teacher"]
+    /// A discrete search's templates and description patterns, each.
+    static let searchChoices = 1...16
     /// What a task may name: a distillation job's teacher task too.
     static let methods = variantMethods + ["teacher"]
     /// The methods that train a soft prompt and so need an initialization.
@@ -59,7 +64,10 @@ enum PromptTuneRules {
             try rule.range("workers_min", Int(task.workersMin), workers)
             try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
         }
-        if task.method != "zero-shot" { try positive("lr", task.lr) }
+        if !untrained.contains(task.method) { try positive("lr", task.lr) }
+        if task.method == "discrete-search" { try validate(task.discreteSearch, model: task.model) } else if task.hasDiscreteSearch {
+            throw rule.fail("discrete_search belongs to method discrete-search, not \(task.method)")
+        }
         if promptMethods.contains(task.method) {
             try rule.range("prompt_length", Int(task.promptLength), promptLength)
             try rule.choice("init", task.init_p.kind, PromptInitializer.kinds)
@@ -88,6 +96,36 @@ enum PromptTuneRules {
                 throw rule.fail("int8 scoring is for a minilm tuning task on one problem")
             }
         }
+    }
+
+    static func validate(_ space: Orrery_V1_Workloads_DiscreteSearchSpace, model: String) throws(TaskError) {
+        try rule.count("discrete_search.templates", space.templates.count, searchChoices)
+        try rule.count("discrete_search.descriptions", space.descriptions.count, searchChoices)
+        try rule.count("discrete_search.prototypes", space.prototypes.count, 1...2)
+        if let template = space.templates.first(where: { !$0.contains("{text}") }) {
+            throw rule.fail("discrete_search template '\(PrintableText.escaped(template, limit: 60))' has no {text}")
+        }
+        for pattern in space.descriptions {
+            if let unknown = unknownPlaceholder(pattern) {
+                throw rule.fail("discrete_search description '\(PrintableText.escaped(pattern, limit: 60))' has unknown placeholder \(unknown); known: \(DiscreteSearch.placeholders.joined(separator: ", "))")
+            }
+        }
+        if Set(space.prototypes).count != space.prototypes.count { throw rule.fail("discrete_search.prototypes lists a choice twice") }
+        if model == PromptScorer.smollm2.rawValue && space.prototypes.contains(true) {
+            throw rule.fail("discrete_search prototypes are for minilm; smollm2 scores verbalizers (prototypes: [false])")
+        }
+    }
+
+    /// The first `{word}` in `pattern` that `DiscreteSearch` does not fill.
+    static func unknownPlaceholder(_ pattern: String) -> String? {
+        var rest = Substring(pattern)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else { return nil }
+            let word = String(rest[open...close])
+            if !DiscreteSearch.placeholders.contains(word) { return word }
+            rest = rest[rest.index(after: close)...]
+        }
+        return nil
     }
 
     private static func validateDistillation(_ task: Orrery_V1_Workloads_PromptTuneTask) throws(TaskError) {

@@ -21,6 +21,8 @@ enum PromptTuneSpec {
         /// MiniLM pruned before tuning: fractions of heads and feed-forward neurons kept (0: all).
         var pruneHeads: Float = 0
         var pruneFeedForward: Float = 0
+        /// Method discrete-search: what it chooses among.
+        var discreteSearch: Orrery_V1_Workloads_DiscreteSearchSpace?
     }
 
     static func read(_ section: SpecMapping) throws(SpecError) -> [Orrery_V1_Workloads_PromptTuneTask] {
@@ -59,7 +61,7 @@ enum PromptTuneSpec {
         }
 
         let problems = try readProblems(section)
-        let variants = try readVariants(section)
+        let variants = try readVariants(section, base: base)
         var tasks: [Orrery_V1_Workloads_PromptTuneTask] = []
         var distillation: Orrery_V1_Workloads_Distillation?
         if let teacherNode = section.optional("teacher") {
@@ -101,7 +103,8 @@ enum PromptTuneSpec {
                     (task.pruneHeads, task.pruneFeedForward) = (variant.pruneHeads, variant.pruneFeedForward)
                     if let lr = variant.lr { task.lr = lr }
                     if let steps = variant.steps { task.steps = steps }
-                    if !save.isEmpty && variant.method != "zero-shot" {
+                    if let space = variant.discreteSearch { task.discreteSearch = space }
+                    if !save.isEmpty && !Rules.untrained.contains(variant.method) {
                         task.savePath = "\(save)/\(problemIndex)-\(variant.name.replacingOccurrences(of: "/", with: "-"))-s\(seed).safetensors"
                     }
                     try check(task, at: section.node)
@@ -208,7 +211,7 @@ enum PromptTuneSpec {
 
     /// `variants`: each `method`, `method/init`, or a mapping with `method`, `init`,
     /// `text`, `path`, `lr`, `steps` and `name`.
-    private static func readVariants(_ section: SpecMapping) throws(SpecError) -> [Variant] {
+    private static func readVariants(_ section: SpecMapping, base: Orrery_V1_Workloads_PromptTuneTask) throws(SpecError) -> [Variant] {
         let node = try section.required("variants")
         var variants: [Variant] = []
         for item in try node.list(maximumItems: 32) {
@@ -226,7 +229,7 @@ enum PromptTuneSpec {
                 variant.distill = try fields.optional("distill")?.bool() ?? false
                 if variant.distill {
                     if variant.joint { throw fields.optional("distill")!.error("a distilled variant learns one task") }
-                    if method == "zero-shot" { throw fields.optional("distill")!.error("zero-shot trains nothing to distill into") }
+                    if Rules.untrained.contains(method) { throw fields.optional("distill")!.error("\(method) trains nothing to distill into") }
                     variant.name += "/distilled"
                 }
                 if let prune = fields.optional("prune") {
@@ -243,6 +246,11 @@ enum PromptTuneSpec {
                     guard Rules.promptMethods.contains(method) else { throw fields.optional("joint")!.error("\(method) cannot share its parameters across tasks") }
                     variant.name += "/joint"
                 }
+                if method == "discrete-search" {
+                    variant.discreteSearch = try readDiscreteSearch(fields, at: item, base: base)
+                } else if let stray = ["templates", "descriptions", "prototypes"].compactMap(fields.optional).first {
+                    throw stray.error("only discrete-search chooses among templates, descriptions and prototypes")
+                }
                 variant.lr = try fields.optional("lr").map { (node) throws(SpecError) in Float(try node.double(in: 1e-9...1e3)) }
                 variant.steps = try fields.optional("steps").map { (node) throws(SpecError) in UInt32(try node.int(in: Rules.steps)) }
                 if let name = try fields.optional("name")?.string(maximumBytes: 64) { variant.name = name }
@@ -253,6 +261,7 @@ enum PromptTuneSpec {
                     throw item.error("unknown method '\(parts[0])'; known: \(Rules.variantMethods.joined(separator: ", "))")
                 }
                 variant = Variant(name: parts[0], method: parts[0])
+                if parts[0] == "discrete-search" { variant.discreteSearch = try readDiscreteSearch(nil, at: item, base: base) }
                 if Rules.promptMethods.contains(parts[0]) {
                     variant.initialization.kind = parts.count > 1 ? parts[1] : "random"
                     guard ["random", "vocabulary"].contains(variant.initialization.kind) else {
@@ -268,6 +277,30 @@ enum PromptTuneSpec {
         }
         guard !variants.isEmpty else { throw node.error("needs at least one variant") }
         return variants
+    }
+
+    /// A discrete-search variant's `templates` (default: the job's template), `descriptions`
+    /// (patterns; default "{description}", the untuned prompt's) and `prototypes` (default
+    /// [false, true] for minilm, [false] for smollm2).
+    private static func readDiscreteSearch(
+        _ fields: SpecMapping?, at node: SpecNode, base: Orrery_V1_Workloads_PromptTuneTask
+    ) throws(SpecError) -> Orrery_V1_Workloads_DiscreteSearchSpace {
+        func strings(_ key: String) throws(SpecError) -> [String]? {
+            guard let list = fields?.optional(key) else { return nil }
+            let items = try list.list(maximumItems: Rules.searchChoices.upperBound).map { (item) throws(SpecError) in try item.string() }
+            guard !items.isEmpty, Set(items).count == items.count else { throw list.error("needs one or more different entries") }
+            return items
+        }
+        var space = Orrery_V1_Workloads_DiscreteSearchSpace()
+        space.templates = try strings("templates") ?? [base.template]
+        space.descriptions = try strings("descriptions") ?? ["{description}"]
+        if let list = fields?.optional("prototypes") {
+            space.prototypes = try list.list(maximumItems: 2).map { (item) throws(SpecError) in try item.bool() }
+        } else {
+            space.prototypes = base.model == PromptScorer.minilm.rawValue ? [false, true] : [false]
+        }
+        do { try Rules.validate(space, model: base.model) } catch { throw node.error(error.message) }
+        return space
     }
 
     /// `init` as a kind, or the fields `init` / `text` / `path` of a variant mapping, or

@@ -1,7 +1,8 @@
 import Wire
 
 /// Parameter-efficient tuning of the frozen pretrained models on a few labeled examples —
-/// soft prompts, P-tuning, LoRA, a linear probe — against the untuned discrete prompt, each
+/// soft prompts, P-tuning, LoRA, a linear probe — against the untuned discrete prompt and the
+/// best discrete prompt searched on the same few examples, each
 /// variant on the same examples, data-parallel over a gang; meta-training of a soft
 /// prompt's initialization over many source tasks, which a tuning job then starts from; and
 /// distillation of a teacher (SmolLM2 with its prompt) into MiniLM on unlabeled texts.
@@ -43,6 +44,11 @@ import Wire
 ///     - {method: p-tuning, init: vocabulary}
 ///     - {method: lora, lr: 0.001}
 ///     - linear-probe
+///     - discrete-search          # the best discrete prompt searched on the K shots alone
+///     - method: discrete-search  # …among these (defaults: the job's template, "{description}",
+///       templates: ["{text}", "Definition: {text}"]       #  prototypes [false, true] on minilm)
+///       descriptions: ["{description}", "{pos}: {topic}"] # {class} {description} {topic} {pos}
+///       prototypes: [false, true]  # the shots join their class vectors (minilm; leave-one-out)
 ///     - {method: soft-prompt, init: vocabulary, joint: true}   # one prompt for all `tasks`
 ///     - {method: lora, distill: true}  # learns the teacher's logits on unlabeled texts
 ///     - {method: lora, prune: {heads: 0.5, feed_forward: 0.5}}   # MiniLM keeps these fractions of

@@ -27,10 +27,12 @@ enum TrainTaskRules {
     /// Shards whose gradients are summed exactly; the exact all-reduce takes at most 256
     /// members.
     static let exactShards = 0...256
-    /// The largest model a task may ask for: its checkpoint (weights and up to two
-    /// optimizer values per weight, float32) must fit in one control frame
-    /// (`SocketPolicy.maximumControlMessageBytes`, 64 MiB) with room to spare.
-    static let maximumParameters = 4_000_000
+    /// The largest model a task may ask for, so that a mistyped or hostile spec cannot make
+    /// every worker allocate without bound: 64 M parameters hold about 1 GiB with their
+    /// gradients and Adam's two moments (the pipeline workload's bound). Checkpoints of
+    /// that size do not fit a control frame; above `CheckpointFile.inlineLimit` the worker
+    /// commits them as files.
+    static let maximumParameters = 64_000_000
     private static let rule = TaskRule(subject: "train task")
 
     /// Checks every field that does not depend on the data set.

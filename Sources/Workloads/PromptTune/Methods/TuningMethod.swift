@@ -21,6 +21,9 @@ protocol TuningMethod: AnyObject {
     /// The model under the classifier changed (its linear layers went int8): forget
     /// anything computed from the old weights.
     func modelChanged()
+    /// A method that chooses a discrete prompt instead of training: what it chose, and the
+    /// accuracy on the K-shot examples it chose by.
+    var chosen: (prompt: String, shotAccuracy: Double)? { get }
 }
 
 extension TuningMethod {
@@ -28,6 +31,7 @@ extension TuningMethod {
     func artifact() throws(TensorError) -> [(name: String, tensor: Tensor)] { parameters }
     func sharing(with classifier: any PromptableClassifier) -> (any TuningMethod)? { nil }
     func modelChanged() {}
+    var chosen: (prompt: String, shotAccuracy: Double)? { nil }
 }
 
 /// The untuned discrete prompt: the template and class descriptions alone.
