@@ -105,10 +105,15 @@ struct DiscreteSearchTests {
               variants:
                 - {method: discrete-search, templates: ["{text}"], descriptions: ["{description}"], prototypes: [false]}
                 - {method: discrete-search, name: searched, templates: ["{text}", "Definition: {text}"], descriptions: ["{description}", "something about {topic}"]}
-            """)
+
+            """ + (model == "minilm" ? "    - {method: discrete-search, name: pruned, prototypes: [false], prune: {heads: 0.25, feed_forward: 0.25}}\n" : ""))
         try PromptTuneTests.runToTheEnd(planner)
         let results = try planner.results.map { try #require($0.result) }
         #expect(results[0].hits == results[0].discreteHits && results[0].hits.count == 12)
+        if model == "minilm" {
+            // Searched on the pruned model the untuned prompt is scored with, not the whole one.
+            #expect(results[2].hits == results[2].discreteHits && results[2].discreteHits != results[0].discreteHits)
+        }
         #expect(results[0].chosenPrompt == "template \"{text}\", classes \"{description}\"")
         #expect(results[1].chosenPrompt.hasPrefix("template \"") && (0...1).contains(results[1].chosenTrainAccuracy))
         #expect(results.allSatisfy { $0.trainableParameters == 0 })

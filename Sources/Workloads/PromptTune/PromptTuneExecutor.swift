@@ -229,18 +229,22 @@ final class PromptTuneExecutor: Executor, Sendable {
         case "linear-probe": return (LinearProbeMethod(classifier: classifier), nil)
         case "discrete-search":
             let search = try DiscreteSearch(task.discreteSearch, classes: problem.classes, descriptions: problem.descriptions)
-            return (try DiscreteSearchMethod(search: search, shots: problem.train, scorer: makeScorer(task)), nil)
+            return (try DiscreteSearchMethod(search: search, shots: problem.train, scorer: Self.scorer(task, classifier: classifier)), nil)
         default: return (ZeroShotMethod(classifier: classifier), nil)
         }
     }
 
-    /// The frozen model of the task, as a discrete search scores prompts with it.
-    private func makeScorer(_ task: Orrery_V1_Workloads_PromptTuneTask) throws -> any FewShotPromptScorer {
-        switch PromptScorer(rawValue: task.model)! {
-        case .minilm: return EncoderPromptScorer(encoder: try miniLM.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens))
-        case .smollm2:
-            return LikelihoodPromptScorer(model: try smolLM2.get(expected: task.modelSha256), maxTextTokens: Int(task.maxTextTokens), chunk: Int(task.microBatch) * 4)
+    /// The classifier's own model as a discrete search scores prompts with it: the pruned
+    /// or int8 copy when the task made one, so that the search and the untuned prompt it is
+    /// compared with run on the same weights.
+    private static func scorer(_ task: Orrery_V1_Workloads_PromptTuneTask, classifier: any PromptableClassifier) throws -> any FewShotPromptScorer {
+        if let encoder = (classifier as? PromptedEncoderClassifier)?.encoder {
+            return EncoderPromptScorer(encoder: encoder, maxTextTokens: Int(task.maxTextTokens))
         }
+        if let model = (classifier as? PromptedLikelihoodClassifier)?.model {
+            return LikelihoodPromptScorer(model: model, maxTextTokens: Int(task.maxTextTokens), chunk: Int(task.microBatch) * 4)
+        }
+        throw TaskError("prompt-tune task: no discrete search for a \(type(of: classifier))", retryable: false)
     }
 
     static func metrics(_ result: Orrery_V1_Workloads_PromptTuneResult) -> [String: Double] {

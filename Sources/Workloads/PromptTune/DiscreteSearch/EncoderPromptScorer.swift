@@ -21,6 +21,11 @@ final class EncoderPromptScorer: FewShotPromptScorer {
 
     var supportsPrototypes: Bool { true }
 
+    func modelChanged() {
+        filled = [:]
+        described = [:]
+    }
+
     func shotLogits(_ prompt: DiscretePrompt, shots: LabeledText) throws(TensorError) -> [[Float]] {
         let texts = try shotEmbeddings(prompt.template, shots)
         let sums = try classSums(prompt, shots: shots)

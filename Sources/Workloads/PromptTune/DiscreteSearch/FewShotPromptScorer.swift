@@ -14,6 +14,12 @@ protocol FewShotPromptScorer: AnyObject {
     func shotLogits(_ prompt: DiscretePrompt, shots: LabeledText) throws(TensorError) -> [[Float]]
     /// Logits [texts.count, classes] of `texts`; with `prototypes`, every shot is in its class's vector.
     func logits(_ prompt: DiscretePrompt, shots: LabeledText, texts: [String]) throws(TensorError) -> Tensor
+    /// The model's weights changed (int8): embeddings computed before no longer hold.
+    func modelChanged()
+}
+
+extension FewShotPromptScorer {
+    func modelChanged() {}
 }
 
 /// One candidate of a K-shot search made concrete for a problem's classes.

@@ -19,5 +19,8 @@ final class DiscreteSearchMethod: TuningMethod {
 
     func logits(_ texts: [String]) throws(TensorError) -> Tensor { try scorer.logits(choice.prompt, shots: shots, texts: texts) }
 
+    /// The prompt chosen stays; its class vectors are computed again with the new weights.
+    func modelChanged() { scorer.modelChanged() }
+
     var chosen: (prompt: String, shotAccuracy: Double)? { (choice.prompt.description, choice.shotAccuracy) }
 }
