@@ -44,11 +44,11 @@ import Wire
 ///     - {method: p-tuning, init: vocabulary}
 ///     - {method: lora, lr: 0.001}
 ///     - linear-probe
-///     - discrete-search          # the best discrete prompt searched on the K shots alone
-///     - method: discrete-search  # …among these (defaults: the job's template, "{description}",
-///       templates: ["{text}", "Definition: {text}"]       #  prototypes [false, true] on minilm)
-///       descriptions: ["{description}", "{pos}: {topic}"] # {class} {description} {topic} {pos}
-///       prototypes: [false, true]  # the shots join their class vectors (minilm; leave-one-out)
+///     - method: discrete-search  # the best discrete prompt searched on the K shots alone, among
+///       templates: ["{text}", "Definition: {text}"]        # (default: the job's template)
+///       descriptions: ["{description}", "{pos}: {topic}"]  # patterns: {class} {description} {topic} {pos}
+///       prototypes: [false, true]  # the shots join their class vectors, scored leave-one-out
+///                                  # (default [false, true] on minilm; smollm2 takes [false])
 ///     - {method: soft-prompt, init: vocabulary, joint: true}   # one prompt for all `tasks`
 ///     - {method: lora, distill: true}  # learns the teacher's logits on unlabeled texts
 ///     - {method: lora, prune: {heads: 0.5, feed_forward: 0.5}}   # MiniLM keeps these fractions of
