@@ -92,6 +92,7 @@ struct DiscreteSearch {
             if row.firstIndex(of: top) == target { right += 1 }
         }
         let count = Double(max(1, targets.count))
-        return (Double(right) / count, logProbability / count)
+        // A non-finite score never wins a tie.
+        return (Double(right) / count, logProbability.isNaN ? -.infinity : logProbability / count)
     }
 }
