@@ -17,7 +17,6 @@ struct DiscreteSearchTests {
     final class CraftedScorer: FewShotPromptScorer {
         let logitsByTemplate: [String: [[Float]]]
         init(_ logits: [String: [[Float]]]) { logitsByTemplate = logits }
-        var supportsPrototypes: Bool { false }
         func shotLogits(_ prompt: DiscretePrompt, shots: LabeledText) throws(TensorError) -> [[Float]] {
             guard let logits = logitsByTemplate[prompt.template] else { throw TensorError(.invalidArgument("cannot score \(prompt.template)")) }
             return logits

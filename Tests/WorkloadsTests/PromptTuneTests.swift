@@ -263,6 +263,23 @@ struct PromptTuneTests {
             Edit("prune_heads keeps a fraction in (0, 1]") { $0.pruneHeads = 2 },
             Edit("prune_feed_forward keeps a fraction in (0, 1]") { $0.pruneFeedForward = -0.5 },
             Edit("pruning is for a minilm tuning task") { $0.model = "smollm2"; $0.pruneHeads = 0.5 },
+            Edit("discrete_search.templates") { $0.method = "discrete-search" },
+            Edit("discrete_search.templates") {
+                $0.method = "discrete-search"; $0.discreteSearch.templates = Array(repeating: "{text}", count: 17)
+            },
+            Edit("has no {text}") {
+                $0.method = "discrete-search"; $0.discreteSearch.templates = ["x"]; $0.discreteSearch.descriptions = ["{class}"]
+                $0.discreteSearch.prototypes = [false]
+            },
+            Edit("unknown placeholder {x}") {
+                $0.method = "discrete-search"; $0.discreteSearch.templates = ["{text}"]; $0.discreteSearch.descriptions = ["{x} {class}"]
+                $0.discreteSearch.prototypes = [false]
+            },
+            Edit("prototypes are for minilm") {
+                $0.model = "smollm2"; $0.method = "discrete-search"; $0.discreteSearch.templates = ["{text}"]
+                $0.discreteSearch.descriptions = ["{class}"]; $0.discreteSearch.prototypes = [true]
+            },
+            Edit("discrete_search belongs to method discrete-search, not lora") { $0.method = "lora"; $0.discreteSearch.templates = ["{text}"] },
             Edit("4 teacher logits for 4 unlabeled texts of 5 classes") {
                 $0.distill.unlabeled = 4; $0.distill.temperature = 2; $0.distill.teacherLogits = [1, 2, 3, 4]
             },

@@ -61,7 +61,7 @@ struct DiscreteSearch {
     /// The best candidate on `shots`.
     /// - Throws: when no candidate can be scored (the first candidate's error).
     func choose(shots: LabeledText, scorer: any FewShotPromptScorer) throws -> Choice {
-        var best: Choice?
+        var best: (prompt: DiscretePrompt, accuracy: Double, logProbability: Double)?
         var scored = 0
         var firstError: TensorError?
         for prompt in candidates {
@@ -72,13 +72,13 @@ struct DiscreteSearch {
             }
             scored += 1
             let (accuracy, logProbability) = Self.judge(logits, targets: shots.targets)
-            if let current = best, (accuracy, logProbability) <= (current.shotAccuracy, current.meanLogProbability) { continue }
-            best = Choice(prompt: prompt, shotAccuracy: accuracy, meanLogProbability: logProbability, scored: 0)
+            if let current = best, (accuracy, logProbability) <= (current.accuracy, current.logProbability) { continue }
+            best = (prompt, accuracy, logProbability)
         }
         guard let best else {
             throw TaskError("discrete search: no candidate could be scored (\(firstError.map { "\($0)" } ?? "the space is empty"))", retryable: false)
         }
-        return Choice(prompt: best.prompt, shotAccuracy: best.shotAccuracy, meanLogProbability: best.meanLogProbability, scored: scored)
+        return Choice(prompt: best.prompt, shotAccuracy: best.accuracy, meanLogProbability: best.logProbability, scored: scored)
     }
 
     /// Accuracy and mean log-softmax probability of the right class.

@@ -11,15 +11,14 @@ import Tensor
 final class EncoderPromptScorer: FewShotPromptScorer {
     private let classifier: EmbeddingClassifier
     private let scale: Float
-    private var filled: [String: [[Float]]] = [:]
+    /// Keyed by the template followed by the shots' texts.
+    private var filled: [[String]: [[Float]]] = [:]
     private var described: [[String]: [[Float]]] = [:]
 
     init(encoder: SentenceEncoder, maxTextTokens: Int, scale: Float = 20) {
         classifier = EmbeddingClassifier(encoder: encoder, maxTextTokens: maxTextTokens)
         self.scale = scale
     }
-
-    var supportsPrototypes: Bool { true }
 
     func modelChanged() {
         filled = [:]
@@ -58,9 +57,10 @@ final class EncoderPromptScorer: FewShotPromptScorer {
     }
 
     private func shotEmbeddings(_ template: String, _ shots: LabeledText) throws(TensorError) -> [[Float]] {
-        if let known = filled[template] { return known }
+        let key = [template] + shots.texts
+        if let known = filled[key] { return known }
         let rows = try Self.rows(classifier.embedFilled(template: template, texts: shots.texts))
-        filled[template] = rows
+        filled[key] = rows
         return rows
     }
 

@@ -6,8 +6,6 @@ import Tensor
 /// MiniLM compares embeddings (`EncoderPromptScorer`), SmolLM2 reads verbalizer
 /// likelihoods (`LikelihoodPromptScorer`).
 protocol FewShotPromptScorer: AnyObject {
-    /// Whether the shots can join their classes' vectors as prototypes.
-    var supportsPrototypes: Bool { get }
     /// Logits [shots.count][classes] of the shots. With `prototypes`, each shot is scored
     /// against class vectors built without it (leave-one-out), so that a prompt is never
     /// judged by recognising a text it contains.

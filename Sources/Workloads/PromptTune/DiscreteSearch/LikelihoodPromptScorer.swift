@@ -17,8 +17,6 @@ final class LikelihoodPromptScorer: FewShotPromptScorer {
         self.chunk = max(1, chunk)
     }
 
-    var supportsPrototypes: Bool { false }
-
     func shotLogits(_ prompt: DiscretePrompt, shots: LabeledText) throws(TensorError) -> [[Float]] {
         let values = try logits(prompt, shots: shots, texts: shots.texts)
         let classes = prompt.descriptions.count
