@@ -26,7 +26,7 @@ public struct LabeledText: Sendable, Equatable {
     /// The tasks `scripts/fetch-data` provides.
     public static let catalog = [
         "vader-tweets", "vader-movies", "vader-amazon", "vader-nyt", "pattern-reviews", "pattern-sentences", "pattern-spam",
-        "bbc-news", "wordnet-glosses",
+        "bbc-news", "wordnet-glosses", "fortunes-topics",
     ]
 
     /// Reads `<directory>/<name>.tsv`; a missing file or a malformed line is an error naming it.

@@ -11,6 +11,11 @@ struct LabeledTextTests {
             "vader-amazon": (2455, ["negative", "positive"]), "vader-nyt": (1554, ["negative", "positive"]),
             "pattern-reviews": (1500, ["negative", "positive"]), "pattern-sentences": (4000, ["negative", "positive"]),
             "pattern-spam": (250, ["ham", "spam"]), "bbc-news": (2225, ["business", "entertainment", "politics", "sports", "tech"]),
+            "fortunes-topics": (15193, (
+                "art computers cookie debian definitions disclaimer drugs education ethnic food fortunes goedel humorists kids "
+                + "knghtbrd law linux linuxcookie literature love magic medicine men-women miscellaneous news paradoxum people "
+                + "perl pets platitudes politics riddles science songs-poems sports startrek tao wisdom work zippy"
+            ).split(separator: " ").map(String.init)),
         ]
         for name in LabeledText.catalog where name != "wordnet-glosses" {
             let task = try LabeledText.load(name)

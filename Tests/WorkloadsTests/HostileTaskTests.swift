@@ -110,6 +110,10 @@ struct HostileTaskTests {
             MetaEdit("examples per episode") { $0.ways = 64; $0.evalShots = [100]; $0.queries = 100 },
             MetaEdit("eval_episodes × eval_shots") { $0.evalEpisodes = 100_000; $0.evalShots = [1, 5] },
             MetaEdit("feature maps") { $0.model = "cnn"; $0.imageSize = 28; $0.channels = [256]; $0.ways = 20; $0.shots = 100; $0.queries = 100 },
+            MetaEdit("residual applies to model mlp") { $0.model = "cnn"; $0.channels = [4]; $0.residual = true },
+            MetaEdit("validate_every") { $0.validateEvery = 20_000_000 },
+            MetaEdit("validation_episodes") { $0.validateEvery = 5; $0.validationEpisodes = 0 },
+            MetaEdit("validation_episodes") { $0.validateEvery = 5; $0.validationEpisodes = 1_000_000 },
         ])
     func metaLearnRefusals(edit: MetaEdit) throws {
         var task = Orrery_V1_Workloads_MetaLearnTask()

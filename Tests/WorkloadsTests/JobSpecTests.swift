@@ -1,3 +1,5 @@
+import Foundation
+import OrreryTestSupport
 import Testing
 import Workloads
 
@@ -13,6 +15,17 @@ struct JobSpecTests {
             return nil
         } catch {
             return error
+        }
+    }
+
+    @Test("every job file the repository ships validates (a README command or results script never meets a stale spec)")
+    func shippedJobs() throws {
+        let directory = PackageRoot.url.appendingPathComponent("jobs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 40)
+        for file in files {
+            let yaml = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            #expect(throws: Never.self, "jobs/\(file)") { try JobSpec.parse(yaml: yaml, source: "jobs/\(file)", registry: .builtIn) }
         }
     }
 

@@ -74,7 +74,7 @@ struct MetaLearnTests {
 
     @Test("wordnet-minilm: 45 categories of MiniLM-embedded glosses split 27 / 6 / 12; zero-shot on descriptions beats chance")
     func textBenchmark() throws {
-        let benchmark = try TextFewShotBenchmark.load()
+        let benchmark = try TextFewShotBenchmark.wordnet.load()
         #expect(benchmark.pool.classes.count == 45 && benchmark.pool.features == 384)
         #expect(benchmark.splits[.metaTrain]?.count == 27 && benchmark.splits[.metaValidation]?.count == 6 && benchmark.splits[.metaTest]?.count == 12)
         let first = benchmark.pool.classes[0].values.prefix(384)
@@ -85,7 +85,23 @@ struct MetaLearnTests {
         let accuracy = try (0..<40).map { try MetaLearnExecutor.zeroShotAccuracy(sampler.episode(seed: 1, index: $0), descriptions: descriptions) }
             .reduce(0, +) / 40
         #expect(accuracy > 0.35, "zero-shot accuracy \(accuracy) on 5-way episodes (chance 0.2)")
-        #expect(TextFewShotBenchmark.describe("noun.animal") == "a definition of a noun about animal")
+        #expect(TextFewShotBenchmark.describeWordNet("noun.animal") == "a definition of a noun about animal")
+    }
+
+    @Test("topics-minilm: 40 fortune topics and BBC's 5, embedded by MiniLM, split 27 / 6 / 12; zero-shot on descriptions beats chance")
+    func topicsBenchmark() throws {
+        let benchmark = try TextFewShotBenchmark.topics.load()
+        let names = benchmark.pool.classes.map(\.name)
+        #expect(names.count == 45 && names.filter { $0.hasPrefix("news.") }.count == 5 && names.contains("fortune.love"))
+        #expect(benchmark.splits[.metaTrain]?.count == 27 && benchmark.splits[.metaValidation]?.count == 6 && benchmark.splits[.metaTest]?.count == 12)
+        #expect(benchmark.pool.classes.allSatisfy { (30...120).contains($0.count) }, "every topic keeps 30–120 texts")
+        let descriptions = try #require(benchmark.descriptions)
+        let sampler = try benchmark.sampler(.metaTest, ways: 5, shots: 1, queries: 10)
+        let accuracy = try (0..<40).map { try MetaLearnExecutor.zeroShotAccuracy(sampler.episode(seed: 1, index: $0), descriptions: descriptions) }
+            .reduce(0, +) / 40
+        #expect(accuracy > 0.3, "zero-shot accuracy \(accuracy) on 5-way episodes (chance 0.2)")
+        #expect(TextFewShotBenchmark.describeTopic("fortune.men-women") == "a quotation about men and women")
+        #expect(TextFewShotBenchmark.describeTopic("news.tech") == "a news article about technology")
     }
 
     static func episode() throws -> Episode {

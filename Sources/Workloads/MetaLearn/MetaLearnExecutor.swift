@@ -25,11 +25,12 @@ struct MetaLearnExecutor: Executor {
                 _ = try benchmark.sampler(.metaTest, ways: Int(task.ways), shots: shots, queries: Int(task.queries))
                 if task.baselines { _ = try benchmark.sampler(.metaValidation, ways: Int(task.ways), shots: shots, queries: Int(task.queries)) }
             }
+            if task.validateEvery > 0 { _ = try benchmark.sampler(.metaValidation, ways: Int(task.ways), shots: Int(task.shots), queries: Int(task.queries)) }
         } catch let error as DatasetError {
             throw TaskError("meta-learn task: \(error)", retryable: false)
         }
         if task.classDescriptions && benchmark.descriptions == nil {
-            throw TaskError("meta-learn task: class_descriptions needs a benchmark with class descriptions (\(TextFewShotBenchmark.name)); \(task.benchmark) has none", retryable: false)
+            throw TaskError("meta-learn task: class_descriptions needs a benchmark with class descriptions (\(TextFewShotBenchmark.names.joined(separator: ", "))); \(task.benchmark) has none", retryable: false)
         }
         let algorithm = try Self.algorithm(task, features: benchmark.pool.features, descriptions: benchmark.descriptions)
         let communicator = try context.gang?.makeCommunicator(isCancelled: { context.isCancelled })
@@ -37,9 +38,15 @@ struct MetaLearnExecutor: Executor {
 
         let trainer = MetaTrainer(task: task, algorithm: algorithm)
         let sampler = try benchmark.sampler(.metaTrain, ways: Int(task.ways), shots: Int(task.shots), queries: Int(task.queries))
-        let summary = try trainer.train(sampler, communicator: communicator, context: context)
-
         let evaluation = FewShotEvaluation(task: task, benchmark: benchmark, communicator: communicator)
+        let validation = task.validateEvery == 0 ? nil : MetaValidation(every: Int(task.validateEvery), shapes: trainer.parameters.map(\.shape)) {
+            let accuracies = try evaluation.scores(.metaValidation, shots: Int(task.shots), episodes: Int(task.validationEpisodes)) {
+                try algorithm.adaptedAccuracy($0, parameters: trainer.parameters)
+            }
+            return accuracies.reduce(0.0) { $0 + Double($1) } / Double(accuracies.count)
+        }
+        let summary = try trainer.train(sampler, communicator: communicator, context: context, validation: validation)
+
         var rows: [FewShotEvaluation.Row] = []
         for shots in MetaLearnRules.evaluatedShots(task) {
             rows.append(try evaluation.row(task.algorithm, shots: shots) { try algorithm.adaptedAccuracy($0, parameters: trainer.parameters) })
@@ -55,16 +62,19 @@ struct MetaLearnExecutor: Executor {
             rows: rows, metaParametersSHA256: Self.digest(trainer.parameters), queryLoss: summary.queryLoss,
             queryAccuracy: summary.queryAccuracy, episodesPerSecond: summary.episodesPerSecond, seconds: summary.seconds,
             workers: communicator?.worldSize ?? 1, resumedAt: summary.resumedAt,
-            parameters: trainer.parameters.reduce(0) { $0 + $1.count })
+            parameters: trainer.parameters.reduce(0) { $0 + $1.count },
+            validation: validation.map { MetaLearnResult.Validation($0) })
         return TaskOutput(metrics: result.metrics(task), payload: try JSONEncoder().encode(result))
     }
 
-    /// The network the task names, without a head: an MLP of `hidden` widths, or the
-    /// convolutional blocks of `channels` over square images.
+    /// The network the task names, without a head: an MLP of `hidden` widths (adding to its
+    /// input when `residual`), or the convolutional blocks of `channels` over square images.
     static func body(_ task: Orrery_V1_Workloads_MetaLearnTask, features: Int) -> any FunctionalNetwork {
-        task.model == "cnn"
-            ? FunctionalCNN(side: Int(task.imageSize), channels: task.channels.map(Int.init), headOutputs: nil)
-            : FunctionalMLP(bodyWidths: [features] + task.hidden.map(Int.init), headOutputs: nil)
+        if task.model == "cnn" { return FunctionalCNN(side: Int(task.imageSize), channels: task.channels.map(Int.init), headOutputs: nil) }
+        let hidden = task.hidden.map(Int.init)
+        return task.residual
+            ? FunctionalResidualMLP(inputWidth: features, hiddenWidths: hidden, headOutputs: nil)
+            : FunctionalMLP(bodyWidths: [features] + hidden, headOutputs: nil)
     }
 
     /// The algorithm the task names, on its network: with a head of `ways` outputs, except
@@ -148,9 +158,10 @@ final class BenchmarkCache: @unchecked Sendable {
     func load(_ name: String, side: Int) throws -> FewShotBenchmark {
         lock.lock()
         defer { lock.unlock() }
-        let key = name == TextFewShotBenchmark.name ? name : "\(name)@\(side)"
+        let text = TextFewShotBenchmark.named(name)
+        let key = text == nil ? "\(name)@\(side)" : name
         if let benchmark = loaded[key] { return benchmark }
-        let benchmark = name == TextFewShotBenchmark.name ? try TextFewShotBenchmark.load() : try FewShotBenchmark.load(name, side: side)
+        let benchmark = try text?.load() ?? FewShotBenchmark.load(name, side: side)
         loaded[key] = benchmark
         return benchmark
     }

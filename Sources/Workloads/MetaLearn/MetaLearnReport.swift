@@ -2,8 +2,9 @@ import Foundation
 import Wire
 
 /// The job's report: a table of mean accuracy ± 95% interval per method and shot count,
-/// JSON with the same figures and the meta-parameters' digest, and a CSV of every
-/// episode's accuracy per method (`episodes.csv`).
+/// JSON with the same figures and the meta-parameters' digest, a CSV of every episode's
+/// accuracy per method (`episodes.csv`) and, when the task validates, of every
+/// meta-validation scoring (`validation.csv`).
 struct MetaLearnReport {
     let task: Orrery_V1_Workloads_MetaLearnTask
     let output: TaskOutput
@@ -25,11 +26,20 @@ struct MetaLearnReport {
             let rate = row.rate.map { String(format: "  (fine-tuned at lr %g)", $0) } ?? ""
             lines.append(String(format: "  %@ %2d-shot  %6.2f%% ± %.2f%@", method, row.shots, 100 * interval.estimate, 100 * interval.halfWidth, rate))
         }
+        if let validation = result.validation {
+            lines.append(String(
+                format: "meta-parameters chosen on meta-validation: meta-step %d of %d (%.2f%% on %d episodes; %d scorings)",
+                validation.step, task.metaSteps, 100 * validation.accuracy, task.validationEpisodes, validation.history.count))
+        }
         lines.append("meta-parameters sha256 \(result.metaParametersSHA256)" + (task.savePath.isEmpty ? "" : "; saved to \(task.savePath)"))
         var json = output.metrics.mapValues { ReportValue.number($0) }
         json["meta_parameters_sha256"] = .text(result.metaParametersSHA256)
         json["algorithm"] = .text(task.algorithm)
-        return JobReport(text: lines.joined(separator: "\n"), json: ReportJSON.encode(json), files: ["episodes.csv": episodesCSV(result)])
+        var files = ["episodes.csv": episodesCSV(result)]
+        if let validation = result.validation {
+            files["validation.csv"] = "step,accuracy\n" + validation.history.map { "\($0.step),\($0.accuracy)\n" }.joined()
+        }
+        return JobReport(text: lines.joined(separator: "\n"), json: ReportJSON.encode(json), files: files)
     }
 
     /// One line per method, shot count and episode.

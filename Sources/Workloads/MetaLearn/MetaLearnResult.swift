@@ -13,6 +13,30 @@ struct MetaLearnResult: Codable, Equatable {
     let workers: Int
     let resumedAt: Int
     let parameters: Int
+    /// Meta-validation's choice, when the task validates.
+    var validation: Validation? = nil
+
+    /// The meta-step whose meta-parameters were kept, and every scoring.
+    struct Validation: Codable, Equatable {
+        let step: Int
+        let accuracy: Double
+        let history: [Scoring]
+
+        struct Scoring: Codable, Equatable {
+            let step: Int
+            let accuracy: Double
+        }
+
+        init(step: Int, accuracy: Double, history: [Scoring]) {
+            (self.step, self.accuracy, self.history) = (step, accuracy, history)
+        }
+
+        init(_ validation: MetaValidation) {
+            self.init(
+                step: validation.best?.step ?? 0, accuracy: validation.best?.accuracy ?? .nan,
+                history: validation.history.map { Scoring(step: $0.step, accuracy: $0.accuracy) })
+        }
+    }
 
     /// Flat metrics: `<method>_<k>shot_accuracy` and `…_ci95` per row, and the run's figures.
     func metrics(_ task: Orrery_V1_Workloads_MetaLearnTask) -> [String: Double] {
@@ -21,6 +45,10 @@ struct MetaLearnResult: Codable, Equatable {
             "episodes_per_second": episodesPerSecond, "seconds": seconds, "workers": Double(workers),
             "resumed_at_step": Double(resumedAt), "parameters": Double(parameters), "meta_steps": Double(task.metaSteps),
         ]
+        if let validation {
+            metrics["validation_step"] = Double(validation.step)
+            metrics["validation_accuracy"] = validation.accuracy
+        }
         for row in rows {
             let interval = FewShotEvaluation.interval(row)
             let name = "\(row.method.replacingOccurrences(of: "-", with: "_"))_\(row.shots)shot"

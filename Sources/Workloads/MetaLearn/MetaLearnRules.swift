@@ -7,8 +7,8 @@ import Wire
 /// ranges and choices, and the executor checks every task that arrives from the network
 /// against them before it builds anything.
 enum MetaLearnRules {
-    /// The image benchmark (Datasets) and the text one (built here, on MiniLM).
-    static let benchmarks = FewShotBenchmark.names + [TextFewShotBenchmark.name]
+    /// The image benchmark (Datasets) and the text ones (built here, on MiniLM).
+    static let benchmarks = FewShotBenchmark.names + TextFewShotBenchmark.names
     static let models = ["mlp", "cnn"]
     static let channelWidth = 1...256
     static let convolutionBlocks = 1...4
@@ -18,7 +18,9 @@ enum MetaLearnRules {
     static let queries = 1...100
     static let innerSteps = 0...100
     static let metaBatch = 1...256
-    static let metaSteps = 1...10_000_000
+    /// 0 evaluates the initial meta-parameters (for a residual network: the features as they
+    /// are), the baseline of what meta-training adds.
+    static let metaSteps = 0...10_000_000
     static let hiddenWidth = 1...4096
     static let hiddenLayers = 1...8
     static let evalEpisodes = 1...100_000
@@ -26,6 +28,8 @@ enum MetaLearnRules {
     static let pretrainEpochs = 0...1000
     static let workers = 1...Communicator.maximumExactMembers
     static let checkpointEvery = 0...10_000_000
+    static let validateEvery = 0...10_000_000
+    static let validationEpisodes = 1...10_000
     /// As `train`'s: a checkpoint (weights and Adam's two moments) must fit in one frame.
     static let maximumParameters = 4_000_000
     /// Examples in one episode (support and query over all ways): what one forward pass
@@ -51,7 +55,7 @@ enum MetaLearnRules {
         try rule.range("meta_steps", Int(task.metaSteps), metaSteps)
         try rule.choice("model", task.model, models)
         if task.model == "cnn" {
-            if task.benchmark == TextFewShotBenchmark.name { throw rule.fail("model cnn needs an image benchmark; \(task.benchmark) is text") }
+            if isText(task) { throw rule.fail("model cnn needs an image benchmark; \(task.benchmark) is text") }
             try rule.count("channels", task.channels.count, convolutionBlocks)
             for (index, width) in task.channels.enumerated() { try rule.range("channels[\(index)]", Int(width), channelWidth) }
             guard Int(task.imageSize) >> task.channels.count >= 1 else {
@@ -65,6 +69,9 @@ enum MetaLearnRules {
         for (index, shot) in task.evalShots.enumerated() { try rule.range("eval_shots[\(index)]", Int(shot), shots) }
         try rule.range("pretrain_epochs", Int(task.pretrainEpochs), pretrainEpochs)
         try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
+        try rule.range("validate_every", Int(task.validateEvery), validateEvery)
+        if task.validateEvery > 0 { try rule.range("validation_episodes", Int(task.validationEpisodes), validationEpisodes) }
+        if task.residual && task.model != "mlp" { throw rule.fail("residual applies to model mlp only") }
         if task.workersMax > 0 {
             try rule.range("workers_min", Int(task.workersMin), workers)
             try rule.range("workers_max", Int(task.workersMax), Int(task.workersMin)...workers.upperBound)
@@ -88,17 +95,20 @@ enum MetaLearnRules {
                 throw rule.fail("channels: one episode's feature maps would hold \(maps) values; at most \(maximumFeatureMapValues)")
             }
         }
-        if task.classDescriptions && (task.algorithm != "protonet" || task.benchmark != TextFewShotBenchmark.name) {
-            throw rule.fail("class_descriptions applies to algorithm protonet on benchmark \(TextFewShotBenchmark.name) only")
+        if task.classDescriptions && (task.algorithm != "protonet" || !isText(task)) {
+            throw rule.fail("class_descriptions applies to algorithm protonet on a text benchmark (\(TextFewShotBenchmark.names.joined(separator: ", "))) only")
         }
         // Features per example: the text benchmark's embedding width, or the image side².
-        let features = task.benchmark == TextFewShotBenchmark.name ? TextFewShotBenchmark.width : Int(task.imageSize * task.imageSize)
+        let features = isText(task) ? TextFewShotBenchmark.width : Int(task.imageSize * task.imageSize)
         let network = MetaLearnExecutor.body(task, features: features).withHead(Int(task.ways))
         let parameters = network.parameterCount
         guard parameters <= maximumParameters else {
             throw rule.fail("the model would have \(parameters) parameters; at most \(maximumParameters)")
         }
     }
+
+    /// Whether the task's benchmark is one of MiniLM-embedded texts.
+    static func isText(_ task: Orrery_V1_Workloads_MetaLearnTask) -> Bool { TextFewShotBenchmark.named(task.benchmark) != nil }
 
     /// The shot counts meta-test episodes are drawn with.
     static func evaluatedShots(_ task: Orrery_V1_Workloads_MetaLearnTask) -> [Int] {

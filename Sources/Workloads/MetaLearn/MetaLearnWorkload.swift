@@ -8,7 +8,8 @@ import Wire
 /// ```yaml
 /// meta-learn:
 ///   benchmark: rotated-images   # 120 classes of MNIST-5k, Fashion-MNIST, digits × 4 rotations;
-///                               # or wordnet-minilm: 45 WordNet categories, glosses embedded by MiniLM
+///                               # or wordnet-minilm: 45 WordNet categories, glosses embedded by MiniLM;
+///                               # or topics-minilm: 40 fortune topics and BBC's 5, embedded by MiniLM
 ///   algorithm: protonet         # maml | meta-sgd | fomaml | reptile | anil | protonet
 ///   ways: 5
 ///   shots: 5
@@ -31,6 +32,9 @@ import Wire
 ///   checkpoint_every: 100       # meta-steps between checkpoints (default 100 on a gang)
 ///   save: meta.safetensors
 ///   class_descriptions: false   # protonet on text: a class's description is one more shot
+///   residual: false             # mlp: x + MLP(x), starting as the identity (the benchmark's own features)
+///   validate_every: 0           # meta-steps between meta-validation scorings; the best step's
+///   validation_episodes: 200    #   meta-parameters are evaluated and saved (0: the last step's)
 /// ```
 /// Every meta-batch's episodes are drawn from the seed by index, and their meta-gradients
 /// are summed in fixed point across the gang, so 1, 2 or 3 workers end with bit-identical
@@ -77,8 +81,13 @@ public struct MetaLearnWorkload: Workload {
         task.checkpointEvery = UInt32(try section.optional("checkpoint_every")?.int(in: Rules.checkpointEvery) ?? (task.workersMax > 0 ? 100 : 0))
         task.savePath = try section.optional("save")?.string() ?? ""
         task.classDescriptions = try section.optional("class_descriptions")?.bool() ?? false
-        if task.classDescriptions && (task.algorithm != "protonet" || task.benchmark != TextFewShotBenchmark.name) {
-            throw section.optional("class_descriptions")!.error("applies to algorithm: protonet on benchmark: \(TextFewShotBenchmark.name) only")
+        task.residual = try section.optional("residual")?.bool() ?? false
+        if task.residual && task.model != "mlp" { throw section.optional("residual")!.error("applies to model: mlp only") }
+        task.validateEvery = UInt32(try section.optional("validate_every")?.int(in: Rules.validateEvery) ?? 0)
+        task.validationEpisodes = UInt32(try section.optional("validation_episodes")?.int(in: Rules.validationEpisodes) ?? 200)
+        if task.validateEvery == 0, let node = section.optional("validation_episodes") { throw node.error("needs validate_every") }
+        if task.classDescriptions && (task.algorithm != "protonet" || !Rules.isText(task)) {
+            throw section.optional("class_descriptions")!.error("applies to algorithm: protonet on a text benchmark (\(TextFewShotBenchmark.names.joined(separator: ", "))) only")
         }
         do {
             try Rules.validate(task)

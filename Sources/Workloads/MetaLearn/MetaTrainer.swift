@@ -35,21 +35,31 @@ struct MetaTrainer {
         var episodesPerSecond: Double = 0
     }
 
-    /// Meta-trains to `meta_steps` (from a checkpoint when the context has one).
-    func train(_ sampler: EpisodeSampler, communicator: Communicator?, context: TaskContext) throws -> Summary {
+    /// Meta-trains to `meta_steps` (from a checkpoint when the context has one). With
+    /// `validation`, the meta-parameters end as the best it scored, not the last.
+    func train(_ sampler: EpisodeSampler, communicator: Communicator?, context: TaskContext, validation: MetaValidation? = nil) throws -> Summary {
         let metaBatch = Int(task.metaBatch), steps = Int(task.metaSteps)
         let loop = ExactDataParallelLoop(
             parameters: named, optimizer: optimizer, steps: steps, slotsPerStep: metaBatch, gradientScale: 1 / Float(metaBatch),
-            checkpointEvery: Int(task.checkpointEvery), metadata: ["orrery.algorithm": task.algorithm])
+            checkpointEvery: Int(task.checkpointEvery), metadata: ["orrery.algorithm": task.algorithm], companion: validation)
         var summary = Summary()
         let started = Date()
         var window = MetaStepWindow(steps: steps, metaBatch: metaBatch)
+        let rank = communicator?.rank ?? 0
+        // Step 0 is a candidate too (for a residual network: the pretrained features as
+        // they are). A resumed run has its scorings from the checkpoint.
+        if let validation, context.resume == nil {
+            try record(validation, completed: 0, rank: rank, context: context)
+        }
         // Each episode's gradients, then its query loss and accuracy, in one exact sum.
         summary.resumedAt = try loop.run(statisticCount: 2, communicator: communicator, context: context) { step, slot in
             let episode = sampler.episode(seed: task.seed, index: step * metaBatch + slot)
             let share = try algorithm.metaGradient(episode, parameters: parameters)
             return .init(gradients: share.gradients, statistics: [share.queryLoss, share.queryAccuracy])
         } afterStep: { step, statistics in
+            if let validation, validation.isDue(afterStep: step, of: steps) {
+                try record(validation, completed: step + 1, rank: rank, context: context)
+            }
             guard window.add(step: step, statistics: statistics) else { return }
             (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
             if (communicator?.rank ?? 0) == 0 {
@@ -57,8 +67,15 @@ struct MetaTrainer {
                 context.reportProgress(Float(step + 1) / Float(steps), window.note(step: step, after: "adaptation", workers: communicator?.worldSize ?? 1))
             }
         }
+        validation?.restoreBest(into: parameters)
         summary.seconds = Date().timeIntervalSince(started)
         summary.episodesPerSecond = Double((steps - summary.resumedAt) * metaBatch) / max(summary.seconds, 1e-9)
         return summary
+    }
+
+    /// One meta-validation scoring (every member takes part: it is a collective).
+    private func record(_ validation: MetaValidation, completed: Int, rank: Int, context: TaskContext) throws {
+        let accuracy = try validation.evaluate(completed: completed, parameters: parameters)
+        if rank == 0 { context.record(step: completed, ["validation/accuracy": accuracy]) }
     }
 }

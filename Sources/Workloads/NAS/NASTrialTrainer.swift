@@ -118,14 +118,15 @@ struct NASTrialTrainer {
     /// - Throws: a non-retryable `TaskError` for a checkpoint that does not decode or fit:
     ///   another attempt would read the same bytes.
     private func restore(_ data: Data) throws -> (epoch: Int, curve: [Double]) {
-        let (epoch, metadata): (Int, [String: String])
+        let restored: TrainingCheckpoint.Restored
         do {
-            (epoch, metadata) = try TrainingCheckpoint.restoreWithMetadata(data, parameters: model.namedParameters(), optimizer: optimizer)
+            restored = try TrainingCheckpoint.restoreWithMetadata(data, parameters: model.namedParameters(), optimizer: optimizer)
         } catch let error as TaskError {
             throw error
         } catch {
             throw TaskError("nas trial: \(error)", retryable: false)
         }
+        let (epoch, metadata) = (restored.step, restored.metadata)
         let curve = (metadata["orrery.dev_accuracy"] ?? "").split(separator: ",").compactMap { Double($0) }
         guard (0...Int(task.endEpoch) - 1).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
             throw TaskError("nas trial: the checkpoint's epoch \(epoch) and its \(curve.count) dev scores do not fit this task", retryable: false)

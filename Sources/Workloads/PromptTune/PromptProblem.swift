@@ -39,7 +39,7 @@ struct PromptProblem {
             throw rule.fail("class '\(kept[short])' has fewer than \(shots) training examples")
         }
         if problem.descriptions.isEmpty {
-            descriptions = problem.task == "wordnet-glosses" ? kept.map(TextFewShotBenchmark.describe) : kept
+            descriptions = problem.task == "wordnet-glosses" ? kept.map(TextFewShotBenchmark.describeWordNet) : kept
         } else {
             guard problem.descriptions.count == kept.count else {
                 throw rule.fail("\(problem.descriptions.count) descriptions for \(kept.count) classes")

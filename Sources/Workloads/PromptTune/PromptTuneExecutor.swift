@@ -147,7 +147,7 @@ final class PromptTuneExecutor: Executor, Sendable {
             let data = try texts.load(source.task)
             let classes = try PromptProblem.classes(source, data: data, rule: TaskRule(subject: "prompt-tune source \(source.task)"))
             let kept = classes == data.classes ? data : data.restricted(to: classes)
-            let descriptions = source.task == "wordnet-glosses" ? classes.map(TextFewShotBenchmark.describe) : classes
+            let descriptions = source.task == "wordnet-glosses" ? classes.map(TextFewShotBenchmark.describeWordNet) : classes
             let classifier = try PromptedEncoderClassifier(
                 encoder: encoder, template: task.template, descriptions: descriptions, maxTextTokens: Int(task.maxTextTokens),
                 checkpointed: task.gradientCheckpointing)

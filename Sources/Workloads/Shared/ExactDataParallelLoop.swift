@@ -22,6 +22,8 @@ struct ExactDataParallelLoop {
     let checkpointEvery: Int
     /// Kept in every checkpoint's metadata.
     let metadata: [String: String]
+    /// The caller's own state, saved in every checkpoint and restored on resume.
+    var companion: (any CheckpointCompanion)? = nil
 
     /// One slot's share: gradients in parameter order (nil: no gradient) and statistics
     /// that are summed with them (a loss, a count of correct answers).
@@ -42,7 +44,9 @@ struct ExactDataParallelLoop {
         let flat = FlatParameters(named: parameters)
         var start = 0
         if let resume = context.resume {
-            start = try TrainingCheckpoint.restore(resume.data, parameters: parameters, optimizer: optimizer)
+            let restored = try TrainingCheckpoint.restoreWithMetadata(resume.data, parameters: parameters, optimizer: optimizer)
+            try companion?.restore(tensors: restored.kept, metadata: restored.metadata)
+            start = restored.step
         } else if let communicator, world > 1 {
             // A seeded initialisation is identical on every rank already; the broadcast
             // makes that a guarantee rather than an assumption.
@@ -67,8 +71,10 @@ struct ExactDataParallelLoop {
             optimizer.step()
             try afterStep(step, Array(total[flat.count...]))
             if rank == 0, checkpointEvery > 0, (step + 1) % checkpointEvery == 0, step + 1 < steps {
-                context.commitCheckpoint(TaskCheckpoint(
-                    step: step + 1, data: try TrainingCheckpoint.encode(parameters: parameters, optimizer: optimizer, step: step + 1, metadata: metadata)))
+                let data = try TrainingCheckpoint.encode(
+                    parameters: parameters, optimizer: optimizer, step: step + 1,
+                    metadata: metadata.merging(companion?.checkpointMetadata ?? [:]) { $1 }, kept: companion?.checkpointTensors ?? [])
+                context.commitCheckpoint(TaskCheckpoint(step: step + 1, data: data))
             }
         }
         return start

@@ -3,16 +3,27 @@ import NN
 import Tensor
 
 /// A training loop's resumable state as safetensors bytes: named parameters under
-/// `model.`, the optimizer's state under `optimizer.`, and the step in the metadata.
+/// `model.`, the optimizer's state under `optimizer.`, the step in the metadata, and any
+/// state the loop's caller keeps besides (a `CheckpointCompanion`'s tensors) under `kept.`.
 /// What `train` and `meta-learn` commit to the coordinator, so a re-formed gang resumes
 /// exactly where the last checkpoint left off.
 enum TrainingCheckpoint {
     static func encode(
-        parameters: [(name: String, tensor: Tensor)], optimizer: any Optimizer, step: Int, metadata: [String: String] = [:]
+        parameters: [(name: String, tensor: Tensor)], optimizer: any Optimizer, step: Int, metadata: [String: String] = [:],
+        kept: [(name: String, tensor: Tensor)] = []
     ) throws -> Data {
         let model = parameters.map { (name: "model.\($0.name)", tensor: $0.tensor) }
         let state = optimizer.state.map { (name: "optimizer.\($0.name)", tensor: Tensor(shape: [$0.values.count], storage: Storage($0.values))) }
-        return try Safetensors.encode(model + state, metadata: metadata.merging(["orrery.step": "\(step)"]) { $1 })
+        let extra = kept.map { (name: "kept.\($0.name)", tensor: $0.tensor) }
+        return try Safetensors.encode(model + state + extra, metadata: metadata.merging(["orrery.step": "\(step)"]) { $1 })
+    }
+
+    /// What a checkpoint held besides the parameters and optimizer state it restored.
+    struct Restored {
+        let step: Int
+        let metadata: [String: String]
+        /// The `kept.` tensors, by name without the prefix.
+        let kept: [String: Tensor]
     }
 
     /// Loads a checkpoint into `parameters` (in place) and `optimizer`; returns its step.
@@ -22,10 +33,10 @@ enum TrainingCheckpoint {
     }
 
     /// `restore`, also returning the checkpoint's metadata (a loop's own records, such as a
-    /// NAS trial's dev curve), from the one decoding.
+    /// NAS trial's dev curve) and kept tensors, from the one decoding.
     static func restoreWithMetadata(
         _ data: Data, parameters: [(name: String, tensor: Tensor)], optimizer: any Optimizer
-    ) throws -> (step: Int, metadata: [String: String]) {
+    ) throws -> Restored {
         let (tensors, _, metadata) = try Safetensors.decode(data, source: "checkpoint")
         guard let step = metadata["orrery.step"].flatMap(Int.init) else {
             throw TaskError("checkpoint has no orrery.step metadata", retryable: false)
@@ -43,6 +54,8 @@ enum TrainingCheckpoint {
             state[String(name.dropFirst("optimizer.".count))] = tensor.storage.withUnsafeBufferPointer { Array($0) }
         }
         try optimizer.loadState(state)
-        return (step, metadata)
+        var kept: [String: Tensor] = [:]
+        for (name, tensor) in tensors where name.hasPrefix("kept.") { kept[String(name.dropFirst("kept.".count))] = tensor }
+        return Restored(step: step, metadata: metadata, kept: kept)
     }
 }
