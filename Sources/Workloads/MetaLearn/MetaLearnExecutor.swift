@@ -63,7 +63,7 @@ struct MetaLearnExecutor: Executor {
             queryAccuracy: summary.queryAccuracy, episodesPerSecond: summary.episodesPerSecond, seconds: summary.seconds,
             workers: communicator?.worldSize ?? 1, resumedAt: summary.resumedAt,
             parameters: trainer.parameters.reduce(0) { $0 + $1.count },
-            validation: validation.map { MetaLearnResult.Validation($0) })
+            validation: validation.flatMap(MetaLearnResult.Validation.init))
         return TaskOutput(metrics: result.metrics(task), payload: try JSONEncoder().encode(result))
     }
 

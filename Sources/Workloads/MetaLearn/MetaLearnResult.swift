@@ -31,10 +31,12 @@ struct MetaLearnResult: Codable, Equatable {
             (self.step, self.accuracy, self.history) = (step, accuracy, history)
         }
 
-        init(_ validation: MetaValidation) {
+        /// Nil before any finite scoring (JSON has no NaN to write).
+        init?(_ validation: MetaValidation) {
+            guard let best = validation.best else { return nil }
             self.init(
-                step: validation.best?.step ?? 0, accuracy: validation.best?.accuracy ?? .nan,
-                history: validation.history.map { Scoring(step: $0.step, accuracy: $0.accuracy) })
+                step: best.step, accuracy: best.accuracy,
+                history: validation.history.filter { $0.accuracy.isFinite }.map { Scoring(step: $0.step, accuracy: $0.accuracy) })
         }
     }
 

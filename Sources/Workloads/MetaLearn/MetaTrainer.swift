@@ -46,10 +46,12 @@ struct MetaTrainer {
         let started = Date()
         var window = MetaStepWindow(steps: steps, metaBatch: metaBatch)
         let rank = communicator?.rank ?? 0
+        // Time spent scoring meta-validation, left out of the meta-training rate.
+        var validationSeconds = 0.0
         // Step 0 is a candidate too (for a residual network: the pretrained features as
         // they are). A resumed run has its scorings from the checkpoint.
         if let validation, context.resume == nil {
-            try record(validation, completed: 0, rank: rank, context: context)
+            validationSeconds += try record(validation, completed: 0, rank: rank, context: context)
         }
         // Each episode's gradients, then its query loss and accuracy, in one exact sum.
         summary.resumedAt = try loop.run(statisticCount: 2, communicator: communicator, context: context) { step, slot in
@@ -58,7 +60,7 @@ struct MetaTrainer {
             return .init(gradients: share.gradients, statistics: [share.queryLoss, share.queryAccuracy])
         } afterStep: { step, statistics in
             if let validation, validation.isDue(afterStep: step, of: steps) {
-                try record(validation, completed: step + 1, rank: rank, context: context)
+                validationSeconds += try record(validation, completed: step + 1, rank: rank, context: context)
             }
             guard window.add(step: step, statistics: statistics) else { return }
             (summary.queryLoss, summary.queryAccuracy) = (window.queryLoss, window.queryAccuracy)
@@ -69,13 +71,16 @@ struct MetaTrainer {
         }
         validation?.restoreBest(into: parameters)
         summary.seconds = Date().timeIntervalSince(started)
-        summary.episodesPerSecond = Double((steps - summary.resumedAt) * metaBatch) / max(summary.seconds, 1e-9)
+        summary.episodesPerSecond = Double((steps - summary.resumedAt) * metaBatch) / max(summary.seconds - validationSeconds, 1e-9)
         return summary
     }
 
-    /// One meta-validation scoring (every member takes part: it is a collective).
-    private func record(_ validation: MetaValidation, completed: Int, rank: Int, context: TaskContext) throws {
+    /// One meta-validation scoring (every member takes part: it is a collective); returns
+    /// the seconds it took.
+    private func record(_ validation: MetaValidation, completed: Int, rank: Int, context: TaskContext) throws -> Double {
+        let started = Date()
         let accuracy = try validation.evaluate(completed: completed, parameters: parameters)
         if rank == 0 { context.record(step: completed, ["validation/accuracy": accuracy]) }
+        return Date().timeIntervalSince(started)
     }
 }
