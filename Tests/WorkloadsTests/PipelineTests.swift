@@ -205,6 +205,22 @@ struct PipelineTests {
         #expect(try Self.largestDifference(reference, piped) == 0)
     }
 
+    @Test("weight gradients held back and added per group (GPipe: the whole step, 1F1B: two micro-batches) end within 1e-5 of each backward adding its own",
+          arguments: ["gpipe", "1f1b"])
+    func deferredWeightGradients(schedule: String) throws {
+        let immediatePath = temporary("immediate-\(schedule)")
+        let deferredPath = temporary("deferred-\(schedule)")
+        defer { [immediatePath, deferredPath].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        var immediate = Self.task(stages: 2, schedule: schedule, microBatches: 5, optimizer: "sgd", save: immediatePath)
+        immediate.immediateWeightGradients = true
+        _ = try Self.train(immediate)
+        _ = try Self.train(Self.task(stages: 2, schedule: schedule, microBatches: 5, optimizer: "sgd", save: deferredPath))
+        let difference = try Self.largestDifference(immediatePath, deferredPath)
+        #expect(difference <= 1e-5, "largest weight difference \(difference)")
+        #expect(difference > 0, "the deferred sum is taken in another order: bit-equal weights would mean nothing was deferred")
+        #expect(PipelineSchedule.gpipe.weightGradientGroup(microBatches: 5) == 5 && PipelineSchedule.oneForwardOneBackward.weightGradientGroup(microBatches: 5) == 2)
+    }
+
     @Test("MiniLM fine-tuning cut into 3 stages changes no bit against one process with the same micro-batches")
     func encoderStages() throws {
         let reference = temporary("minilm-whole")

@@ -112,7 +112,10 @@ extension Tensor {
             let dx = needs[0] ? try Self.matmulKernel(rowsG, weight, transposeA: false, transposeB: false).reshaped(x.shape) : nil
             var dw: Tensor? = nil
             if needs[1] {
-                if let total = LeafAccumulation.target(weight, shape: weight.shape) {
+                if let deferral = DeferredWeightGradients.collector(for: weight) {
+                    // Held back, to be added with the other micro-batches' in one product.
+                    deferral.record(weight: weight, outputGradient: rowsG, input: x.reshaped(Shape([rows, inputs])))
+                } else if let total = LeafAccumulation.target(weight, shape: weight.shape) {
                     // Added into the weight's gradient in the product itself (β = 1).
                     BLAS.sgemm(
                         transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: g.storage.base, b: x.storage.base,

@@ -161,6 +161,13 @@ public nonisolated struct Orrery_V1_Workloads_PipelineTask: @unchecked Sendable 
     set {_uniqueStorage()._evaluateEachEpoch = newValue}
   }
 
+  /// Each backward adds its weight gradients at once (false, the default: a stage holds
+  /// them back and adds a group of micro-batches' in one product, the B/W split).
+  public var immediateWeightGradients: Bool {
+    get {_storage._immediateWeightGradients}
+    set {_uniqueStorage()._immediateWeightGradients = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -174,7 +181,7 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PipelineTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}dataset\0\u{1}hidden\0\u{1}activation\0\u{1}stages\0\u{1}replicas\0\u{3}units_per_stage\0\u{1}schedule\0\u{3}micro_batches\0\u{3}batch_size\0\u{1}epochs\0\u{3}max_steps\0\u{1}optimizer\0\u{3}learning_rate\0\u{3}weight_decay\0\u{1}momentum\0\u{1}seed\0\u{3}train_limit\0\u{3}test_limit\0\u{3}max_tokens\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}evaluate_each_epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}dataset\0\u{1}hidden\0\u{1}activation\0\u{1}stages\0\u{1}replicas\0\u{3}units_per_stage\0\u{1}schedule\0\u{3}micro_batches\0\u{3}batch_size\0\u{1}epochs\0\u{3}max_steps\0\u{1}optimizer\0\u{3}learning_rate\0\u{3}weight_decay\0\u{1}momentum\0\u{1}seed\0\u{3}train_limit\0\u{3}test_limit\0\u{3}max_tokens\0\u{3}checkpoint_every\0\u{3}save_path\0\u{3}evaluate_each_epoch\0\u{3}immediate_weight_gradients\0")
 
   fileprivate class _StorageClass {
     var _model: String = String()
@@ -200,6 +207,7 @@ nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, S
     var _checkpointEvery: UInt32 = 0
     var _savePath: String = String()
     var _evaluateEachEpoch: Bool = false
+    var _immediateWeightGradients: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -233,6 +241,7 @@ nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, S
       _checkpointEvery = source._checkpointEvery
       _savePath = source._savePath
       _evaluateEachEpoch = source._evaluateEachEpoch
+      _immediateWeightGradients = source._immediateWeightGradients
     }
   }
 
@@ -274,6 +283,7 @@ nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, S
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._checkpointEvery) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._savePath) }()
         case 23: try { try decoder.decodeSingularBoolField(value: &_storage._evaluateEachEpoch) }()
+        case 24: try { try decoder.decodeSingularBoolField(value: &_storage._immediateWeightGradients) }()
         default: break
         }
       }
@@ -351,6 +361,9 @@ nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, S
       if _storage._evaluateEachEpoch != false {
         try visitor.visitSingularBoolField(value: _storage._evaluateEachEpoch, fieldNumber: 23)
       }
+      if _storage._immediateWeightGradients != false {
+        try visitor.visitSingularBoolField(value: _storage._immediateWeightGradients, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -383,6 +396,7 @@ nonisolated extension Orrery_V1_Workloads_PipelineTask: SwiftProtobuf.Message, S
         if _storage._checkpointEvery != rhs_storage._checkpointEvery {return false}
         if _storage._savePath != rhs_storage._savePath {return false}
         if _storage._evaluateEachEpoch != rhs_storage._evaluateEachEpoch {return false}
+        if _storage._immediateWeightGradients != rhs_storage._immediateWeightGradients {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -48,10 +48,14 @@ final class PipelineStage {
     }
 
     /// Runs `actions` for step `step` on `microBatches`, each micro-batch's loss scaled by
-    /// `scales[m]`.
-    func run(step: Int, actions: [PipelineAction], microBatches: [PipelineBatch], scales: [Float]) throws -> StepRecord {
+    /// `scales[m]`. The weight gradients of every `weightGradientGroup` backwards are added
+    /// in one product after the last of them has sent its input gradient upstream (1: each
+    /// backward adds its own).
+    func run(step: Int, actions: [PipelineAction], microBatches: [PipelineBatch], scales: [Float], weightGradientGroup: Int = 1) throws -> StepRecord {
         var record = StepRecord()
         var kept: [Int: (input: Tensor, output: Tensor)] = [:]
+        let deferred = weightGradientGroup > 1 ? DeferredWeightGradients() : nil
+        var deferredBackwards = 0
         let started = MonotonicClock.nanoseconds
         let tensorsAtStart = Storage.liveBytes
         for action in actions {
@@ -81,14 +85,30 @@ final class PipelineStage {
                     seed = try Tensor(values, shape: output.shape)
                 }
                 let busy = MonotonicClock.nanoseconds
-                if output.requiresGrad { try output.backward(seed: seed) }
+                if output.requiresGrad {
+                    if let deferred {
+                        try deferred.during { () throws(TensorError) in try output.backward(seed: seed) }
+                    } else {
+                        try output.backward(seed: seed)
+                    }
+                }
                 if let previous = layout.previous {
                     try send(input.grad ?? .zeros(input.shape), to: previous, key: PipelineMessage.gradients.key(step: step, microBatch: m))
+                }
+                deferredBackwards += 1
+                if let deferred, deferredBackwards == weightGradientGroup {
+                    try deferred.flush()
+                    deferredBackwards = 0
                 }
                 record.busySeconds += Self.seconds(since: busy)
             }
             record.peakLiveMicroBatches = max(record.peakLiveMicroBatches, kept.count)
             record.peakTensorGrowthBytes = max(record.peakTensorGrowthBytes, Storage.liveBytes - tensorsAtStart)
+        }
+        if let deferred, !deferred.isEmpty {
+            let busy = MonotonicClock.nanoseconds
+            try deferred.flush()
+            record.busySeconds += Self.seconds(since: busy)
         }
         record.wallSeconds = Self.seconds(since: started)
         return record

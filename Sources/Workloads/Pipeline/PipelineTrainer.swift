@@ -29,6 +29,8 @@ struct PipelineTrainer {
         let parameters: [(name: String, tensor: Tensor)]
         let optimizers: [Int: any Optimizer]
         let actions: [PipelineAction]
+        /// Micro-batches whose weight gradients are added in one product.
+        let weightGradientGroup: Int
     }
 
     func run(context: TaskContext) throws -> TaskOutput {
@@ -53,11 +55,13 @@ struct PipelineTrainer {
         let checkpoint = PipelineCheckpoint(model: model, units: units, optimizers: optimizers)
         let firstStep = try context.resume.map { try checkpoint.restore($0.data) } ?? 0
         let parameters = model.parameters(ofUnits: units)
+        let schedule = PipelineSchedule(rawValue: task.schedule)!
         let member = Member(
             layout: layout, communicator: communicator,
             stage: PipelineStage(model: model, units: units, layout: layout, communicator: communicator),
             flat: FlatParameters(named: parameters), parameters: parameters, optimizers: optimizers,
-            actions: PipelineSchedule(rawValue: task.schedule)!.actions(stage: layout.stage, stages: stages, microBatches: Int(task.microBatches)))
+            actions: schedule.actions(stage: layout.stage, stages: stages, microBatches: Int(task.microBatches)),
+            weightGradientGroup: task.immediateWeightGradients ? 1 : schedule.weightGradientGroup(microBatches: Int(task.microBatches)))
 
         let batchSize = Int(task.batchSize)
         let examples = task.trainLimit > 0 ? min(Int(task.trainLimit), model.trainCount) : model.trainCount
@@ -124,7 +128,8 @@ struct PipelineTrainer {
         let microBatches = (0..<Int(task.microBatches)).map { PipelineBatch(split: .train, indices: Array(share[cuts.segment($0)])) }
         let scales = microBatches.map { Float($0.indices.count) / Float(indices.count) }
         member.parameters.forEach { $0.tensor.zeroGrad() }
-        let record = try member.stage.run(step: step, actions: member.actions, microBatches: microBatches, scales: scales)
+        let record = try member.stage.run(
+            step: step, actions: member.actions, microBatches: microBatches, scales: scales, weightGradientGroup: member.weightGradientGroup)
         if replicas > 1, let communicator = member.communicator {
             var gradients = member.flat.gatherGradients()
             try communicator.allReduce(&gradients, among: layout.replicaGroup, key: PipelineMessage.gradientSum.key(step: step))

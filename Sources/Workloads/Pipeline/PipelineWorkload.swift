@@ -15,6 +15,7 @@ import Wire
 ///   replicas: 1               # data-parallel replicas of every stage (stages × replicas workers)
 ///   units_per_stage: [3, 3, 2]  # explicit cut; absent: balanced from measured unit times
 ///   schedule: 1f1b            # 1f1b | gpipe
+///   weight_gradients: deferred  # deferred (added per group of micro-batches in one product) | immediate
 ///   micro_batches: 4
 ///   batch_size: 16            # examples per optimizer step, over all replicas
 ///   epochs: 1
@@ -59,6 +60,7 @@ public struct PipelineWorkload: Workload {
             task.unitsPerStage = try node.list(maximumItems: PipelineTaskRules.stages.upperBound).map { (unit) throws(SpecError) in UInt32(try unit.int(in: 1...256)) }
         }
         task.schedule = try section.optional("schedule")?.choice(PipelineTaskRules.schedules) ?? "1f1b"
+        task.immediateWeightGradients = try section.optional("weight_gradients")?.choice(["deferred", "immediate"]) == "immediate"
         task.microBatches = UInt32(try section.optional("micro_batches")?.int(in: PipelineTaskRules.microBatches) ?? 4)
         task.batchSize = UInt32(try section.optional("batch_size")?.int(in: PipelineTaskRules.batchSize) ?? 64)
         task.epochs = UInt32(try section.optional("epochs")?.int(in: PipelineTaskRules.epochs) ?? 1)

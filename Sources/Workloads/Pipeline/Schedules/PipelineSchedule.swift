@@ -34,6 +34,18 @@ public enum PipelineSchedule: String, Sendable, CaseIterable {
         }
     }
 
+    /// Micro-batches whose weight-gradient products a stage holds back and then adds in one
+    /// product (`DeferredWeightGradients`): all M under GPipe, which keeps every
+    /// micro-batch's activations until its backwards anyway; two under 1F1B, within the S ≥ 2
+    /// it may keep. The same on every stage and for every stage count, so cutting a model
+    /// into more or fewer stages changes no bit of its gradients.
+    public func weightGradientGroup(microBatches: Int) -> Int {
+        switch self {
+        case .gpipe: microBatches
+        case .oneForwardOneBackward: min(2, microBatches)
+        }
+    }
+
     /// The most micro-batches whose activations `actions` keep at once.
     public static func peakLiveMicroBatches(_ actions: [PipelineAction]) -> Int {
         var live = 0, peak = 0
