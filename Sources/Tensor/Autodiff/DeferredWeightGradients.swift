@@ -34,6 +34,17 @@ public final class DeferredWeightGradients {
     /// Whether no product is waiting.
     public var isEmpty: Bool { pending.isEmpty }
 
+    /// The most bytes `flush` will hold at once beyond what is live now: one weight's
+    /// stacked (G, X) (a weight with one part uses its own) and the gradient it creates
+    /// when the weight has none — for peak-memory accounting.
+    public var flushBytes: Int {
+        pending.map { entry in
+            let (outputs, inputs) = (entry.weight.shape[0], entry.weight.shape[1])
+            let stacked = entry.outputGradients.count > 1 ? entry.rows * (outputs + inputs) : 0
+            return 4 * (stacked + (entry.weight.node?.grad == nil ? outputs * inputs : 0))
+        }.max() ?? 0
+    }
+
     /// Runs `body` with this instance collecting the weight gradients of the `backward()`
     /// calls in it.
     public func during<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {

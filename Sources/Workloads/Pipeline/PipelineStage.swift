@@ -97,7 +97,7 @@ final class PipelineStage {
                 }
                 deferredBackwards += 1
                 if let deferred, deferredBackwards == weightGradientGroup {
-                    try deferred.flush()
+                    try flush(deferred, into: &record, since: tensorsAtStart)
                     deferredBackwards = 0
                 }
                 record.busySeconds += Self.seconds(since: busy)
@@ -107,11 +107,19 @@ final class PipelineStage {
         }
         if let deferred, !deferred.isEmpty {
             let busy = MonotonicClock.nanoseconds
-            try deferred.flush()
+            try flush(deferred, into: &record, since: tensorsAtStart)
             record.busySeconds += Self.seconds(since: busy)
         }
         record.wallSeconds = Self.seconds(since: started)
         return record
+    }
+
+    /// Adds the held-back weight products, counting the stacked copies they need at once
+    /// in the step's peak tensor memory.
+    private func flush(_ deferred: DeferredWeightGradients, into record: inout StepRecord, since start: Int) throws {
+        record.peakTensorGrowthBytes = max(record.peakTensorGrowthBytes, Storage.liveBytes - start + deferred.flushBytes)
+        try deferred.flush()
+        record.peakTensorGrowthBytes = max(record.peakTensorGrowthBytes, Storage.liveBytes - start)
     }
 
     /// Runs `batches` forward only, without gradients; the last stage returns how many it
