@@ -114,6 +114,7 @@ struct HostileTaskTests {
             MetaEdit("validate_every") { $0.validateEvery = 20_000_000 },
             MetaEdit("validation_episodes") { $0.validateEvery = 5; $0.validationEpisodes = 0 },
             MetaEdit("validation_episodes") { $0.validateEvery = 5; $0.validationEpisodes = 1_000_000 },
+            MetaEdit("meta-validation scorings") { $0.metaSteps = 10_000_000; $0.validateEvery = 1; $0.validationEpisodes = 1 },
         ])
     func metaLearnRefusals(edit: MetaEdit) throws {
         var task = Orrery_V1_Workloads_MetaLearnTask()

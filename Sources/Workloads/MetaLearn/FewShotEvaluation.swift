@@ -33,11 +33,16 @@ struct FewShotEvaluation {
     func tunedRate(_ rates: [Float], shots: Int, _ score: (Episode, Float) throws -> Float) throws -> Float {
         var best: (rate: Float, accuracy: Double)?
         for rate in rates {
-            let accuracies = try scores(.metaValidation, shots: shots, episodes: Self.tuningEpisodes) { try score($0, rate) }
-            let mean = accuracies.reduce(0.0) { $0 + Double($1) } / Double(accuracies.count)
+            let mean = try meanScore(.metaValidation, shots: shots, episodes: Self.tuningEpisodes) { try score($0, rate) }
             if best == nil || mean > best!.accuracy { best = (rate, mean) }
         }
         return best!.rate
+    }
+
+    /// `score`'s mean over `episodes` episodes of `split` (the same on every member).
+    func meanScore(_ split: FewShotSplit, shots: Int, episodes: Int, _ score: (Episode) throws -> Float) throws -> Double {
+        let accuracies = try scores(split, shots: shots, episodes: episodes, score)
+        return accuracies.reduce(0.0) { $0 + Double($1) } / Double(accuracies.count)
     }
 
     /// Meta-validation episodes a baseline's learning rate is chosen on.

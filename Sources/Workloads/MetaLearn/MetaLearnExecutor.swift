@@ -40,10 +40,9 @@ struct MetaLearnExecutor: Executor {
         let sampler = try benchmark.sampler(.metaTrain, ways: Int(task.ways), shots: Int(task.shots), queries: Int(task.queries))
         let evaluation = FewShotEvaluation(task: task, benchmark: benchmark, communicator: communicator)
         let validation = task.validateEvery == 0 ? nil : MetaValidation(every: Int(task.validateEvery), shapes: trainer.parameters.map(\.shape)) {
-            let accuracies = try evaluation.scores(.metaValidation, shots: Int(task.shots), episodes: Int(task.validationEpisodes)) {
+            try evaluation.meanScore(.metaValidation, shots: Int(task.shots), episodes: Int(task.validationEpisodes)) {
                 try algorithm.adaptedAccuracy($0, parameters: trainer.parameters)
             }
-            return accuracies.reduce(0.0) { $0 + Double($1) } / Double(accuracies.count)
         }
         let summary = try trainer.train(sampler, communicator: communicator, context: context, validation: validation)
 

@@ -26,18 +26,6 @@ struct MetaLearnResult: Codable, Equatable {
             let step: Int
             let accuracy: Double
         }
-
-        init(step: Int, accuracy: Double, history: [Scoring]) {
-            (self.step, self.accuracy, self.history) = (step, accuracy, history)
-        }
-
-        /// Nil before any finite scoring (JSON has no NaN to write).
-        init?(_ validation: MetaValidation) {
-            guard let best = validation.best else { return nil }
-            self.init(
-                step: best.step, accuracy: best.accuracy,
-                history: validation.history.filter { $0.accuracy.isFinite }.map { Scoring(step: $0.step, accuracy: $0.accuracy) })
-        }
     }
 
     /// Flat metrics: `<method>_<k>shot_accuracy` and `…_ci95` per row, and the run's figures.
@@ -58,5 +46,15 @@ struct MetaLearnResult: Codable, Equatable {
             metrics[name + "_ci95"] = interval.halfWidth
         }
         return metrics
+    }
+}
+
+extension MetaLearnResult.Validation {
+    /// Nil before any finite scoring (JSON has no NaN to write).
+    init?(_ validation: MetaValidation) {
+        guard let best = validation.best else { return nil }
+        self.init(
+            step: best.step, accuracy: best.accuracy,
+            history: validation.history.filter { $0.accuracy.isFinite }.map { Scoring(step: $0.step, accuracy: $0.accuracy) })
     }
 }

@@ -30,6 +30,9 @@ enum MetaLearnRules {
     static let checkpointEvery = 0...10_000_000
     static let validateEvery = 0...10_000_000
     static let validationEpisodes = 1...10_000
+    /// Meta-validation scorings in one task (meta_steps / validate_every, plus step 0 and
+    /// the last): each is kept in every checkpoint and in the result.
+    static let maximumValidations = 10_000
     /// As `train`'s: a checkpoint (weights and Adam's two moments) must fit in one frame.
     static let maximumParameters = 4_000_000
     /// Examples in one episode (support and query over all ways): what one forward pass
@@ -70,7 +73,13 @@ enum MetaLearnRules {
         try rule.range("pretrain_epochs", Int(task.pretrainEpochs), pretrainEpochs)
         try rule.range("checkpoint_every", Int(task.checkpointEvery), checkpointEvery)
         try rule.range("validate_every", Int(task.validateEvery), validateEvery)
-        if task.validateEvery > 0 { try rule.range("validation_episodes", Int(task.validationEpisodes), validationEpisodes) }
+        if task.validateEvery > 0 {
+            try rule.range("validation_episodes", Int(task.validationEpisodes), validationEpisodes)
+            let scorings = Int(task.metaSteps) / Int(task.validateEvery) + 2
+            guard scorings <= maximumValidations else {
+                throw rule.fail("meta_steps / validate_every is \(scorings - 2) meta-validation scorings; at most \(maximumValidations - 2)")
+            }
+        }
         if task.residual && task.model != "mlp" { throw rule.fail("residual applies to model mlp only") }
         if task.workersMax > 0 {
             try rule.range("workers_min", Int(task.workersMin), workers)
