@@ -6,7 +6,8 @@ extension CoordinatorCore {
     /// worker's slots (work it starts at once), then up to its prefetch room (slots times a
     /// depth that follows its measured task time: enough queued work to cover
     /// `targetQueueMilliseconds`). So microsecond tasks stream, while a few long tasks (NAS
-    /// trials, say) go to idle workers instead of queueing behind a busy one.
+    /// trials, say) go to idle workers instead of queueing behind a busy one. Before both,
+    /// a task that prefers a worker goes to it when it has a free slot.
     func dispatch() {
         needsDispatch = false
         guard !draining else { return }
@@ -14,8 +15,17 @@ extension CoordinatorCore {
         let nowMicros = clock.microseconds()
         if leases.queuedGangCount > 0 { dispatchGangs(now: now, nowMicros: nowMicros) }
         guard leases.queuedCount > 0 else { return }
-        // Leased in two passes, sent once per worker: one frame however the passes split it.
+        // Leased in up to three passes, sent once per worker: one frame however they split it.
+        // First, tasks that prefer a worker go to it if it can start them at once.
         var batches: [WorkerID: [LeaseTable.Lease]] = [:]
+        if leases.hasPreferredTasks {
+            for id in workers.order {
+                guard let worker = workers[id] else { continue }
+                let room = min(worker.slots, capacity(of: worker)) - leases.leaseCount(worker: id)
+                let batch = leases.leasePreferred(to: id, capabilities: worker.capabilities, limit: room, now: now, nowMicros: nowMicros)
+                if !batch.isEmpty { batches[id, default: []] += batch }
+            }
+        }
         for prefetching in [false, true] {
             for id in workers.order {
                 guard leases.queuedCount > 0 else { break }
@@ -75,7 +85,7 @@ extension CoordinatorCore {
     }
 
     /// A lease as sent, with the task's newest checkpoint attached when an earlier attempt
-    /// committed one.
+    /// committed one, or else the newest of the task it continues (when that goes with it).
     func wireLease(_ lease: LeaseTable.Lease) -> Orrery_V1_TaskLease {
         var wire = Orrery_V1_TaskLease()
         wire.taskID = lease.taskID.wire
@@ -84,7 +94,7 @@ extension CoordinatorCore {
         wire.payload = lease.payload
         wire.deadlineMs = UInt32(lease.deadlineMilliseconds)
         wire.attempt = UInt32(lease.attempt)
-        if let checkpoint = checkpoints.latest(lease.taskID) {
+        if let checkpoint = checkpoints.latest(lease.taskID) ?? lease.checkpointFrom.flatMap({ checkpoints.latest($0) }) {
             wire.resumeCheckpoint = checkpoint.data
             wire.resumeStep = checkpoint.step
         }
@@ -182,6 +192,7 @@ extension CoordinatorCore {
             logLimited(.warning, "worker declared dead", worker: id,
                 why: "silent for \(silence) ms; \(released.count) lease(s) returned", key: "dead")
             apply(released)
+            leases.forgetPreferences(of: id)
         }
         workers.remove(dead)
     }

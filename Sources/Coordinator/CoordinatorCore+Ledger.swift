@@ -31,7 +31,8 @@ extension CoordinatorCore {
         guard let ledger, !tasks.isEmpty else { return }
         let refused = Set(rejected)
         let open = tasks.filter { !refused.contains($0.key) }.map {
-            LedgerTask(key: $0.key, payload: $0.payload, gang: $0.gang.map { ($0.minimum, $0.maximum) }, cacheKey: $0.cacheKey)
+            LedgerTask(key: $0.key, payload: $0.payload, gang: $0.gang.map { ($0.minimum, $0.maximum) }, cacheKey: $0.cacheKey,
+                preferredWorker: $0.preferredWorker, startsFrom: $0.startsFrom)
         }
         ledger.append(.tasksPlanned(jobID: job.id.rawValue, open))
     }
@@ -187,7 +188,7 @@ extension CoordinatorCore {
         for task in open {
             leases.restore(
                 jobID: job.id, key: task.key, payload: task.payload, gang: task.gang.map { GangSize(minimum: $0.minimum, maximum: $0.maximum) },
-                cacheKey: task.cacheKey, attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder.map { WorkerID($0) }, reattachBy: now + reattachMilliseconds,
+                cacheKey: task.cacheKey, preferredWorker: task.preferredWorker.map { WorkerID($0) }, startsFrom: task.startsFrom, attempts: task.attempts, memberLosses: task.memberLosses, holder: task.holder.map { WorkerID($0) }, reattachBy: now + reattachMilliseconds,
                 nowMicros: nowMicros)
         }
         for checkpoint in try ledger.checkpoints(jobID: record.id) {

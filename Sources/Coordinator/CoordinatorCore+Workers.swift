@@ -39,6 +39,7 @@ extension CoordinatorCore {
             // One connection, one worker: a connection that registers under another id
             // has left as its old self.
             apply(leases.releaseWorker(previous.id, reason: "its connection re-registered as worker \(message.workerID)"))
+            leases.forgetPreferences(of: previous.id)
             workers.remove([previous.id])
         }
         let returning = workers[id] != nil

@@ -41,6 +41,10 @@ struct LeaseTable {
         let gang: GangSize?
         /// Where a success goes in the cross-job cache.
         let cacheKey: String?
+        /// The worker its first attempt goes to when that worker can start it at once.
+        var preferredWorker: WorkerID? = nil
+        /// The task of the same job whose checkpoint it continues (`PlannedTask.startsFrom`).
+        var startsFrom: TaskID? = nil
         var attempts = 0
         var state = TaskState.queued
         /// Why the last attempt ended without a result, for the final failure message.
@@ -87,6 +91,10 @@ struct LeaseTable {
         let payload: Data
         let attempt: Int
         let deadlineMilliseconds: Int
+        /// The task whose newest checkpoint goes with this lease when the task has none of
+        /// its own: set for a task that continues another, leased to a worker other than
+        /// the one it prefers (which holds that state itself).
+        var checkpointFrom: TaskID? = nil
     }
 
     /// The final word on a task, for its job's planner.
@@ -140,6 +148,11 @@ struct LeaseTable {
     private var removals = FIFO<[TaskID]>()
     /// Tasks waiting in `removals`.
     private(set) var removalBacklog = 0
+    /// Queued tasks that prefer a worker, by that worker, in the order they were queued
+    /// (entries of tasks leased since through the job's queue are skipped when reached).
+    private var preferred: [WorkerID: FIFO<TaskID>] = [:]
+    /// Whether any queued task may prefer a worker (so `dispatch` skips the pass when none).
+    var hasPreferredTasks: Bool { !preferred.isEmpty }
     /// Gang tasks waiting for enough free workers, in the order they were queued.
     private var gangQueue: [TaskID] = []
     var queuedGangCount: Int { gangQueue.count }
@@ -166,7 +179,9 @@ struct LeaseTable {
                 rejected.append(task.key)
                 continue
             }
-            tasks[id] = Task(id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang, cacheKey: task.cacheKey)
+            tasks[id] = Task(
+                id: id, jobID: jobID, key: task.key, payload: task.payload, gang: task.gang, cacheKey: task.cacheKey,
+                preferredWorker: task.preferredWorker.map { WorkerID($0) }, startsFrom: task.startsFrom.map { TaskID(job: jobID, key: $0) })
             taskIDsByJob[jobID, default: []].insert(id)
             queue(id, gang: task.gang != nil)
         }
@@ -254,12 +269,15 @@ struct LeaseTable {
     /// listing it, and keeps it: `reattach`), and goes back to the queue if that worker
     /// does not come back in time; every other task (a gang's: its ring is gone) is queued.
     mutating func restore(
-        jobID: JobID, key: String, payload: Data, gang: GangSize?, cacheKey: String?, attempts: Int, memberLosses: Int, holder: WorkerID?,
-        reattachBy deadline: Int64, nowMicros: Int64
+        jobID: JobID, key: String, payload: Data, gang: GangSize?, cacheKey: String?, preferredWorker: WorkerID? = nil, startsFrom: String? = nil,
+        attempts: Int,
+        memberLosses: Int, holder: WorkerID?, reattachBy deadline: Int64, nowMicros: Int64
     ) {
         let id = TaskID(job: jobID, key: key)
         guard tasks[id] == nil else { return }
-        var task = Task(id: id, jobID: jobID, key: key, payload: payload, gang: gang, cacheKey: cacheKey)
+        var task = Task(
+            id: id, jobID: jobID, key: key, payload: payload, gang: gang, cacheKey: cacheKey, preferredWorker: preferredWorker,
+            startsFrom: startsFrom.map { TaskID(job: jobID, key: $0) })
         task.attempts = attempts
         task.memberLosses = memberLosses
         taskIDsByJob[jobID, default: []].insert(id)
@@ -356,20 +374,55 @@ struct LeaseTable {
         guard let limits = limits[jobID], capabilities.contains(limits.workload) else { return nil }
         if limits.maxInFlight > 0 && inFlightByJob[jobID, default: 0] >= limits.maxInFlight { return nil }
         while let id = queues[jobID]?.pop() {
-            guard var task = tasks[id], task.state == .queued else { continue }
-            adjustQueued(jobID, by: -1)
-            task.attempts += 1
-            task.leaders.append(worker)
-            let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
-            task.state = .leased(worker: worker, deadline: deadline, sentAtMicros: nowMicros)
-            tasks[id] = task
-            inFlightByJob[jobID, default: 0] += 1
-            leasesByWorker[worker, default: []].insert(id)
-            return Lease(
-                taskID: id, jobID: jobID, workload: limits.workload, payload: task.payload, attempt: task.attempts,
-                deadlineMilliseconds: limits.timeoutMilliseconds)
+            guard let task = tasks[id], task.state == .queued else { continue }
+            return take(task, to: worker, limits: limits, now: now, nowMicros: nowMicros)
         }
         return nil
+    }
+
+    /// Leases up to `limit` of the queued tasks that prefer `worker` (and that it can run),
+    /// oldest first, whatever job they belong to: the first pass of a dispatch, so that such
+    /// a task goes to its worker whenever that worker can start it at once.
+    mutating func leasePreferred(
+        to worker: WorkerID, capabilities: Set<String>, limit: Int, now: Int64, nowMicros: Int64
+    ) -> [Lease] {
+        guard limit > 0, var waiting = preferred.removeValue(forKey: worker) else { return [] }
+        var leases: [Lease] = []
+        var kept = FIFO<TaskID>()
+        while let id = waiting.pop() {
+            guard let task = tasks[id], task.state == .queued, task.attempts == 0 else { continue }
+            guard leases.count < limit, let limits = limits[task.jobID], capabilities.contains(limits.workload),
+                limits.maxInFlight == 0 || inFlightByJob[task.jobID, default: 0] < limits.maxInFlight
+            else {
+                kept.push(id)
+                continue
+            }
+            leases.append(take(task, to: worker, limits: limits, now: now, nowMicros: nowMicros))
+        }
+        if !kept.isEmpty { preferred[worker] = kept }
+        return leases
+    }
+
+    /// Forgets which queued tasks prefer `worker` (it died or left: what it held is gone);
+    /// they stay queued for anyone.
+    mutating func forgetPreferences(of worker: WorkerID) {
+        preferred[worker] = nil
+    }
+
+    /// Leases the queued `task` to `worker` (it stays in its job's queue, to be skipped there).
+    private mutating func take(_ queued: Task, to worker: WorkerID, limits: JobLimits, now: Int64, nowMicros: Int64) -> Lease {
+        var task = queued
+        adjustQueued(task.jobID, by: -1)
+        task.attempts += 1
+        task.leaders.append(worker)
+        let deadline = limits.timeoutMilliseconds > 0 ? now + Int64(limits.timeoutMilliseconds) : 0
+        task.state = .leased(worker: worker, deadline: deadline, sentAtMicros: nowMicros)
+        tasks[task.id] = task
+        inFlightByJob[task.jobID, default: 0] += 1
+        leasesByWorker[worker, default: []].insert(task.id)
+        return Lease(
+            taskID: task.id, jobID: task.jobID, workload: limits.workload, payload: task.payload, attempt: task.attempts,
+            deadlineMilliseconds: limits.timeoutMilliseconds, checkpointFrom: task.preferredWorker == worker ? nil : task.startsFrom)
     }
 
     /// Takes back leases that never reached their worker (the send failed): they return to
@@ -584,9 +637,11 @@ struct LeaseTable {
         if gang {
             gangQueue.append(taskID)
         } else {
-            let jobID = tasks[taskID]!.jobID
-            queues[jobID, default: FIFO()].push(taskID)
-            adjustQueued(jobID, by: 1)
+            let task = tasks[taskID]!
+            queues[task.jobID, default: FIFO()].push(taskID)
+            adjustQueued(task.jobID, by: 1)
+            // Only a first attempt waits for its worker: a later one follows a failure there.
+            if let worker = task.preferredWorker, task.attempts == 0 { preferred[worker, default: FIFO()].push(taskID) }
         }
     }
 

@@ -240,14 +240,14 @@ public final class Ledger {
     private func insert(_ tasks: [(jobID: String, task: LedgerTask)], _ db: Database) throws {
         guard !tasks.isEmpty else { return }
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO tasks (job_id, key, payload, gang_min, gang_max, attempts, member_losses, holder, position, cache_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO tasks (job_id, key, payload, gang_min, gang_max, attempts, member_losses, holder, position, cache_key, preferred_worker, starts_from)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (jobID, task) in tasks {
             try HotStatement.run(insert, [
                 .text(jobID), .text(task.key), .blob(task.payload), task.gang.map { .int($0.minimum) } ?? .null,
                 task.gang.map { .int($0.maximum) } ?? .null, .int(task.attempts), .int(task.memberLosses), .text(task.holder),
-                .int(nextTaskPosition), .text(task.cacheKey),
+                .int(nextTaskPosition), .text(task.cacheKey), .text(task.preferredWorker), .text(task.startsFrom),
             ], in: db)
             nextTaskPosition += 1
         }
@@ -354,7 +354,8 @@ public final class Ledger {
                 let maximum: Int? = row["gang_max"]
                 return LedgerTask(
                     key: row["key"], payload: row["payload"], gang: minimum.flatMap { lo in maximum.map { (lo, $0) } },
-                    attempts: row["attempts"], memberLosses: row["member_losses"], holder: row["holder"], cacheKey: row["cache_key"])
+                    attempts: row["attempts"], memberLosses: row["member_losses"], holder: row["holder"], cacheKey: row["cache_key"],
+                    preferredWorker: row["preferred_worker"], startsFrom: row["starts_from"])
             }
         }
     }

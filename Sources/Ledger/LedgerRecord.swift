@@ -63,15 +63,21 @@ public struct LedgerTask: Sendable, Equatable {
     public var holder: String?
     /// Where its output goes in the cross-job cache (see `PlannedTask.cacheKey`).
     public let cacheKey: String?
+    /// The worker it should go to when that one has room (see `PlannedTask.preferredWorker`).
+    public let preferredWorker: String?
+    /// The task whose checkpoint it continues (see `PlannedTask.startsFrom`).
+    public let startsFrom: String?
 
     public init(
         key: String, payload: Data, gang: (minimum: Int, maximum: Int)?, attempts: Int = 0, memberLosses: Int = 0, holder: String? = nil,
-        cacheKey: String? = nil
+        cacheKey: String? = nil, preferredWorker: String? = nil, startsFrom: String? = nil
     ) {
         self.key = key
         self.payload = payload
         self.gang = gang
         self.cacheKey = cacheKey
+        self.preferredWorker = preferredWorker
+        self.startsFrom = startsFrom
         self.attempts = attempts
         self.memberLosses = memberLosses
         self.holder = holder
@@ -80,6 +86,7 @@ public struct LedgerTask: Sendable, Equatable {
     public static func == (a: LedgerTask, b: LedgerTask) -> Bool {
         a.key == b.key && a.payload == b.payload && a.gang?.minimum == b.gang?.minimum && a.gang?.maximum == b.gang?.maximum
             && a.attempts == b.attempts && a.memberLosses == b.memberLosses && a.holder == b.holder && a.cacheKey == b.cacheKey
+            && a.preferredWorker == b.preferredWorker && a.startsFrom == b.startsFrom
     }
 }
 

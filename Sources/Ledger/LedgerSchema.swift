@@ -3,8 +3,9 @@ import GRDB
 /// The ledger's tables, as numbered migrations (GRDB records which ran in the file).
 ///
 /// - `jobs`: one row per accepted job, its spec, and (once it ends) its state and report.
-/// - `tasks`: open tasks only (planned, no outcome yet) with their attempts and the worker
-///   that holds the current lease; a row leaves when the task's outcome is recorded.
+/// - `tasks`: open tasks only (planned, no outcome yet) with their attempts, the worker
+///   that holds the current lease, and (v3) the worker it should go to and the task it
+///   continues; a row leaves when the task's outcome is recorded.
 /// - `outcomes`: every final outcome of a running job, numbered in the order the planner
 ///   received it, so that a planner is rebuilt by replaying them; a job's rows leave when it
 ///   ends (its report keeps the result).
@@ -78,6 +79,12 @@ enum LedgerSchema {
                     value REAL,
                     wall_time REAL NOT NULL,
                     PRIMARY KEY (job_id, sequence)) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v3: tasks that continue others") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN preferred_worker TEXT;
+                ALTER TABLE tasks ADD COLUMN starts_from TEXT;
                 """)
         }
         return migrator

@@ -16,7 +16,9 @@ public struct TaskContext: Sendable {
     public let attempt: Int
     /// Set when the task runs on a gang of workers: this member's place in it.
     public let gang: Gang?
-    /// The last checkpoint an earlier attempt of this task committed, to resume from.
+    /// The last checkpoint an earlier attempt of this task committed, to resume from; for
+    /// a first attempt of a task that continues another (`PlannedTask.startsFrom`) on a
+    /// worker other than its preferred one, that task's last checkpoint.
     public let resume: TaskCheckpoint?
     /// Where the task may write files; nil when it runs in the user's own process
     /// (`orrery train`), where paths are taken as given.

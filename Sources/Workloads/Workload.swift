@@ -80,12 +80,27 @@ public struct PlannedTask: Sendable, Equatable {
     /// coordinator with a ledger then answers a task whose output it recorded before — in
     /// this job or any earlier one — without running it again.
     public let cacheKey: String?
+    /// The worker that should run the task if it can start it at once — one that holds
+    /// what the task starts from (a promoted NAS trial's state), so the bytes need not
+    /// travel. A hint only: while that worker is busy or gone, any capable worker takes
+    /// the task.
+    public let preferredWorker: String?
+    /// The key of an earlier task of the same job that this one continues: a lease that
+    /// goes to any worker but `preferredWorker` carries that task's newest committed
+    /// checkpoint as its `resume` (unless this task has committed one of its own). So the
+    /// state travels only when it must, and never on the way between the two tasks.
+    public let startsFrom: String?
 
-    public init(key: String, payload: Data, gang: GangSize? = nil, cacheKey: String? = nil) {
+    public init(
+        key: String, payload: Data, gang: GangSize? = nil, cacheKey: String? = nil, preferredWorker: String? = nil,
+        startsFrom: String? = nil
+    ) {
         self.key = key
         self.payload = payload
         self.gang = gang
         self.cacheKey = cacheKey
+        self.preferredWorker = preferredWorker
+        self.startsFrom = startsFrom
     }
 }
 

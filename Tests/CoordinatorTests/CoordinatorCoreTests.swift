@@ -59,11 +59,11 @@ struct CoordinatorCoreTests {
             return sent
         }
 
-        func register(_ peer: String, id: String, running: [String] = []) {
+        func register(_ peer: String, id: String, running: [String] = [], capabilities: [String] = ["noop", "sweep"]) {
             var message = Orrery_V1_Register()
             message.workerID = id
             message.slots = 1
-            message.capabilities = ["noop", "sweep"]
+            message.capabilities = capabilities
             message.runningTaskIds = running
             receive(.register(message), from: peer)
             receive(.heartbeat(Orrery_V1_Heartbeat()), from: peer)  // proof of life: leases may follow
@@ -120,6 +120,96 @@ struct CoordinatorCoreTests {
         }
         #expect(leased.sorted() == ["\(jobID)/0", "\(jobID)/1", "\(jobID)/2"])
         #expect(job?.state == .succeeded && job?.tasksDone == 3)
+    }
+
+    /// A NAS trial as a worker that keeps its state answers it: the state committed as the
+    /// task's last checkpoint, then a result naming the kept copy.
+    static func answerTrial(_ lease: Orrery_V1_TaskLease, accuracy: Double, from peer: String, harness: Harness) throws {
+        let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: lease.payload)
+        if task.keepCheckpoint {
+            var checkpoint = Orrery_V1_Checkpoint()
+            checkpoint.taskID = lease.taskID
+            checkpoint.attempt = lease.attempt
+            checkpoint.step = UInt64(task.endEpoch)
+            checkpoint.data = Data("state of \(lease.taskID)".utf8)
+            harness.receive(.checkpoint(checkpoint), from: peer)
+        }
+        var trial = Orrery_V1_Workloads_NasTrialResult()
+        trial.devAccuracy = Array(repeating: accuracy, count: Int(task.endEpoch))
+        trial.resumedAtEpoch = task.startEpoch
+        if task.keepCheckpoint { trial.keptCheckpoint = "kept \(lease.taskID)" }
+        var result = Orrery_V1_TaskResult()
+        result.taskID = lease.taskID
+        result.attempt = lease.attempt
+        result.success = Orrery_V1_TaskSuccess()
+        result.success.payload = try trial.serializedData()
+        var batch = Orrery_V1_ResultBatch()
+        batch.results = [result]
+        harness.receive(.results(batch), from: peer)
+    }
+
+    @Test("ASHA's promoted trial goes to the worker keeping its state, with no bytes; while that worker is busy, another gets it with the committed copy")
+    func promotedTrialFollowsItsState() throws {
+        let harness = try Harness()
+        harness.register("w1#a", id: "w1", capabilities: ["nas"])
+        harness.register("w2#b", id: "w2", capabilities: ["nas"])
+        _ = harness.take()
+        _ = try #require(harness.submit("""
+            name: asha
+            workload: nas
+            nas:
+              dataset: digits
+              strategy: asha
+              epochs: 3
+              min_epochs: 1
+              reduction: 3
+              budget: 20
+              parallel: 2
+              dev: 300
+              space:
+                family: mlp
+                depth: 1
+                width_1: {choice: [16, 32, 64, 128]}
+                learning_rate: {log: [0.001, 0.1]}
+            """, from: "client"))
+        var held: [String: Orrery_V1_TaskLease] = [:]
+        func leaseTurn() throws -> [String: Orrery_V1_TaskLease] {
+            harness.turn()
+            let sent = harness.take()
+            var new: [String: Orrery_V1_TaskLease] = [:]
+            for peer in ["w1#a", "w2#b"] {
+                let leases = Self.leases(sent, to: peer)
+                #expect(leases.count <= 1, "one slot each")
+                if let lease = leases.first { new[peer] = lease; held[peer] = lease }
+            }
+            return new
+        }
+        func task(_ lease: Orrery_V1_TaskLease?) throws -> Orrery_V1_Workloads_NasTrialTask {
+            try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: try #require(lease).payload)
+        }
+        // Two first-rung trials, one each; the best (0.9) is kept on w1.
+        _ = try leaseTurn()
+        try Self.answerTrial(try #require(held["w1#a"]), accuracy: 0.9, from: "w1#a", harness: harness)
+        try Self.answerTrial(try #require(held["w2#b"]), accuracy: 0.5, from: "w2#b", harness: harness)
+        let second = try leaseTurn()
+        let starts = try second.values.map { try task($0).startEpoch }
+        #expect(starts == [0, 0], "two new trials")
+        // w1 stays busy; w2's third result lets ASHA promote the 0.9 trial, kept on w1: w2
+        // gets it, and its lease carries the copy w1 committed.
+        try Self.answerTrial(try #require(held["w2#b"]), accuracy: 0.3, from: "w2#b", harness: harness)
+        let elsewhere = try #require(try leaseTurn()["w2#b"])
+        let promoted = try task(elsewhere)
+        #expect(promoted.startEpoch == 1 && promoted.endEpoch == 3 && !promoted.keepCheckpoint && promoted.keptCheckpoint.hasPrefix("kept "))
+        let source = String(promoted.keptCheckpoint.dropFirst("kept ".count))
+        #expect(elsewhere.resumeCheckpoint == Data("state of \(source)".utf8) && elsewhere.resumeStep == 1, "the lease carries the committed copy")
+        // w1 ends its trial with 0.95, now the best of four first-rung results: ASHA promotes
+        // it, and w1, free, gets it without bytes.
+        try Self.answerTrial(try #require(held["w1#a"]), accuracy: 0.95, from: "w1#a", harness: harness)
+        let kept = "kept " + (try #require(held["w1#a"])).taskID
+        let onKeeper = try #require(try leaseTurn()["w1#a"])
+        let own = try task(onKeeper)
+        #expect(own.startEpoch == 1 && own.keptCheckpoint == kept, "\(own.keptCheckpoint) is not \(kept)")
+        #expect(onKeeper.resumeCheckpoint.isEmpty, "the keeper holds the state: no bytes travel")
     }
 
     @Test("a lease batch the loop could not deliver goes back, and the attempt does not count")

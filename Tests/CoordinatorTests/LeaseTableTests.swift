@@ -176,6 +176,49 @@ struct LeaseTableTests {
         #expect(table.lease(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0).first?.deadlineMilliseconds == 0)
     }
 
+    @Test("a task that prefers a worker goes to it first; others take it while that worker is busy or gone, and a retry goes to anyone")
+    func preferredWorker() {
+        var table = LeaseTable()
+        table.addJob("j", limits: Self.limits)
+        table.enqueue(jobID: "j", [
+            PlannedTask(key: "plain", payload: Data()), PlannedTask(key: "mine", payload: Data(), preferredWorker: "b", startsFrom: "earlier"),
+            PlannedTask(key: "also-mine", payload: Data(), preferredWorker: "b", startsFrom: "earlier"),
+        ])
+        #expect(table.hasPreferredTasks)
+        // The preferred pass: "b" takes its own, oldest first, up to its room; nobody else's.
+        #expect(table.leasePreferred(to: "a", capabilities: all, limit: 5, now: 0, nowMicros: 0).isEmpty)
+        let own = table.leasePreferred(to: "b", capabilities: all, limit: 1, now: 0, nowMicros: 0)
+        #expect(own.map(\.taskID) == ["j/mine"])
+        #expect(own[0].checkpointFrom == nil, "the preferred worker holds the state it continues")
+        #expect(table.queuedCount == 2)
+        // The job's queue skips what went out by preference; a busy "b" leaves the rest to others,
+        // and their leases carry the checkpoint of the task they continue.
+        let others = table.lease(to: "a", capabilities: all, limit: 5, now: 0, nowMicros: 0)
+        #expect(others.map(\.taskID) == ["j/plain", "j/also-mine"])
+        #expect(others.map(\.checkpointFrom) == [nil, TaskID(job: "j", key: "earlier")])
+        #expect(table.queuedCount == 0)
+        #expect(table.leasePreferred(to: "b", capabilities: all, limit: 5, now: 0, nowMicros: 0).isEmpty, "already leased elsewhere")
+        #expect(!table.hasPreferredTasks)
+        for (key, worker) in [("plain", "a"), ("mine", "b"), ("also-mine", "a")] {
+            _ = table.complete(TaskID(job: "j", key: key), worker: WorkerID(worker), attempt: 1, nowMicros: 0)
+        }
+
+        // A worker that cannot run the workload is passed over but keeps its claim.
+        table.enqueue(jobID: "j", [PlannedTask(key: "later", payload: Data(), preferredWorker: "b")])
+        #expect(table.leasePreferred(to: "b", capabilities: ["sweep"], limit: 5, now: 0, nowMicros: 0).isEmpty)
+        #expect(table.leasePreferred(to: "b", capabilities: all, limit: 5, now: 0, nowMicros: 0).map(\.taskID) == ["j/later"])
+        // Its retry (the lease expired) is anyone's: a later attempt follows a failure there.
+        _ = table.expireDeadlines(now: 10_000)
+        #expect(table.leasePreferred(to: "b", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).isEmpty)
+        #expect(table.lease(to: "a", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).map(\.taskID) == ["j/later"])
+
+        // A dead worker's claims are forgotten; the tasks stay queued for anyone.
+        table.enqueue(jobID: "j", [PlannedTask(key: "orphan", payload: Data(), preferredWorker: "c")])
+        table.forgetPreferences(of: "c")
+        #expect(!table.hasPreferredTasks)
+        #expect(table.lease(to: "a", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).map(\.taskID) == ["j/orphan"])
+    }
+
     @Test("a duplicate task key is refused; removing a job hands back its outstanding leases")
     func keysAndRemoval() {
         var table = table(tasks: 3)

@@ -23,7 +23,7 @@ import Testing
             ledger.append(.tasksPlanned(jobID: "a-1", [
                 LedgerTask(key: "0", payload: Data([1]), gang: nil),
                 LedgerTask(key: "1", payload: Data([2]), gang: (2, 3)),
-                LedgerTask(key: "2", payload: Data([3]), gang: nil),
+                LedgerTask(key: "2", payload: Data([3]), gang: nil, preferredWorker: "w7"),
             ]))
             ledger.append(.leased(jobID: "a-1", key: "0", attempt: 1, holder: "w1"))
             ledger.append(.leased(jobID: "a-1", key: "2", attempt: 1, holder: "w2"))
@@ -48,6 +48,7 @@ import Testing
         #expect(open.map(\.key) == ["1", "2"])
         #expect(open[0].gang?.minimum == 2 && open[0].gang?.maximum == 3)
         #expect(open[1].attempts == 1 && open[1].holder == nil)
+        #expect(open[0].preferredWorker == nil && open[1].preferredWorker == "w7")
         var outcomes: [LedgerOutcome] = []
         try reopened.forEachOutcome(jobID: "a-1") { outcomes.append($0) }
         #expect(outcomes.count == 2)

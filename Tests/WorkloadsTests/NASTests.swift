@@ -51,7 +51,7 @@ struct NASTests {
 
     /// A made-up trial result: accuracy rising with epochs towards a ceiling set by the
     /// configuration's text, a checkpoint naming the task, size and latency from the text.
-    static func fakeOutcome(_ task: PlannedTask) throws -> TaskOutcome {
+    static func fakeOutcome(_ task: PlannedTask, missed: ((PlannedTask) -> Bool)? = nil) throws -> TaskOutcome {
         let payload = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: task.payload)
         var hash = SplitMix64(seed: UInt64(truncatingIfNeeded: payload.settings.keys.sorted().map { "\($0)=\(payload.settings[$0]!)" }.joined().utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
         let ceiling = 0.6 + 0.35 * hash.nextUnit()
@@ -61,16 +61,20 @@ struct NASTests {
         result.latencyMs = 0.1 + hash.nextUnit()
         result.testAccuracy = payload.final ? ceiling - 0.01 : 0
         if payload.returnCheckpoint { result.checkpoint = Data("state of \(task.key)".utf8) }
-        return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: try result.serializedData())), attempts: 1, workerID: "w")
+        if payload.keepCheckpoint { result.keptCheckpoint = "kept \(task.key)" }
+        result.resumedAtEpoch = payload.startEpoch
+        // A promoted trial whose kept state its worker no longer holds trains from epoch 0.
+        if let miss = missed, miss(task) { result.resumedAtEpoch = 0 }
+        return TaskOutcome(key: task.key, result: .success(TaskOutput(payload: try result.serializedData())), attempts: 1, workerID: "w-\(task.key)")
     }
 
     /// Runs a planner to the end on fake outcomes, answering the oldest open task first.
-    static func drive(_ planner: NASPlanner) throws -> [PlannedTask] {
+    static func drive(_ planner: NASPlanner, missed: ((PlannedTask) -> Bool)? = nil) throws -> [PlannedTask] {
         var open = planner.start()
         var all = open
         while !open.isEmpty {
             let task = open.removeFirst()
-            let more = planner.consume(try fakeOutcome(task))
+            let more = planner.consume(try fakeOutcome(task, missed: missed))
             open += more
             all += more
         }
@@ -86,29 +90,57 @@ struct NASTests {
         }
     }
 
-    @Test("ASHA on crafted outcomes: promoted trials continue from the checkpoint their last result returned")
-    func ashaPromotions() throws {
-        let planner = try Self.planner(Self.spec(extra: "final: {top: 2, epochs: 3, save: w.safetensors}"))
-        let tasks = try Self.drive(planner)
-        let decoded = try tasks.map { ($0.key, try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: $0.payload)) }
+    @Test(
+        "ASHA on crafted outcomes: promoted trials continue from the state their last result returned or its worker kept",
+        arguments: ["kept", "returned"])
+    func ashaPromotions(promotionState: String) throws {
+        let planner = try Self.planner(Self.spec(extra: "final: {top: 2, epochs: 3, save: w.safetensors}\n  promotion_state: \(promotionState)"))
+        #expect(planner.plan.promotionState.rawValue == promotionState)
+        // Every third promotion finds its state gone from the worker (kept states only).
+        var promotionsSeen = 0
+        let tasks = try Self.drive(planner, missed: { task in
+            guard promotionState == "kept", let payload = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: task.payload),
+                payload.startEpoch > 0 else { return false }
+            promotionsSeen += 1
+            return promotionsSeen % 3 == 0
+        })
+        let decoded = try tasks.map {
+            ($0.key, try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: $0.payload), $0.preferredWorker, $0.startsFrom)
+        }
         let trials = decoded.filter { !$0.1.final }
         let promotions = trials.filter { $0.1.startEpoch > 0 }
         #expect(!promotions.isEmpty, "ASHA promoted nothing")
-        for (key, task) in promotions {
-            // trial-<id>-e<budget>: the previous rung's task of the same trial returned the checkpoint.
+        for (key, task, preferred, startsFrom) in promotions {
+            // trial-<id>-e<budget>: the previous rung's task of the same trial returned the
+            // checkpoint, or kept it on the worker that ran it, where the promotion is sent.
             let id = key.split(separator: "-")[1]
             let previous = "trial-\(id)-e\(task.startEpoch)"
-            #expect(task.checkpoint == Data("state of \(previous)".utf8), "\(key) does not continue \(previous)")
+            if promotionState == "kept" {
+                #expect(task.checkpoint.isEmpty && task.keptCheckpoint == "kept \(previous)", "\(key) does not continue \(previous)")
+                #expect(preferred == "w-\(previous)", "\(key) is not sent to the worker that kept its state")
+                #expect(startsFrom == previous, "elsewhere, \(key) is not sent \(previous)'s last checkpoint")
+            } else {
+                #expect(task.checkpoint == Data("state of \(previous)".utf8) && task.keptCheckpoint.isEmpty, "\(key) does not continue \(previous)")
+                #expect(preferred == nil && startsFrom == nil)
+            }
             #expect([1, 3].contains(task.startEpoch) && task.endEpoch == (task.startEpoch == 1 ? 3 : 9))
         }
-        // Rung-0 and middle trials ask for their state back; top-rung ones do not.
-        for (_, task) in trials { #expect(task.returnCheckpoint == (task.endEpoch < 9)) }
+        // Rung-0 and middle trials ask for their state (back, or kept); top-rung ones do not.
+        for (_, task, preferred, _) in trials {
+            #expect(task.returnCheckpoint == (promotionState == "returned" && task.endEpoch < 9))
+            #expect(task.keepCheckpoint == (promotionState == "kept" && task.endEpoch < 9))
+            if task.startEpoch == 0 { #expect(preferred == nil) }
+        }
+        // Epochs trained again are counted apart: the missed promotions' earlier rungs.
+        let missedEpochs = promotionState == "kept" ? promotions.enumerated().filter { ($0.offset + 1) % 3 == 0 }.reduce(0) { $0 + Int($1.element.1.startEpoch) } : 0
+        #expect(planner.epochsRetrained == missedEpochs)
+        if promotionState == "kept" { #expect(missedEpochs > 0) }
         #expect(trials.allSatisfy { $0.1.horizonEpochs == 9 })
         // A promotion costs only its new epochs, and the total stays within the budget.
         let cost = trials.reduce(0) { $0 + Int($1.1.endEpoch - $1.1.startEpoch) }
         #expect(planner.epochsTrained == cost && cost <= 30, "\(cost) epochs")
         // The finals: the top 2 at the largest budget, from scratch, on all data, the first saved.
-        let finals = decoded.filter { $0.1.final }
+        let finals = decoded.filter { $0.1.final }.map { ($0.0, $0.1) }
         #expect(finals.map(\.0) == ["final-1", "final-2"])
         #expect(finals.allSatisfy { $0.1.checkpoint.isEmpty && $0.1.startEpoch == 0 && $0.1.endEpoch == 3 })
         #expect(finals[0].1.savePath == "w.safetensors" && finals[1].1.savePath.isEmpty)
@@ -243,8 +275,10 @@ struct NASTests {
         return task
     }
 
-    static func run(_ task: Orrery_V1_Workloads_NasTrialTask, context: TaskContext = context()) throws -> Orrery_V1_Workloads_NasTrialResult {
-        let output = try NASWorkload().makeExecutor().execute(EnvelopeCodec.encodePayload(task), context: context)
+    static func run(
+        _ task: Orrery_V1_Workloads_NasTrialTask, on executor: any Executor = NASExecutor(), context: TaskContext = context()
+    ) throws -> Orrery_V1_Workloads_NasTrialResult {
+        let output = try executor.execute(EnvelopeCodec.encodePayload(task), context: context)
         return try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialResult.self, from: output.payload)
     }
 
@@ -264,6 +298,54 @@ struct NASTests {
         #expect(straight.devAccuracy.count == 3 && straight.devAccuracy.last! > 0.5, "it learns: \(straight.devAccuracy)")
         // A fresh start of the promoted task without its checkpoint is refused, not trained from scratch.
         #expect(throws: TaskError.self) { try Self.run(Self.trialTask(start: 1, end: 3)) }
+    }
+
+    @Test("a promoted trial continues from the state its worker kept, or elsewhere from the copy its lease carries; with neither it trains the earlier epochs again, to the same bits")
+    func keptStateResumes() throws {
+        let straight = try Self.run(Self.trialTask(end: 3))
+        let worker = NASExecutor()
+        var rung0 = Self.trialTask(end: 1, returnCheckpoint: false)
+        rung0.keepCheckpoint = true
+        let commits = CheckpointBox()
+        let kept = try Self.run(rung0, on: worker, context: Self.context(commits: commits))
+        #expect(kept.checkpoint.isEmpty && !kept.keptCheckpoint.isEmpty && worker.kept.count == 1, "the state stays on the worker")
+        #expect(commits.all.map(\.step) == [1], "a copy is committed as the task's last checkpoint")
+        var promoted = Self.trialTask(start: 1, end: 3)
+        promoted.keptCheckpoint = kept.keptCheckpoint
+        let here = try Self.run(promoted, on: worker)
+        #expect(here.resumedAtEpoch == 1)
+        #expect(here.devAccuracy == straight.devAccuracy)
+        #expect(try Self.weights(here.checkpoint) == Self.weights(straight.checkpoint))
+        // Another worker, handed the committed copy in its lease (as `resume`).
+        let carried = try Self.run(promoted, on: NASExecutor(), context: Self.context(resume: commits.all.last))
+        #expect(carried.resumedAtEpoch == 1)
+        #expect(carried.devAccuracy == straight.devAccuracy)
+        #expect(try Self.weights(carried.checkpoint) == Self.weights(straight.checkpoint))
+        // Another worker with neither.
+        let elsewhere = try Self.run(promoted, on: NASExecutor())
+        #expect(elsewhere.resumedAtEpoch == 0, "another worker does not hold it")
+        #expect(elsewhere.devAccuracy == straight.devAccuracy)
+        #expect(try Self.weights(elsewhere.checkpoint) == Self.weights(straight.checkpoint))
+        // An attempt after a death between that commit and the result resumes at the end.
+        let retried = try Self.run(rung0, on: NASExecutor(), context: Self.context(resume: commits.all.last))
+        #expect(retried.resumedAtEpoch == 1 && retried.devAccuracy == kept.devAccuracy && !retried.keptCheckpoint.isEmpty)
+        // Refused before anything trains: both kinds of state at once, a kept state for a
+        // trial that starts at 0, an id longer than any a worker makes.
+        var both = promoted
+        both.checkpoint = here.checkpoint
+        var fromZero = Self.trialTask(end: 3)
+        fromZero.keptCheckpoint = kept.keptCheckpoint
+        var long = promoted
+        long.keptCheckpoint = String(repeating: "x", count: NASTrialRules.maximumKeptIDBytes + 1)
+        for task in [both, fromZero, long] {
+            #expect(throws: TaskError.self) { try Self.run(task, on: worker) }
+        }
+        // The cache is bounded by bytes: the oldest state goes first.
+        let small = KeptCheckpoints(capacityBytes: 10)
+        let first = small.keep(Data(count: 6))
+        let second = small.keep(Data(count: 6))
+        let huge = small.keep(Data(count: 11))
+        #expect(small.kept(first) == nil && small.kept(second)?.count == 6 && small.kept(huge) == nil && Set([first, second, huge]).count == 3)
     }
 
     @Test("an attempt resumed from the last committed epoch (a worker killed mid-trial) ends as the undisturbed one")

@@ -29,59 +29,121 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Orrery_V1_Workloads_NasTrialTask: Sendable {
+public nonisolated struct Orrery_V1_Workloads_NasTrialTask: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// fashion-mnist, mnist-5k, digits
-  public var dataset: String = String()
+  public var dataset: String {
+    get {_storage._dataset}
+    set {_uniqueStorage()._dataset = newValue}
+  }
 
   /// The configuration's settings (family, depth, width_1, …, optimizer, learning_rate,
   /// batch_size, …): the vocabulary of a `train` spec's `architecture:` section.
-  public var settings: Dictionary<String,String> = [:]
+  public var settings: Dictionary<String,String> {
+    get {_storage._settings}
+    set {_uniqueStorage()._settings = newValue}
+  }
 
   /// Seeds the weights, the shuffles and dropout.
-  public var seed: UInt64 = 0
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
 
   /// The dev split: this many training images, chosen by split_seed, never trained on.
-  public var devExamples: UInt32 = 0
+  public var devExamples: UInt32 {
+    get {_storage._devExamples}
+    set {_uniqueStorage()._devExamples = newValue}
+  }
 
-  public var splitSeed: UInt64 = 0
+  public var splitSeed: UInt64 {
+    get {_storage._splitSeed}
+    set {_uniqueStorage()._splitSeed = newValue}
+  }
 
   /// Training images per epoch taken from the rest, in a fixed order (0: all of them).
-  public var trainLimit: UInt32 = 0
+  public var trainLimit: UInt32 {
+    get {_storage._trainLimit}
+    set {_uniqueStorage()._trainLimit = newValue}
+  }
 
   /// Train epochs [start_epoch, end_epoch); `checkpoint` holds the state after start_epoch.
-  public var startEpoch: UInt32 = 0
+  public var startEpoch: UInt32 {
+    get {_storage._startEpoch}
+    set {_uniqueStorage()._startEpoch = newValue}
+  }
 
-  public var endEpoch: UInt32 = 0
+  public var endEpoch: UInt32 {
+    get {_storage._endEpoch}
+    set {_uniqueStorage()._endEpoch = newValue}
+  }
 
   /// The learning-rate schedule's length in epochs (the search's largest budget), so that a
   /// trial continued to a later rung follows the same schedule as one trained straight there.
-  public var horizonEpochs: UInt32 = 0
+  public var horizonEpochs: UInt32 {
+    get {_storage._horizonEpochs}
+    set {_uniqueStorage()._horizonEpochs = newValue}
+  }
 
   /// constant, cosine
-  public var schedule: String = String()
+  public var schedule: String {
+    get {_storage._schedule}
+    set {_uniqueStorage()._schedule = newValue}
+  }
 
   /// Safetensors bytes: weights, optimizer state and epoch (a promoted trial continues).
-  public var checkpoint: Data = Data()
+  public var checkpoint: Data {
+    get {_storage._checkpoint}
+    set {_uniqueStorage()._checkpoint = newValue}
+  }
 
   /// Return the state at end_epoch in the result (a trial that may be promoted).
-  public var returnCheckpoint: Bool = false
+  public var returnCheckpoint: Bool {
+    get {_storage._returnCheckpoint}
+    set {_uniqueStorage()._returnCheckpoint = newValue}
+  }
 
   /// Retrain on every training image (dev included) and score the test split.
-  public var final: Bool = false
+  public var final: Bool {
+    get {_storage._final}
+    set {_uniqueStorage()._final = newValue}
+  }
 
   /// final: save the weights here as safetensors (in the worker's output directory).
-  public var savePath: String = String()
+  public var savePath: String {
+    get {_storage._savePath}
+    set {_uniqueStorage()._savePath = newValue}
+  }
 
   /// Batch-1 forward passes timed for the latency (median); 0: not measured.
-  public var latencyRuns: UInt32 = 0
+  public var latencyRuns: UInt32 {
+    get {_storage._latencyRuns}
+    set {_uniqueStorage()._latencyRuns = newValue}
+  }
+
+  /// Instead of `checkpoint`: the id under which the worker that trained the state after
+  /// start_epoch kept it in memory (see keep_checkpoint). A worker that does not hold it
+  /// trains epochs [0, start_epoch) again: the same bits, since a trial is deterministic.
+  public var keptCheckpoint: String {
+    get {_storage._keptCheckpoint}
+    set {_uniqueStorage()._keptCheckpoint = newValue}
+  }
+
+  /// Keep the state at end_epoch in this worker's memory and return only an id for it (a
+  /// trial that may be promoted: its state stays where it will most likely continue).
+  public var keepCheckpoint: Bool {
+    get {_storage._keepCheckpoint}
+    set {_uniqueStorage()._keepCheckpoint = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Orrery_V1_Workloads_NasTrialResult: Sendable {
@@ -115,6 +177,9 @@ public nonisolated struct Orrery_V1_Workloads_NasTrialResult: Sendable {
 
   public var finishedUnixMs: Double = 0
 
+  /// keep_checkpoint: the id of the state this worker kept (unique to the worker process).
+  public var keptCheckpoint: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -126,99 +191,177 @@ fileprivate nonisolated let _protobuf_package = "orrery.v1.workloads"
 
 nonisolated extension Orrery_V1_Workloads_NasTrialTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NasTrialTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}settings\0\u{1}seed\0\u{3}dev_examples\0\u{3}split_seed\0\u{3}train_limit\0\u{3}start_epoch\0\u{3}end_epoch\0\u{3}horizon_epochs\0\u{1}schedule\0\u{1}checkpoint\0\u{3}return_checkpoint\0\u{1}final\0\u{3}save_path\0\u{3}latency_runs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dataset\0\u{1}settings\0\u{1}seed\0\u{3}dev_examples\0\u{3}split_seed\0\u{3}train_limit\0\u{3}start_epoch\0\u{3}end_epoch\0\u{3}horizon_epochs\0\u{1}schedule\0\u{1}checkpoint\0\u{3}return_checkpoint\0\u{1}final\0\u{3}save_path\0\u{3}latency_runs\0\u{3}kept_checkpoint\0\u{3}keep_checkpoint\0")
+
+  fileprivate class _StorageClass {
+    var _dataset: String = String()
+    var _settings: Dictionary<String,String> = [:]
+    var _seed: UInt64 = 0
+    var _devExamples: UInt32 = 0
+    var _splitSeed: UInt64 = 0
+    var _trainLimit: UInt32 = 0
+    var _startEpoch: UInt32 = 0
+    var _endEpoch: UInt32 = 0
+    var _horizonEpochs: UInt32 = 0
+    var _schedule: String = String()
+    var _checkpoint: Data = Data()
+    var _returnCheckpoint: Bool = false
+    var _final: Bool = false
+    var _savePath: String = String()
+    var _latencyRuns: UInt32 = 0
+    var _keptCheckpoint: String = String()
+    var _keepCheckpoint: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _dataset = source._dataset
+      _settings = source._settings
+      _seed = source._seed
+      _devExamples = source._devExamples
+      _splitSeed = source._splitSeed
+      _trainLimit = source._trainLimit
+      _startEpoch = source._startEpoch
+      _endEpoch = source._endEpoch
+      _horizonEpochs = source._horizonEpochs
+      _schedule = source._schedule
+      _checkpoint = source._checkpoint
+      _returnCheckpoint = source._returnCheckpoint
+      _final = source._final
+      _savePath = source._savePath
+      _latencyRuns = source._latencyRuns
+      _keptCheckpoint = source._keptCheckpoint
+      _keepCheckpoint = source._keepCheckpoint
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.dataset) }()
-      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.settings) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.devExamples) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.splitSeed) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.trainLimit) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.startEpoch) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.endEpoch) }()
-      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.horizonEpochs) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.schedule) }()
-      case 11: try { try decoder.decodeSingularBytesField(value: &self.checkpoint) }()
-      case 12: try { try decoder.decodeSingularBoolField(value: &self.returnCheckpoint) }()
-      case 13: try { try decoder.decodeSingularBoolField(value: &self.final) }()
-      case 14: try { try decoder.decodeSingularStringField(value: &self.savePath) }()
-      case 15: try { try decoder.decodeSingularUInt32Field(value: &self.latencyRuns) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._dataset) }()
+        case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._settings) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 4: try { try decoder.decodeSingularUInt32Field(value: &_storage._devExamples) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._splitSeed) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._trainLimit) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._startEpoch) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._endEpoch) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._horizonEpochs) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._schedule) }()
+        case 11: try { try decoder.decodeSingularBytesField(value: &_storage._checkpoint) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._returnCheckpoint) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._final) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._savePath) }()
+        case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._latencyRuns) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._keptCheckpoint) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._keepCheckpoint) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.dataset.isEmpty {
-      try visitor.visitSingularStringField(value: self.dataset, fieldNumber: 1)
-    }
-    if !self.settings.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.settings, fieldNumber: 2)
-    }
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 3)
-    }
-    if self.devExamples != 0 {
-      try visitor.visitSingularUInt32Field(value: self.devExamples, fieldNumber: 4)
-    }
-    if self.splitSeed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.splitSeed, fieldNumber: 5)
-    }
-    if self.trainLimit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.trainLimit, fieldNumber: 6)
-    }
-    if self.startEpoch != 0 {
-      try visitor.visitSingularUInt32Field(value: self.startEpoch, fieldNumber: 7)
-    }
-    if self.endEpoch != 0 {
-      try visitor.visitSingularUInt32Field(value: self.endEpoch, fieldNumber: 8)
-    }
-    if self.horizonEpochs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.horizonEpochs, fieldNumber: 9)
-    }
-    if !self.schedule.isEmpty {
-      try visitor.visitSingularStringField(value: self.schedule, fieldNumber: 10)
-    }
-    if !self.checkpoint.isEmpty {
-      try visitor.visitSingularBytesField(value: self.checkpoint, fieldNumber: 11)
-    }
-    if self.returnCheckpoint != false {
-      try visitor.visitSingularBoolField(value: self.returnCheckpoint, fieldNumber: 12)
-    }
-    if self.final != false {
-      try visitor.visitSingularBoolField(value: self.final, fieldNumber: 13)
-    }
-    if !self.savePath.isEmpty {
-      try visitor.visitSingularStringField(value: self.savePath, fieldNumber: 14)
-    }
-    if self.latencyRuns != 0 {
-      try visitor.visitSingularUInt32Field(value: self.latencyRuns, fieldNumber: 15)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._dataset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._dataset, fieldNumber: 1)
+      }
+      if !_storage._settings.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._settings, fieldNumber: 2)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 3)
+      }
+      if _storage._devExamples != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._devExamples, fieldNumber: 4)
+      }
+      if _storage._splitSeed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._splitSeed, fieldNumber: 5)
+      }
+      if _storage._trainLimit != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._trainLimit, fieldNumber: 6)
+      }
+      if _storage._startEpoch != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._startEpoch, fieldNumber: 7)
+      }
+      if _storage._endEpoch != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._endEpoch, fieldNumber: 8)
+      }
+      if _storage._horizonEpochs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._horizonEpochs, fieldNumber: 9)
+      }
+      if !_storage._schedule.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schedule, fieldNumber: 10)
+      }
+      if !_storage._checkpoint.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._checkpoint, fieldNumber: 11)
+      }
+      if _storage._returnCheckpoint != false {
+        try visitor.visitSingularBoolField(value: _storage._returnCheckpoint, fieldNumber: 12)
+      }
+      if _storage._final != false {
+        try visitor.visitSingularBoolField(value: _storage._final, fieldNumber: 13)
+      }
+      if !_storage._savePath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._savePath, fieldNumber: 14)
+      }
+      if _storage._latencyRuns != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._latencyRuns, fieldNumber: 15)
+      }
+      if !_storage._keptCheckpoint.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._keptCheckpoint, fieldNumber: 16)
+      }
+      if _storage._keepCheckpoint != false {
+        try visitor.visitSingularBoolField(value: _storage._keepCheckpoint, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Orrery_V1_Workloads_NasTrialTask, rhs: Orrery_V1_Workloads_NasTrialTask) -> Bool {
-    if lhs.dataset != rhs.dataset {return false}
-    if lhs.settings != rhs.settings {return false}
-    if lhs.seed != rhs.seed {return false}
-    if lhs.devExamples != rhs.devExamples {return false}
-    if lhs.splitSeed != rhs.splitSeed {return false}
-    if lhs.trainLimit != rhs.trainLimit {return false}
-    if lhs.startEpoch != rhs.startEpoch {return false}
-    if lhs.endEpoch != rhs.endEpoch {return false}
-    if lhs.horizonEpochs != rhs.horizonEpochs {return false}
-    if lhs.schedule != rhs.schedule {return false}
-    if lhs.checkpoint != rhs.checkpoint {return false}
-    if lhs.returnCheckpoint != rhs.returnCheckpoint {return false}
-    if lhs.final != rhs.final {return false}
-    if lhs.savePath != rhs.savePath {return false}
-    if lhs.latencyRuns != rhs.latencyRuns {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._dataset != rhs_storage._dataset {return false}
+        if _storage._settings != rhs_storage._settings {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._devExamples != rhs_storage._devExamples {return false}
+        if _storage._splitSeed != rhs_storage._splitSeed {return false}
+        if _storage._trainLimit != rhs_storage._trainLimit {return false}
+        if _storage._startEpoch != rhs_storage._startEpoch {return false}
+        if _storage._endEpoch != rhs_storage._endEpoch {return false}
+        if _storage._horizonEpochs != rhs_storage._horizonEpochs {return false}
+        if _storage._schedule != rhs_storage._schedule {return false}
+        if _storage._checkpoint != rhs_storage._checkpoint {return false}
+        if _storage._returnCheckpoint != rhs_storage._returnCheckpoint {return false}
+        if _storage._final != rhs_storage._final {return false}
+        if _storage._savePath != rhs_storage._savePath {return false}
+        if _storage._latencyRuns != rhs_storage._latencyRuns {return false}
+        if _storage._keptCheckpoint != rhs_storage._keptCheckpoint {return false}
+        if _storage._keepCheckpoint != rhs_storage._keepCheckpoint {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -226,7 +369,7 @@ nonisolated extension Orrery_V1_Workloads_NasTrialTask: SwiftProtobuf.Message, S
 
 nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NasTrialResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dev_accuracy\0\u{3}test_accuracy\0\u{1}parameters\0\u{3}latency_ms\0\u{1}checkpoint\0\u{3}resumed_at_epoch\0\u{1}seconds\0\u{3}train_loss\0\u{3}started_unix_ms\0\u{3}finished_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dev_accuracy\0\u{3}test_accuracy\0\u{1}parameters\0\u{3}latency_ms\0\u{1}checkpoint\0\u{3}resumed_at_epoch\0\u{1}seconds\0\u{3}train_loss\0\u{3}started_unix_ms\0\u{3}finished_unix_ms\0\u{3}kept_checkpoint\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -244,6 +387,7 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
       case 8: try { try decoder.decodeSingularDoubleField(value: &self.trainLoss) }()
       case 9: try { try decoder.decodeSingularDoubleField(value: &self.startedUnixMs) }()
       case 10: try { try decoder.decodeSingularDoubleField(value: &self.finishedUnixMs) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.keptCheckpoint) }()
       default: break
       }
     }
@@ -280,6 +424,9 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
     if self.finishedUnixMs.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.finishedUnixMs, fieldNumber: 10)
     }
+    if !self.keptCheckpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.keptCheckpoint, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -294,6 +441,7 @@ nonisolated extension Orrery_V1_Workloads_NasTrialResult: SwiftProtobuf.Message,
     if lhs.trainLoss != rhs.trainLoss {return false}
     if lhs.startedUnixMs != rhs.startedUnixMs {return false}
     if lhs.finishedUnixMs != rhs.finishedUnixMs {return false}
+    if lhs.keptCheckpoint != rhs.keptCheckpoint {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

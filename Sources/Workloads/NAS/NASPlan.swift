@@ -9,6 +9,19 @@ struct NASPlan {
         var promotes: Bool { self == .asha || self == .hyperband }
     }
 
+    /// How a promotable trial's state reaches its promotion.
+    enum PromotionState: String, CaseIterable {
+        /// Kept in the memory of the worker that trained it, where the promoted trial is
+        /// leased when that worker is free, so no checkpoint lies between one trial and the
+        /// next; a copy goes to the coordinator (and its ledger) as the trial's last
+        /// checkpoint, committed before the trial ends, for a promotion that lands on another
+        /// worker (its lease carries it) or survives its worker's death.
+        case kept
+        /// Inside the trial's result and the promoted trial's payload (the first design):
+        /// the same state, but its bytes make the round trip between the two trials.
+        case returned
+    }
+
     /// Where the hypervolume is measured from: the worst accuracy, size and latency that
     /// still count.
     struct Reference: Equatable {
@@ -45,6 +58,7 @@ struct NASPlan {
     var latencyRuns: Int
     var reference: Reference
     var final: Final?
+    var promotionState: PromotionState = .kept
 
     /// Full-budget trials that fit the budget (random search and evolution).
     var fullTrials: Int { budget / epochs }

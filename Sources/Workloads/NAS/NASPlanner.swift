@@ -25,6 +25,14 @@ final class NASPlanner: Planner {
     private var finalOpen: [String: Int] = [:]
     private(set) var finals: [NASFinalRecord] = []
     private(set) var epochsTrained = 0
+    /// Epochs trained a second time: promoted trials that found their state neither kept on
+    /// their worker nor in their lease (a kept state evicted, say), so they started over.
+    private(set) var epochsRetrained = 0
+    /// Promoted trials (with a kept state) that ran on the worker keeping it, and elsewhere.
+    private(set) var promotionsOnKeeper = 0
+    private(set) var promotionsElsewhere = 0
+    /// The worker keeping the state each open promoted trial continues, by task key.
+    private var keepers: [String: String] = [:]
     private(set) var trialsFailed = 0
     private(set) var firstFailure: String?
     /// When each successful task ran, on which worker (for the idle time between trials).
@@ -60,6 +68,9 @@ final class NASPlanner: Planner {
 
     func consume(_ outcome: TaskOutcome) -> [PlannedTask] {
         if let trial = open.removeValue(forKey: outcome.key) {
+            if let keeper = keepers.removeValue(forKey: outcome.key), case .success = outcome.result {
+                if keeper == outcome.workerID { promotionsOnKeeper += 1 } else { promotionsElsewhere += 1 }
+            }
             record(trial, outcome)
         } else if let rank = finalOpen.removeValue(forKey: outcome.key) {
             recordFinal(rank, outcome)
@@ -74,20 +85,22 @@ final class NASPlanner: Planner {
         switch outcome.result {
         case .success(let output):
             guard let result = try? EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialResult.self, from: output.payload),
-                result.devAccuracy.count == trial.budget, result.devAccuracy.allSatisfy({ $0.isFinite && (0...1).contains($0) })
+                result.devAccuracy.count == trial.budget, result.devAccuracy.allSatisfy({ $0.isFinite && (0...1).contains($0) }),
+                result.keptCheckpoint.utf8.count <= NASTrialRules.maximumKeptIDBytes
             else {
-                fail(trial, id, "task \(outcome.key): its result does not hold \(trial.budget) dev accuracies in [0, 1]")
+                fail(trial, id, "task \(outcome.key): its result does not hold \(trial.budget) dev accuracies in [0, 1] (or names a kept checkpoint over \(NASTrialRules.maximumKeptIDBytes) bytes)")
                 return
             }
             spans.append(WorkerSpan(worker: outcome.workerID, start: result.startedUnixMs, end: result.finishedUnixMs))
             epochsTrained += trial.budget - records[id].epochs
             if result.resumedAtEpoch > records[id].epochs { records[id].resumed = true }
+            epochsRetrained += max(0, records[id].epochs - Int(result.resumedAtEpoch))
             records[id].epochs = trial.budget
             records[id].curve = result.devAccuracy
             records[id].parameters = MetricValue.count(Double(result.parameters))
             records[id].latencyMs = MetricValue.amount(result.latencyMs)
             records[id].seconds += MetricValue.amount(result.seconds)
-            records[id].checkpoint = plan.strategy.promotes && trial.budget < plan.epochs && !result.checkpoint.isEmpty ? result.checkpoint : nil
+            records[id].state = promotable(trial) ? Self.savedState(result, outcome) : nil
             strategy.tell(trial, score: result.devAccuracy.last!)
             leaderboard.record(trial, score: result.devAccuracy.last!)
         case .failure(let message):
@@ -100,7 +113,7 @@ final class NASPlanner: Planner {
     private func fail(_ trial: Trial<Configuration>, _ id: Int, _ message: String) {
         trialsFailed += 1
         records[id].failed = true
-        records[id].checkpoint = nil
+        records[id].state = nil
         if firstFailure == nil { firstFailure = message }
         strategy.tell(trial, score: -1)
     }
@@ -129,16 +142,40 @@ final class NASPlanner: Planner {
             records.append(NASTrialRecord(id: id, configuration: trial.candidate))
         }
         var task = baseTask(trial.candidate)
-        let checkpoint = records[id].checkpoint
-        task.startEpoch = checkpoint == nil ? 0 : UInt32(records[id].epochs)
-        task.checkpoint = checkpoint ?? Data()
-        records[id].checkpoint = nil  // it travels in the task now
+        var (preferred, startsFrom): (String?, String?) = (nil, nil)
+        switch records[id].state {
+        case .bytes(let checkpoint):
+            task.startEpoch = UInt32(records[id].epochs)
+            task.checkpoint = checkpoint
+        case .kept(let keptID, let worker, let earlier):
+            task.startEpoch = UInt32(records[id].epochs)
+            task.keptCheckpoint = keptID
+            (preferred, startsFrom) = (worker, earlier)
+        case nil:
+            task.startEpoch = 0
+        }
+        records[id].state = nil  // it travels with the task now
         task.endEpoch = UInt32(trial.budget)
         task.horizonEpochs = UInt32(plan.epochs)
-        task.returnCheckpoint = plan.strategy.promotes && trial.budget < plan.epochs
+        task.returnCheckpoint = promotable(trial) && plan.promotionState == .returned
+        task.keepCheckpoint = promotable(trial) && plan.promotionState == .kept
         let key = "trial-\(id)-e\(trial.budget)"
         open[key] = trial
-        return PlannedTask(key: key, payload: EnvelopeCodec.encodePayload(task))
+        if let preferred { keepers[key] = preferred }
+        return PlannedTask(key: key, payload: EnvelopeCodec.encodePayload(task), preferredWorker: preferred, startsFrom: startsFrom)
+    }
+
+    /// Whether a later rung could continue `trial`, so its state must be kept.
+    private func promotable(_ trial: Trial<Configuration>) -> Bool {
+        plan.strategy.promotes && trial.budget < plan.epochs
+    }
+
+    /// Where a result says the trial's state is: in it, or kept by the worker that sent it
+    /// (and committed as its task's last checkpoint).
+    private static func savedState(_ result: Orrery_V1_Workloads_NasTrialResult, _ outcome: TaskOutcome) -> SavedState? {
+        if !result.checkpoint.isEmpty { return .bytes(result.checkpoint) }
+        if !result.keptCheckpoint.isEmpty { return .kept(id: result.keptCheckpoint, worker: outcome.workerID, task: outcome.key) }
+        return nil
     }
 
     private func baseTask(_ configuration: Configuration) -> Orrery_V1_Workloads_NasTrialTask {

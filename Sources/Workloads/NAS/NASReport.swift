@@ -36,6 +36,10 @@ struct NASReport {
             lines.append(String(format: "dev accuracy at %d epochs over %d trials: best %.2f%%, median %.2f%% (gap %.2f points)",
                 front.epochs, spread.trials, 100 * spread.best, 100 * spread.median, 100 * (spread.best - spread.median)))
         }
+        if planner.promotionsOnKeeper + planner.promotionsElsewhere > 0 {
+            lines.append("promoted trials: \(planner.promotionsOnKeeper) on the worker that kept their state, \(planner.promotionsElsewhere) elsewhere (from the committed copy)"
+                + (planner.epochsRetrained > 0 ? "; \(planner.epochsRetrained) epochs trained again (no state found)" : ""))
+        }
         let gaps = WorkerSpan.idleGaps(planner.spans)
         if !gaps.isEmpty {
             lines.append(String(format: "workers idle between trials: median %.2f ms, p90 %.2f ms over %d gaps", percentile(gaps, 0.5), percentile(gaps, 0.9), gaps.count))
@@ -153,6 +157,11 @@ struct NASReport {
         let finals: [Final]
         /// Milliseconds each worker sat idle between two trials, sorted.
         let idleGapsMs: [Double]
+        /// Promoted trials that continued on the worker keeping their state, and elsewhere.
+        let promotionsOnKeeper: Int
+        let promotionsElsewhere: Int
+        /// Epochs trained twice by promoted trials that found no state.
+        let epochsRetrained: Int
     }
 
     private func summary(_ front: NASFront) -> Summary {
@@ -168,6 +177,7 @@ struct NASReport {
             finals: planner.finals.map {
                 Summary.Final(rank: $0.rank, configuration: $0.configuration.description, devAccuracy: $0.devAccuracy, testAccuracy: $0.testAccuracy,
                     parameters: $0.parameters, latencyMs: $0.latencyMs, savedTo: $0.savedTo, failure: $0.failure)
-            }, idleGapsMs: WorkerSpan.idleGaps(planner.spans))
+            }, idleGapsMs: WorkerSpan.idleGaps(planner.spans), promotionsOnKeeper: planner.promotionsOnKeeper,
+            promotionsElsewhere: planner.promotionsElsewhere, epochsRetrained: planner.epochsRetrained)
     }
 }

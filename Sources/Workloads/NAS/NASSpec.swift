@@ -34,6 +34,8 @@ enum NASSpec {
             schedule: try section.optional("schedule")?.choice(NASTrialRules.schedules) ?? "cosine",
             latencyRuns: try section.optional("latency_runs")?.int(in: NASTrialRules.latencyRuns) ?? 30,
             reference: NASPlan.Reference(accuracy: 0.5, parameters: 2_000_000, latencyMs: 20), final: nil)
+        plan.promotionState = NASPlan.PromotionState(
+            rawValue: try section.optional("promotion_state")?.choice(NASPlan.PromotionState.allCases.map(\.rawValue)) ?? "kept")!
         if let node = section.optional("reference") {
             let reference = try node.mapping()
             plan.reference.accuracy = try reference.optional("accuracy")?.double(in: 0...0.999) ?? plan.reference.accuracy

@@ -18,10 +18,18 @@ struct NASTrialRecord {
     /// True when an attempt resumed from a checkpoint committed mid-trial (its first
     /// worker died), rather than starting where the task did.
     var resumed = false
-    /// The state after `epochs`, kept only while a promotion could continue it.
-    var checkpoint: Data?
+    /// Where the state after `epochs` is, only while a promotion could continue it.
+    var state: SavedState?
 
     var devAccuracy: Double? { curve.last }
+}
+
+/// Where a promotable trial's state waits (see `NASPlan.PromotionState`).
+enum SavedState: Equatable {
+    /// The checkpoint itself, returned in the trial's result.
+    case bytes(Data)
+    /// Kept in the memory of `worker` under `id`; a copy is task `task`'s last checkpoint.
+    case kept(id: String, worker: String, task: String)
 }
 
 /// A final retraining of one of the best configurations on all training data.

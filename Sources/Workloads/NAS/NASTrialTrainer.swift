@@ -26,22 +26,30 @@ struct NASTrialTrainer {
         optimizer = recipe.makeOptimizer(model.parameters)
     }
 
-    func run(train data: LabeledImages, test: LabeledImages, context: TaskContext) throws -> Orrery_V1_Workloads_NasTrialResult {
+    /// - Parameters:
+    ///   - start: the state after `start_epoch`; nil trains from epoch 0 (a promoted trial
+    ///     whose kept state this worker does not hold ends with the same bits).
+    ///   - keep: where `keep_checkpoint` puts the state at `end_epoch` (also committed, so
+    ///     that a promotion on another worker, or after this one dies, finds a copy).
+    func run(
+        train data: LabeledImages, test: LabeledImages, start: Data?, keep: KeptCheckpoints?, context: TaskContext
+    ) throws -> Orrery_V1_Workloads_NasTrialResult {
         let started = Date()
         let split = task.final
             ? TrialSplit(everything: data.count)
             : try TrialSplit(count: data.count, dev: Int(task.devExamples), trainLimit: Int(task.trainLimit), seed: task.splitSeed)
-        var epoch = Int(task.startEpoch)
+        var epoch = 0
         var curve: [Double] = []
         if let resume = context.resume {
             (epoch, curve) = try restore(resume.data)
-        } else if !task.checkpoint.isEmpty {
-            (epoch, curve) = try restore(task.checkpoint)
+        } else if let start {
+            (epoch, curve) = try restore(start)
             guard epoch == Int(task.startEpoch) else {
                 throw TaskError("nas trial: the checkpoint is at epoch \(epoch), the task starts at \(task.startEpoch)", retryable: false)
             }
         }
         let resumedAt = epoch
+        let first = min(resumedAt, Int(task.startEpoch))
         let batchSize = recipe.batchSize
         let stepsPerEpoch = (split.train.count + batchSize - 1) / batchSize
         let schedule: LearningRateSchedule = task.schedule == "cosine"
@@ -62,7 +70,7 @@ struct NASTrialTrainer {
                 [TaskScalar(tag: "train/loss", step: Int64(epoch), value: trainLoss)]
                     + (curve.last.map { [TaskScalar(tag: "dev/accuracy", step: Int64(epoch), value: $0)] } ?? []))
             context.reportProgress(
-                Float(epoch - Int(task.startEpoch)) / Float(Int(task.endEpoch) - Int(task.startEpoch)),
+                Float(epoch - first) / Float(Int(task.endEpoch) - first),
                 String(format: "epoch %d/%d: train loss %.4f%@", epoch, task.endEpoch, trainLoss,
                     curve.last.map { String(format: ", dev %.2f%%", 100 * $0) } ?? ""))
         }
@@ -77,8 +85,17 @@ struct NASTrialTrainer {
                 try Safetensors.save(model.namedParameters(), to: try context.outputPath(task.savePath), metadata: metadata)
             }
         }
+        if task.returnCheckpoint || task.keepCheckpoint {
+            let state = try checkpoint(epoch: epoch, curve: curve)
+            if task.returnCheckpoint { result.checkpoint = state }
+            if task.keepCheckpoint, let keep {
+                // Committed before the latency is measured, so the copy is on its way (and
+                // usually stored) before the result that makes the planner promote it.
+                context.commitCheckpoint(TaskCheckpoint(step: epoch, data: state))
+                result.keptCheckpoint = keep.keep(state)
+            }
+        }
         if task.latencyRuns > 0 { result.latencyMs = try InferenceLatency.median(model, image: (task.final ? test : data).batch([0]).images, runs: Int(task.latencyRuns)) }
-        if task.returnCheckpoint { result.checkpoint = try checkpoint(epoch: epoch, curve: curve) }
         result.seconds = Date().timeIntervalSince(started)
         return result
     }
@@ -128,7 +145,9 @@ struct NASTrialTrainer {
         }
         let (epoch, metadata) = (restored.step, restored.metadata)
         let curve = (metadata["orrery.dev_accuracy"] ?? "").split(separator: ",").compactMap { Double($0) }
-        guard (0...Int(task.endEpoch) - 1).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
+        // A trial that keeps its state commits it at end_epoch too: an attempt after a death
+        // between that commit and the result resumes there and trains nothing more.
+        guard (0...Int(task.endEpoch)).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
             throw TaskError("nas trial: the checkpoint's epoch \(epoch) and its \(curve.count) dev scores do not fit this task", retryable: false)
         }
         return (epoch, curve)

@@ -25,6 +25,7 @@ import Wire
 ///   seed: 1
 ///   schedule: cosine          # cosine | constant, over `epochs`
 ///   latency_runs: 30          # batch-1 forward passes timed per trial
+///   promotion_state: kept     # asha, hyperband: kept (on its worker, a copy committed) | returned
 ///   reference: {accuracy: 0.8, parameters: 1000000, latency_ms: 10}   # hypervolume's box
 ///   final: {top: 3, epochs: 15, save: nas-winner.safetensors}
 ///   space:
