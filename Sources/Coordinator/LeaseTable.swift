@@ -390,8 +390,9 @@ struct LeaseTable {
         var leases: [Lease] = []
         var kept = FIFO<TaskID>()
         while let id = waiting.pop() {
-            guard let task = tasks[id], task.state == .queued, task.attempts == 0 else { continue }
-            guard leases.count < limit, let limits = limits[task.jobID], capabilities.contains(limits.workload),
+            // Gone: leased through its job's queue, retried, or its job ended.
+            guard let task = tasks[id], task.state == .queued, task.attempts == 0, let limits = limits[task.jobID] else { continue }
+            guard leases.count < limit, capabilities.contains(limits.workload),
                 limits.maxInFlight == 0 || inFlightByJob[task.jobID, default: 0] < limits.maxInFlight
             else {
                 kept.push(id)

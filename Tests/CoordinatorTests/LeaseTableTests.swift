@@ -212,6 +212,13 @@ struct LeaseTableTests {
         #expect(table.leasePreferred(to: "b", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).isEmpty)
         #expect(table.lease(to: "a", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).map(\.taskID) == ["j/later"])
 
+        // An ended job's claims are dropped, not kept for ever.
+        table.addJob("k", limits: Self.limits)
+        table.enqueue(jobID: "k", [PlannedTask(key: "ended", payload: Data(), preferredWorker: "b")])
+        _ = table.removeJob("k")
+        #expect(table.leasePreferred(to: "b", capabilities: all, limit: 5, now: 10_000, nowMicros: 0).isEmpty)
+        #expect(!table.hasPreferredTasks)
+
         // A dead worker's claims are forgotten; the tasks stay queued for anyone.
         table.enqueue(jobID: "j", [PlannedTask(key: "orphan", payload: Data(), preferredWorker: "c")])
         table.forgetPreferences(of: "c")
