@@ -190,7 +190,7 @@ let package = Package(
                 "Workloads", "Wire", "OrreryTestSupport", "Collectives", "Messaging", "NN", "Tensor", "Datasets", "Search", "LanguageModels", "Runtime",
             ]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Workloads", "Wire", "OrreryTestSupport"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Reporting"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Reporting", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Workloads", "Collectives", "Messaging"]),
         .testTarget(
             name: "IntegrationTests",

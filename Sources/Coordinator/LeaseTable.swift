@@ -143,6 +143,10 @@ struct LeaseTable {
     /// for one of them (a superseded holder's) is a duplicate, not an unknown task. Older
     /// ones are forgotten, so memory does not grow with a job's finished tasks.
     private var recentlyFinished = RecentSet(capacity: 65_536)
+    /// Who finished each recent task, with the attempt: the one sender whose checkpoint of
+    /// the finished task is still taken (a final state sent after its result, for the task
+    /// that continues it).
+    private var finishers = RecentMap<TaskID, (worker: WorkerID, attempt: Int)>(capacity: 65_536)
     /// Task ids of ended jobs still to be deleted, a slice per turn of the loop
     /// (`collectRemoved`), so that ending a job of millions of tasks never stalls it.
     private var removals = FIFO<[TaskID]>()
@@ -243,8 +247,13 @@ struct LeaseTable {
     }
 
     /// Whether a checkpoint for `taskID` from `worker` belongs to the task's current lease
-    /// (the leader of its current attempt); checkpoints from older attempts are stale.
+    /// (the leader of its current attempt), or, once the task is finished, to the attempt
+    /// that finished it (a final state sent after the result, `TaskOutput.finalCheckpoint`);
+    /// checkpoints from other attempts, and of ended jobs, are stale.
     func acceptsCheckpoint(_ taskID: TaskID, worker: WorkerID, attempt: Int) -> Bool {
+        if let finisher = finishers[taskID] {
+            return finisher.worker == worker && finisher.attempt == attempt && limits[taskID.job] != nil
+        }
         guard let task = tasks[taskID], case .leased(let leader, _, _) = task.state else { return false }
         return leader == worker && task.attempts == attempt
     }
@@ -495,6 +504,7 @@ struct LeaseTable {
             }
         }
         finish(task)
+        finishers.set(taskID, (worker, attempt))
         let final = Final(jobID: task.jobID, key: task.key, attempts: task.attempts, failure: nil, worker: worker, cacheKey: task.cacheKey)
         return .accepted(final, roundTripMicros: roundTrip, supersededHolder: superseded)
     }

@@ -166,28 +166,35 @@ final class TaskPool: Sendable {
             }
             metrics.started()
             let started = MonotonicClock.microseconds
-            let (frame, ending) = run(item, socket: socket)
+            let (frame, ending, final) = run(item, socket: socket)
             metrics.ended(workload: item.workload, ending, microseconds: MonotonicClock.microseconds - started)
             try? socket.send([frame], wait: true)
+            // The finished task's state follows its result, never ahead of it.
+            if let final, let checkpoint = checkpointFrame(final, taskID: item.taskID, attempt: item.attempt) {
+                try? socket.send([checkpoint], wait: true)
+            }
         }
     }
 
-    /// Runs one task and encodes what happened as a frame for the service thread.
-    private func run(_ item: Item, socket: Socket) -> (Frame, WorkerMetrics.Ending) {
+    /// Runs one task and encodes what happened as a frame for the service thread, with the
+    /// final checkpoint a success hands on (`TaskOutput.finalCheckpoint`).
+    private func run(_ item: Item, socket: Socket) -> (Frame, WorkerMetrics.Ending, TaskCheckpoint?) {
         let started = MonotonicClock.microseconds
         var result = Orrery_V1_TaskResult()
         result.taskID = item.taskID
         result.attempt = UInt32(item.attempt)
+        var final: TaskCheckpoint?
         do {
             let output = try execute(item, socket: socket)
             var success = Orrery_V1_TaskSuccess()
             success.metrics = output.metrics
             success.payload = output.payload
             result.success = success
+            final = output.finalCheckpoint
         } catch let error as TaskError where error == .cancelled {
-            return (Self.cancelledFrame(item), .cancelled)
+            return (Self.cancelledFrame(item), .cancelled, nil)
         } catch let error as CollectiveError where error.kind == .cancelled {
-            return (Self.cancelledFrame(item), .cancelled)
+            return (Self.cancelledFrame(item), .cancelled, nil)
         } catch let error as CollectiveError {
             var failure = Self.failure(error.description, retryable: true)
             if error.blamesPeer, let ring = item.ring, ring.peers.indices.contains(error.rank) {
@@ -203,7 +210,7 @@ final class TaskPool: Sendable {
         }
         result.elapsedMs = Double(MonotonicClock.microseconds - started) / 1000
         let ending: WorkerMetrics.Ending = if case .success = result.outcome { .succeeded } else { .failed }
-        return ([FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? []), ending)
+        return ([FrameTag.result.rawValue] + ((try? result.serializedBytes()) ?? []), ending, final)
     }
 
     /// Points one `record` call sends at most; an executor that reports more in one call
@@ -242,31 +249,37 @@ final class TaskPool: Sendable {
                 self.shared.withLock { $0.progress.append(progress) }
             },
             commitCheckpoint: { [self] checkpoint in
-                var committed = checkpoint
-                if checkpoint.data.count > checkpointInlineLimit {
-                    guard let outputDirectory else {
-                        logger.warning("checkpoint not committed: larger than a frame carries, and this worker has no output directory to write it to",
-                            metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "bytes": "\(checkpoint.data.count)"])
-                        return
-                    }
-                    do {
-                        committed = try CheckpointFile.spill(checkpoint, taskID: taskID, directory: outputDirectory, limit: checkpointInlineLimit)
-                    } catch {
-                        logger.warning("checkpoint not committed", metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "error": "\(error)"])
-                        return
-                    }
-                }
-                var message = Orrery_V1_Checkpoint()
-                message.taskID = taskID
-                message.attempt = UInt32(attempt)
-                message.step = UInt64(committed.step)
-                message.data = committed.data
-                outbox.send([FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? []))
+                if let frame = self.checkpointFrame(checkpoint, taskID: taskID, attempt: attempt) { outbox.send(frame) }
             })
         let output = try executor.execute(item.payload, context: context)
         // A finished task resumes from nothing: its checkpoint files (if any) can go.
         if let outputDirectory { CheckpointFile.remove(taskID: taskID, directory: outputDirectory) }
         return output
+    }
+
+    /// A checkpoint as the frame that commits it; one too large for a frame is written to a
+    /// file in the output directory and committed as a reference (nil when it cannot be).
+    private func checkpointFrame(_ checkpoint: TaskCheckpoint, taskID: String, attempt: Int) -> Frame? {
+        var committed = checkpoint
+        if checkpoint.data.count > checkpointInlineLimit {
+            guard let outputDirectory else {
+                logger.warning("checkpoint not committed: larger than a frame carries, and this worker has no output directory to write it to",
+                    metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "bytes": "\(checkpoint.data.count)"])
+                return nil
+            }
+            do {
+                committed = try CheckpointFile.spill(checkpoint, taskID: taskID, directory: outputDirectory, limit: checkpointInlineLimit)
+            } catch {
+                logger.warning("checkpoint not committed", metadata: ["task": "\(taskID)", "step": "\(checkpoint.step)", "error": "\(error)"])
+                return nil
+            }
+        }
+        var message = Orrery_V1_Checkpoint()
+        message.taskID = taskID
+        message.attempt = UInt32(attempt)
+        message.step = UInt64(committed.step)
+        message.data = committed.data
+        return [FrameTag.checkpoint.rawValue] + ((try? message.serializedBytes()) ?? [])
     }
 
     /// The checkpoint a task resumes from, read from its file when it was written to one. A

@@ -386,6 +386,10 @@ public final class WorkerService {
                 pool.forget(result.taskID, attempt: Int(result.attempt))
             case .checkpoint:
                 guard let checkpoint = try? Orrery_V1_Checkpoint(serializedBytes: Array(frame.dropFirst())) else { continue }
+                // In the order the task threads sent them: a task's final state follows its
+                // result (and a mid-task checkpoint comes before it), so results read so far go first.
+                report(batch)
+                batch = []
                 if connection.isRegistered { send(.checkpoint(checkpoint)) }
             case .exited, nil:
                 continue

@@ -144,10 +144,15 @@ public struct TaskOutcome: Sendable {
 public struct TaskOutput: Sendable, Equatable {
     public var metrics: [String: Double]
     public var payload: Data
+    /// The finished task's state, for a task that continues it (`PlannedTask.startsFrom`):
+    /// committed like any checkpoint, but sent after the result, so that its bytes never
+    /// delay the result or the next lease. Not part of the outcome a planner sees.
+    public var finalCheckpoint: TaskCheckpoint?
 
-    public init(metrics: [String: Double] = [:], payload: Data = Data()) {
+    public init(metrics: [String: Double] = [:], payload: Data = Data(), finalCheckpoint: TaskCheckpoint? = nil) {
         self.metrics = metrics
         self.payload = payload
+        self.finalCheckpoint = finalCheckpoint
     }
 }
 

@@ -122,18 +122,10 @@ struct CoordinatorCoreTests {
         #expect(job?.state == .succeeded && job?.tasksDone == 3)
     }
 
-    /// A NAS trial as a worker that keeps its state answers it: the state committed as the
-    /// task's last checkpoint, then a result naming the kept copy.
+    /// A NAS trial as a worker that keeps its state answers it: a result naming the kept
+    /// copy, then the state itself as the finished task's checkpoint.
     static func answerTrial(_ lease: Orrery_V1_TaskLease, accuracy: Double, from peer: String, harness: Harness) throws {
         let task = try EnvelopeCodec.decodePayload(Orrery_V1_Workloads_NasTrialTask.self, from: lease.payload)
-        if task.keepCheckpoint {
-            var checkpoint = Orrery_V1_Checkpoint()
-            checkpoint.taskID = lease.taskID
-            checkpoint.attempt = lease.attempt
-            checkpoint.step = UInt64(task.endEpoch)
-            checkpoint.data = Data("state of \(lease.taskID)".utf8)
-            harness.receive(.checkpoint(checkpoint), from: peer)
-        }
         var trial = Orrery_V1_Workloads_NasTrialResult()
         trial.devAccuracy = Array(repeating: accuracy, count: Int(task.endEpoch))
         trial.resumedAtEpoch = task.startEpoch
@@ -146,6 +138,16 @@ struct CoordinatorCoreTests {
         var batch = Orrery_V1_ResultBatch()
         batch.results = [result]
         harness.receive(.results(batch), from: peer)
+        if task.keepCheckpoint { harness.receive(.checkpoint(Self.checkpoint(lease, step: task.endEpoch)), from: peer) }
+    }
+
+    static func checkpoint(_ lease: Orrery_V1_TaskLease, step: UInt32) -> Orrery_V1_Checkpoint {
+        var checkpoint = Orrery_V1_Checkpoint()
+        checkpoint.taskID = lease.taskID
+        checkpoint.attempt = lease.attempt
+        checkpoint.step = UInt64(step)
+        checkpoint.data = Data("state of \(lease.taskID)".utf8)
+        return checkpoint
     }
 
     @Test("ASHA's promoted trial goes to the worker keeping its state, with no bytes; while that worker is busy, another gets it with the committed copy")
@@ -191,9 +193,16 @@ struct CoordinatorCoreTests {
         _ = try leaseTurn()
         try Self.answerTrial(try #require(held["w1#a"]), accuracy: 0.9, from: "w1#a", harness: harness)
         try Self.answerTrial(try #require(held["w2#b"]), accuracy: 0.5, from: "w2#b", harness: harness)
+        let bestTrial = try #require(held["w1#a"])
         let second = try leaseTurn()
         let starts = try second.values.map { try task($0).startEpoch }
         #expect(starts == [0, 0], "two new trials")
+        // A finished task's checkpoint is taken only from the worker that finished it.
+        let before = harness.core.counters[.checkpointsCommitted]
+        var forged = Self.checkpoint(bestTrial, step: 1)
+        forged.data = Data("forged".utf8)
+        harness.receive(.checkpoint(forged), from: "w2#b")
+        #expect(harness.core.counters[.checkpointsCommitted] == before, "a stranger's checkpoint of a finished task was taken")
         // w1 stays busy; w2's third result lets ASHA promote the 0.9 trial, kept on w1: w2
         // gets it, and its lease carries the copy w1 committed.
         try Self.answerTrial(try #require(held["w2#b"]), accuracy: 0.3, from: "w2#b", harness: harness)

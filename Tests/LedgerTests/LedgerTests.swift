@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Reporting
 import Testing
 
@@ -12,6 +13,31 @@ import Testing
 
     private func job(_ id: String, number: Int) -> LedgerJob {
         LedgerJob(id: id, number: number, name: "t", workload: "noop", specYAML: "name: t\nworkload: noop\n", sourceName: "t.yaml", submittedAt: 1_000)
+    }
+
+    @Test("a ledger written before v3 opens as it was: its open tasks come back, preferring no worker")
+    func upgradesFromV2() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            let old = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("ledger.sqlite"))
+            try LedgerSchema.migrator.migrate(old, upTo: "v2: scalars")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO jobs (id, number, name, workload, spec_yaml, source_name, submitted_at)
+                        VALUES ('a-1', 1, 't', 'noop', 'name: t', 't.yaml', 1000);
+                    INSERT INTO tasks (job_id, key, payload, attempts, member_losses, holder, position)
+                        VALUES ('a-1', '0', x'01', 1, 0, 'w1', 0);
+                    """)
+            }
+        }
+        let ledger = try Ledger(directory: directory)
+        let open = try ledger.openTasks(jobID: "a-1")
+        #expect(open == [LedgerTask(key: "0", payload: Data([1]), gang: nil, attempts: 1, holder: "w1")])
+        ledger.append(.tasksPlanned(jobID: "a-1", [LedgerTask(key: "1", payload: Data(), gang: nil, preferredWorker: "w1", startsFrom: "0")]))
+        try ledger.commit()
+        #expect(try ledger.openTasks(jobID: "a-1").last?.startsFrom == "0")
     }
 
     @Test func recordsSurviveReopening() throws {

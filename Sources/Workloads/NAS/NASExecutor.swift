@@ -21,12 +21,13 @@ struct NASExecutor: Executor {
         // A kept state this worker no longer holds (another worker's, or evicted) is not an
         // error: the trial trains its earlier epochs again, to the same bits.
         let start = task.checkpoint.isEmpty ? (task.keptCheckpoint.isEmpty ? nil : kept.kept(task.keptCheckpoint)) : task.checkpoint
-        var result = try trainer.run(train: data.train, test: data.test, start: start, keep: kept, context: context)
+        let trained = try trainer.run(train: data.train, test: data.test, start: start, keep: kept, context: context)
+        var result = trained.result
         result.startedUnixMs = started
         result.finishedUnixMs = Date().timeIntervalSince1970 * 1000
         var metrics = ["parameters": Double(result.parameters), "latency_ms": result.latencyMs, "seconds": result.seconds]
         if let last = result.devAccuracy.last { metrics["dev_accuracy"] = last }
         if task.final { metrics["test_accuracy"] = result.testAccuracy }
-        return TaskOutput(metrics: metrics, payload: EnvelopeCodec.encodePayload(result))
+        return TaskOutput(metrics: metrics, payload: EnvelopeCodec.encodePayload(result), finalCheckpoint: trained.kept)
     }
 }

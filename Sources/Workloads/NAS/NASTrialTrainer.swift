@@ -29,11 +29,13 @@ struct NASTrialTrainer {
     /// - Parameters:
     ///   - start: the state after `start_epoch`; nil trains from epoch 0 (a promoted trial
     ///     whose kept state this worker does not hold ends with the same bits).
-    ///   - keep: where `keep_checkpoint` puts the state at `end_epoch` (also committed, so
-    ///     that a promotion on another worker, or after this one dies, finds a copy).
+    ///   - keep: where `keep_checkpoint` puts the state at `end_epoch`.
+    /// - Returns: the result, and with `keep_checkpoint` the kept state, which the executor
+    ///   hands on as the task's final checkpoint (a copy for a promotion on another worker,
+    ///   or after this one dies).
     func run(
         train data: LabeledImages, test: LabeledImages, start: Data?, keep: KeptCheckpoints?, context: TaskContext
-    ) throws -> Orrery_V1_Workloads_NasTrialResult {
+    ) throws -> (result: Orrery_V1_Workloads_NasTrialResult, kept: TaskCheckpoint?) {
         let started = Date()
         let split = task.final
             ? TrialSplit(everything: data.count)
@@ -85,19 +87,18 @@ struct NASTrialTrainer {
                 try Safetensors.save(model.namedParameters(), to: try context.outputPath(task.savePath), metadata: metadata)
             }
         }
+        var kept: TaskCheckpoint?
         if task.returnCheckpoint || task.keepCheckpoint {
             let state = try checkpoint(epoch: epoch, curve: curve)
             if task.returnCheckpoint { result.checkpoint = state }
             if task.keepCheckpoint, let keep {
-                // Committed before the latency is measured, so the copy is on its way (and
-                // usually stored) before the result that makes the planner promote it.
-                context.commitCheckpoint(TaskCheckpoint(step: epoch, data: state))
                 result.keptCheckpoint = keep.keep(state)
+                kept = TaskCheckpoint(step: epoch, data: state)
             }
         }
         if task.latencyRuns > 0 { result.latencyMs = try InferenceLatency.median(model, image: (task.final ? test : data).batch([0]).images, runs: Int(task.latencyRuns)) }
         result.seconds = Date().timeIntervalSince(started)
-        return result
+        return (result, kept)
     }
 
     /// One pass over `examples` in the epoch's seeded order; returns the mean training loss.
@@ -145,9 +146,7 @@ struct NASTrialTrainer {
         }
         let (epoch, metadata) = (restored.step, restored.metadata)
         let curve = (metadata["orrery.dev_accuracy"] ?? "").split(separator: ",").compactMap { Double($0) }
-        // A trial that keeps its state commits it at end_epoch too: an attempt after a death
-        // between that commit and the result resumes there and trains nothing more.
-        guard (0...Int(task.endEpoch)).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
+        guard (0...Int(task.endEpoch) - 1).contains(epoch), curve.count == (task.final ? 0 : epoch) else {
             throw TaskError("nas trial: the checkpoint's epoch \(epoch) and its \(curve.count) dev scores do not fit this task", retryable: false)
         }
         return (epoch, curve)
