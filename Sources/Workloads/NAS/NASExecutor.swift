@@ -6,7 +6,7 @@ import Wire
 struct NASExecutor: Executor {
     /// The data sets this worker has loaded (a search's trials all use one).
     private let datasets = RecentValueCache<(train: LabeledImages, test: LabeledImages)>(capacity: 2)
-    /// States of promotable trials this worker trained (`promotion_state: worker`). A
+    /// States of promotable trials this worker trained (`promotion_state: kept`). A
     /// trial's state is weights plus optimizer moments (about 3× the parameters in floats:
     /// 5 MB for the largest CNNs of the example space); 1 GiB holds a search's rung.
     let kept = KeptCheckpoints(capacityBytes: 1 << 30)

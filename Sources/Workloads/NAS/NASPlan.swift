@@ -13,9 +13,9 @@ struct NASPlan {
     enum PromotionState: String, CaseIterable {
         /// Kept in the memory of the worker that trained it, where the promoted trial is
         /// leased when that worker is free, so no checkpoint lies between one trial and the
-        /// next; a copy goes to the coordinator (and its ledger) as the trial's last
-        /// checkpoint, committed before the trial ends, for a promotion that lands on another
-        /// worker (its lease carries it) or survives its worker's death.
+        /// next; a copy follows the trial's result to the coordinator (and its ledger) as
+        /// the task's final checkpoint, for a promotion that lands on another worker (its
+        /// lease carries it) or outlives its worker.
         case kept
         /// Inside the trial's result and the promoted trial's payload (the first design):
         /// the same state, but its bytes make the round trip between the two trials.

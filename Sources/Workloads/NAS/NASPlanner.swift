@@ -171,7 +171,7 @@ final class NASPlanner: Planner {
     }
 
     /// Where a result says the trial's state is: in it, or kept by the worker that sent it
-    /// (and committed as its task's last checkpoint).
+    /// (a copy following as the task's final checkpoint).
     private static func savedState(_ result: Orrery_V1_Workloads_NasTrialResult, _ outcome: TaskOutcome) -> SavedState? {
         if !result.checkpoint.isEmpty { return .bytes(result.checkpoint) }
         if !result.keptCheckpoint.isEmpty { return .kept(id: result.keptCheckpoint, worker: outcome.workerID, task: outcome.key) }
